@@ -1,0 +1,112 @@
+"""Fixtures for every test that needs real infrastructure (see tests/jobline_testing)."""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from jobline_jobs.adapters.kafka_topics import ensure_topics
+from jobline_jobs.adapters.migrate import migrate
+from jobline_jobs.adapters.tenants import add_tenant
+from jobline_testing.databases import fresh_database
+from jobline_testing.infra import Infra, provide
+from jobline_testing.kafka import FactPublisher, TopicWatcher
+from jobline_testing.services import ServiceProcess, jobs_env
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    with provide() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+async def kafka_bootstrap(infra: Infra) -> str:
+    await ensure_topics(infra.kafka_bootstrap_servers)
+    return infra.kafka_bootstrap_servers
+
+
+async def _migrated(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(infra: Infra) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test session."""
+    async with fresh_database(infra.database_url) as url:
+        await _migrated(url)
+        yield url
+
+
+@pytest.fixture
+async def own_database_url(infra: Infra) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test that must not share its outbox."""
+    async with fresh_database(infra.database_url) as url:
+        await _migrated(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=5)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def tenant(db: asyncpg.Pool) -> str:
+    """A newly provisioned tenant, so tests never share data."""
+    tenant_id = f"t-{uuid.uuid4().hex[:10]}"
+    async with db.acquire() as conn:
+        await add_tenant(conn, tenant_id, "Test Plumbing", "America/Denver", "USD")
+    return tenant_id
+
+
+@pytest.fixture(scope="session")
+async def publisher(kafka_bootstrap: str) -> AsyncIterator[FactPublisher]:
+    producer = FactPublisher(kafka_bootstrap)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+async def watch(kafka_bootstrap: str) -> AsyncIterator[object]:
+    """``await watch(topic)`` → a TopicWatcher reading from now on; stopped after the test."""
+    watchers: list[TopicWatcher] = []
+
+    async def start(topic: str) -> TopicWatcher:
+        watcher = TopicWatcher(kafka_bootstrap, topic)
+        await watcher.start()
+        watchers.append(watcher)
+        return watcher
+
+    yield start
+    for watcher in watchers:
+        await watcher.stop()
+
+
+@pytest.fixture(scope="session")
+def service_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("service-logs")
+
+
+@pytest.fixture(scope="session")
+def jobs_service(
+    database_url: str, kafka_bootstrap: str, service_logs: Path
+) -> Iterator[ServiceProcess]:
+    """The jobs service as a real process, shared by the tests of a session."""
+    service = ServiceProcess(
+        "jobs",
+        jobs_env(database_url, kafka_bootstrap, f"jobs-test-{uuid.uuid4().hex[:8]}"),
+        service_logs,
+    )
+    service.start()
+    yield service
+    service.stop()

@@ -1,0 +1,106 @@
+"""Commands to the comms service and the events it reports back.
+
+``comms.commands.v1`` carries one delivery per message, keyed by delivery id: the
+delivery id is the idempotency key all the way to the provider.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field, StringConstraints
+
+from jobline_contracts.envelope import Payload
+from jobline_contracts.types import ContractModel, Email, PhoneNumber
+
+
+class SendSms(Payload):
+    """Send one text message to one phone number."""
+
+    message_type = "sms.send"
+
+    delivery_id: UUID
+    communication_id: UUID
+    job_id: UUID | None = None
+    recipient_id: UUID | None = None
+    to: PhoneNumber
+    body: Annotated[str, StringConstraints(min_length=1, max_length=160)]
+
+
+class Attachment(ContractModel):
+    """A stored file to attach to an email, by blob key."""
+
+    blob_key: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    content_type: str
+    size_bytes: int = Field(ge=0)
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class SendEmail(Payload):
+    """Send one email to one address."""
+
+    message_type = "email.send"
+
+    delivery_id: UUID
+    communication_id: UUID
+    job_id: UUID | None = None
+    recipient_id: UUID | None = None
+    to: Email
+    to_name: str | None = None
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=250)]
+    body_text: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+
+
+class DeliveryStatus(StrEnum):
+    """Where one delivery stands. ``unknown`` means the provider call's outcome is
+    not known yet (a crash mid-call); it is reconciled, never blindly resent."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+    OPTED_OUT = "opted_out"
+    UNKNOWN = "unknown"
+
+
+class DeliveryStatusChanged(Payload):
+    """A delivery moved on, as the provider reported it."""
+
+    message_type = "delivery.status_changed"
+
+    delivery_id: UUID
+    communication_id: UUID
+    channel: Literal["sms", "email"]
+    status: DeliveryStatus
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class RecipientOptedOut(Payload):
+    """A customer replied STOP (or another opt-out word) to the tenant's number."""
+
+    message_type = "recipient.opted_out"
+
+    phone: PhoneNumber
+    keyword: str
+
+
+class RecipientOptedIn(Payload):
+    """A customer replied START (or UNSTOP) and may be texted again."""
+
+    message_type = "recipient.opted_in"
+
+    phone: PhoneNumber
+    keyword: str
+
+
+ALL_COMMS_COMMANDS: tuple[type[Payload], ...] = (SendSms, SendEmail)
+ALL_COMMS_EVENTS: tuple[type[Payload], ...] = (
+    DeliveryStatusChanged,
+    RecipientOptedOut,
+    RecipientOptedIn,
+)

@@ -1,0 +1,84 @@
+"""The envelope every Jobline message travels in, and the payload base class."""
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, TypeVar, cast
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from jobline_contracts.types import TenantId
+
+
+class Payload(BaseModel):
+    """Base of every message payload.
+
+    ``message_type`` and ``schema_version`` identify the payload on the wire; they are
+    class attributes so the payload itself stays plain data.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    message_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+
+PayloadT = TypeVar("PayloadT", bound=Payload)
+
+
+class EnvelopeHeader(BaseModel):
+    """Everything in the envelope except the payload."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    message_id: UUID = Field(description="Unique per message; consumers deduplicate on it")
+    type: str = Field(description="Message type, e.g. job.status_changed")
+    schema_version: int = Field(ge=1, description="Version of the payload schema")
+    occurred_at: AwareDatetime = Field(description="When the fact or action happened")
+    tenant_id: TenantId
+    correlation_id: UUID = Field(description="Shared by every message of one business flow")
+    causation_id: UUID | None = Field(
+        default=None, description="message_id of the message that caused this one"
+    )
+
+
+class RawEnvelope(EnvelopeHeader):
+    """An envelope whose payload is not yet validated against its type."""
+
+    payload: dict[str, Any]
+
+
+class Envelope(EnvelopeHeader, Generic[PayloadT]):
+    """An envelope with a validated payload."""
+
+    payload: PayloadT
+
+    @classmethod
+    def wrap(
+        cls,
+        payload: PayloadT,
+        *,
+        tenant_id: str,
+        occurred_at: datetime | None = None,
+        correlation_id: UUID | None = None,
+        causation_id: UUID | None = None,
+        message_id: UUID | None = None,
+    ) -> "Envelope[PayloadT]":
+        """Put ``payload`` in a fresh envelope (new message id, now, own correlation)."""
+        message_id = message_id or uuid4()
+        # Parametrise by the runtime class: under the bare TypeVar pydantic would validate
+        # and serialise the payload as the empty Payload base.
+        concrete = cast("type[Envelope[PayloadT]]", Envelope[type(payload)])  # type: ignore[misc]
+        return concrete(
+            message_id=message_id,
+            type=payload.message_type,
+            schema_version=payload.schema_version,
+            occurred_at=occurred_at or datetime.now(UTC),
+            tenant_id=tenant_id,
+            correlation_id=correlation_id or message_id,
+            causation_id=causation_id,
+            payload=payload,
+        )
+
+    def to_json(self) -> bytes:
+        """The wire form: compact UTF-8 JSON, decimals as strings."""
+        return self.model_dump_json().encode()

@@ -1,0 +1,123 @@
+"""Commands to the invoicing service and the events it reports back.
+
+A render command carries a self-contained snapshot: the invoicing service needs no
+other source to draw the PDF, and the same snapshot always yields the same document.
+"""
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import Field, StringConstraints
+
+from jobline_contracts.envelope import Payload
+from jobline_contracts.types import (
+    Address,
+    ContractModel,
+    CurrencyCode,
+    JobNumber,
+    Money,
+    Quantity,
+    Rate,
+)
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Branding(ContractModel):
+    """How the tenant's invoices look."""
+
+    business_name: str
+    address: Address | None = None
+    logo_blob_key: str | None = None
+    primary_colour: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
+    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(_[A-Z]{2})?$")] = "en_US"
+
+
+class InvoiceLine(ContractModel):
+    """One printed invoice line."""
+
+    description: str
+    quantity: Quantity
+    unit_price: Money
+    amount: Money
+    taxable: bool = True
+
+
+class ScheduledShare(ContractModel):
+    """One share in a parent's billing schedule."""
+
+    job_number: JobNumber
+    title: str
+    amount: Money
+    bill_on: date
+
+
+class BillingShare(ContractModel):
+    """For a subjob: its share of the parent and the parent's whole schedule."""
+
+    parent_job_number: JobNumber
+    share_percent: Annotated[Rate, Field(description="Fraction of the parent total")] | None = None
+    share_amount: Money
+    schedule: list[ScheduledShare] = Field(default_factory=list)
+
+
+class InvoiceSnapshot(ContractModel):
+    """Everything printed on one invoice."""
+
+    invoice_number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    issued_on: date
+    due_on: date
+    job_number: JobNumber
+    branding: Branding
+    customer_name: str
+    billing_address: Address | None = None
+    property_address: Address
+    currency: CurrencyCode
+    lines: list[InvoiceLine]
+    subtotal: Money
+    tax_rate: Rate
+    tax: Money
+    total: Money
+    amount_paid: Money
+    balance_due: Money
+    billing_share: BillingShare | None = None
+
+
+class RenderInvoice(Payload):
+    """Render the invoice for this snapshot (a no-op if it was rendered before)."""
+
+    message_type = "invoice.render"
+
+    job_id: UUID
+    snapshot_sha256: Sha256
+    snapshot: InvoiceSnapshot
+
+
+class InvoiceRendered(Payload):
+    """The PDF for a snapshot is in the blob store."""
+
+    message_type = "invoice.rendered"
+
+    job_id: UUID
+    invoice_number: str
+    snapshot_sha256: Sha256
+    blob_key: str
+    sha256: Sha256 = Field(description="sha256 of the PDF bytes")
+    pages: int = Field(ge=1)
+    bytes: int = Field(ge=1)
+
+
+class InvoiceRenderFailed(Payload):
+    """The PDF for a snapshot could not be rendered."""
+
+    message_type = "invoice.render_failed"
+
+    job_id: UUID
+    invoice_number: str
+    snapshot_sha256: Sha256
+    reason: str
+
+
+ALL_INVOICING_COMMANDS: tuple[type[Payload], ...] = (RenderInvoice,)
+ALL_INVOICING_EVENTS: tuple[type[Payload], ...] = (InvoiceRendered, InvoiceRenderFailed)

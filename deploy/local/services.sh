@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Start, stop and describe the three Jobline services as background processes.
+# Pids in .run/pids, logs in .run/logs. Usage: services.sh start|stop|status|env
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+RUN="$ROOT/.run"
+SERVICES=(jobs comms invoicing)
+declare -A PORTS=([jobs]="${JOBLINE_JOBS_HTTP_PORT:-8000}" [comms]="${JOBLINE_COMMS_HTTP_PORT:-8001}" \
+                  [invoicing]="${JOBLINE_INVOICING_HTTP_PORT:-8002}")
+export DATABASE_URL="${DATABASE_URL:-postgresql://jobline:jobline@127.0.0.1:5432/jobline}"
+export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
+
+alive() { [[ -f "$RUN/pids/$1" ]] && kill -0 "$(cat "$RUN/pids/$1")" 2>/dev/null; }
+
+wait_ready() {  # poll /readyz with a deadline; show the log tail if it never answers
+  local name=$1 deadline=$((SECONDS + 90))
+  until curl -fsS "http://127.0.0.1:${PORTS[$name]}/readyz" >/dev/null 2>&1; do
+    if ! alive "$name" || ((SECONDS > deadline)); then
+      echo "$name did not become ready; last log lines:" >&2
+      tail -n 30 "$RUN/logs/$name.log" >&2
+      return 1
+    fi
+    sleep 0.3
+  done
+}
+
+start() {
+  mkdir -p "$RUN/pids" "$RUN/logs"
+  for name in "${SERVICES[@]}"; do
+    if alive "$name"; then continue; fi
+    # setsid: its own process group, so stop can end it with everything it spawned.
+    setsid "$ROOT/.venv/bin/jobline-$name" serve >>"$RUN/logs/$name.log" 2>&1 </dev/null &
+    echo $! >"$RUN/pids/$name"
+  done
+  for name in "${SERVICES[@]}"; do wait_ready "$name"; echo "$name ready on ${PORTS[$name]}"; done
+}
+
+stop() {
+  for name in "${SERVICES[@]}"; do
+    alive "$name" || { rm -f "$RUN/pids/$name"; continue; }
+    local pid deadline=$((SECONDS + 30))
+    pid=$(cat "$RUN/pids/$name")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null; do
+      if ((SECONDS > deadline)); then kill -KILL -- "-$pid" 2>/dev/null || true; fi
+      sleep 0.2
+    done
+    rm -f "$RUN/pids/$name"
+    echo "$name stopped"
+  done
+}
+
+status() {
+  local ok=0
+  for name in "${SERVICES[@]}"; do
+    if alive "$name"; then echo "$name running"; else echo "$name stopped"; ok=1; fi
+  done
+  return $ok
+}
+
+env_file() {
+  echo "JOBLINE_API_URL=http://127.0.0.1:${PORTS[jobs]}"
+  echo "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS"
+  echo "DATABASE_URL=$DATABASE_URL"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  env) env_file ;;
+  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+esac

@@ -1,0 +1,173 @@
+"""Tenants, customers, properties, technicians and documents in PostgreSQL."""
+
+import json
+from dataclasses import asdict
+from uuid import UUID
+
+from jobline_jobs.adapters.pg import Connection
+from jobline_jobs.domain import commands
+from jobline_jobs.service_layer.unit_of_work import Directory
+
+# An upsert applies unless a newer one (by occurred_at) was applied already, so
+# redelivered or reordered upserts never roll an entity back.
+_NEWER = "WHERE {t}.version_at IS NULL OR {t}.version_at <= EXCLUDED.version_at"
+
+
+class PostgresDirectory(Directory):
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def tenant_exists(self, tenant_id: str) -> bool:
+        found = await self._conn.fetchval(
+            "SELECT 1 FROM jobs.tenants WHERE tenant_id = $1", tenant_id
+        )
+        return found is not None
+
+    async def upsert_customer(self, cmd: commands.UpsertCustomer) -> bool:
+        applied = await self._conn.fetchval(
+            f"""INSERT INTO jobs.customers (tenant_id, customer_id, name, billing_address,
+                    version_at)
+                VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (tenant_id, customer_id) DO UPDATE
+                   SET name = EXCLUDED.name, billing_address = EXCLUDED.billing_address,
+                       version_at = EXCLUDED.version_at
+                {_NEWER.format(t="customers")}
+                RETURNING true""",  # noqa: S608 - the format only inserts a table name
+            cmd.tenant_id,
+            cmd.customer_id,
+            cmd.name,
+            _json(cmd.billing_address),
+            cmd.occurred_at,
+        )
+        if applied:
+            await self._replace_contacts(cmd.tenant_id, "customer", cmd.customer_id, cmd.contacts)
+        return bool(applied)
+
+    async def upsert_property(self, cmd: commands.UpsertProperty) -> bool:
+        await self._ensure_customer(cmd.tenant_id, cmd.customer_id)
+        applied = await self._conn.fetchval(
+            f"""INSERT INTO jobs.properties (tenant_id, property_id, customer_id, address,
+                    address_text, version_at)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (tenant_id, property_id) DO UPDATE
+                   SET customer_id = EXCLUDED.customer_id, address = EXCLUDED.address,
+                       address_text = EXCLUDED.address_text, version_at = EXCLUDED.version_at
+                {_NEWER.format(t="properties")}
+                RETURNING true""",  # noqa: S608 - the format only inserts a table name
+            cmd.tenant_id,
+            cmd.property_id,
+            cmd.customer_id,
+            _json(cmd.address),
+            cmd.address.one_line(),
+            cmd.occurred_at,
+        )
+        if applied:
+            await self._replace_contacts(cmd.tenant_id, "property", cmd.property_id, cmd.contacts)
+        return bool(applied)
+
+    async def upsert_technician(self, cmd: commands.UpsertTechnician) -> bool:
+        applied = await self._conn.fetchval(
+            f"""INSERT INTO jobs.technicians (tenant_id, technician_id, name, phone,
+                    commission_rate, rate_card, currency, version_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (tenant_id, technician_id) DO UPDATE
+                   SET name = EXCLUDED.name, phone = EXCLUDED.phone,
+                       commission_rate = EXCLUDED.commission_rate,
+                       rate_card = EXCLUDED.rate_card, currency = EXCLUDED.currency,
+                       version_at = EXCLUDED.version_at
+                {_NEWER.format(t="technicians")}
+                RETURNING true""",  # noqa: S608 - the format only inserts a table name
+            cmd.tenant_id,
+            cmd.technician_id,
+            cmd.name,
+            cmd.phone,
+            cmd.commission_rate,
+            json.dumps([{**asdict(r), "unit_price": str(r.unit_price)} for r in cmd.rate_card]),
+            cmd.currency,
+            cmd.occurred_at,
+        )
+        return bool(applied)
+
+    async def ensure_parties(self, cmd: commands.DispatchJob) -> None:
+        await self._ensure_customer(cmd.tenant_id, cmd.customer_id)
+        await self._conn.execute(
+            """INSERT INTO jobs.properties (tenant_id, property_id, customer_id)
+               VALUES ($1, $2, $3) ON CONFLICT DO NOTHING""",
+            cmd.tenant_id,
+            cmd.property_id,
+            cmd.customer_id,
+        )
+        technicians = {cmd.technician_id, cmd.first_visit.technician_id}
+        await self._conn.executemany(
+            """INSERT INTO jobs.technicians (tenant_id, technician_id)
+               VALUES ($1, $2) ON CONFLICT DO NOTHING""",
+            [(cmd.tenant_id, t) for t in sorted(technicians)],
+        )
+
+    async def property_exists(self, tenant_id: str, property_id: UUID) -> bool:
+        found = await self._conn.fetchval(
+            "SELECT 1 FROM jobs.properties WHERE tenant_id = $1 AND property_id = $2",
+            tenant_id,
+            property_id,
+        )
+        return found is not None
+
+    async def add_document(self, cmd: commands.AddDocument) -> bool:
+        added = await self._conn.fetchval(
+            """INSERT INTO jobs.documents (tenant_id, document_id, job_id, property_id, kind,
+                   blob_key, filename, content_type, size_bytes, added_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT DO NOTHING RETURNING true""",
+            cmd.tenant_id,
+            cmd.document_id,
+            cmd.job_id,
+            cmd.property_id,
+            cmd.kind,
+            cmd.blob_key,
+            cmd.filename,
+            cmd.content_type,
+            cmd.size_bytes,
+            cmd.occurred_at,
+        )
+        return bool(added)
+
+    async def _ensure_customer(self, tenant_id: str, customer_id: UUID) -> None:
+        await self._conn.execute(
+            """INSERT INTO jobs.customers (tenant_id, customer_id) VALUES ($1, $2)
+               ON CONFLICT DO NOTHING""",
+            tenant_id,
+            customer_id,
+        )
+
+    async def _replace_contacts(
+        self,
+        tenant_id: str,
+        owner_kind: str,
+        owner_id: UUID,
+        contacts: tuple[commands.ContactInfo, ...],
+    ) -> None:
+        await self._conn.execute(
+            """DELETE FROM jobs.contacts
+                WHERE tenant_id = $1 AND owner_kind = $2 AND owner_id = $3""",
+            tenant_id,
+            owner_kind,
+            owner_id,
+        )
+        # A contact that moved from another owner moves with its id.
+        await self._conn.executemany(
+            """INSERT INTO jobs.contacts (tenant_id, contact_id, owner_kind, owner_id, name,
+                   phone, email, role)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+               ON CONFLICT (tenant_id, contact_id) DO UPDATE
+                  SET owner_kind = EXCLUDED.owner_kind, owner_id = EXCLUDED.owner_id,
+                      name = EXCLUDED.name, phone = EXCLUDED.phone, email = EXCLUDED.email,
+                      role = EXCLUDED.role""",
+            [
+                (tenant_id, c.contact_id, owner_kind, owner_id, c.name, c.phone, c.email, c.role)
+                for c in contacts
+            ],
+        )
+
+
+def _json(address: commands.Address | None) -> str | None:
+    return None if address is None else json.dumps(asdict(address))

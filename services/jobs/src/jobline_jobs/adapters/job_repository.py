@@ -1,0 +1,148 @@
+"""Jobs in PostgreSQL. Loading a job locks its row until the unit of work ends, which
+is what keeps outbox ids in commit order per job."""
+
+from uuid import UUID
+
+import asyncpg
+
+from jobline_jobs.adapters.pg import Connection
+from jobline_jobs.domain import commands
+from jobline_jobs.domain.model import Dispatch, Job
+from jobline_jobs.domain.workflow import DispatchStatus, Step
+from jobline_jobs.service_layer.unit_of_work import JobRepository
+
+_LOAD = """
+SELECT j.*,
+       array(SELECT (d.dispatch_id, d.technician_id, d.window_start, d.window_end, d.status)
+               FROM jobs.dispatches d
+              WHERE d.tenant_id = j.tenant_id AND d.job_id = j.job_id) AS visits,
+       array(SELECT (l.line_id, l.code, l.description, l.quantity, l.unit_price, l.taxable)
+               FROM jobs.line_items l
+              WHERE l.tenant_id = j.tenant_id AND l.job_id = j.job_id
+              ORDER BY l.position) AS lines
+  FROM jobs.jobs j
+ WHERE j.tenant_id = $1 AND j.job_id = $2
+   FOR UPDATE OF j
+"""
+
+
+def _job_from_row(row: asyncpg.Record) -> Job:
+    return Job(
+        tenant_id=row["tenant_id"],
+        job_id=row["job_id"],
+        job_number=row["job_number"],
+        customer_id=row["customer_id"],
+        property_id=row["property_id"],
+        technician_id=row["technician_id"],
+        summary=row["summary"],
+        step=Step(row["step"]),
+        scheduled_start=row["scheduled_start"],
+        scheduled_end=row["scheduled_end"],
+        currency=row["currency"],
+        tax_rate=row["tax_rate"],
+        line_items=tuple(commands.LineItem(*line) for line in row["lines"]),
+        total=row["total"],
+        amount_paid=row["amount_paid"],
+        completed_at=row["completed_at"],
+        dispatches={
+            v[0]: Dispatch(v[0], v[1], v[2], v[3], DispatchStatus(v[4])) for v in row["visits"]
+        },
+    )
+
+
+class PostgresJobRepository(JobRepository):
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._seen: dict[tuple[str, UUID], Job] = {}
+        self.new: set[tuple[str, UUID]] = set()
+
+    async def get(self, tenant_id: str, job_id: UUID) -> Job | None:
+        if (tenant_id, job_id) in self._seen:
+            return self._seen[(tenant_id, job_id)]
+        row = await self._conn.fetchrow(_LOAD, tenant_id, job_id)
+        if row is None:
+            return None
+        job = _job_from_row(row)
+        self._seen[(tenant_id, job_id)] = job
+        return job
+
+    def add(self, job: Job) -> None:
+        self._seen[(job.tenant_id, job.job_id)] = job
+        self.new.add((job.tenant_id, job.job_id))
+
+    async def has_payment(self, tenant_id: str, payment_id: UUID) -> bool:
+        found = await self._conn.fetchval(
+            "SELECT 1 FROM jobs.payments WHERE tenant_id = $1 AND payment_id = $2",
+            tenant_id,
+            payment_id,
+        )
+        return found is not None
+
+    def seen(self) -> list[Job]:
+        return list(self._seen.values())
+
+    def forget(self) -> None:
+        """Drop tracked jobs (after a savepoint rollback their state is stale)."""
+        self._seen.clear()
+        self.new.clear()
+
+    async def save(self, job: Job) -> None:
+        """Write the job row (insert if new) and its line items when new."""
+        if (job.tenant_id, job.job_id) in self.new:
+            await self._insert(job)
+            return
+        await self._conn.execute(
+            """UPDATE jobs.jobs
+                  SET step = $3, scheduled_start = $4, scheduled_end = $5, completed_at = $6,
+                      amount_paid = $7, updated_at = now(), version = version + 1
+                WHERE tenant_id = $1 AND job_id = $2""",
+            job.tenant_id,
+            job.job_id,
+            job.step.value,
+            job.scheduled_start,
+            job.scheduled_end,
+            job.completed_at,
+            job.amount_paid,
+        )
+
+    async def _insert(self, job: Job) -> None:
+        await self._conn.execute(
+            """INSERT INTO jobs.jobs (tenant_id, job_id, job_number, customer_id, property_id,
+                   technician_id, summary, step, scheduled_start, scheduled_end, completed_at,
+                   currency, tax_rate, total, amount_paid)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
+            job.tenant_id,
+            job.job_id,
+            job.job_number,
+            job.customer_id,
+            job.property_id,
+            job.technician_id,
+            job.summary,
+            job.step.value,
+            job.scheduled_start,
+            job.scheduled_end,
+            job.completed_at,
+            job.currency,
+            job.tax_rate,
+            job.total,
+            job.amount_paid,
+        )
+        await self._conn.executemany(
+            """INSERT INTO jobs.line_items (tenant_id, job_id, line_id, position, code,
+                   description, quantity, unit_price, taxable)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+            [
+                (
+                    job.tenant_id,
+                    job.job_id,
+                    li.line_id,
+                    position,
+                    li.code,
+                    li.description,
+                    li.quantity,
+                    li.unit_price,
+                    li.taxable,
+                )
+                for position, li in enumerate(job.line_items)
+            ],
+        )

@@ -1,0 +1,101 @@
+"""Domain events → lifecycle wire messages. The only place the two vocabularies meet."""
+
+from functools import singledispatch
+
+from jobline_contracts import lifecycle as wire
+from jobline_contracts.envelope import Payload
+from jobline_contracts.facts import DispatchStatus, DocumentKind
+from jobline_jobs.domain import events
+
+
+@singledispatch
+def to_wire(event: events.Event) -> Payload:
+    """The lifecycle payload published for a domain event."""
+    raise NotImplementedError(f"no lifecycle message for {type(event).__name__}")
+
+
+@to_wire.register
+def _(event: events.JobCreated) -> Payload:
+    return wire.JobCreated(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        customer_id=event.customer_id,
+        property_id=event.property_id,
+        technician_id=event.technician_id,
+        step=wire.JobStep(event.step.value),
+        scheduled_start=event.scheduled_start,
+        scheduled_end=event.scheduled_end,
+        currency=event.currency,
+        total=event.total,
+    )
+
+
+@to_wire.register
+def _(event: events.StepChanged) -> Payload:
+    return wire.JobStatusChanged(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        from_step=wire.JobStep(event.from_step.value),
+        to_step=wire.JobStep(event.to_step.value),
+        cause=event.cause,
+        completed_at=event.completed_at,
+    )
+
+
+@to_wire.register
+def _(event: events.Rescheduled) -> Payload:
+    return wire.JobRescheduled(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        scheduled_start=event.scheduled_start,
+        scheduled_end=event.scheduled_end,
+        previous_start=event.previous_start,
+        previous_end=event.previous_end,
+    )
+
+
+@to_wire.register
+def _(event: events.DispatchAssigned) -> Payload:
+    return wire.JobDispatchAssigned(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        dispatch_id=event.dispatch_id,
+        technician_id=event.technician_id,
+        arrival_window_start=event.window_start,
+        arrival_window_end=event.window_end,
+    )
+
+
+@to_wire.register
+def _(event: events.DispatchStatusChanged) -> Payload:
+    return wire.JobDispatchStatusChanged(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        dispatch_id=event.dispatch_id,
+        from_status=DispatchStatus(event.from_status.value),
+        to_status=DispatchStatus(event.to_status.value),
+    )
+
+
+@to_wire.register
+def _(event: events.PaymentRecorded) -> Payload:
+    return wire.JobPaymentRecorded(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        payment_id=event.payment_id,
+        amount=event.amount,
+        amount_paid=event.amount_paid,
+        balance_due=event.balance_due,
+        currency=event.currency,
+    )
+
+
+@to_wire.register
+def _(event: events.DocumentAdded) -> Payload:
+    return wire.JobDocumentAdded(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        document_id=event.document_id,
+        kind=DocumentKind(event.kind),
+        filename=event.filename,
+    )

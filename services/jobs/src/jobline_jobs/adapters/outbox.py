@@ -1,0 +1,60 @@
+"""Writing the outbox: lifecycle envelopes and dead letters, in the caller's transaction."""
+
+import json
+from uuid import UUID
+
+from jobline_contracts.envelope import Envelope, Payload
+from jobline_contracts.topics import JOBS_LIFECYCLE
+from jobline_jobs.adapters.pg import Connection
+from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
+
+NOTIFY_CHANNEL = "jobs_outbox"
+
+
+class OutboxWriter:
+    """Collects outbox rows during a unit of work and writes them in one statement."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._rows: list[tuple[str, bytes | None, bytes, str]] = []
+
+    def add_lifecycle(
+        self, tenant_id: str, job_id: UUID, payload: Payload, causation: Causation
+    ) -> None:
+        envelope = Envelope.wrap(
+            payload,
+            tenant_id=tenant_id,
+            occurred_at=causation.occurred_at,
+            correlation_id=causation.correlation_id,
+            causation_id=causation.message_id,
+        )
+        headers = {"content-type": "application/json", "message-type": payload.message_type}
+        self._rows.append(
+            (JOBS_LIFECYCLE.name, str(job_id).encode(), envelope.to_json(), json.dumps(headers))
+        )
+
+    def add_dead_letter(self, source: SourceMessage, consumer: str, kind: str, reason: str) -> None:
+        """The original bytes, unchanged, with why they were refused in the headers."""
+        headers = {
+            "x-dlq-kind": kind,
+            "x-dlq-reason": reason,
+            "x-dlq-consumer": consumer,
+            "x-original-topic": source.topic,
+            "x-original-partition": str(source.partition),
+            "x-original-offset": str(source.offset),
+        }
+        self._rows.append((source.topic + ".dlq", source.key, source.value, json.dumps(headers)))
+
+    async def flush(self) -> None:
+        if not self._rows:
+            return
+        await self._conn.executemany(
+            "INSERT INTO jobs.outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)",
+            self._rows,
+        )
+        # Delivered at commit; wakes the relay without polling.
+        await self._conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+        self._rows.clear()
+
+    def discard(self) -> None:
+        self._rows.clear()

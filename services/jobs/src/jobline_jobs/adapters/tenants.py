@@ -1,0 +1,28 @@
+"""Provisioning tenants (a business, its time zone and currency)."""
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jobline_jobs.adapters.pg import Connection
+
+
+async def add_tenant(
+    conn: Connection, tenant_id: str, name: str, time_zone: str, currency: str
+) -> bool:
+    """Create the tenant, or update its name, zone and currency; True if it was new."""
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown time zone {time_zone!r}") from error
+    inserted = await conn.fetchval(
+        """INSERT INTO jobs.tenants (tenant_id, name, time_zone, currency)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (tenant_id) DO UPDATE
+              SET name = EXCLUDED.name, time_zone = EXCLUDED.time_zone,
+                  currency = EXCLUDED.currency
+           RETURNING (xmax = 0)""",
+        tenant_id,
+        name,
+        time_zone,
+        currency,
+    )
+    return bool(inserted)

@@ -1,0 +1,70 @@
+"""``jobline-jobs``: run the service, migrate the database, provision tenants."""
+
+import argparse
+import asyncio
+import logging
+import sys
+
+import asyncpg
+import uvicorn
+
+from jobline_jobs.adapters.migrate import migrate
+from jobline_jobs.adapters.tenants import add_tenant
+from jobline_jobs.bootstrap import create_app
+from jobline_jobs.config import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jobline-jobs", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP API, the fact consumer and the outbox relay")
+    commands.add_parser("migrate", help="apply pending database migrations")
+    tenants = commands.add_parser("tenants", help="manage tenants").add_subparsers(
+        dest="action", required=True
+    )
+    add = tenants.add_parser("add", help="create or update a tenant")
+    add.add_argument("tenant_id")
+    add.add_argument("--name", required=True)
+    add.add_argument("--time-zone", required=True, help="IANA zone, e.g. America/Denver")
+    add.add_argument("--currency", default="USD")
+    return parser
+
+
+async def _with_connection(settings: Settings, args: argparse.Namespace) -> None:
+    conn = await asyncpg.connect(settings.dsn)
+    try:
+        applied = await migrate(conn)
+        if args.command == "migrate":
+            print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none'}")  # noqa: T201
+        elif args.command == "tenants":
+            new = await add_tenant(conn, args.tenant_id, args.name, args.time_zone, args.currency)
+            print(f"tenant {args.tenant_id} {'created' if new else 'updated'}")  # noqa: T201
+    finally:
+        await conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "serve":
+        uvicorn.run(
+            create_app(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level=settings.log_level.lower(),
+            timeout_graceful_shutdown=20,
+        )
+        return 0
+    try:
+        asyncio.run(_with_connection(settings, args))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

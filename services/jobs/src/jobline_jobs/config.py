@@ -1,0 +1,37 @@
+"""Settings of the jobs service, from the environment, checked at start-up."""
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, PostgresDsn
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JOBLINE_JOBS_", extra="ignore")
+
+    database_url: PostgresDsn = Field(
+        default=PostgresDsn("postgresql://jobline:jobline@127.0.0.1:5432/jobline"),
+        validation_alias=AliasChoices("JOBLINE_JOBS_DATABASE_URL", "DATABASE_URL"),
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(
+            "JOBLINE_JOBS_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
+        ),
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    consumer_group: str = Field(default="jobs", min_length=1)
+    # A new consumer group must not skip facts published before it first ran.
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    migrate_on_start: bool = True
+    relay_enabled: bool = Field(
+        default=True, description="Run the outbox relay in this process (one leads at a time)"
+    )
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    db_pool_size: int = Field(default=10, ge=2, le=100)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def dsn(self) -> str:
+        return str(self.database_url)

@@ -1,0 +1,169 @@
+"""What Jobline is asked to do. Entry points translate wire messages into these."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Command:
+    tenant_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class ContactInfo:
+    contact_id: UUID
+    name: str
+    phone: str | None
+    email: str | None
+    role: str | None
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str
+    line2: str | None
+    city: str
+    region: str | None
+    postal_code: str | None
+    country: str
+
+    def one_line(self) -> str:
+        parts = [self.line1, self.line2, self.city, self.region, self.postal_code]
+        return ", ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class UpsertCustomer(Command):
+    customer_id: UUID
+    name: str
+    contacts: tuple[ContactInfo, ...]
+    billing_address: Address | None
+
+
+@dataclass(frozen=True)
+class UpsertProperty(Command):
+    property_id: UUID
+    customer_id: UUID
+    address: Address
+    contacts: tuple[ContactInfo, ...]
+
+
+@dataclass(frozen=True)
+class RateCardLine:
+    code: str
+    description: str
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class UpsertTechnician(Command):
+    technician_id: UUID
+    name: str
+    phone: str | None
+    commission_rate: Decimal
+    rate_card: tuple[RateCardLine, ...]
+    currency: str
+
+
+@dataclass(frozen=True)
+class LineItem:
+    line_id: UUID
+    code: str | None
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    taxable: bool
+
+
+@dataclass(frozen=True)
+class Visit:
+    dispatch_id: UUID
+    technician_id: UUID
+    window_start: datetime
+    window_end: datetime
+
+
+@dataclass(frozen=True)
+class DispatchJob(Command):
+    job_id: UUID
+    job_number: str
+    customer_id: UUID
+    property_id: UUID
+    technician_id: UUID
+    summary: str
+    scheduled_start: datetime
+    scheduled_end: datetime
+    currency: str
+    tax_rate: Decimal
+    line_items: tuple[LineItem, ...]
+    first_visit: Visit
+
+
+@dataclass(frozen=True)
+class JobCommand(Command):
+    job_id: UUID
+
+
+@dataclass(frozen=True)
+class AssignDispatch(JobCommand):
+    visit: Visit
+
+
+@dataclass(frozen=True)
+class ChangeDispatchStatus(JobCommand):
+    dispatch_id: UUID
+    status: str
+
+
+@dataclass(frozen=True)
+class RescheduleJob(JobCommand):
+    scheduled_start: datetime
+    scheduled_end: datetime
+
+
+@dataclass(frozen=True)
+class StartJob(JobCommand):
+    pass
+
+
+@dataclass(frozen=True)
+class CompleteWork(JobCommand):
+    completed_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordQualityCheck(JobCommand):
+    passed: bool
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceJob(JobCommand):
+    due_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RecordPayment(JobCommand):
+    payment_id: UUID
+    amount: Decimal
+    method: str
+
+
+@dataclass(frozen=True)
+class CancelJob(JobCommand):
+    reason: str
+
+
+@dataclass(frozen=True)
+class AddDocument(Command):
+    document_id: UUID
+    job_id: UUID | None
+    property_id: UUID | None
+    kind: str
+    blob_key: str
+    filename: str
+    content_type: str
+    size_bytes: int

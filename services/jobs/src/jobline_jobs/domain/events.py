@@ -1,0 +1,74 @@
+"""What happened to a job: recorded by the aggregate, published through the outbox."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from jobline_jobs.domain.workflow import DispatchStatus, Step
+
+
+@dataclass(frozen=True)
+class Event:
+    job_id: UUID
+    job_number: str
+
+
+@dataclass(frozen=True)
+class JobCreated(Event):
+    customer_id: UUID
+    property_id: UUID
+    technician_id: UUID
+    step: Step
+    scheduled_start: datetime
+    scheduled_end: datetime
+    currency: str
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class StepChanged(Event):
+    from_step: Step
+    to_step: Step
+    cause: str
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Rescheduled(Event):
+    scheduled_start: datetime
+    scheduled_end: datetime
+    previous_start: datetime
+    previous_end: datetime
+
+
+@dataclass(frozen=True)
+class DispatchAssigned(Event):
+    dispatch_id: UUID
+    technician_id: UUID
+    window_start: datetime
+    window_end: datetime
+
+
+@dataclass(frozen=True)
+class DispatchStatusChanged(Event):
+    dispatch_id: UUID
+    from_status: DispatchStatus
+    to_status: DispatchStatus
+
+
+@dataclass(frozen=True)
+class PaymentRecorded(Event):
+    payment_id: UUID
+    method: str
+    amount: Decimal
+    amount_paid: Decimal
+    balance_due: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class DocumentAdded(Event):
+    document_id: UUID
+    kind: str
+    filename: str

@@ -1,0 +1,133 @@
+"""The Kafka subscriber for upstream facts: decode, translate, hand to the bus.
+
+Offsets are committed only after the bus committed the effect (or dead-lettered the
+message). Undecodable messages are dead-lettered at once; database outages are retried
+with backoff and, past that, redelivered; a message that keeps crashing the handler is
+dead-lettered after a few attempts so it never blocks its partition.
+"""
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import DefaultSubscriber
+
+from jobline_contracts.codec import UndecodableMessage, decode
+from jobline_contracts.topics import DISPATCH_EVENTS
+from jobline_jobs.config import Settings
+from jobline_jobs.domain.commands import Command
+from jobline_jobs.entrypoints.translate import to_command
+from jobline_jobs.service_layer.messagebus import MessageBus, Outcome
+from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
+
+log = logging.getLogger(__name__)
+
+CONSUMER_NAME = "jobs.dispatch-facts"
+
+# Failures of the infrastructure, not of the message: waiting helps.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+)
+
+
+class FactConsumer:
+    def __init__(
+        self,
+        bus: MessageBus,
+        producer: AIOKafkaProducer,
+        *,
+        max_handler_attempts: int = 3,
+        max_transient_wait: float = 60.0,
+    ) -> None:
+        self._bus = bus
+        self._producer = producer
+        self._max_handler_attempts = max_handler_attempts
+        self._max_transient_wait = max_transient_wait
+
+    async def handle(self, record: ConsumerRecord[Any, Any]) -> Outcome:
+        source = SourceMessage(
+            record.topic, record.partition, record.offset, record.key, record.value or b""
+        )
+        try:
+            envelope = decode(DISPATCH_EVENTS, source.value)
+        except UndecodableMessage as bad:
+            await self._dead_letter(source, bad.kind, bad.reason)
+            return Outcome.REJECTED
+        causation = Causation(
+            consumer=CONSUMER_NAME,
+            message_id=envelope.message_id,
+            message_type=envelope.type,
+            correlation_id=envelope.correlation_id,
+            occurred_at=envelope.occurred_at,
+            actor="upstream",
+            source=source,
+        )
+        return await self._apply(to_command(envelope), causation, source)
+
+    async def _apply(
+        self, command: Command, causation: Causation, source: SourceMessage
+    ) -> Outcome:
+        crashes, waited, delay = 0, 0.0, 0.1
+        while True:
+            try:
+                return await self._bus.handle(command, causation)
+            except TRANSIENT_ERRORS as error:
+                if waited >= self._max_transient_wait:
+                    raise  # the subscriber seeks back; the message is redelivered later
+                log.warning("transient failure on %s: %r; retrying", causation.message_id, error)
+            except Exception as error:
+                crashes += 1
+                log.exception("handler crashed on %s (%d)", causation.message_id, crashes)
+                if crashes >= self._max_handler_attempts:
+                    await self._dead_letter(
+                        source, "handler_error", f"{type(error).__name__}: {error}"
+                    )
+                    return Outcome.REJECTED
+            pause = delay * (1 + random.random())  # noqa: S311 - jitter, not crypto
+            await asyncio.sleep(pause)
+            waited, delay = waited + pause, min(delay * 2, 5.0)
+
+    async def _dead_letter(self, source: SourceMessage, kind: str, reason: str) -> None:
+        log.warning(
+            "dead-lettering %s[%d]@%d: %s", source.topic, source.partition, source.offset, reason
+        )
+        headers = [
+            ("x-dlq-kind", kind.encode()),
+            ("x-dlq-reason", reason.encode()),
+            ("x-dlq-consumer", CONSUMER_NAME.encode()),
+            ("x-original-topic", source.topic.encode()),
+            ("x-original-partition", str(source.partition).encode()),
+            ("x-original-offset", str(source.offset).encode()),
+        ]
+        await self._producer.send_and_wait(
+            DISPATCH_EVENTS.dlq, value=source.value, key=source.key, headers=headers
+        )
+
+
+def subscribe(broker: KafkaBroker, consumer: FactConsumer, settings: Settings) -> DefaultSubscriber:
+    """Register the fact subscriber on ``broker``; returns it (its consumer shows assignment)."""
+    subscriber = broker.subscriber(
+        DISPATCH_EVENTS.name,
+        group_id=settings.consumer_group,
+        auto_offset_reset=settings.auto_offset_reset,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+
+    @subscriber
+    async def on_dispatch_fact(message: KafkaMessage) -> None:
+        await consumer.handle(message.raw_message)
+
+    return subscriber

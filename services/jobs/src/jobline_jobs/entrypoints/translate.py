@@ -1,0 +1,93 @@
+"""Upstream facts (wire) → domain commands. Nothing else crosses from wire to domain."""
+
+from typing import Any
+
+from jobline_contracts import facts
+from jobline_contracts.envelope import Envelope
+from jobline_contracts.types import Address as WireAddress
+from jobline_jobs.domain import commands as c
+
+
+def _address(a: WireAddress) -> c.Address:
+    return c.Address(a.line1, a.line2, a.city, a.region, a.postal_code, a.country)
+
+
+def _contacts(contacts: list[facts.Contact]) -> tuple[c.ContactInfo, ...]:
+    return tuple(c.ContactInfo(x.contact_id, x.name, x.phone, x.email, x.role) for x in contacts)
+
+
+def _visit(d: facts.DispatchRecord) -> c.Visit:
+    return c.Visit(d.dispatch_id, d.technician_id, d.arrival_window.start, d.arrival_window.end)
+
+
+def to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR0912 - one arm per fact
+    """The command an upstream fact asks for."""
+    t, at, p = envelope.tenant_id, envelope.occurred_at, envelope.payload
+    match p:
+        case facts.CustomerUpserted():
+            address = _address(p.billing_address) if p.billing_address else None
+            return c.UpsertCustomer(t, at, p.customer_id, p.name, _contacts(p.contacts), address)
+        case facts.PropertyUpserted():
+            return c.UpsertProperty(
+                t, at, p.property_id, p.customer_id, _address(p.address), _contacts(p.contacts)
+            )
+        case facts.TechnicianUpserted():
+            card = tuple(c.RateCardLine(r.code, r.description, r.unit_price) for r in p.rate_card)
+            return c.UpsertTechnician(
+                t, at, p.technician_id, p.name, p.phone, p.commission_rate, card, p.currency
+            )
+        case facts.JobDispatched():
+            lines = tuple(
+                c.LineItem(
+                    li.line_id, li.code, li.description, li.quantity, li.unit_price, li.taxable
+                )
+                for li in p.line_items
+            )
+            return c.DispatchJob(
+                t,
+                at,
+                p.job_id,
+                p.job_number,
+                p.customer_id,
+                p.property_id,
+                p.technician_id,
+                p.summary,
+                p.schedule.start,
+                p.schedule.end,
+                p.currency,
+                p.tax_rate,
+                lines,
+                _visit(p.dispatch),
+            )
+        case facts.DispatchAssigned():
+            return c.AssignDispatch(t, at, p.job_id, _visit(p.dispatch))
+        case facts.DispatchStatusChanged():
+            return c.ChangeDispatchStatus(t, at, p.job_id, p.dispatch_id, p.status)
+        case facts.JobRescheduled():
+            return c.RescheduleJob(t, at, p.job_id, p.schedule.start, p.schedule.end)
+        case facts.JobStarted():
+            return c.StartJob(t, at, p.job_id)
+        case facts.JobWorkCompleted():
+            return c.CompleteWork(t, at, p.job_id, p.completed_at)
+        case facts.JobQualityChecked():
+            return c.RecordQualityCheck(t, at, p.job_id, p.outcome == "passed", p.notes)
+        case facts.JobInvoiced():
+            return c.InvoiceJob(t, at, p.job_id, p.due_on)
+        case facts.PaymentRecorded():
+            return c.RecordPayment(t, at, p.job_id, p.payment_id, p.amount, p.method)
+        case facts.JobCanceled():
+            return c.CancelJob(t, at, p.job_id, p.reason)
+        case facts.DocumentAdded():
+            return c.AddDocument(
+                t,
+                at,
+                p.document_id,
+                p.job_id,
+                p.property_id,
+                p.kind.value,
+                p.blob_key,
+                p.filename,
+                p.content_type,
+                p.size_bytes,
+            )
+    raise TypeError(f"no command for {type(p).__name__}")

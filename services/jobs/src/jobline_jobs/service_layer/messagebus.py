@@ -1,0 +1,55 @@
+"""The message bus: one transaction per command, idempotent by message id."""
+
+from collections.abc import Callable
+from enum import StrEnum
+from uuid import UUID
+
+from jobline_jobs.domain import commands
+from jobline_jobs.domain.errors import Rejected, UnknownTenant
+from jobline_jobs.service_layer.handlers import HANDLERS, Handler
+from jobline_jobs.service_layer.unit_of_work import Causation, UnitOfWork
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+UnitOfWorkFactory = Callable[[Causation], UnitOfWork]
+
+
+class MessageBus:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        handlers: dict[type[commands.Command], Handler] = HANDLERS,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._handlers = handlers
+
+    async def handle(self, command: commands.Command, causation: Causation) -> Outcome:
+        """Apply ``command`` once. A rejection is committed too (timeline + dead letter),
+        so redelivering a rejected message is as harmless as redelivering an applied one."""
+        handler = self._handlers[type(command)]
+        async with self._uow_factory(causation) as uow:
+            if not await uow.claim():
+                return Outcome.DUPLICATE
+            try:
+                async with uow.attempt():
+                    if not await uow.directory.tenant_exists(command.tenant_id):
+                        raise UnknownTenant(f"tenant {command.tenant_id!r} is not provisioned")
+                    await handler(command, uow)
+            except Rejected as rejection:
+                await uow.record_rejection(
+                    command.tenant_id, _job_id(command), rejection.kind, rejection.reason
+                )
+                await uow.commit()
+                return Outcome.REJECTED
+            await uow.commit()
+            return Outcome.APPLIED
+
+
+def _job_id(command: commands.Command) -> UUID | None:
+    job_id = getattr(command, "job_id", None)
+    return job_id if isinstance(job_id, UUID) else None

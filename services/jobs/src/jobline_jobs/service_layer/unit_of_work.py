@@ -1,0 +1,129 @@
+"""The unit of work and the repositories it hands to handlers (the ports).
+
+One unit of work is one database transaction for one incoming message: the claim of
+the message, the new state, the timeline and the outbox commit together or not at all.
+"""
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from jobline_jobs.domain import commands
+from jobline_jobs.domain.model import Job
+
+
+@dataclass(frozen=True)
+class SourceMessage:
+    """Where a message came from, kept so a rejected one can be dead-lettered as is."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Causation:
+    """The message being handled: its identity flows into everything it causes."""
+
+    consumer: str
+    message_id: UUID
+    message_type: str
+    correlation_id: UUID
+    occurred_at: datetime
+    actor: str
+    source: SourceMessage | None = None
+
+
+class JobRepository(ABC):
+    """Jobs of every tenant; every method is scoped by ``tenant_id``."""
+
+    @abstractmethod
+    async def get(self, tenant_id: str, job_id: UUID) -> Job | None:
+        """The job, locked for this unit of work, or None."""
+
+    @abstractmethod
+    def add(self, job: Job) -> None:
+        """Track a new job; it is inserted on commit."""
+
+    @abstractmethod
+    async def has_payment(self, tenant_id: str, payment_id: UUID) -> bool:
+        """Whether this payment was recorded already (on any job)."""
+
+    @abstractmethod
+    def seen(self) -> list[Job]:
+        """Jobs loaded or added in this unit of work."""
+
+
+class Directory(ABC):
+    """Tenants and the parties jobs refer to: customers, properties, technicians."""
+
+    @abstractmethod
+    async def tenant_exists(self, tenant_id: str) -> bool: ...
+
+    @abstractmethod
+    async def upsert_customer(self, cmd: commands.UpsertCustomer) -> bool:
+        """Apply unless a newer upsert was applied already; True if applied."""
+
+    @abstractmethod
+    async def upsert_property(self, cmd: commands.UpsertProperty) -> bool: ...
+
+    @abstractmethod
+    async def upsert_technician(self, cmd: commands.UpsertTechnician) -> bool: ...
+
+    @abstractmethod
+    async def ensure_parties(self, cmd: commands.DispatchJob) -> None:
+        """Make placeholders for a job's customer, property and technician.
+
+        Upserts travel on other partitions than the job's facts, so a job can arrive
+        before its customer; the placeholder is filled when the upsert comes.
+        """
+
+    @abstractmethod
+    async def property_exists(self, tenant_id: str, property_id: UUID) -> bool: ...
+
+    @abstractmethod
+    async def add_document(self, cmd: commands.AddDocument) -> bool:
+        """Store the document record; False if that document id exists already."""
+
+
+class UnitOfWork(ABC):
+    jobs: JobRepository
+    directory: Directory
+    causation: Causation
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.rollback()
+
+    @abstractmethod
+    async def claim(self) -> bool:
+        """Record the message as handled; False if it was handled before."""
+
+    @abstractmethod
+    def attempt(self) -> AbstractAsyncContextManager[None]:
+        """A savepoint: on error, the handler's changes are undone but the claim stays."""
+
+    @abstractmethod
+    async def record_rejection(
+        self, tenant_id: str, job_id: UUID | None, kind: str, reason: str
+    ) -> None:
+        """Put the refusal on the job's timeline (if any) and dead-letter the message."""
+
+    @abstractmethod
+    async def commit(self) -> None: ...
+
+    @abstractmethod
+    async def rollback(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Fakes and builders for the jobs service's unit tests."""

@@ -1,0 +1,126 @@
+"""In-memory fakes of the ports, for unit tests of the service layer. They subclass the
+real interfaces, so a port change breaks them loudly."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from copy import deepcopy
+from uuid import UUID
+
+from jobline_jobs.domain import commands, events
+from jobline_jobs.domain.model import Job
+from jobline_jobs.service_layer.unit_of_work import (
+    Causation,
+    Directory,
+    JobRepository,
+    UnitOfWork,
+)
+
+
+class FakeJobs(JobRepository):
+    def __init__(self, store: dict[tuple[str, UUID], Job], payments: set[UUID]) -> None:
+        self.store, self.payments = store, payments
+        self._seen: dict[tuple[str, UUID], Job] = {}
+
+    async def get(self, tenant_id: str, job_id: UUID) -> Job | None:
+        job = self._seen.get((tenant_id, job_id)) or self.store.get((tenant_id, job_id))
+        if job is not None:
+            self._seen[(tenant_id, job_id)] = job
+        return job
+
+    def add(self, job: Job) -> None:
+        self._seen[(job.tenant_id, job.job_id)] = job
+
+    async def has_payment(self, tenant_id: str, payment_id: UUID) -> bool:
+        return payment_id in self.payments
+
+    def seen(self) -> list[Job]:
+        return list(self._seen.values())
+
+
+class FakeDirectory(Directory):
+    def __init__(self, tenants: set[str]) -> None:
+        self.tenants = tenants
+        self.customers: dict[UUID, commands.UpsertCustomer | None] = {}
+        self.properties: set[UUID] = set()
+        self.documents: set[UUID] = set()
+
+    async def tenant_exists(self, tenant_id: str) -> bool:
+        return tenant_id in self.tenants
+
+    async def upsert_customer(self, cmd: commands.UpsertCustomer) -> bool:
+        current = self.customers.get(cmd.customer_id)
+        if current is not None and current.occurred_at > cmd.occurred_at:
+            return False
+        self.customers[cmd.customer_id] = cmd
+        return True
+
+    async def upsert_property(self, cmd: commands.UpsertProperty) -> bool:
+        self.properties.add(cmd.property_id)
+        return True
+
+    async def upsert_technician(self, cmd: commands.UpsertTechnician) -> bool:
+        return True
+
+    async def ensure_parties(self, cmd: commands.DispatchJob) -> None:
+        self.customers.setdefault(cmd.customer_id, None)
+        self.properties.add(cmd.property_id)
+
+    async def property_exists(self, tenant_id: str, property_id: UUID) -> bool:
+        return property_id in self.properties
+
+    async def add_document(self, cmd: commands.AddDocument) -> bool:
+        if cmd.document_id in self.documents:
+            return False
+        self.documents.add(cmd.document_id)
+        return True
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """Commits copy state into the shared ``world``; published events are collected."""
+
+    def __init__(self, world: "World", causation: Causation) -> None:
+        self.world, self.causation = world, causation
+        self.jobs = FakeJobs(deepcopy(world.jobs), world.payments)
+        self.directory = world.directory
+
+    async def claim(self) -> bool:
+        return self.causation.message_id not in self.world.claimed
+
+    @asynccontextmanager
+    async def attempt(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except Exception:
+            self.jobs = FakeJobs(deepcopy(self.world.jobs), self.world.payments)
+            raise
+
+    async def record_rejection(
+        self, tenant_id: str, job_id: UUID | None, kind: str, reason: str
+    ) -> None:
+        self.world.rejections.append((kind, reason))
+
+    async def commit(self) -> None:
+        self.world.claimed.add(self.causation.message_id)
+        for job in self.jobs.seen():
+            self.world.published.extend(job.events)
+            self.world.payments.update(
+                e.payment_id for e in job.events if isinstance(e, events.PaymentRecorded)
+            )
+            job.events.clear()
+            self.world.jobs[(job.tenant_id, job.job_id)] = job
+
+    async def rollback(self) -> None:
+        pass
+
+
+class World:
+    def __init__(self, tenants: set[str]) -> None:
+        self.jobs: dict[tuple[str, UUID], Job] = {}
+        self.payments: set[UUID] = set()
+        self.directory = FakeDirectory(tenants)
+        self.claimed: set[UUID] = set()
+        self.published: list[object] = []
+        self.rejections: list[tuple[str, str]] = []
+
+    def uow(self, causation: Causation) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self, causation)

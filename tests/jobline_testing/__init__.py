@@ -1,0 +1,1 @@
+"""Test support shared by every service's integration tests and the end-to-end tests."""

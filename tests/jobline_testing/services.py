@@ -1,0 +1,92 @@
+"""Running a Jobline service as a real process, as operators do."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServiceProcess:
+    """``jobline-<name> serve`` in a child process, with its log in a file."""
+
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.port = free_port()
+        self.env = {**os.environ, **env, f"JOBLINE_{name.upper()}_HTTP_PORT": str(self.port)}
+        self.log_path = log_dir / f"{name}-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, ready_timeout: float = 60.0) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"jobline_{self.name}.cli", "serve"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        self.wait_ready(ready_timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}:\n{self.log()}"
+                )
+            try:
+                answer = httpx.get(f"{self.url}/readyz", timeout=2)
+                if answer.status_code == 200:
+                    return
+                last = answer.text
+            except httpx.HTTPError as error:
+                last = repr(error)
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} not ready in {timeout}s ({last}):\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no final commits — a crash."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
+
+
+def jobs_env(database_url: str, kafka_bootstrap: str, group: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        # Own group, reading from when it joined: tests never replay other runs' facts.
+        "JOBLINE_JOBS_CONSUMER_GROUP": group,
+        "JOBLINE_JOBS_AUTO_OFFSET_RESET": "latest",
+    }
