@@ -12,10 +12,13 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
+from jobline_jobs.adapters.job_details import JobDetails
+from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.kafka_topics import ensure_topics
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.outbox_relay import OutboxRelay
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
+from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.entrypoints import dispatch_consumer, http
 from jobline_jobs.service_layer.messagebus import MessageBus
@@ -32,6 +35,9 @@ class JobsRuntime:
     broker: KafkaBroker
     fact_subscriber: DefaultSubscriber
     relay: OutboxRelay | None
+    tokens: TokenStore
+    queries: JobQueries
+    details: JobDetails
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def readiness(self) -> dict[str, str]:
@@ -82,7 +88,17 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
         subscriber = dispatch_consumer.subscribe(
             broker, dispatch_consumer.FactConsumer(bus, producer), settings
         )
-        runtime = JobsRuntime(settings, pool, producer, broker, subscriber, relay=None)
+        runtime = JobsRuntime(
+            settings,
+            pool,
+            producer,
+            broker,
+            subscriber,
+            relay=None,
+            tokens=TokenStore(pool),
+            queries=JobQueries(pool),
+            details=JobDetails(pool),
+        )
         if settings.relay_enabled:
             runtime.relay = OutboxRelay(
                 settings.dsn, producer, batch_size=settings.relay_batch_size

@@ -1,4 +1,4 @@
-"""``jobline-jobs``: run the service, migrate the database, provision tenants."""
+"""``jobline-jobs``: run the service, migrate the database, provision tenants and tokens."""
 
 import argparse
 import asyncio
@@ -10,6 +10,7 @@ import uvicorn
 
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.tenants import add_tenant
+from jobline_jobs.adapters.tokens import ROLES, issue_token
 from jobline_jobs.bootstrap import create_app
 from jobline_jobs.config import Settings
 
@@ -27,6 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--time-zone", required=True, help="IANA zone, e.g. America/Denver")
     add.add_argument("--currency", default="USD")
+    tokens = commands.add_parser("tokens", help="manage API tokens").add_subparsers(
+        dest="action", required=True
+    )
+    create = tokens.add_parser("create", help="issue a token; it is printed once, stored hashed")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--role", choices=ROLES, default="operator")
+    create.add_argument("--label", default="")
     return parser
 
 
@@ -39,6 +47,8 @@ async def _with_connection(settings: Settings, args: argparse.Namespace) -> None
         elif args.command == "tenants":
             new = await add_tenant(conn, args.tenant_id, args.name, args.time_zone, args.currency)
             print(f"tenant {args.tenant_id} {'created' if new else 'updated'}")  # noqa: T201
+        elif args.command == "tokens":
+            print(await issue_token(conn, args.tenant, args.role, args.label))  # noqa: T201
     finally:
         await conn.close()
 

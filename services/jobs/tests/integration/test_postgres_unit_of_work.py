@@ -3,6 +3,7 @@ commit together; a rejection keeps the claim and writes a dead letter instead.""
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
@@ -16,6 +17,8 @@ from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
 from jobs_testing.builders import T0, dispatch_job
 
 pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(migrate.__code__.co_filename).parent / "migrations"
 
 
 def causation(source: SourceMessage | None = None) -> Causation:
@@ -38,8 +41,9 @@ async def outbox_for(db: asyncpg.Pool, key: str) -> list[asyncpg.Record]:
 async def test_migrations_are_recorded_and_applied_once(db: asyncpg.Pool):
     async with db.acquire() as conn:
         assert await migrate(conn) == []
-        versions = await conn.fetch("SELECT version FROM jobs.schema_migrations")
-    assert [r["version"] for r in versions] == [1]
+        versions = await conn.fetch("SELECT version FROM jobs.schema_migrations ORDER BY 1")
+    files = sorted(MIGRATIONS.glob("*.sql"))
+    assert [r["version"] for r in versions] == [int(f.name[:4]) for f in files]
 
 
 async def test_a_dispatched_job_commits_state_timeline_and_outbox_together(

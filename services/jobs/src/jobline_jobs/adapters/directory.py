@@ -41,6 +41,7 @@ class PostgresDirectory(Directory):
         )
         if applied:
             await self._replace_contacts(cmd.tenant_id, "customer", cmd.customer_id, cmd.contacts)
+            await self._refresh_search_text(cmd.tenant_id, "customer_id", cmd.customer_id)
         return bool(applied)
 
     async def upsert_property(self, cmd: commands.UpsertProperty) -> bool:
@@ -63,6 +64,7 @@ class PostgresDirectory(Directory):
         )
         if applied:
             await self._replace_contacts(cmd.tenant_id, "property", cmd.property_id, cmd.contacts)
+            await self._refresh_search_text(cmd.tenant_id, "property_id", cmd.property_id)
         return bool(applied)
 
     async def upsert_technician(self, cmd: commands.UpsertTechnician) -> bool:
@@ -130,6 +132,18 @@ class PostgresDirectory(Directory):
             cmd.occurred_at,
         )
         return bool(added)
+
+    async def _refresh_search_text(self, tenant_id: str, column: str, owner_id: UUID) -> None:
+        """Names and addresses are searched through the jobs that mention them."""
+        assert column in {"customer_id", "property_id"}  # noqa: S101 - never user input
+        await self._conn.execute(
+            f"""UPDATE jobs.jobs
+                   SET search_text = jobs.search_text_of(tenant_id, job_number, customer_id,
+                                                         property_id)
+                 WHERE tenant_id = $1 AND {column} = $2""",  # noqa: S608 - a fixed column
+            tenant_id,
+            owner_id,
+        )
 
     async def _ensure_customer(self, tenant_id: str, customer_id: UUID) -> None:
         await self._conn.execute(

@@ -109,8 +109,9 @@ class PostgresJobRepository(JobRepository):
         await self._conn.execute(
             """INSERT INTO jobs.jobs (tenant_id, job_id, job_number, customer_id, property_id,
                    technician_id, summary, step, scheduled_start, scheduled_end, completed_at,
-                   currency, tax_rate, total, amount_paid)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
+                   currency, tax_rate, total, amount_paid, search_text)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                       jobs.search_text_of($1, $3, $4, $5))""",
             job.tenant_id,
             job.job_id,
             job.job_number,

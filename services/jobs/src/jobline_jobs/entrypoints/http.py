@@ -1,20 +1,13 @@
-"""The HTTP API of the jobs service."""
+"""The HTTP app of the jobs service: operations endpoints and the v1 API."""
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-
-class Runtime(Protocol):
-    """What the HTTP layer needs from the running service."""
-
-    async def readiness(self) -> dict[str, str]:
-        """Each dependency with ``ok`` or what is wrong with it."""
-        ...
-
+from jobline_jobs.entrypoints.api import errors, jobs
+from jobline_jobs.entrypoints.api.deps import ApiRuntime
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -22,9 +15,13 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 def build_app(lifespan: Lifespan) -> FastAPI:
     app = FastAPI(
         title="Jobline jobs API",
-        version="0.1.0",
+        version="1.0.0",
+        description="The Jobs list and job actions of a field-service back office. Every "
+        "call needs `Authorization: Bearer <token>`; a token sees one tenant only.",
         lifespan=lifespan,
     )
+    errors.install(app)
+    app.include_router(jobs.router)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -32,7 +29,7 @@ def build_app(lifespan: Lifespan) -> FastAPI:
 
     @app.get("/readyz", tags=["operations"], summary="Dependencies are reachable")
     async def readyz(request: Request) -> JSONResponse:
-        runtime: Runtime = request.app.state.runtime
+        runtime: ApiRuntime = request.app.state.runtime
         checks = await runtime.readiness()
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

@@ -1,0 +1,110 @@
+"""The read side of one job: its details, visits and timeline (always tenant-scoped)."""
+
+import json
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from jobline_jobs.adapters.job_queries import JOB_ROW_SQL
+from jobline_jobs.adapters.pg import Connection
+
+# The list row plus what only the details show.
+_DETAIL = (
+    JOB_ROW_SQL.replace(
+        "SELECT j.job_id,",
+        "SELECT j.tax_rate, c.billing_address, p.address AS property_address_parts,"
+        " t.phone AS technician_phone, j.job_id,",
+        1,
+    )
+    + " WHERE j.tenant_id = $1 AND j.job_id = $2"
+)
+
+
+def _address(raw: str | None) -> dict[str, Any] | None:
+    return None if raw is None else dict(json.loads(raw))
+
+
+class JobDetails:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def job(self, tenant_id: str, job_id: UUID) -> dict[str, Any] | None:
+        """The job with its parties, contacts, visits and lines; None if not this tenant's."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(_DETAIL, tenant_id, job_id)
+            if row is None:
+                return None
+            job: dict[str, Any] = dict(row)
+            job["billing_address"] = _address(job["billing_address"])
+            job["property_address_parts"] = _address(job["property_address_parts"])
+            job["contacts"] = [
+                dict(r)
+                for r in await conn.fetch(
+                    """SELECT contact_id, owner_kind, name, phone, email, role
+                         FROM jobs.contacts
+                        WHERE tenant_id = $1 AND ((owner_kind = 'customer' AND owner_id = $2)
+                              OR (owner_kind = 'property' AND owner_id = $3))
+                        ORDER BY owner_kind, name""",
+                    tenant_id,
+                    job["customer_id"],
+                    job["property_id"],
+                )
+            ]
+            job["line_items"] = [
+                dict(r)
+                for r in await conn.fetch(
+                    """SELECT line_id, code, description, quantity, unit_price, taxable
+                         FROM jobs.line_items WHERE tenant_id = $1 AND job_id = $2
+                        ORDER BY position""",
+                    tenant_id,
+                    job_id,
+                )
+            ]
+            job["dispatches"] = await self._visits(conn, tenant_id, job_id)
+        return job
+
+    async def dispatches(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None:
+        async with self._pool.acquire() as conn:
+            if not await conn.fetchval(
+                "SELECT 1 FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2", tenant_id, job_id
+            ):
+                return None
+            return await self._visits(conn, tenant_id, job_id)
+
+    @staticmethod
+    async def _visits(conn: Connection, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]:
+        rows = await conn.fetch(
+            """SELECT d.dispatch_id, d.technician_id, t.name AS technician_name,
+                      d.window_start, d.window_end, d.status,
+                      coalesce(json_agg(json_build_object('status', h.status, 'at', h.at)
+                                        ORDER BY h.at, h.status) FILTER (WHERE h.status
+                               IS NOT NULL), '[]') AS history
+                 FROM jobs.dispatches d
+                 LEFT JOIN jobs.technicians t ON t.tenant_id = d.tenant_id
+                                             AND t.technician_id = d.technician_id
+                 LEFT JOIN jobs.dispatch_status_history h ON h.tenant_id = d.tenant_id
+                                                         AND h.dispatch_id = d.dispatch_id
+                WHERE d.tenant_id = $1 AND d.job_id = $2
+                GROUP BY d.dispatch_id, d.technician_id, t.name, d.window_start, d.window_end,
+                         d.status
+                ORDER BY d.window_start, d.dispatch_id""",
+            tenant_id,
+            job_id,
+        )
+        return [{**dict(r), "history": json.loads(r["history"])} for r in rows]
+
+    async def timeline(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None:
+        async with self._pool.acquire() as conn:
+            if not await conn.fetchval(
+                "SELECT 1 FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2", tenant_id, job_id
+            ):
+                return None
+            rows = await conn.fetch(
+                """SELECT at, kind, type, cause, actor, details, message_id
+                     FROM jobs.timeline WHERE tenant_id = $1 AND job_id = $2
+                    ORDER BY at, entry_id""",
+                tenant_id,
+                job_id,
+            )
+        return [{**dict(r), "details": json.loads(r["details"])} for r in rows]

@@ -1,0 +1,131 @@
+"""The read side of the Jobs list: views, counts, pages and a job's details, in SQL.
+
+Every query is scoped by tenant in SQL. Pages are keyset pages over
+(scheduled_start, job_number), which stay stable while jobs are inserted, and each
+view's predicate matches a partial index of migration 0002 exactly.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from jobline_jobs.domain.views import STEP_VIEWS, View
+
+JOB_ROW_SQL = """
+SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled_end,
+       j.completed_at, j.deferred_at, j.deferral_reason, j.currency, j.total, j.amount_paid,
+       j.customer_id, c.name AS customer_name, j.property_id, p.address_text AS property_address,
+       j.technician_id, t.name AS technician_name
+  FROM jobs.jobs j
+  LEFT JOIN jobs.customers c ON c.tenant_id = j.tenant_id AND c.customer_id = j.customer_id
+  LEFT JOIN jobs.properties p ON p.tenant_id = j.tenant_id AND p.property_id = j.property_id
+  LEFT JOIN jobs.technicians t ON t.tenant_id = j.tenant_id
+                              AND t.technician_id = j.technician_id
+"""
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    view: View = View.ALL
+    text: str | None = None
+    customer_id: UUID | None = None
+    property_id: UUID | None = None
+    technician_id: UUID | None = None
+    limit: int = 50
+    after: tuple[datetime, str] | None = None
+
+
+def today_bounds(time_zone: str, today: date | None = None) -> tuple[datetime, datetime]:
+    """Midnight to midnight of today in the tenant's zone (23 or 25 hours on DST days)."""
+    zone = ZoneInfo(time_zone)
+    day = today or datetime.now(zone).date()
+    start = datetime.combine(day, time(), zone)
+    return start, datetime.combine(day + timedelta(days=1), time(), zone)
+
+
+class _Where:
+    """Builds a WHERE clause with numbered parameters."""
+
+    def __init__(self, tenant_id: str) -> None:
+        self.args: list[object] = [tenant_id]
+        self.clauses = ["j.tenant_id = $1"]
+
+    def add(self, clause: str, *values: object) -> None:
+        names = []
+        for value in values:
+            self.args.append(value)
+            names.append(f"${len(self.args)}")
+        self.clauses.append(clause.format(*names))
+
+    def sql(self) -> str:
+        return " AND ".join(self.clauses)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class JobQueries:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def page(
+        self, tenant_id: str, time_zone: str, query: ListQuery
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of the view, and whether more follow."""
+        where = _Where(tenant_id)
+        self._view(where, query.view, time_zone)
+        if query.text:
+            where.add("j.search_text LIKE {}", f"%{_escape_like(query.text.lower())}%")
+        for column in ("customer_id", "property_id", "technician_id"):
+            if (value := getattr(query, column)) is not None:
+                where.add(f"j.{column} = {{}}", value)
+        if query.after is not None:
+            where.add("(j.scheduled_start, j.job_number) > ({}, {})", *query.after)
+        where.args.append(query.limit + 1)
+        rows = await self._pool.fetch(
+            f"{JOB_ROW_SQL} WHERE {where.sql()} ORDER BY j.scheduled_start, j.job_number"
+            f" LIMIT ${len(where.args)}",
+            *where.args,
+        )
+        return [dict(r) for r in rows[: query.limit]], len(rows) > query.limit
+
+    @staticmethod
+    def _view(where: _Where, view: View, time_zone: str) -> None:
+        if view in STEP_VIEWS:
+            where.add("j.deferred_at IS NULL AND j.step = {}", STEP_VIEWS[view].value)
+        elif view is View.DEFERRED:
+            where.add("j.deferred_at IS NOT NULL")
+        elif view is View.COMPLETED_SCHEDULED_TODAY:
+            where.add(
+                "j.completed_at IS NOT NULL AND j.step <> 'canceled'"
+                " AND j.scheduled_start >= {} AND j.scheduled_start < {}",
+                *today_bounds(time_zone),
+            )
+
+    async def counts(self, tenant_id: str, time_zone: str) -> dict[View, int]:
+        """Every view's count: step counters kept by a trigger, today's from its index."""
+        start, end = today_bounds(time_zone)
+        rows = await self._pool.fetch(
+            """SELECT bucket, sum(n)::bigint AS n FROM jobs.view_counts
+                WHERE tenant_id = $1 GROUP BY bucket""",
+            tenant_id,
+        )
+        buckets = {r["bucket"]: r["n"] for r in rows}
+        counts = {view: buckets.get(step.value, 0) for view, step in STEP_VIEWS.items()}
+        counts[View.ALL] = sum(buckets.values())
+        counts[View.DEFERRED] = sum(n for b, n in buckets.items() if b.startswith("deferred:"))
+        counts[View.COMPLETED_SCHEDULED_TODAY] = await self._pool.fetchval(
+            """SELECT count(*) FROM jobs.jobs j
+                WHERE j.tenant_id = $1 AND j.completed_at IS NOT NULL
+                  AND j.step <> 'canceled' AND j.scheduled_start >= $2
+                  AND j.scheduled_start < $3""",
+            tenant_id,
+            start,
+            end,
+        )
+        return {view: counts[view] for view in View}

@@ -1,0 +1,81 @@
+"""API tokens: issued once, stored only as a hash, resolved to a tenant and a role."""
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+import asyncpg
+
+from jobline_jobs.adapters.pg import Connection
+
+Role = Literal["viewer", "operator"]
+ROLES: tuple[Role, ...] = ("viewer", "operator")
+_PREFIX = "jl_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: one tenant, one role, and the tenant's time zone."""
+
+    tenant_id: str
+    role: Role
+    time_zone: str
+    token_id: uuid.UUID
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def issue_token(conn: Connection, tenant_id: str, role: Role, label: str = "") -> str:
+    """Create a token and return it; only its hash is stored, so it cannot be shown again."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if not await conn.fetchval("SELECT 1 FROM jobs.tenants WHERE tenant_id = $1", tenant_id):
+        raise ValueError(f"tenant {tenant_id!r} does not exist")
+    token = _PREFIX + secrets.token_urlsafe(32)
+    await conn.execute(
+        """INSERT INTO jobs.api_tokens (token_id, tenant_id, role, label, token_hash)
+           VALUES ($1, $2, $3, $4, $5)""",
+        uuid.uuid4(),
+        tenant_id,
+        role,
+        label,
+        _hash(token),
+    )
+    return token
+
+
+class TokenStore:
+    """Resolves bearer tokens, remembering answers briefly: a revocation takes effect
+    within ``ttl`` seconds, and a busy list view does not look its token up each time."""
+
+    def __init__(self, pool: asyncpg.Pool, ttl: float = 10.0, max_entries: int = 10_000) -> None:
+        self._pool, self._ttl, self._max = pool, ttl, max_entries
+        self._cache: dict[bytes, tuple[float, Principal | None]] = {}
+
+    async def resolve(self, token: str) -> Principal | None:
+        if not token.startswith(_PREFIX) or len(token) > 200:
+            return None
+        key, now = _hash(token), time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        row = await self._pool.fetchrow(
+            """SELECT t.token_id, t.tenant_id, t.role, n.time_zone
+                 FROM jobs.api_tokens t JOIN jobs.tenants n USING (tenant_id)
+                WHERE t.token_hash = $1 AND t.revoked_at IS NULL""",
+            key,
+        )
+        principal = (
+            None
+            if row is None
+            else Principal(row["tenant_id"], row["role"], row["time_zone"], row["token_id"])
+        )
+        if len(self._cache) >= self._max:
+            self._cache.clear()
+        self._cache[key] = (now + self._ttl, principal)
+        return principal

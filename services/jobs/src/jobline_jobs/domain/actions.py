@@ -1,0 +1,79 @@
+"""Which of the seven job actions an operator may take now, and why not when not.
+
+Pure rules over a few facts about the job, so the API, the console and the tests all
+see the same answer.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from jobline_jobs.domain.workflow import Step
+
+INVOICEABLE = frozenset({Step.AWAITING_BILLING, Step.AWAITING_PAYMENT, Step.PAID})
+
+
+class Action(StrEnum):
+    DOWNLOAD_INVOICE = "download_invoice"
+    RESEND_INVOICE = "resend_invoice"
+    DEFER_COMMISSION = "defer_commission"
+    VIEW_INVOICE_DISPATCHES = "view_invoice_dispatches"
+    SEND_COMMUNICATION = "send_communication"
+    CREATE_SUBJOB = "create_subjob"
+    LINK_RECALL = "link_recall"
+
+
+@dataclass(frozen=True)
+class JobFacts:
+    step: Step
+    deferred: bool
+    is_subjob: bool
+    is_recall: bool
+    has_line_items: bool
+    has_email_contact: bool
+    has_reachable_contact: bool
+
+
+@dataclass(frozen=True)
+class Availability:
+    action: Action
+    allowed: bool
+    reason: str | None = None
+
+
+def _invoice_refusal(job: JobFacts) -> str | None:
+    if job.step not in INVOICEABLE:
+        return f"the job is {job.step.value}; its invoice exists once the work passed quality check"
+    if not job.has_line_items:
+        return "the job has no line items to bill"
+    return None
+
+
+def _refusals(job: JobFacts) -> dict[Action, str | None]:
+    invoice = _invoice_refusal(job)
+    final = job.step in {Step.PAID, Step.CANCELED}
+    return {
+        Action.DOWNLOAD_INVOICE: invoice,
+        Action.RESEND_INVOICE: invoice
+        or (None if job.has_email_contact else "no customer or property contact has an email"),
+        Action.DEFER_COMMISSION: "the job is deferred already; un-defer it instead"
+        if job.deferred
+        else ("a canceled job earns no commission" if job.step is Step.CANCELED else None),
+        Action.VIEW_INVOICE_DISPATCHES: None,
+        Action.SEND_COMMUNICATION: None
+        if job.has_reachable_contact
+        else "no customer or property contact has a phone number or email",
+        Action.CREATE_SUBJOB: "a subjob cannot have subjobs"
+        if job.is_subjob
+        else (f"the job is {job.step.value}" if final else None),
+        Action.LINK_RECALL: "the job is linked to its original already"
+        if job.is_recall
+        else ("a canceled job cannot be a recall" if job.step is Step.CANCELED else None),
+    }
+
+
+def available_actions(job: JobFacts) -> list[Availability]:
+    """Every action, in the menu's order, with whether it is allowed now."""
+    return [
+        Availability(action, allowed=reason is None, reason=reason)
+        for action, reason in _refusals(job).items()
+    ]

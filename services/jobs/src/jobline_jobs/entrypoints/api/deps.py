@@ -1,0 +1,49 @@
+"""Request dependencies: the caller's principal and the read models."""
+
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from jobline_jobs.adapters.job_details import JobDetails
+from jobline_jobs.adapters.job_queries import JobQueries
+from jobline_jobs.adapters.tokens import Principal, TokenStore
+from jobline_jobs.entrypoints.api.errors import ApiError
+
+
+class ApiRuntime(Protocol):
+    """What the API needs from the running service."""
+
+    tokens: TokenStore
+    queries: JobQueries
+    details: JobDetails
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency with ``ok`` or what is wrong with it."""
+        ...
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer jl_…`")
+
+
+def runtime(request: Request) -> ApiRuntime:
+    found: ApiRuntime = request.app.state.runtime
+    return found
+
+
+RuntimeDep = Annotated[ApiRuntime, Depends(runtime)]
+
+
+async def principal(
+    rt: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise ApiError(401, "unauthenticated", "send an API token as 'Authorization: Bearer …'")
+    found = await rt.tokens.resolve(credentials.credentials)
+    if found is None:
+        raise ApiError(401, "unauthenticated", "the API token is unknown or revoked")
+    return found
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]

@@ -1,0 +1,104 @@
+"""The Jobs list and a job's details."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobline_jobs.adapters.job_queries import ListQuery
+from jobline_jobs.domain.views import View
+from jobline_jobs.entrypoints.api import cursor, presenters, schemas
+from jobline_jobs.entrypoints.api.deps import PrincipalDep, RuntimeDep
+from jobline_jobs.entrypoints.api.errors import not_found, responses
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+class ListParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    view: View = Field(default=View.ALL, description="Which view of the list")
+    q: str | None = Field(
+        default=None, max_length=100, description="Free text: job number, customer, address"
+    )
+    customer_id: UUID | None = None
+    property_id: UUID | None = None
+    technician_id: UUID | None = None
+    limit: int = Field(default=50, ge=1, le=200, description="Rows per page, 1 to 200")
+    cursor: str | None = Field(
+        default=None, max_length=500, description="next_cursor of the previous page"
+    )
+
+
+@router.get(
+    "",
+    response_model=schemas.JobPage,
+    responses=responses(401, 422),
+    summary="One page of a view of the Jobs list",
+)
+async def list_jobs(
+    who: PrincipalDep, rt: RuntimeDep, params: Annotated[ListParams, Query()]
+) -> schemas.JobPage:
+    text = params.q.strip() if params.q and params.q.strip() else None
+    filters = (params.view, text, params.customer_id, params.property_id, params.technician_id)
+    query_id = cursor.fingerprint(*filters)
+    after = cursor.decode(params.cursor, query_id) if params.cursor else None
+    query = ListQuery(*filters, limit=params.limit, after=after)
+    rows, more = await rt.queries.page(who.tenant_id, who.time_zone, query)
+    next_cursor = (
+        cursor.encode(rows[-1]["scheduled_start"], rows[-1]["job_number"], query_id)
+        if more
+        else None
+    )
+    return schemas.JobPage(items=[presenters.job_row(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/views",
+    response_model=schemas.ViewCounts,
+    responses=responses(401),
+    summary="Every view with its live count",
+)
+async def view_counts(who: PrincipalDep, rt: RuntimeDep) -> schemas.ViewCounts:
+    counts = await rt.queries.counts(who.tenant_id, who.time_zone)
+    return schemas.ViewCounts(views=[schemas.ViewCount(view=v, count=n) for v, n in counts.items()])
+
+
+@router.get(
+    "/{job_id}",
+    response_model=schemas.JobDetail,
+    responses=responses(401, 404, 422),
+    summary="A job with everything about it and the actions allowed now",
+)
+async def get_job(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> schemas.JobDetail:
+    job = await rt.details.job(who.tenant_id, job_id)
+    if job is None:
+        raise not_found("job")
+    return presenters.job_detail(job)
+
+
+@router.get(
+    "/{job_id}/dispatches",
+    response_model=schemas.DispatchList,
+    responses=responses(401, 404, 422),
+    summary="The job's dispatch records: every visit with its status history",
+)
+async def job_dispatches(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> schemas.DispatchList:
+    visits = await rt.details.dispatches(who.tenant_id, job_id)
+    if visits is None:
+        raise not_found("job")
+    return schemas.DispatchList(items=[presenters.dispatch(v) for v in visits])
+
+
+@router.get(
+    "/{job_id}/timeline",
+    response_model=schemas.Timeline,
+    responses=responses(401, 404, 422),
+    summary="Every fact and action on the job, oldest first",
+)
+async def job_timeline(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> schemas.Timeline:
+    entries = await rt.details.timeline(who.tenant_id, job_id)
+    if entries is None:
+        raise not_found("job")
+    return schemas.Timeline(items=[schemas.TimelineEntry(**e) for e in entries])

@@ -1,0 +1,115 @@
+"""Read-model rows → response models."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from jobline_jobs.domain import commands
+from jobline_jobs.domain.actions import JobFacts, available_actions
+from jobline_jobs.domain.model import Totals, to_cents
+from jobline_jobs.domain.workflow import Step
+from jobline_jobs.entrypoints.api import schemas
+
+
+def job_row(row: Mapping[str, Any]) -> schemas.JobRow:
+    return schemas.JobRow(**_row_fields(row))
+
+
+def _row_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    deferral = (
+        schemas.Deferral(deferred_at=row["deferred_at"], reason=row["deferral_reason"])
+        if row["deferred_at"]
+        else None
+    )
+    return {
+        "id": row["job_id"],
+        "number": row["job_number"],
+        "summary": row["summary"],
+        "step": row["step"],
+        "scheduled_start": row["scheduled_start"],
+        "scheduled_end": row["scheduled_end"],
+        "completed_at": row["completed_at"],
+        "deferral": deferral,
+        "customer": schemas.Party(id=row["customer_id"], name=row["customer_name"]),
+        "property": schemas.Party(id=row["property_id"], name=row["property_address"]),
+        "technician": schemas.Party(id=row["technician_id"], name=row["technician_name"]),
+        "money": schemas.Money(
+            currency=row["currency"],
+            total=row["total"],
+            amount_paid=row["amount_paid"],
+            balance_due=row["total"] - row["amount_paid"],
+        ),
+    }
+
+
+def dispatch(visit: dict[str, Any]) -> schemas.DispatchRecord:
+    return schemas.DispatchRecord(
+        id=visit["dispatch_id"],
+        technician=schemas.Party(id=visit["technician_id"], name=visit["technician_name"]),
+        arrival_window_start=visit["window_start"],
+        arrival_window_end=visit["window_end"],
+        status=visit["status"],
+        history=[schemas.StatusChange(**h) for h in visit["history"]],
+    )
+
+
+def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
+    lines = [
+        commands.LineItem(
+            li["line_id"],
+            li["code"],
+            li["description"],
+            li["quantity"],
+            li["unit_price"],
+            li["taxable"],
+        )
+        for li in job["line_items"]
+    ]
+    totals = Totals.of(tuple(lines), job["tax_rate"])
+    fields = _row_fields(job)
+    fields["money"] = fields["money"].model_copy(
+        update={"subtotal": totals.subtotal, "tax": totals.tax}
+    )
+    contacts = job["contacts"]
+    facts = JobFacts(
+        step=Step(job["step"]),
+        deferred=job["deferred_at"] is not None,
+        is_subjob=False,
+        is_recall=False,
+        has_line_items=bool(lines),
+        has_email_contact=any(c["email"] for c in contacts),
+        has_reachable_contact=any(c["email"] or c["phone"] for c in contacts),
+    )
+    return schemas.JobDetail(
+        **fields,
+        tax_rate=job["tax_rate"],
+        billing_address=job["billing_address"],
+        property_address=job["property_address_parts"],
+        contacts=[
+            schemas.Contact(
+                id=c["contact_id"],
+                belongs_to=c["owner_kind"],
+                name=c["name"],
+                phone=c["phone"],
+                email=c["email"],
+                role=c["role"],
+            )
+            for c in contacts
+        ],
+        line_items=[
+            schemas.LineItem(
+                id=li.line_id,
+                code=li.code,
+                description=li.description,
+                quantity=li.quantity,
+                unit_price=li.unit_price,
+                amount=to_cents(li.quantity * li.unit_price),
+                taxable=li.taxable,
+            )
+            for li in lines
+        ],
+        dispatches=[dispatch(v) for v in job["dispatches"]],
+        available_actions=[
+            schemas.ActionAvailability(action=a.action, allowed=a.allowed, reason=a.reason)
+            for a in available_actions(facts)
+        ],
+    )

@@ -1,0 +1,103 @@
+"""The jobs HTTP API in-process over a real database (no Kafka needed for reads)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+from jobline_jobs.adapters.job_details import JobDetails
+from jobline_jobs.adapters.job_queries import JobQueries
+from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
+from jobline_jobs.adapters.tenants import add_tenant
+from jobline_jobs.adapters.tokens import TokenStore, issue_token
+from jobline_jobs.domain import commands
+from jobline_jobs.entrypoints.http import build_app
+from jobline_jobs.service_layer.messagebus import MessageBus, Outcome
+from jobline_jobs.service_layer.unit_of_work import Causation
+
+from jobs_testing.builders import dispatch_job
+
+
+@dataclass
+class ReadRuntime:
+    tokens: TokenStore
+    queries: JobQueries
+    details: JobDetails
+
+    async def readiness(self) -> dict[str, str]:
+        return {"postgres": "ok"}
+
+
+def read_app(pool: asyncpg.Pool) -> FastAPI:
+    @asynccontextmanager
+    async def no_lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield  # httpx's ASGI transport does not run lifespans; state is set below
+
+    app = build_app(no_lifespan)
+    app.state.runtime = ReadRuntime(TokenStore(pool, ttl=0), JobQueries(pool), JobDetails(pool))
+    return app
+
+
+def client(app: FastAPI, token: str | None) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://jobs.test", headers=headers
+    )
+
+
+class TenantSeeder:
+    """A fresh tenant with a token, and jobs moved through the real message bus."""
+
+    def __init__(self, pool: asyncpg.Pool, tenant_id: str, time_zone: str) -> None:
+        self.pool, self.tenant_id, self.time_zone = pool, tenant_id, time_zone
+        self.bus = MessageBus(lambda why: PostgresUnitOfWork(pool, why))
+        self.token = ""
+        self.numbers = 0
+
+    async def create(self) -> "TenantSeeder":
+        async with self.pool.acquire() as conn:
+            await add_tenant(conn, self.tenant_id, "Seeded Plumbing", self.time_zone, "USD")
+            self.token = await issue_token(conn, self.tenant_id, "operator")
+        return self
+
+    async def send(self, cmd: commands.Command) -> None:
+        message = uuid4()
+        why = Causation("seed", message, type(cmd).__name__, message, cmd.occurred_at, "test")
+        assert await self.bus.handle(cmd, why) is Outcome.APPLIED
+
+    async def job(self, start: datetime, steps: int = 0, **kwargs: object) -> commands.DispatchJob:
+        """Dispatch a job scheduled at ``start``, then move it ``steps`` steps on."""
+        self.numbers += 1
+        cmd = dispatch_job(self.tenant_id, **kwargs)  # type: ignore[arg-type]
+        cmd = commands.DispatchJob(
+            **{
+                **cmd.__dict__,
+                "job_number": f"J-{self.numbers:05d}",
+                "scheduled_start": start,
+                "scheduled_end": start + timedelta(hours=1),
+                "occurred_at": start,
+            }
+        )
+        await self.send(cmd)
+        t, at, job = self.tenant_id, start, cmd.job_id
+        moves: list[commands.Command] = [
+            commands.StartJob(t, at, job),
+            commands.CompleteWork(t, at, job, start + timedelta(minutes=30)),
+            commands.RecordQualityCheck(t, at, job, passed=True),
+            commands.InvoiceJob(t, at, job),
+        ]
+        for move in moves[:steps]:
+            await self.send(move)
+        return cmd
+
+    async def defer(self, job_id: UUID) -> None:
+        await self.pool.execute(
+            "UPDATE jobs.jobs SET deferred_at = now(), deferral_reason = 'test'"
+            " WHERE tenant_id = $1 AND job_id = $2",
+            self.tenant_id,
+            job_id,
+        )
