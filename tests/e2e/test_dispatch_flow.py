@@ -3,6 +3,7 @@ events: the foundation's end-to-end promises."""
 
 import json
 import uuid
+from decimal import Decimal
 
 import asyncpg
 import pytest
@@ -47,7 +48,7 @@ async def test_a_dispatched_job_lands_in_postgres_and_on_the_lifecycle_topic(
     )
     assert dict(row) == {
         "step": "open_dispatch",
-        "total": pytest.approx(1209.49),
+        "total": Decimal("1209.49"),
         "job_number": story.number,
     }
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+
 from jobs_testing.api import TenantSeeder, client, read_app
 
 pytestmark = pytest.mark.integration

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import httpx
 from fastapi import FastAPI
+
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
@@ -18,7 +19,6 @@ from jobline_jobs.domain import commands
 from jobline_jobs.entrypoints.http import build_app
 from jobline_jobs.service_layer.messagebus import MessageBus, Outcome
 from jobline_jobs.service_layer.unit_of_work import Causation
-
 from jobs_testing.builders import dispatch_job
 
 
