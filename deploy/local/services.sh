@@ -59,7 +59,11 @@ status() {
 }
 
 env_file() {
+  # One operator token per demo tenant (the tenants of deploy/demo/load_demo.py).
+  local jobs="$ROOT/.venv/bin/jobline-jobs"
   echo "JOBLINE_API_URL=http://127.0.0.1:${PORTS[jobs]}"
+  echo "JOBLINE_DEMO_TOKEN=$("$jobs" tokens create --tenant acme --role operator --label demo)"
+  echo "JOBLINE_DEMO_TOKEN_2=$("$jobs" tokens create --tenant harbour --role operator --label demo)"
   echo "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS"
   echo "DATABASE_URL=$DATABASE_URL"
 }

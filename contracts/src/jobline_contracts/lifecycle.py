@@ -5,6 +5,8 @@ id, in commit order per job. A consumer must deduplicate on ``message_id``: a re
 crash between send and bookkeeping can publish an event twice, never zero times.
 """
 
+from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
@@ -121,6 +123,74 @@ class JobDocumentAdded(Payload):
     filename: str
 
 
+class JobDeferred(Payload):
+    """An operator deferred the job: its technician's commission is held back."""
+
+    message_type = "job.deferred"
+
+    job_id: UUID
+    job_number: JobNumber
+    reason: str
+    deferred_by: str
+
+
+class JobUndeferred(Payload):
+    """The deferral ended: the job is back in its step view, commission released."""
+
+    message_type = "job.undeferred"
+
+    job_id: UUID
+    job_number: JobNumber
+    undeferred_by: str
+
+
+class JobSubjobScheduled(Payload):
+    """On the parent: a share of it was scheduled as a subjob for staged billing."""
+
+    message_type = "job.subjob_scheduled"
+
+    job_id: UUID
+    job_number: JobNumber
+    subjob_id: UUID
+    subjob_number: JobNumber
+    title: str
+    amount: Money
+    percent: Decimal | None = Field(default=None, description="The share as given, in %")
+    bill_on: date
+    scheduled_total: Money
+    remaining: Money
+
+
+class JobRecallLinked(Payload):
+    """On the recall: it was tied to the original job whose work it fixes."""
+
+    message_type = "job.recall_linked"
+
+    job_id: UUID
+    job_number: JobNumber
+    original_job_id: UUID
+    reason: str
+    chargeback_id: UUID | None = None
+    chargeback_amount: Money
+
+
+class JobChargebackRecorded(Payload):
+    """On the original: its technician is charged back for a recall of it."""
+
+    message_type = "job.chargeback_recorded"
+
+    job_id: UUID
+    job_number: JobNumber
+    chargeback_id: UUID
+    recall_job_id: UUID
+    technician_id: UUID
+    fixing_technician_id: UUID
+    normal_charge: Money
+    policy_percent: Decimal = Field(description="Share of the normal charge (1 = 100 %)")
+    earned_commission: Money
+    amount: Money
+
+
 ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobCreated,
     JobStatusChanged,
@@ -129,4 +199,9 @@ ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobDispatchStatusChanged,
     JobPaymentRecorded,
     JobDocumentAdded,
+    JobDeferred,
+    JobUndeferred,
+    JobSubjobScheduled,
+    JobRecallLinked,
+    JobChargebackRecorded,
 )

@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
+from jobline_jobs.adapters.commissions import Commissions
+from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.kafka_topics import ensure_topics
@@ -38,6 +40,9 @@ class JobsRuntime:
     tokens: TokenStore
     queries: JobQueries
     details: JobDetails
+    commissions: Commissions
+    idempotency: IdempotencyKeys
+    bus: MessageBus
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def readiness(self) -> dict[str, str]:
@@ -98,6 +103,9 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             tokens=TokenStore(pool),
             queries=JobQueries(pool),
             details=JobDetails(pool),
+            commissions=Commissions(pool),
+            idempotency=IdempotencyKeys(pool),
+            bus=bus,
         )
         if settings.relay_enabled:
             runtime.relay = OutboxRelay(

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from jobs_testing.api import TenantSeeder, client, read_app
+from jobs_testing.api import TenantSeeder, api_app, client
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,7 @@ async def ids(api, **params) -> list[str]:
 
 @pytest.fixture
 def app(db: asyncpg.Pool):
-    return read_app(db)
+    return api_app(db)
 
 
 async def test_each_view_lists_exactly_its_jobs_and_counts_them(db, app):

@@ -1,15 +1,18 @@
-"""The jobs HTTP API in-process over a real database (no Kafka needed for reads)."""
+"""The jobs HTTP API in-process over a real database (the outbox fills; no Kafka needed)."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from jobline_jobs.adapters.commissions import Commissions
+from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
@@ -23,22 +26,32 @@ from jobs_testing.builders import dispatch_job
 
 
 @dataclass
-class ReadRuntime:
+class ApiTestRuntime:
     tokens: TokenStore
     queries: JobQueries
     details: JobDetails
+    commissions: Commissions
+    idempotency: IdempotencyKeys
+    bus: MessageBus
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
 
 
-def read_app(pool: asyncpg.Pool) -> FastAPI:
+def api_app(pool: asyncpg.Pool) -> FastAPI:
     @asynccontextmanager
     async def no_lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield  # httpx's ASGI transport does not run lifespans; state is set below
 
     app = build_app(no_lifespan)
-    app.state.runtime = ReadRuntime(TokenStore(pool, ttl=0), JobQueries(pool), JobDetails(pool))
+    app.state.runtime = ApiTestRuntime(
+        TokenStore(pool, ttl=0),
+        JobQueries(pool),
+        JobDetails(pool),
+        Commissions(pool),
+        IdempotencyKeys(pool),
+        MessageBus(lambda why: PostgresUnitOfWork(pool, why)),
+    )
     return app
 
 
@@ -93,6 +106,23 @@ class TenantSeeder:
         for move in moves[:steps]:
             await self.send(move)
         return cmd
+
+    async def technician(self, technician_id: UUID, rate: str, card: dict[str, str]) -> None:
+        lines = tuple(
+            commands.RateCardLine(code, code, Decimal(price)) for code, price in card.items()
+        )
+        await self.send(
+            commands.UpsertTechnician(
+                self.tenant_id,
+                datetime.now(UTC),
+                technician_id,
+                "Tech",
+                None,
+                Decimal(rate),
+                lines,
+                "USD",
+            )
+        )
 
     async def defer(self, job_id: UUID) -> None:
         await self.pool.execute(

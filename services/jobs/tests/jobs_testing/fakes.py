@@ -4,6 +4,7 @@ real interfaces, so a port change breaks them loudly."""
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from copy import deepcopy
+from decimal import Decimal
 from uuid import UUID
 
 from jobline_jobs.domain import commands, events
@@ -33,6 +34,13 @@ class FakeJobs(JobRepository):
     async def has_payment(self, tenant_id: str, payment_id: UUID) -> bool:
         return payment_id in self.payments
 
+    async def originals_of(self, tenant_id: str, job_id: UUID) -> frozenset[UUID]:
+        chain, current = set(), self.store.get((tenant_id, job_id))
+        while current is not None and current.recall_of is not None:
+            chain.add(current.recall_of)
+            current = self.store.get((tenant_id, current.recall_of))
+        return frozenset(chain)
+
     def seen(self) -> list[Job]:
         return list(self._seen.values())
 
@@ -43,6 +51,8 @@ class FakeDirectory(Directory):
         self.customers: dict[UUID, commands.UpsertCustomer | None] = {}
         self.properties: set[UUID] = set()
         self.documents: set[UUID] = set()
+        self.technicians: dict[UUID, tuple[Decimal, dict[str, Decimal]]] = {}
+        self.policy = Decimal(1)
 
     async def tenant_exists(self, tenant_id: str) -> bool:
         return tenant_id in self.tenants
@@ -67,6 +77,14 @@ class FakeDirectory(Directory):
 
     async def property_exists(self, tenant_id: str, property_id: UUID) -> bool:
         return property_id in self.properties
+
+    async def technician_terms(
+        self, tenant_id: str, technician_id: UUID
+    ) -> tuple[Decimal, dict[str, Decimal]]:
+        return self.technicians.get(technician_id, (Decimal(0), {}))
+
+    async def chargeback_percent(self, tenant_id: str) -> Decimal:
+        return self.policy
 
     async def add_document(self, cmd: commands.AddDocument) -> bool:
         if cmd.document_id in self.documents:

@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import asdict
+from decimal import Decimal
 from uuid import UUID
 
 from jobline_jobs.adapters.pg import Connection
@@ -113,6 +114,26 @@ class PostgresDirectory(Directory):
             property_id,
         )
         return found is not None
+
+    async def technician_terms(
+        self, tenant_id: str, technician_id: UUID
+    ) -> tuple[Decimal, dict[str, Decimal]]:
+        row = await self._conn.fetchrow(
+            """SELECT commission_rate, rate_card FROM jobs.technicians
+                WHERE tenant_id = $1 AND technician_id = $2""",
+            tenant_id,
+            technician_id,
+        )
+        if row is None:
+            return Decimal(0), {}
+        card = {line["code"]: Decimal(line["unit_price"]) for line in json.loads(row["rate_card"])}
+        return row["commission_rate"] or Decimal(0), card
+
+    async def chargeback_percent(self, tenant_id: str) -> Decimal:
+        percent: Decimal = await self._conn.fetchval(
+            "SELECT chargeback_percent FROM jobs.tenants WHERE tenant_id = $1", tenant_id
+        )
+        return percent
 
     async def add_document(self, cmd: commands.AddDocument) -> bool:
         added = await self._conn.fetchval(

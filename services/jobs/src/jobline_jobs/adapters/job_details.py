@@ -14,7 +14,8 @@ _DETAIL = (
     JOB_ROW_SQL.replace(
         "SELECT j.job_id,",
         "SELECT j.tax_rate, c.billing_address, p.address AS property_address_parts,"
-        " t.phone AS technician_phone, j.job_id,",
+        " t.phone AS technician_phone, j.parent_job_id, j.share_percent, j.share_amount,"
+        " j.bill_on, j.job_id,",
         1,
     )
     + " WHERE j.tenant_id = $1 AND j.job_id = $2"
@@ -62,7 +63,43 @@ class JobDetails:
                 )
             ]
             job["dispatches"] = await self._visits(conn, tenant_id, job_id)
+            job["subjobs"] = await self._subjobs(conn, tenant_id, job_id)
+            links = await conn.fetch(
+                """SELECT recall_job_id, original_job_id FROM jobs.recall_links
+                    WHERE tenant_id = $1 AND (recall_job_id = $2 OR original_job_id = $2)""",
+                tenant_id,
+                job_id,
+            )
+            job["recall_of"] = next(
+                (r["original_job_id"] for r in links if r["recall_job_id"] == job_id), None
+            )
+            job["recalls"] = [r["recall_job_id"] for r in links if r["original_job_id"] == job_id]
         return job
+
+    async def billing_schedule(self, tenant_id: str, job_id: UUID) -> dict[str, Any] | None:
+        """The parent's total and its subjob shares, or None if no such job."""
+        async with self._pool.acquire() as conn:
+            parent = await conn.fetchrow(
+                """SELECT job_id, job_number, currency, total, parent_job_id FROM jobs.jobs
+                    WHERE tenant_id = $1 AND job_id = $2""",
+                tenant_id,
+                job_id,
+            )
+            if parent is None:
+                return None
+            return {**dict(parent), "subjobs": await self._subjobs(conn, tenant_id, job_id)}
+
+    @staticmethod
+    async def _subjobs(conn: Connection, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]:
+        rows = await conn.fetch(
+            """SELECT job_id, job_number, summary AS title, share_percent, share_amount, bill_on,
+                      step
+                 FROM jobs.jobs WHERE tenant_id = $1 AND parent_job_id = $2
+                ORDER BY length(job_number), job_number""",
+            tenant_id,
+            job_id,
+        )
+        return [dict(r) for r in rows]
 
     async def dispatches(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None:
         async with self._pool.acquire() as conn:

@@ -7,6 +7,7 @@ import asyncpg
 
 from jobline_jobs.adapters.pg import Connection
 from jobline_jobs.domain import commands
+from jobline_jobs.domain.billing import Share
 from jobline_jobs.domain.model import Dispatch, Job
 from jobline_jobs.domain.workflow import DispatchStatus, Step
 from jobline_jobs.service_layer.unit_of_work import JobRepository
@@ -19,10 +20,15 @@ SELECT j.*,
        array(SELECT (l.line_id, l.code, l.description, l.quantity, l.unit_price, l.taxable)
                FROM jobs.line_items l
               WHERE l.tenant_id = j.tenant_id AND l.job_id = j.job_id
-              ORDER BY l.position) AS lines
+              ORDER BY l.position) AS lines,
+       array(SELECT (s.job_id, s.share_amount, s.share_percent)
+               FROM jobs.jobs s
+              WHERE s.tenant_id = j.tenant_id AND s.parent_job_id = j.job_id
+              ORDER BY s.job_number) AS shares,
+       (SELECT r.original_job_id FROM jobs.recall_links r
+         WHERE r.tenant_id = j.tenant_id AND r.recall_job_id = j.job_id) AS recall_of
   FROM jobs.jobs j
  WHERE j.tenant_id = $1 AND j.job_id = $2
-   FOR UPDATE OF j
 """
 
 
@@ -47,6 +53,15 @@ def _job_from_row(row: asyncpg.Record) -> Job:
         dispatches={
             v[0]: Dispatch(v[0], v[1], v[2], v[3], DispatchStatus(v[4])) for v in row["visits"]
         },
+        deferred_at=row["deferred_at"],
+        deferral_reason=row["deferral_reason"],
+        parent_job_id=row["parent_job_id"],
+        share=Share(row["job_id"], row["share_amount"], row["share_percent"])
+        if row["parent_job_id"]
+        else None,
+        bill_on=row["bill_on"],
+        subjob_shares=[Share(*share) for share in row["shares"]],
+        recall_of=row["recall_of"],
     )
 
 
@@ -59,6 +74,16 @@ class PostgresJobRepository(JobRepository):
     async def get(self, tenant_id: str, job_id: UUID) -> Job | None:
         if (tenant_id, job_id) in self._seen:
             return self._seen[(tenant_id, job_id)]
+        # Lock first, then read: under READ COMMITTED each statement takes a new snapshot,
+        # so the load sees everything committed by whoever held the lock before us (a
+        # single locking statement would re-check the job row but not its subqueries).
+        locked = await self._conn.fetchval(
+            "SELECT true FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2 FOR UPDATE",
+            tenant_id,
+            job_id,
+        )
+        if not locked:
+            return None
         row = await self._conn.fetchrow(_LOAD, tenant_id, job_id)
         if row is None:
             return None
@@ -78,6 +103,20 @@ class PostgresJobRepository(JobRepository):
         )
         return found is not None
 
+    async def originals_of(self, tenant_id: str, job_id: UUID) -> frozenset[UUID]:
+        chain = await self._conn.fetch(
+            """WITH RECURSIVE up(job_id) AS (
+                   SELECT original_job_id FROM jobs.recall_links
+                    WHERE tenant_id = $1 AND recall_job_id = $2
+                   UNION
+                   SELECT r.original_job_id FROM jobs.recall_links r JOIN up
+                       ON r.tenant_id = $1 AND r.recall_job_id = up.job_id)
+               SELECT job_id FROM up""",
+            tenant_id,
+            job_id,
+        )
+        return frozenset(r["job_id"] for r in chain)
+
     def seen(self) -> list[Job]:
         return list(self._seen.values())
 
@@ -94,7 +133,8 @@ class PostgresJobRepository(JobRepository):
         await self._conn.execute(
             """UPDATE jobs.jobs
                   SET step = $3, scheduled_start = $4, scheduled_end = $5, completed_at = $6,
-                      amount_paid = $7, updated_at = now(), version = version + 1
+                      amount_paid = $7, deferred_at = $8, deferral_reason = $9,
+                      updated_at = now(), version = version + 1
                 WHERE tenant_id = $1 AND job_id = $2""",
             job.tenant_id,
             job.job_id,
@@ -103,15 +143,18 @@ class PostgresJobRepository(JobRepository):
             job.scheduled_end,
             job.completed_at,
             job.amount_paid,
+            job.deferred_at,
+            job.deferral_reason,
         )
 
     async def _insert(self, job: Job) -> None:
         await self._conn.execute(
             """INSERT INTO jobs.jobs (tenant_id, job_id, job_number, customer_id, property_id,
                    technician_id, summary, step, scheduled_start, scheduled_end, completed_at,
-                   currency, tax_rate, total, amount_paid, search_text)
+                   currency, tax_rate, total, amount_paid, search_text, parent_job_id,
+                   share_percent, share_amount, bill_on)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                       jobs.search_text_of($1, $3, $4, $5))""",
+                       jobs.search_text_of($1, $3, $4, $5), $16, $17, $18, $19)""",
             job.tenant_id,
             job.job_id,
             job.job_number,
@@ -127,6 +170,10 @@ class PostgresJobRepository(JobRepository):
             job.tax_rate,
             job.total,
             job.amount_paid,
+            job.parent_job_id,
+            job.share.percent if job.share else None,
+            job.share.amount if job.share else None,
+            job.bill_on,
         )
         await self._conn.executemany(
             """INSERT INTO jobs.line_items (tenant_id, job_id, line_id, position, code,

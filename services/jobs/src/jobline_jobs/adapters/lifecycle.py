@@ -99,3 +99,64 @@ def _(event: events.DocumentAdded) -> Payload:
         kind=DocumentKind(event.kind),
         filename=event.filename,
     )
+
+
+@to_wire.register
+def _(event: events.JobDeferred) -> Payload:
+    return wire.JobDeferred(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        reason=event.reason,
+        deferred_by=event.by,
+    )
+
+
+@to_wire.register
+def _(event: events.JobUndeferred) -> Payload:
+    return wire.JobUndeferred(
+        job_id=event.job_id, job_number=event.job_number, undeferred_by=event.by
+    )
+
+
+@to_wire.register
+def _(event: events.SubjobScheduled) -> Payload:
+    return wire.JobSubjobScheduled(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        subjob_id=event.subjob_id,
+        subjob_number=event.subjob_number,
+        title=event.title,
+        amount=event.amount,
+        percent=event.percent,
+        bill_on=event.bill_on,
+        scheduled_total=event.scheduled_total,
+        remaining=event.remaining,
+    )
+
+
+@to_wire.register
+def _(event: events.RecallLinked) -> Payload:
+    return wire.JobRecallLinked(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        original_job_id=event.original_job_id,
+        reason=event.reason,
+        chargeback_id=event.chargeback_id,
+        chargeback_amount=event.chargeback_amount,
+    )
+
+
+@to_wire.register
+def _(event: events.ChargebackRecorded) -> Payload:
+    return wire.JobChargebackRecorded(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        chargeback_id=event.chargeback_id,
+        recall_job_id=event.recall_job_id,
+        technician_id=event.technician_id,
+        fixing_technician_id=event.fixing_technician_id,
+        normal_charge=event.normal_charge,
+        policy_percent=event.policy_percent,
+        earned_commission=event.earned_commission,
+        amount=event.amount,
+    )

@@ -161,6 +161,35 @@ class PostgresUnitOfWork(UnitOfWork):
                     event.method,
                     at,
                 )
+            case events.RecallLinked():
+                await self._conn.execute(
+                    """INSERT INTO jobs.recall_links (tenant_id, recall_job_id, original_job_id,
+                           reason, linked_at, linked_by) VALUES ($1, $2, $3, $4, $5, $6)""",
+                    job.tenant_id,
+                    job.job_id,
+                    event.original_job_id,
+                    event.reason,
+                    at,
+                    self.causation.actor,
+                )
+            case events.ChargebackRecorded():
+                await self._conn.execute(
+                    """INSERT INTO jobs.chargebacks (tenant_id, chargeback_id, recall_job_id,
+                           original_job_id, technician_id, fixing_technician_id, normal_charge,
+                           policy_percent, earned_commission, amount, recorded_at)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+                    job.tenant_id,
+                    event.chargeback_id,
+                    event.recall_job_id,
+                    job.job_id,
+                    event.technician_id,
+                    event.fixing_technician_id,
+                    event.normal_charge,
+                    event.policy_percent,
+                    event.earned_commission,
+                    event.amount,
+                    at,
+                )
             case _:
                 pass
 

@@ -28,6 +28,7 @@ class JobFacts:
     deferred: bool
     is_subjob: bool
     is_recall: bool
+    fully_scheduled: bool
     has_line_items: bool
     has_email_contact: bool
     has_reachable_contact: bool
@@ -48,6 +49,16 @@ def _invoice_refusal(job: JobFacts) -> str | None:
     return None
 
 
+def _subjob_refusal(job: JobFacts, *, final: bool) -> str | None:
+    if job.is_subjob:
+        return "a subjob cannot have subjobs"
+    if final:
+        return f"the job is {job.step.value}"
+    if job.fully_scheduled:
+        return "100 % of the job is scheduled in subjobs already"
+    return None
+
+
 def _refusals(job: JobFacts) -> dict[Action, str | None]:
     invoice = _invoice_refusal(job)
     final = job.step in {Step.PAID, Step.CANCELED}
@@ -62,9 +73,7 @@ def _refusals(job: JobFacts) -> dict[Action, str | None]:
         Action.SEND_COMMUNICATION: None
         if job.has_reachable_contact
         else "no customer or property contact has a phone number or email",
-        Action.CREATE_SUBJOB: "a subjob cannot have subjobs"
-        if job.is_subjob
-        else (f"the job is {job.step.value}" if final else None),
+        Action.CREATE_SUBJOB: _subjob_refusal(job, final=final),
         Action.LINK_RECALL: "the job is linked to its original already"
         if job.is_recall
         else ("a canceled job cannot be a recall" if job.step is Step.CANCELED else None),

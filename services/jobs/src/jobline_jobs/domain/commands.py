@@ -167,3 +167,34 @@ class AddDocument(Command):
     filename: str
     content_type: str
     size_bytes: int
+
+
+@dataclass(frozen=True)
+class DeferJob(JobCommand):
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class UndeferJob(JobCommand):
+    by: str
+
+
+@dataclass(frozen=True)
+class CreateSubjob(JobCommand):
+    """Schedule a share of job ``job_id`` (the parent) as a new subjob."""
+
+    subjob_id: UUID
+    title: str
+    percent: Decimal | None
+    amount: Decimal | None
+    bill_on: date
+
+
+@dataclass(frozen=True)
+class LinkRecall(JobCommand):
+    """Tie recall job ``job_id`` to the original job whose work it fixes."""
+
+    original_job_id: UUID
+    reason: str
+    chargeback_id: UUID

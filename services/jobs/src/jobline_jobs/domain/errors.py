@@ -37,3 +37,9 @@ class Conflict(Rejected):
     """The command contradicts what is already recorded (e.g. a second job.dispatched)."""
 
     kind = "conflict"
+
+
+class InvalidRequest(Rejected):
+    """The command asks for something the rules never allow (e.g. shares over 100 %)."""
+
+    kind = "invalid"

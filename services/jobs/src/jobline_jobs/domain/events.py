@@ -1,7 +1,7 @@
 """What happened to a job: recorded by the aggregate, published through the outbox."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -72,3 +72,52 @@ class DocumentAdded(Event):
     document_id: UUID
     kind: str
     filename: str
+
+
+@dataclass(frozen=True)
+class JobDeferred(Event):
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class JobUndeferred(Event):
+    by: str
+
+
+@dataclass(frozen=True)
+class SubjobScheduled(Event):
+    """On the parent: a share of it was scheduled as a subjob."""
+
+    subjob_id: UUID
+    subjob_number: str
+    title: str
+    amount: Decimal
+    percent: Decimal | None
+    bill_on: date
+    scheduled_total: Decimal
+    remaining: Decimal
+
+
+@dataclass(frozen=True)
+class RecallLinked(Event):
+    """On the recall: it was tied to the original job whose work it fixes."""
+
+    original_job_id: UUID
+    reason: str
+    chargeback_id: UUID | None
+    chargeback_amount: Decimal
+
+
+@dataclass(frozen=True)
+class ChargebackRecorded(Event):
+    """On the original: its technician is charged back for the recall."""
+
+    chargeback_id: UUID
+    recall_job_id: UUID
+    technician_id: UUID
+    fixing_technician_id: UUID
+    normal_charge: Decimal
+    policy_percent: Decimal
+    earned_commission: Decimal
+    amount: Decimal

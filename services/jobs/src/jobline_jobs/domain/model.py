@@ -6,12 +6,13 @@ transaction as the new state.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from jobline_jobs.domain import commands, events
-from jobline_jobs.domain.errors import Conflict, ImpossibleTransition
+from jobline_jobs.domain.billing import Share, next_share, scheduled_percent
+from jobline_jobs.domain.errors import Conflict, ImpossibleTransition, InvalidRequest
 from jobline_jobs.domain.events import Event
 from jobline_jobs.domain.workflow import (
     FINAL_STEPS,
@@ -76,6 +77,13 @@ class Job:
     amount_paid: Decimal = Decimal("0.00")
     completed_at: datetime | None = None
     dispatches: dict[UUID, Dispatch] = field(default_factory=dict)
+    deferred_at: datetime | None = None
+    deferral_reason: str | None = None
+    parent_job_id: UUID | None = None
+    share: Share | None = None
+    bill_on: date | None = None
+    subjob_shares: list[Share] = field(default_factory=list)
+    recall_of: UUID | None = None
     events: list[Event] = field(default_factory=list)
 
     @classmethod
@@ -259,3 +267,84 @@ class Job:
                 filename=filename,
             )
         )
+
+    # Operator actions -----------------------------------------------------------------
+
+    def defer(self, reason: str, by: str, at: datetime) -> None:
+        """Hold the technician's commission back; the job keeps its real step."""
+        if self.deferred_at is not None:
+            raise Conflict(f"job {self.job_number} is deferred already")
+        if self.step is Step.CANCELED:
+            raise ImpossibleTransition(f"job {self.job_number} is canceled: nothing to defer")
+        self.deferred_at, self.deferral_reason = at, reason
+        self.events.append(events.JobDeferred(self.job_id, self.job_number, reason, by))
+
+    def undefer(self, by: str) -> None:
+        if self.deferred_at is None:
+            raise Conflict(f"job {self.job_number} is not deferred")
+        self.deferred_at = self.deferral_reason = None
+        self.events.append(events.JobUndeferred(self.job_id, self.job_number, by))
+
+    def schedule_subjob(self, cmd: commands.CreateSubjob, number: str) -> "Job":
+        """Split off a share of this job as a billing-only subjob, ready to bill."""
+        if self.parent_job_id is not None:
+            raise InvalidRequest(f"job {self.job_number} is a subjob; subjobs have no subjobs")
+        if self.step in FINAL_STEPS:
+            raise ImpossibleTransition(f"job {self.job_number} is {self.step.value}")
+        amount = next_share(self.total, self.subjob_shares, percent=cmd.percent, amount=cmd.amount)
+        share = Share(cmd.subjob_id, amount, cmd.percent)
+        self.subjob_shares.append(share)
+        scheduled = sum((s.amount for s in self.subjob_shares), Decimal("0.00"))
+        self.events.append(
+            events.SubjobScheduled(
+                self.job_id,
+                self.job_number,
+                cmd.subjob_id,
+                number,
+                cmd.title,
+                amount,
+                cmd.percent,
+                cmd.bill_on,
+                scheduled,
+                self.total - scheduled,
+            )
+        )
+        line = commands.LineItem(cmd.subjob_id, None, cmd.title, Decimal(1), amount, taxable=False)
+        subjob = Job(
+            tenant_id=self.tenant_id,
+            job_id=cmd.subjob_id,
+            job_number=number,
+            customer_id=self.customer_id,
+            property_id=self.property_id,
+            technician_id=self.technician_id,
+            summary=cmd.title,
+            step=Step.AWAITING_BILLING,
+            scheduled_start=self.scheduled_start,
+            scheduled_end=self.scheduled_end,
+            currency=self.currency,
+            tax_rate=Decimal(0),
+            line_items=(line,),
+            total=amount,
+            parent_job_id=self.job_id,
+            share=share,
+            bill_on=cmd.bill_on,
+        )
+        subjob.events.append(
+            events.JobCreated(
+                subjob.job_id,
+                number,
+                self.customer_id,
+                self.property_id,
+                self.technician_id,
+                subjob.step,
+                subjob.scheduled_start,
+                subjob.scheduled_end,
+                self.currency,
+                amount,
+            )
+        )
+        return subjob
+
+    @property
+    def scheduled_share_percent(self) -> Decimal:
+        return scheduled_percent(self.total, self.subjob_shares)

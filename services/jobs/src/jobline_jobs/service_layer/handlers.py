@@ -2,9 +2,10 @@
 the message bus owns the transaction."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
-from jobline_jobs.domain import commands
+from jobline_jobs.domain import commands, recalls
 from jobline_jobs.domain.errors import Conflict, UnknownJob
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.workflow import DispatchStatus
@@ -92,6 +93,43 @@ async def add_document(cmd: commands.AddDocument, uow: UnitOfWork) -> None:
         job.add_document(cmd.document_id, cmd.kind, cmd.filename)
 
 
+async def defer_job(cmd: commands.DeferJob, uow: UnitOfWork) -> None:
+    (await _job(uow, cmd)).defer(cmd.reason, cmd.by, cmd.occurred_at)
+
+
+async def undefer_job(cmd: commands.UndeferJob, uow: UnitOfWork) -> None:
+    (await _job(uow, cmd)).undefer(cmd.by)
+
+
+async def create_subjob(cmd: commands.CreateSubjob, uow: UnitOfWork) -> None:
+    # The parent's row lock serialises concurrent requests: they cannot overshoot 100 %.
+    parent = await _job(uow, cmd)
+    number = f"{parent.job_number}-{len(parent.subjob_shares) + 1}"
+    uow.jobs.add(parent.schedule_subjob(cmd, number))
+
+
+async def link_recall(cmd: commands.LinkRecall, uow: UnitOfWork) -> None:
+    # Lock both jobs in id order, so two opposite links cannot deadlock.
+    ids = sorted({cmd.job_id, cmd.original_job_id})
+    loaded = {i: await _job(uow, replace(cmd, job_id=i)) for i in ids}
+    recall, original = loaded[cmd.job_id], loaded[cmd.original_job_id]
+    commission_rate, _ = await uow.directory.technician_terms(cmd.tenant_id, original.technician_id)
+    _, rate_card = await uow.directory.technician_terms(cmd.tenant_id, recall.technician_id)
+    terms = recalls.ChargebackTerms(
+        fixing_rate_card=rate_card,
+        policy_percent=await uow.directory.chargeback_percent(cmd.tenant_id),
+        original_commission_rate=commission_rate,
+    )
+    recalls.link_recall(
+        recall,
+        original,
+        reason=cmd.reason,
+        chargeback_id=cmd.chargeback_id,
+        originals_of_original=await uow.jobs.originals_of(cmd.tenant_id, original.job_id),
+        terms=terms,
+    )
+
+
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
 HANDLERS: dict[type[commands.Command], Handler] = {
@@ -109,4 +147,8 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.RecordPayment: record_payment,
     commands.CancelJob: cancel_job,
     commands.AddDocument: add_document,
+    commands.DeferJob: defer_job,
+    commands.UndeferJob: undefer_job,
+    commands.CreateSubjob: create_subjob,
+    commands.LinkRecall: link_recall,
 }

@@ -49,6 +49,17 @@ class MessageBus:
             await uow.commit()
             return Outcome.APPLIED
 
+    async def execute(self, command: commands.Command, causation: Causation) -> None:
+        """Apply an operator's command at once; a refusal is raised, and changes nothing.
+
+        Operators' commands are not claimed: the API's Idempotency-Key plays that role.
+        """
+        handler = self._handlers[type(command)]
+        async with self._uow_factory(causation) as uow:
+            async with uow.attempt():
+                await handler(command, uow)
+            await uow.commit()
+
 
 def _job_id(command: commands.Command) -> UUID | None:
     job_id = getattr(command, "job_id", None)

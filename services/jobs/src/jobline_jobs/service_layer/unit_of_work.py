@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -56,6 +57,10 @@ class JobRepository(ABC):
         """Whether this payment was recorded already (on any job)."""
 
     @abstractmethod
+    async def originals_of(self, tenant_id: str, job_id: UUID) -> frozenset[UUID]:
+        """Every job ``job_id`` is (transitively) a recall of."""
+
+    @abstractmethod
     def seen(self) -> list[Job]:
         """Jobs loaded or added in this unit of work."""
 
@@ -86,6 +91,16 @@ class Directory(ABC):
 
     @abstractmethod
     async def property_exists(self, tenant_id: str, property_id: UUID) -> bool: ...
+
+    @abstractmethod
+    async def technician_terms(
+        self, tenant_id: str, technician_id: UUID
+    ) -> tuple[Decimal, dict[str, Decimal]]:
+        """The technician's commission rate and rate card (code → unit price)."""
+
+    @abstractmethod
+    async def chargeback_percent(self, tenant_id: str) -> Decimal:
+        """The tenant's chargeback policy percentage (1 = 100 %)."""
 
     @abstractmethod
     async def add_document(self, cmd: commands.AddDocument) -> bool:

@@ -5,10 +5,13 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from jobline_jobs.adapters.commissions import Commissions
+from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.tokens import Principal, TokenStore
 from jobline_jobs.entrypoints.api.errors import ApiError
+from jobline_jobs.service_layer.messagebus import MessageBus
 
 
 class ApiRuntime(Protocol):
@@ -17,6 +20,9 @@ class ApiRuntime(Protocol):
     tokens: TokenStore
     queries: JobQueries
     details: JobDetails
+    commissions: Commissions
+    idempotency: IdempotencyKeys
+    bus: MessageBus
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency with ``ok`` or what is wrong with it."""
@@ -47,3 +53,12 @@ async def principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+async def operator(who: PrincipalDep) -> Principal:
+    if who.role != "operator":
+        raise ApiError(403, "forbidden", f"a {who.role} token cannot act on jobs")
+    return who
+
+
+OperatorDep = Annotated[Principal, Depends(operator)]

@@ -1,6 +1,7 @@
 """Read-model rows → response models."""
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from jobline_jobs.domain import commands
@@ -73,8 +74,10 @@ def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
     facts = JobFacts(
         step=Step(job["step"]),
         deferred=job["deferred_at"] is not None,
-        is_subjob=False,
-        is_recall=False,
+        is_subjob=job["parent_job_id"] is not None,
+        is_recall=job["recall_of"] is not None,
+        fully_scheduled=sum((s["share_amount"] for s in job["subjobs"]), Decimal(0))
+        >= job["total"],
         has_line_items=bool(lines),
         has_email_contact=any(c["email"] for c in contacts),
         has_reachable_contact=any(c["email"] or c["phone"] for c in contacts),
@@ -108,8 +111,45 @@ def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
             for li in lines
         ],
         dispatches=[dispatch(v) for v in job["dispatches"]],
+        parent_job_id=job["parent_job_id"],
+        subjob_ids=[s["job_id"] for s in job["subjobs"]],
+        recall_of=job["recall_of"],
+        recalls=job["recalls"],
         available_actions=[
             schemas.ActionAvailability(action=a.action, allowed=a.allowed, reason=a.reason)
             for a in available_actions(facts)
         ],
+    )
+
+
+BILLED = frozenset({Step.AWAITING_PAYMENT, Step.PAID})
+
+
+def billing_schedule(schedule: dict[str, Any]) -> schemas.BillingSchedule:
+    subjobs = [
+        schemas.Subjob(
+            id=s["job_id"],
+            number=s["job_number"],
+            title=s["title"],
+            percent=s["share_percent"],
+            amount=s["share_amount"],
+            bill_on=s["bill_on"],
+            step=s["step"],
+            billed=Step(s["step"]) in BILLED,
+        )
+        for s in schedule["subjobs"]
+    ]
+    scheduled = sum((s.amount for s in subjobs), Decimal("0.00"))
+    billed = sum((s.amount for s in subjobs if s.billed), Decimal("0.00"))
+    total = schedule["total"]
+    return schemas.BillingSchedule(
+        parent_id=schedule["job_id"],
+        parent_number=schedule["job_number"],
+        currency=schedule["currency"],
+        total=total,
+        scheduled=scheduled,
+        unscheduled=total - scheduled,
+        billed=billed,
+        unbilled=total - billed,
+        subjobs=subjobs,
     )

@@ -1,11 +1,11 @@
 """Response models of the jobs API (HTTP's own vocabulary, separate from wire contracts)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jobline_jobs.domain.actions import Action
 from jobline_jobs.domain.views import View
@@ -129,3 +129,101 @@ class TimelineEntry(BaseModel):
 
 class Timeline(BaseModel):
     items: list[TimelineEntry]
+
+
+# Actions ---------------------------------------------------------------------------
+
+
+class DeferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="Why commission is held")
+
+
+class Share(BaseModel):
+    """A share of the parent: exactly one of percent or amount."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    percent: Decimal | None = Field(default=None, gt=0, le=100, max_digits=7, decimal_places=4)
+    amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "Share":
+        if (self.percent is None) == (self.amount is None):
+            raise ValueError("give exactly one of percent or amount")
+        return self
+
+
+class SubjobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    share: Share
+    bill_on: date
+
+
+class Subjob(BaseModel):
+    id: UUID
+    number: str
+    title: str
+    percent: Decimal | None
+    amount: Decimal
+    bill_on: date
+    step: Step
+    billed: bool = Field(description="Its invoice went out (awaiting payment or paid)")
+
+
+class BillingSchedule(BaseModel):
+    parent_id: UUID
+    parent_number: str
+    currency: str
+    total: Decimal
+    scheduled: Decimal
+    unscheduled: Decimal
+    billed: Decimal
+    unbilled: Decimal
+    subjobs: list[Subjob]
+
+
+class RecallLinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    original_job_id: UUID
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ChargebackView(BaseModel):
+    id: UUID
+    technician_id: UUID
+    amount: Decimal
+
+
+class RecallLink(BaseModel):
+    recall_job_id: UUID
+    original_job_id: UUID
+    chargeback: ChargebackView | None = Field(description="None when nothing was earned")
+
+
+class CommissionEntry(BaseModel):
+    kind: Literal["earned", "deferred", "charged_back"]
+    job_id: UUID
+    job_number: str
+    at: datetime
+    amount: Decimal = Field(description="Negative for chargebacks")
+    recall_job_id: UUID | None
+
+
+class CommissionTotals(BaseModel):
+    earned: Decimal
+    deferred: Decimal
+    charged_back: Decimal
+    payable: Decimal = Field(description="earned + charged_back (deferred is held back)")
+
+
+class Commissions(BaseModel):
+    technician_id: UUID
+    start: datetime
+    end: datetime
+    entries: list[CommissionEntry]
+    totals: CommissionTotals

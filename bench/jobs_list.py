@@ -1,0 +1,146 @@
+"""Benchmark: the Jobs list at 1,000,000 jobs (100 tenants, the largest with 200,000).
+
+For the largest tenant and each of the eight views: the first page (limit 50) and a deep
+page (the cursor reached by following ``next_cursor`` 20 times), and ``GET /v1/jobs/views``.
+Each is timed over HTTP against the real service process (keep-alive client, one request
+at a time, after a warm-up) and as the very same SQL, by calling the app's ``JobQueries``
+with the same arguments on an asyncpg pool: the difference is what the HTTP layer costs.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench import jobs_report, jobs_seed
+from bench.common import BenchResult, Stats, sample, sample_async, say, setting
+from bench.jobs_data import LARGEST_TENANT
+from bench.jobs_report import Measured, ViewResult
+from bench.service import JobsService
+from jobline_jobs.adapters.job_queries import JobQueries, ListQuery
+from jobline_jobs.adapters.tokens import issue_token
+from jobline_jobs.domain.views import View
+
+LIMIT, DEPTH, WARMUP, SAMPLES = 50, 20, 20, 200
+
+
+@dataclass(frozen=True)
+class Side:
+    """What one way of asking (HTTP or SQL) measured."""
+
+    counts: Stats
+    first: dict[View, Stats] = field(default_factory=dict)
+    deep: dict[View, Stats] = field(default_factory=dict)
+    # The deep page's first job number: both sides must have timed the same page.
+    deep_first: dict[View, str | None] = field(default_factory=dict)
+
+
+def run() -> BenchResult:
+    started = time.perf_counter()
+    seeding = asyncio.run(jobs_seed.ensure(setting("DATABASE_URL")))
+    token, zone, postgres = asyncio.run(_prepare(seeding.url))
+    with JobsService(seeding.url, setting("KAFKA_BOOTSTRAP_SERVERS")) as service:
+        say(f"jobs service ready on {service.url}; timing HTTP")
+        http, counts, depths = _measure_http(service.url, token)
+        say("timing the same SQL through asyncpg")
+        sql = asyncio.run(_measure_sql(seeding.url, zone, depths))
+    if http.deep_first != sql.deep_first:
+        raise RuntimeError(f"HTTP and SQL deep pages differ: {http.deep_first} {sql.deep_first}")
+    views = [
+        ViewResult(
+            view=view,
+            count=counts[view],
+            first=Measured(http.first[view], sql.first[view]),
+            deep=Measured(http.deep[view], sql.deep[view]),
+            depth=depths[view],
+        )
+        for view in View
+    ]
+    setup = jobs_report.Setup(seeding, postgres, zone, time.perf_counter() - started)
+    return jobs_report.result(views, Measured(http.counts, sql.counts), setup)
+
+
+async def _prepare(url: str) -> tuple[str, str, str]:
+    """A viewer token for the largest tenant (earlier bench tokens deleted), its zone, and
+    the server's version."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DELETE FROM jobs.api_tokens WHERE label = 'bench'")
+        token = await issue_token(conn, LARGEST_TENANT, "viewer", "bench")
+        zone = await conn.fetchval(
+            "SELECT time_zone FROM jobs.tenants WHERE tenant_id = $1", LARGEST_TENANT
+        )
+        version = await conn.fetchval("SHOW server_version")
+    finally:
+        await conn.close()
+    return token, zone, f"PostgreSQL {version.split()[0]}"
+
+
+def _measure_http(url: str, token: str) -> tuple[Side, dict[View, int], dict[View, int]]:
+    """Every view's pages and the counts over HTTP; also the counts and each deep page's depth."""
+    depths = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        get = partial(_get, client)
+        views = get("/v1/jobs/views").json()["views"]
+        counts = {View(v["view"]): v["count"] for v in views}
+        side = Side(counts=sample(partial(get, "/v1/jobs/views"), **_RUNS))
+        for view in View:
+            first: dict[str, Any] = {"view": view.value, "limit": LIMIT}
+            side.first[view] = sample(partial(get, "/v1/jobs", first), **_RUNS)
+            params, depths[view] = _follow(get, first)
+            side.deep[view] = sample(partial(get, "/v1/jobs", params), **_RUNS)
+            items = get("/v1/jobs", params).json()["items"]
+            side.deep_first[view] = items[0]["number"] if items else None
+    return side, counts, depths
+
+
+_RUNS = {"warmup": WARMUP, "samples": SAMPLES}
+
+
+def _follow(
+    get: Callable[..., httpx.Response], params: dict[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """Follow next_cursor up to DEPTH times: the deep page's parameters and its depth."""
+    for depth in range(DEPTH):
+        cursor = get("/v1/jobs", params).json()["next_cursor"]
+        if cursor is None:  # a short view: its last page is as deep as it goes
+            return params, depth
+        params = {**params, "cursor": cursor}
+    return params, DEPTH
+
+
+def _get(client: httpx.Client, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    """One request, its body read in full (but not parsed: that is the client's cost)."""
+    response = client.get(path, params=params)
+    response.raise_for_status()
+    return response
+
+
+async def _measure_sql(url: str, zone: str, depths: dict[View, int]) -> Side:
+    """The same reads as ``JobQueries`` runs them for the API, with the same arguments."""
+    async with asyncpg.create_pool(url, min_size=1, max_size=2) as pool:
+        queries = JobQueries(pool)
+        side = Side(
+            counts=await sample_async(partial(queries.counts, LARGEST_TENANT, zone), **_RUNS)
+        )
+        for view in View:
+            page = partial(queries.page, LARGEST_TENANT, zone)
+            side.first[view] = await sample_async(
+                partial(page, ListQuery(view, limit=LIMIT)), **_RUNS
+            )
+            after: tuple[datetime, str] | None = None
+            for _ in range(depths[view]):  # as many pages as the HTTP side followed
+                rows, _more = await page(ListQuery(view, limit=LIMIT, after=after))
+                after = (rows[-1]["scheduled_start"], rows[-1]["job_number"])
+            deep = ListQuery(view, limit=LIMIT, after=after)
+            side.deep[view] = await sample_async(partial(page, deep), **_RUNS)
+            rows, _more = await page(deep)
+            side.deep_first[view] = rows[0]["job_number"] if rows else None
+    return side

@@ -1,0 +1,99 @@
+"""Running an operator's command: through the bus, refusals as HTTP errors, and the
+Idempotency-Key contract (same key and body → the first answer; other body → 409)."""
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from jobline_jobs.adapters.tokens import Principal
+from jobline_jobs.domain import commands, errors
+from jobline_jobs.entrypoints.api.deps import ApiRuntime
+from jobline_jobs.entrypoints.api.errors import ApiError
+from jobline_jobs.service_layer.unit_of_work import Causation
+
+_STATUS = {
+    errors.UnknownJob: 404,
+    errors.UnknownTenant: 404,
+    errors.Conflict: 409,
+    errors.ImpossibleTransition: 409,
+    errors.InvalidRequest: 422,
+}
+
+
+async def execute(rt: ApiRuntime, who: Principal, command: commands.Command) -> None:
+    """Apply ``command`` as ``who``; a domain refusal becomes a 404, 409 or 422."""
+    message_id = uuid.uuid4()
+    causation = Causation(
+        consumer="api",
+        message_id=message_id,
+        message_type=f"api.{type(command).__name__}",
+        correlation_id=message_id,
+        occurred_at=command.occurred_at,
+        actor=actor(who),
+    )
+    try:
+        await rt.bus.execute(command, causation)
+    except errors.Rejected as refusal:
+        status = _STATUS.get(type(refusal), 409)
+        code = "not_found" if status == 404 else refusal.kind
+        raise ApiError(status, code, refusal.reason) from refusal
+
+
+def actor(who: Principal) -> str:
+    return f"{who.role}:{who.token_id}"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+Answer = tuple[int, BaseModel]
+
+
+async def idempotent(
+    request: Request, rt: ApiRuntime, who: Principal, act: Callable[[], Awaitable[Answer]]
+) -> JSONResponse:
+    """Run ``act`` once per Idempotency-Key (when the caller sends one)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        status, body = await act()
+        return JSONResponse(body.model_dump(mode="json"), status)
+    if not 1 <= len(key) <= 200:
+        raise ApiError(422, "invalid_idempotency_key", "Idempotency-Key must be 1-200 characters")
+    fingerprint = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()
+    ).digest()
+    claim = await rt.idempotency.claim(who.tenant_id, key, fingerprint)
+    if claim.state == "replay":
+        return JSONResponse(
+            claim.response, claim.status_code or 200, headers={"Idempotent-Replayed": "true"}
+        )
+    if claim.state == "mismatch":
+        raise ApiError(
+            409, "idempotency_key_reused", "this Idempotency-Key was used with a different request"
+        )
+    if claim.state == "in_progress":
+        raise ApiError(
+            409,
+            "idempotency_key_in_progress",
+            "a request with this Idempotency-Key is still being handled",
+        )
+    try:
+        status, body = await act()
+    except ApiError as refusal:
+        answer = {
+            "error": {"code": refusal.code, "message": refusal.message, "details": refusal.details}
+        }
+        await rt.idempotency.complete(who.tenant_id, key, refusal.status, answer)
+        raise
+    except BaseException:
+        await rt.idempotency.release(who.tenant_id, key)
+        raise
+    payload = body.model_dump(mode="json")
+    await rt.idempotency.complete(who.tenant_id, key, status, payload)
+    return JSONResponse(payload, status)
