@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
+from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.job_details import JobDetails
@@ -43,7 +44,12 @@ class JobsRuntime:
     commissions: Commissions
     idempotency: IdempotencyKeys
     bus: MessageBus
+    blobs: BlobStore
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def upload_limit(self) -> int:
+        return self.settings.max_upload_bytes
 
     async def readiness(self) -> dict[str, str]:
         checks = {"postgres": "ok", "kafka": "ok", "dispatch_consumer": "ok"}
@@ -106,6 +112,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             commissions=Commissions(pool),
             idempotency=IdempotencyKeys(pool),
             bus=bus,
+            blobs=BlobStore(settings.blob_url),
         )
         if settings.relay_enabled:
             runtime.relay = OutboxRelay(

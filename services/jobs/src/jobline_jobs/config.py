@@ -1,5 +1,6 @@
 """Settings of the jobs service, from the environment, checked at start-up."""
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, PostgresDsn
@@ -30,6 +31,11 @@ class Settings(BaseSettings):
     )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     db_pool_size: int = Field(default=10, ge=2, le=100)
+    blob_url: str = Field(
+        default_factory=lambda: (Path(".run") / "blobs").resolve().as_uri(),
+        description="file:///dir (default .run/blobs) or s3://bucket/prefix",
+    )
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property

@@ -18,8 +18,8 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def app(db: asyncpg.Pool):
-    return api_app(db)
+def app(db: asyncpg.Pool, tmp_path):
+    return api_app(db, tmp_path)
 
 
 async def seeded(db: asyncpg.Pool) -> TenantSeeder:

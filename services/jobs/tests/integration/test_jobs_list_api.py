@@ -38,8 +38,8 @@ async def ids(api, **params) -> list[str]:
 
 
 @pytest.fixture
-def app(db: asyncpg.Pool):
-    return api_app(db)
+def app(db: asyncpg.Pool, tmp_path):
+    return api_app(db, tmp_path)
 
 
 async def test_each_view_lists_exactly_its_jobs_and_counts_them(db, app):

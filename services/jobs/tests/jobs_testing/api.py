@@ -5,12 +5,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.job_details import JobDetails
@@ -33,12 +35,17 @@ class ApiTestRuntime:
     commissions: Commissions
     idempotency: IdempotencyKeys
     bus: MessageBus
+    blobs: BlobStore
+    upload_limit: int
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
 
 
-def api_app(pool: asyncpg.Pool) -> FastAPI:
+UPLOAD_LIMIT = 64 * 1024
+
+
+def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
     @asynccontextmanager
     async def no_lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield  # httpx's ASGI transport does not run lifespans; state is set below
@@ -51,6 +58,8 @@ def api_app(pool: asyncpg.Pool) -> FastAPI:
         Commissions(pool),
         IdempotencyKeys(pool),
         MessageBus(lambda why: PostgresUnitOfWork(pool, why)),
+        BlobStore(blob_dir.as_uri()),
+        UPLOAD_LIMIT,
     )
     return app
 

@@ -9,6 +9,7 @@ import pytest
 
 from jobline_jobs.domain import commands, events
 from jobline_jobs.domain.billing import Share, next_share
+from jobline_jobs.domain.documents import safe_filename
 from jobline_jobs.domain.errors import Conflict, ImpossibleTransition, InvalidRequest
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.recalls import ChargebackTerms, chargeback, link_recall
@@ -155,3 +156,17 @@ def test_each_recall_refusal():
     link(recall, original)
     with pytest.raises(Conflict, match="already"):
         link(recall, original)
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("../../etc/passwd.jpg", "passwd.jpg"),
+        ("C:\\Users\\x\\plan.pdf", "plan.pdf"),
+        ("bad\x00name\x1f.jpg", "badname.jpg"),
+        ("..", "upload.jpg"),
+        (None, "upload.jpg"),
+    ],
+)
+def test_upload_names_are_labels_without_paths_or_control_characters(given, kept):
+    assert safe_filename(given, "image/jpeg") == kept

@@ -138,8 +138,8 @@ class PostgresDirectory(Directory):
     async def add_document(self, cmd: commands.AddDocument) -> bool:
         added = await self._conn.fetchval(
             """INSERT INTO jobs.documents (tenant_id, document_id, job_id, property_id, kind,
-                   blob_key, filename, content_type, size_bytes, added_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                   blob_key, filename, content_type, size_bytes, added_at, sha256)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                ON CONFLICT DO NOTHING RETURNING true""",
             cmd.tenant_id,
             cmd.document_id,
@@ -151,6 +151,7 @@ class PostgresDirectory(Directory):
             cmd.content_type,
             cmd.size_bytes,
             cmd.occurred_at,
+            cmd.sha256,
         )
         return bool(added)
 

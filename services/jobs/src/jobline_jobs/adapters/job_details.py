@@ -145,3 +145,33 @@ class JobDetails:
                 job_id,
             )
         return [{**dict(r), "details": json.loads(r["details"])} for r in rows]
+
+    async def attachments(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None:
+        """What an email about the job may attach: its files and its property's."""
+        async with self._pool.acquire() as conn:
+            job = await conn.fetchrow(
+                "SELECT property_id FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2",
+                tenant_id,
+                job_id,
+            )
+            if job is None:
+                return None
+            rows = await conn.fetch(
+                """SELECT document_id, kind, filename, content_type, size_bytes, sha256,
+                          CASE WHEN job_id IS NULL THEN 'property' ELSE 'job' END AS source
+                     FROM jobs.documents
+                    WHERE tenant_id = $1 AND (job_id = $2 OR property_id = $3)
+                    ORDER BY source, kind, added_at, document_id""",
+                tenant_id,
+                job_id,
+                job["property_id"],
+            )
+        return [dict(r) for r in rows]
+
+    async def property_exists(self, tenant_id: str, property_id: UUID) -> bool:
+        found = await self._pool.fetchval(
+            "SELECT 1 FROM jobs.properties WHERE tenant_id = $1 AND property_id = $2",
+            tenant_id,
+            property_id,
+        )
+        return found is not None

@@ -167,6 +167,7 @@ class AddDocument(Command):
     filename: str
     content_type: str
     size_bytes: int
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)

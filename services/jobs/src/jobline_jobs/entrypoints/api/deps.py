@@ -5,6 +5,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.job_details import JobDetails
@@ -23,6 +24,8 @@ class ApiRuntime(Protocol):
     commissions: Commissions
     idempotency: IdempotencyKeys
     bus: MessageBus
+    blobs: BlobStore
+    upload_limit: int
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency with ``ok`` or what is wrong with it."""

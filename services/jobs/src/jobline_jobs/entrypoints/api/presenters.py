@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from jobline_jobs.domain import commands
-from jobline_jobs.domain.actions import JobFacts, available_actions
+from jobline_jobs.domain.actions import INVOICEABLE, JobFacts, available_actions
 from jobline_jobs.domain.model import Totals, to_cents
 from jobline_jobs.domain.workflow import Step
 from jobline_jobs.entrypoints.api import schemas
@@ -51,6 +51,11 @@ def dispatch(visit: dict[str, Any]) -> schemas.DispatchRecord:
         status=visit["status"],
         history=[schemas.StatusChange(**h) for h in visit["history"]],
     )
+
+
+def invoiceable(job: dict[str, Any]) -> bool:
+    """Whether the job's invoice may be downloaded or attached now."""
+    return bool(job["line_items"]) and Step(job["step"]) in INVOICEABLE
 
 
 def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
