@@ -1,7 +1,8 @@
 """Load demo data by publishing upstream facts to Kafka, the path real dispatch systems use.
 
 Two tenants in different time zones, a few hundred jobs across every workflow step,
-jobs completed today, customers with several contacts. Ids and message ids are derived
+jobs completed today, deferred jobs (deferred through the API, as operators do),
+customers with several contacts. Ids and message ids are derived
 from names, so loading twice publishes the same messages and changes nothing.
 
 Usage: python deploy/demo/load_demo.py  (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL from env;
@@ -20,6 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaProducer
 
 from jobline_contracts import facts
@@ -27,6 +29,7 @@ from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import DISPATCH_EVENTS
 from jobline_contracts.types import Address
 from jobline_jobs.adapters.tenants import add_tenant
+from jobline_jobs.adapters.tokens import issue_token
 
 TENANTS = {
     "acme": ("Acme Plumbing", "America/New_York", "USD", "Springfield", "IL"),
@@ -257,6 +260,36 @@ async def wait_applied(dsn: str, expected: int, within: float = 120.0) -> None:
         await conn.close()
 
 
+async def defer_some(dsn: str, api_url: str) -> int:
+    """Defer a few jobs through the API, as an operator would (commission disputes)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        deferred = 0
+        for tenant in TENANTS:
+            token = await issue_token(conn, tenant, "operator", "demo loader")
+            async with httpx.AsyncClient(
+                base_url=api_url, headers={"Authorization": f"Bearer {token}"}
+            ) as api:
+                for j in range(4, JOBS_PER_TENANT, 25):
+                    if "job.canceled" in JOURNEYS[j % len(JOURNEYS)]:
+                        continue  # a canceled job earns no commission to hold back
+                    job = uid(tenant, "job", j)
+                    answer = await api.post(
+                        f"/v1/jobs/{job}/defer",
+                        json={"reason": "Customer disputes the work; commission on hold"},
+                        # The same key on every load: a second load replays, changes nothing.
+                        headers={"Idempotency-Key": f"demo-defer-{job}"},
+                    )
+                    answer.raise_for_status()
+                    deferred += 1
+            await conn.execute(
+                "UPDATE jobs.api_tokens SET revoked_at = now() WHERE label = 'demo loader'"
+            )
+        return deferred
+    finally:
+        await conn.close()
+
+
 async def main() -> int:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     dsn = os.environ.get("DATABASE_URL", "postgresql://jobline:jobline@127.0.0.1:5432/jobline")
@@ -276,7 +309,9 @@ async def main() -> int:
         await producer.stop()
     print(f"published {sent} demo facts for {len(TENANTS)} tenants")  # noqa: T201
     await wait_applied(dsn, expected)
-    print(f"{expected} demo jobs are in place")  # noqa: T201
+    api_url = os.environ.get("JOBLINE_API_URL", "http://127.0.0.1:8000")
+    deferred = await defer_some(dsn, api_url)
+    print(f"{expected} demo jobs are in place, {deferred} of them deferred")  # noqa: T201
     return 0
 
 
