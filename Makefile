@@ -41,5 +41,8 @@ lint:  ## ruff, format check, mypy strict, import rules
 	@uv run --locked mypy contracts/src services/jobs/src services/comms/src services/invoicing/src
 	@uv run --locked lint-imports
 
+bench: install  ## the benchmarks; writes bench/results.md
+	@uv run --locked python -m bench
+
 contracts:  ## regenerate JSON Schemas and docs/asyncapi.yaml from the contract models
 	@uv run --locked jobline-contracts export

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import jobs_report, jobs_seed
+from bench import explain, jobs_report, jobs_seed
 from bench.common import BenchResult, Stats, sample, sample_async, say, setting
 from bench.jobs_data import LARGEST_TENANT
 from bench.jobs_report import Measured, ViewResult
@@ -27,7 +27,8 @@ from jobline_jobs.adapters.job_queries import JobQueries, ListQuery
 from jobline_jobs.adapters.tokens import issue_token
 from jobline_jobs.domain.views import View
 
-LIMIT, DEPTH, WARMUP, SAMPLES = 50, 20, 20, 200
+LIMIT, DEPTH = 50, 20  # rows per page; next_cursor followed this often to the deep page
+_RUNS = {"warmup": 20, "samples": 200}  # per figure, one request at a time
 
 
 @dataclass(frozen=True)
@@ -41,29 +42,45 @@ class Side:
     deep_first: dict[View, str | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class HttpRun:
+    side: Side
+    counts: dict[View, int]  # as GET /v1/jobs/views reported them
+    depths: dict[View, int]  # next_cursor followed this many times to the deep page
+    floor: Stats  # GET /healthz: client, server and framework, no database, no auth
+
+
 def run() -> BenchResult:
     started = time.perf_counter()
     seeding = asyncio.run(jobs_seed.ensure(setting("DATABASE_URL")))
     token, zone, postgres = asyncio.run(_prepare(seeding.url))
     with JobsService(seeding.url, setting("KAFKA_BOOTSTRAP_SERVERS")) as service:
         say(f"jobs service ready on {service.url}; timing HTTP")
-        http, counts, depths = _measure_http(service.url, token)
+        http = _measure_http(service.url, token)
         say("timing the same SQL through asyncpg")
-        sql = asyncio.run(_measure_sql(seeding.url, zone, depths))
-    if http.deep_first != sql.deep_first:
-        raise RuntimeError(f"HTTP and SQL deep pages differ: {http.deep_first} {sql.deep_first}")
+        sql = asyncio.run(_measure_sql(seeding.url, zone, http.depths))
+    if http.side.deep_first != sql.deep_first:
+        raise RuntimeError(
+            f"HTTP and SQL deep pages differ: {http.side.deep_first} {sql.deep_first}"
+        )
     views = [
         ViewResult(
             view=view,
-            count=counts[view],
-            first=Measured(http.first[view], sql.first[view]),
-            deep=Measured(http.deep[view], sql.deep[view]),
-            depth=depths[view],
+            count=http.counts[view],
+            first=Measured(http.side.first[view], sql.first[view]),
+            deep=Measured(http.side.deep[view], sql.deep[view]),
+            depth=http.depths[view],
         )
         for view in View
     ]
-    setup = jobs_report.Setup(seeding, postgres, zone, time.perf_counter() - started)
-    return jobs_report.result(views, Measured(http.counts, sql.counts), setup)
+    slowest = max(views, key=lambda v: v.first.http.p95).view
+    plan = asyncio.run(
+        explain.page_plan(seeding.url, LARGEST_TENANT, zone, ListQuery(slowest, limit=LIMIT))
+    )
+    setup = jobs_report.Setup(
+        seeding, postgres, zone, http.floor, plan, time.perf_counter() - started
+    )
+    return jobs_report.result(views, Measured(http.side.counts, sql.counts), setup)
 
 
 async def _prepare(url: str) -> tuple[str, str, str]:
@@ -82,14 +99,15 @@ async def _prepare(url: str) -> tuple[str, str, str]:
     return token, zone, f"PostgreSQL {version.split()[0]}"
 
 
-def _measure_http(url: str, token: str) -> tuple[Side, dict[View, int], dict[View, int]]:
-    """Every view's pages and the counts over HTTP; also the counts and each deep page's depth."""
+def _measure_http(url: str, token: str) -> HttpRun:
+    """Every view's first and deep page and the counts, over HTTP."""
     depths = {}
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
         get = partial(_get, client)
         views = get("/v1/jobs/views").json()["views"]
         counts = {View(v["view"]): v["count"] for v in views}
+        floor = sample(partial(get, "/healthz"), **_RUNS)
         side = Side(counts=sample(partial(get, "/v1/jobs/views"), **_RUNS))
         for view in View:
             first: dict[str, Any] = {"view": view.value, "limit": LIMIT}
@@ -98,10 +116,7 @@ def _measure_http(url: str, token: str) -> tuple[Side, dict[View, int], dict[Vie
             side.deep[view] = sample(partial(get, "/v1/jobs", params), **_RUNS)
             items = get("/v1/jobs", params).json()["items"]
             side.deep_first[view] = items[0]["number"] if items else None
-    return side, counts, depths
-
-
-_RUNS = {"warmup": WARMUP, "samples": SAMPLES}
+    return HttpRun(side, counts, depths, floor)
 
 
 def _follow(

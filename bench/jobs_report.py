@@ -37,6 +37,8 @@ class Setup:
     seeding: Seeding
     postgres: str
     zone: str
+    http_floor: Stats  # GET /healthz
+    plan: str  # EXPLAIN ANALYZE of the slowest first page
     seconds: float  # the whole benchmark, seeding included
 
 
@@ -57,10 +59,10 @@ def _figures(views: list[ViewResult], counts: Measured, setup: Setup) -> dict[st
         "views_counts_sql_p95_ms": counts.sql.p95,
         "list_http_sql_ratio": max(v.first.ratio for v in views),
         "list_http_sql_ratio_aggregate": _aggregate_ratio(views),
+        "http_floor_p50_ms": setup.http_floor.p50,
         "jobs_list_run_s": setup.seconds,
     }
-    if setup.seeding.seeded:  # a reused database keeps the seeding time of its run
-        figures["jobs_list_seed_s"] = setup.seeding.seconds
+    figures["jobs_list_seed_s"] = setup.seeding.seconds  # of the run that seeded
     for v in views:
         for page, measured in (("first", v.first), ("deep", v.deep)):
             for side, stats in (("", measured.http), ("_sql", measured.sql)):
@@ -81,7 +83,8 @@ def _markdown(views: list[ViewResult], counts: Measured, setup: Setup) -> str:
     seeding = (
         f"seeded in {setup.seeding.seconds:.0f} s by this run"
         if setup.seeding.seeded
-        else "reused (seeded by an earlier run; marker row in `bench.seed`)"
+        else f"reused (seeded {setup.seeding.seeded_at:%Y-%m-%d %H:%M} UTC in "
+        f"{setup.seeding.seconds:.0f} s; marker row in `bench.seed`)"
     )
     lines = [
         f"## {TITLE}",
@@ -127,6 +130,9 @@ def _markdown(views: list[ViewResult], counts: Measured, setup: Setup) -> str:
         f"Over all eight first pages together (sum of HTTP p50 / sum of SQL p50) the ratio is "
         f"{_aggregate_ratio(views):.2f}.",
         "",
+        f"For scale: `GET /healthz` (no database, no token) takes {setup.http_floor.p50:.2f} ms "
+        f"at p50 through the same client: the floor under every HTTP figure.",
+        "",
         "### First page (limit 50)",
         "",
         "| view | jobs in view | HTTP p50 | HTTP p95 | SQL p50 | SQL p95 | HTTP/SQL p50 |",
@@ -144,6 +150,15 @@ def _markdown(views: list[ViewResult], counts: Measured, setup: Setup) -> str:
         "| HTTP p50 | HTTP p95 | SQL p50 | SQL p95 |",
         "|--:|--:|--:|--:|",
         f"| {_cells(counts)} |",
+        "",
+        f"### Plan of the slowest first page (`{slowest.view}`)",
+        "",
+        "The app's own statement and arguments, `EXPLAIN (ANALYZE, BUFFERS)` after three warm "
+        "runs (a custom plan for these values).",
+        "",
+        "```",
+        setup.plan,
+        "```",
     ]
     return "\n".join(lines) + "\n"
 

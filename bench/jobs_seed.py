@@ -85,7 +85,8 @@ UPDATE jobs.jobs j
 class Seeding:
     url: str
     seeded: bool  # False: an existing database was reused
-    seconds: float
+    seconds: float  # how long seeding took, in this run or the one that seeded
+    seeded_at: datetime
 
 
 async def ensure(server_url: str) -> Seeding:
@@ -101,13 +102,20 @@ async def ensure(server_url: str) -> Seeding:
         await migrate(conn)
         if seeded:
             await _seed(conn, url)
+            await conn.execute(  # the marker, last: only a complete seed has one
+                "INSERT INTO bench.seed VALUES ($1, $2, $3, $4, now(), $5)",
+                *MARKER,
+                time.perf_counter() - started,
+            )
         moved = await conn.execute(MOVE_TODAY)
         say(f"today's jobs moved to this run's today: {moved.split()[-1]}")
+        marker = await conn.fetchrow("SELECT seconds, seeded_at FROM bench.seed")
+        if marker is None:
+            raise RuntimeError(f"{DATABASE} has no seed marker")
     finally:
         await conn.close()
-    seconds = time.perf_counter() - started
-    say(f"{'seeded' if seeded else 'reused'} {DATABASE} in {seconds:.1f} s")
-    return Seeding(url, seeded, seconds)
+    say(f"{'seeded' if seeded else 'reused'} {DATABASE} in {time.perf_counter() - started:.1f} s")
+    return Seeding(url, seeded, marker["seconds"], marker["seeded_at"])
 
 
 async def _is_seeded(url: str) -> bool:
@@ -166,11 +174,6 @@ async def _seed(conn: asyncpg.Connection, url: str) -> None:
     await _rebuild(url, [(r["amname"], r["definition"]) for r in indexes])
     say(f"  {len(indexes)} indexes rebuilt ({time.perf_counter() - started:.0f} s)")
     await conn.execute("VACUUM ANALYZE")  # hint bits and visibility map, as autovacuum would
-    await conn.execute(
-        "INSERT INTO bench.seed VALUES ($1, $2, $3, $4, now(), $5)",
-        *MARKER,
-        time.perf_counter() - started,
-    )
 
 
 async def _copy(

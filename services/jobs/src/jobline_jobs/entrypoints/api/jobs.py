@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobline_jobs.adapters.job_queries import ListQuery
@@ -13,6 +13,12 @@ from jobline_jobs.entrypoints.api.deps import PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import not_found, responses
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+def _json(model: BaseModel) -> Response:
+    """Serialise once: the hot list routes skip FastAPI's re-validation of their (already
+    typed) answer; ``response_model`` still documents them."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 class ListParams(BaseModel):
@@ -39,7 +45,7 @@ class ListParams(BaseModel):
 )
 async def list_jobs(
     who: PrincipalDep, rt: RuntimeDep, params: Annotated[ListParams, Query()]
-) -> schemas.JobPage:
+) -> Response:
     text = params.q.strip() if params.q and params.q.strip() else None
     filters = (params.view, text, params.customer_id, params.property_id, params.technician_id)
     query_id = cursor.fingerprint(*filters)
@@ -51,7 +57,8 @@ async def list_jobs(
         if more
         else None
     )
-    return schemas.JobPage(items=[presenters.job_row(r) for r in rows], next_cursor=next_cursor)
+    page = schemas.JobPage(items=[presenters.job_row(r) for r in rows], next_cursor=next_cursor)
+    return _json(page)
 
 
 @router.get(
@@ -60,9 +67,11 @@ async def list_jobs(
     responses=responses(401),
     summary="Every view with its live count",
 )
-async def view_counts(who: PrincipalDep, rt: RuntimeDep) -> schemas.ViewCounts:
+async def view_counts(who: PrincipalDep, rt: RuntimeDep) -> Response:
     counts = await rt.queries.counts(who.tenant_id, who.time_zone)
-    return schemas.ViewCounts(views=[schemas.ViewCount(view=v, count=n) for v, n in counts.items()])
+    return _json(
+        schemas.ViewCounts(views=[schemas.ViewCount(view=v, count=n) for v, n in counts.items()])
+    )
 
 
 @router.get(
