@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
+from jobline_contracts.topics import DISPATCH_EVENTS, INVOICING_EVENTS
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
+from jobline_jobs.adapters.invoices import Invoices
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.kafka_topics import ensure_topics
@@ -23,7 +25,8 @@ from jobline_jobs.adapters.outbox_relay import OutboxRelay
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
-from jobline_jobs.entrypoints import dispatch_consumer, http
+from jobline_jobs.entrypoints import consumers, http
+from jobline_jobs.entrypoints.translate import fact_to_command, invoicing_event_to_command
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.unit_of_work import Causation
 
@@ -36,7 +39,7 @@ class JobsRuntime:
     pool: asyncpg.Pool
     producer: AIOKafkaProducer
     broker: KafkaBroker
-    fact_subscriber: DefaultSubscriber
+    subscribers: dict[str, DefaultSubscriber]
     relay: OutboxRelay | None
     tokens: TokenStore
     queries: JobQueries
@@ -45,23 +48,29 @@ class JobsRuntime:
     idempotency: IdempotencyKeys
     bus: MessageBus
     blobs: BlobStore
+    invoices: Invoices
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def upload_limit(self) -> int:
         return self.settings.max_upload_bytes
 
+    @property
+    def invoice_wait(self) -> float:
+        return self.settings.invoice_wait_seconds
+
     async def readiness(self) -> dict[str, str]:
-        checks = {"postgres": "ok", "kafka": "ok", "dispatch_consumer": "ok"}
+        checks = {"postgres": "ok", "kafka": "ok"}
         try:
             await self.pool.fetchval("SELECT 1")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             checks["postgres"] = f"unreachable: {error}"
         if not await self.broker.ping(timeout=2.0):
             checks["kafka"] = "unreachable"
-        consumer = self.fact_subscriber.consumer
-        if consumer is None or not consumer.assignment():
-            checks["dispatch_consumer"] = "no partitions assigned yet"
+        for topic, subscriber in self.subscribers.items():
+            consumer = subscriber.consumer
+            assigned = consumer is not None and bool(consumer.assignment())
+            checks[f"consumer {topic}"] = "ok" if assigned else "no partitions assigned yet"
         return checks
 
 
@@ -96,15 +105,32 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers, client_id="jobline-jobs", log_level=logging.DEBUG
         )
-        subscriber = dispatch_consumer.subscribe(
-            broker, dispatch_consumer.FactConsumer(bus, producer), settings
+        facts = consumers.MessageConsumer(
+            DISPATCH_EVENTS,
+            "jobs.dispatch-facts",
+            fact_to_command,
+            bus,
+            producer,
+            actor="upstream",
         )
+        renders = consumers.MessageConsumer(
+            INVOICING_EVENTS,
+            "jobs.invoicing-events",
+            invoicing_event_to_command,
+            bus,
+            producer,
+            actor="invoicing",
+        )
+        subscribers = {
+            DISPATCH_EVENTS.name: consumers.subscribe(broker, facts, settings),
+            INVOICING_EVENTS.name: consumers.subscribe(broker, renders, settings, ".invoicing"),
+        }
         runtime = JobsRuntime(
             settings,
             pool,
             producer,
             broker,
-            subscriber,
+            subscribers,
             relay=None,
             tokens=TokenStore(pool),
             queries=JobQueries(pool),
@@ -113,6 +139,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             idempotency=IdempotencyKeys(pool),
             bus=bus,
             blobs=BlobStore(settings.blob_url),
+            invoices=Invoices(pool),
         )
         if settings.relay_enabled:
             runtime.relay = OutboxRelay(

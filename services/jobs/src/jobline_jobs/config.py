@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         description="file:///dir (default .run/blobs) or s3://bucket/prefix",
     )
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    invoice_wait_seconds: float = Field(
+        default=5.0, ge=0, le=60, description="How long a PDF download waits for a render"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
+from jobline_jobs.adapters.invoices import Invoices
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
@@ -37,12 +38,15 @@ class ApiTestRuntime:
     bus: MessageBus
     blobs: BlobStore
     upload_limit: int
+    invoices: Invoices
+    invoice_wait: float
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
 
 
 UPLOAD_LIMIT = 64 * 1024
+INVOICE_WAIT = 1.0
 
 
 def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
@@ -60,6 +64,8 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
         MessageBus(lambda why: PostgresUnitOfWork(pool, why)),
         BlobStore(blob_dir.as_uri()),
         UPLOAD_LIMIT,
+        Invoices(pool),
+        INVOICE_WAIT,
     )
     return app
 

@@ -12,6 +12,7 @@ from jobline_jobs.domain.model import Job
 from jobline_jobs.service_layer.unit_of_work import (
     Causation,
     Directory,
+    InvoiceRenders,
     JobRepository,
     UnitOfWork,
 )
@@ -93,6 +94,14 @@ class FakeDirectory(Directory):
         return True
 
 
+class FakeInvoiceRenders(InvoiceRenders):
+    def __init__(self) -> None:
+        self.recorded: list[commands.RecordInvoiceRender] = []
+
+    async def record(self, cmd: commands.RecordInvoiceRender) -> None:
+        self.recorded.append(cmd)
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Commits copy state into the shared ``world``; published events are collected."""
 
@@ -100,6 +109,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.world, self.causation = world, causation
         self.jobs = FakeJobs(deepcopy(world.jobs), world.payments)
         self.directory = world.directory
+        self.invoice_renders = world.invoice_renders
 
     async def claim(self) -> bool:
         return self.causation.message_id not in self.world.claimed
@@ -136,6 +146,7 @@ class World:
         self.jobs: dict[tuple[str, UUID], Job] = {}
         self.payments: set[UUID] = set()
         self.directory = FakeDirectory(tenants)
+        self.invoice_renders = FakeInvoiceRenders()
         self.claimed: set[UUID] = set()
         self.published: list[object] = []
         self.rejections: list[tuple[str, str]] = []

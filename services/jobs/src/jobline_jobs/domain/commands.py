@@ -199,3 +199,16 @@ class LinkRecall(JobCommand):
     original_job_id: UUID
     reason: str
     chargeback_id: UUID
+
+
+@dataclass(frozen=True)
+class RecordInvoiceRender(JobCommand):
+    """The invoicing service rendered (or failed to render) one invoice snapshot."""
+
+    snapshot_sha256: str
+    rendered: bool
+    blob_key: str | None = None
+    pdf_sha256: str | None = None
+    pages: int | None = None
+    size_bytes: int | None = None
+    reason: str | None = None

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from jobline_contracts import facts
+from jobline_contracts import facts, invoicing
 from jobline_contracts.envelope import Envelope
 from jobline_contracts.types import Address as WireAddress
 from jobline_jobs.domain import commands as c
@@ -20,7 +20,7 @@ def _visit(d: facts.DispatchRecord) -> c.Visit:
     return c.Visit(d.dispatch_id, d.technician_id, d.arrival_window.start, d.arrival_window.end)
 
 
-def to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR0912 - one arm per fact
+def fact_to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR0912 - one arm per fact
     """The command an upstream fact asks for."""
     t, at, p = envelope.tenant_id, envelope.occurred_at, envelope.payload
     match p:
@@ -89,5 +89,28 @@ def to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR0912 
                 p.filename,
                 p.content_type,
                 p.size_bytes,
+            )
+    raise TypeError(f"no command for {type(p).__name__}")
+
+
+def invoicing_event_to_command(envelope: Envelope[Any]) -> c.Command:
+    """The bookkeeping an invoicing event asks for."""
+    t, at, p = envelope.tenant_id, envelope.occurred_at, envelope.payload
+    match p:
+        case invoicing.InvoiceRendered():
+            return c.RecordInvoiceRender(
+                t,
+                at,
+                p.job_id,
+                p.snapshot_sha256,
+                rendered=True,
+                blob_key=p.blob_key,
+                pdf_sha256=p.sha256,
+                pages=p.pages,
+                size_bytes=p.bytes,
+            )
+        case invoicing.InvoiceRenderFailed():
+            return c.RecordInvoiceRender(
+                t, at, p.job_id, p.snapshot_sha256, rendered=False, reason=p.reason
             )
     raise TypeError(f"no command for {type(p).__name__}")

@@ -130,6 +130,10 @@ async def link_recall(cmd: commands.LinkRecall, uow: UnitOfWork) -> None:
     )
 
 
+async def record_invoice_render(cmd: commands.RecordInvoiceRender, uow: UnitOfWork) -> None:
+    await uow.invoice_renders.record(cmd)
+
+
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
 HANDLERS: dict[type[commands.Command], Handler] = {
@@ -151,4 +155,5 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.UndeferJob: undefer_job,
     commands.CreateSubjob: create_subjob,
     commands.LinkRecall: link_recall,
+    commands.RecordInvoiceRender: record_invoice_render,
 }

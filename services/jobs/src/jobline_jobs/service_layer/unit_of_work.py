@@ -107,9 +107,18 @@ class Directory(ABC):
         """Store the document record; False if that document id exists already."""
 
 
+class InvoiceRenders(ABC):
+    """What the invoicing service reported for each invoice snapshot."""
+
+    @abstractmethod
+    async def record(self, cmd: commands.RecordInvoiceRender) -> None:
+        """Remember the outcome for the snapshot (a later outcome wins)."""
+
+
 class UnitOfWork(ABC):
     jobs: JobRepository
     directory: Directory
+    invoice_renders: InvoiceRenders
     causation: Causation
 
     async def __aenter__(self) -> Self:

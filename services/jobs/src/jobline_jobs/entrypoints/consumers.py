@@ -1,4 +1,4 @@
-"""The Kafka subscriber for upstream facts: decode, translate, hand to the bus.
+"""Kafka subscribers of the jobs service: decode, translate, hand to the bus.
 
 Offsets are committed only after the bus committed the effect (or dead-lettered the
 message). Undecodable messages are dead-lettered at once; database outages are retried
@@ -9,6 +9,7 @@ dead-lettered after a few attempts so it never blocks its partition.
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -19,16 +20,16 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
 from jobline_contracts.codec import UndecodableMessage, decode
-from jobline_contracts.topics import DISPATCH_EVENTS
+from jobline_contracts.envelope import Envelope
+from jobline_contracts.topics import TopicSpec
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.commands import Command
-from jobline_jobs.entrypoints.translate import to_command
 from jobline_jobs.service_layer.messagebus import MessageBus, Outcome
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
 
 log = logging.getLogger(__name__)
 
-CONSUMER_NAME = "jobs.dispatch-facts"
+Translate = Callable[[Envelope[Any]], Command]
 
 # Failures of the infrastructure, not of the message: waiting helps.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -43,15 +44,22 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class FactConsumer:
+class MessageConsumer:
+    """Applies the messages of one topic through the bus, exactly once in effect."""
+
     def __init__(
         self,
+        spec: TopicSpec,
+        name: str,
+        translate: Translate,
         bus: MessageBus,
         producer: AIOKafkaProducer,
         *,
+        actor: str,
         max_handler_attempts: int = 3,
         max_transient_wait: float = 60.0,
     ) -> None:
+        self.spec, self.name, self._translate, self._actor = spec, name, translate, actor
         self._bus = bus
         self._producer = producer
         self._max_handler_attempts = max_handler_attempts
@@ -62,20 +70,20 @@ class FactConsumer:
             record.topic, record.partition, record.offset, record.key, record.value or b""
         )
         try:
-            envelope = decode(DISPATCH_EVENTS, source.value)
+            envelope = decode(self.spec, source.value)
         except UndecodableMessage as bad:
             await self._dead_letter(source, bad.kind, bad.reason)
             return Outcome.REJECTED
         causation = Causation(
-            consumer=CONSUMER_NAME,
+            consumer=self.name,
             message_id=envelope.message_id,
             message_type=envelope.type,
             correlation_id=envelope.correlation_id,
             occurred_at=envelope.occurred_at,
-            actor="upstream",
+            actor=self._actor,
             source=source,
         )
-        return await self._apply(to_command(envelope), causation, source)
+        return await self._apply(self._translate(envelope), causation, source)
 
     async def _apply(
         self, command: Command, causation: Causation, source: SourceMessage
@@ -107,27 +115,31 @@ class FactConsumer:
         headers = [
             ("x-dlq-kind", kind.encode()),
             ("x-dlq-reason", reason.encode()),
-            ("x-dlq-consumer", CONSUMER_NAME.encode()),
+            ("x-dlq-consumer", self.name.encode()),
             ("x-original-topic", source.topic.encode()),
             ("x-original-partition", str(source.partition).encode()),
             ("x-original-offset", str(source.offset).encode()),
         ]
         await self._producer.send_and_wait(
-            DISPATCH_EVENTS.dlq, value=source.value, key=source.key, headers=headers
+            self.spec.dlq, value=source.value, key=source.key, headers=headers
         )
 
 
-def subscribe(broker: KafkaBroker, consumer: FactConsumer, settings: Settings) -> DefaultSubscriber:
-    """Register the fact subscriber on ``broker``; returns it (its consumer shows assignment)."""
+def subscribe(
+    broker: KafkaBroker, consumer: MessageConsumer, settings: Settings, group_suffix: str = ""
+) -> DefaultSubscriber:
+    """Register ``consumer`` on ``broker``; returns the subscriber (its consumer shows the
+    partitions assigned, which readiness reports). One consumer group per topic keeps
+    each group's subscription uniform."""
     subscriber = broker.subscriber(
-        DISPATCH_EVENTS.name,
-        group_id=settings.consumer_group,
+        consumer.spec.name,
+        group_id=settings.consumer_group + group_suffix,
         auto_offset_reset=settings.auto_offset_reset,
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
 
     @subscriber
-    async def on_dispatch_fact(message: KafkaMessage) -> None:
+    async def on_message(message: KafkaMessage) -> None:
         await consumer.handle(message.raw_message)
 
     return subscriber
