@@ -98,13 +98,38 @@ def service_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def blob_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The blob store the service processes of a session share (as they do in a stack)."""
+    return tmp_path_factory.mktemp("blobs")
+
+
+@pytest.fixture(scope="session")
 def jobs_service(
-    database_url: str, kafka_bootstrap: str, service_logs: Path
+    database_url: str, kafka_bootstrap: str, service_logs: Path, blob_dir: Path
 ) -> Iterator[ServiceProcess]:
     """The jobs service as a real process, shared by the tests of a session."""
+    env = jobs_env(database_url, kafka_bootstrap, f"jobs-test-{uuid.uuid4().hex[:8]}")
     service = ServiceProcess(
-        "jobs",
-        jobs_env(database_url, kafka_bootstrap, f"jobs-test-{uuid.uuid4().hex[:8]}"),
+        "jobs", {**env, "JOBLINE_JOBS_BLOB_URL": blob_dir.as_uri()}, service_logs
+    )
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def invoicing_service(
+    kafka_bootstrap: str, service_logs: Path, blob_dir: Path
+) -> Iterator[ServiceProcess]:
+    """The invoicing service as a real process, sharing the jobs service's blob store."""
+    service = ServiceProcess(
+        "invoicing",
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "JOBLINE_INVOICING_CONSUMER_GROUP": f"invoicing-test-{uuid.uuid4().hex[:8]}",
+            "JOBLINE_INVOICING_AUTO_OFFSET_RESET": "latest",
+            "JOBLINE_INVOICING_BLOB_URL": blob_dir.as_uri(),
+        },
         service_logs,
     )
     service.start()

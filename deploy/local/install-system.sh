@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the system tools the local stack needs on a fresh Debian 12 machine: kcat,
-# PostgreSQL 15 (server and client), a Java 17 runtime, Maven, and uv.
+# PostgreSQL 15 (server and client), a Java 17 runtime, Maven, uv, and what WeasyPrint
+# (the invoicing service) loads at run time: Pango, HarfBuzz's subsetter and fonts.
 # Idempotent and silent when everything is present; prints one line per thing installed.
 # Env: JOBLINE_SKIP_APT=1 skips apt entirely (e.g. a machine managed some other way).
 set -euo pipefail
@@ -9,6 +10,8 @@ cd "$ROOT"
 UV_VERSION=0.13.8  # newest uv on PyPI when this was written; pinned so machines agree
 
 have() { command -v "$1" >/dev/null 2>&1; }
+# dpkg -s alone also succeeds for a package removed with its configuration left behind.
+installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == *" ok installed" ]]; }
 
 java_ok() {  # Kafka 4 needs Java 17 or newer
   have java || return 1
@@ -23,6 +26,11 @@ have kcat || missing+=(kcat)
 have psql || missing+=(postgresql-client-15)
 java_ok || missing+=(openjdk-17-jre-headless)
 have mvn || missing+=(maven)
+# WeasyPrint draws text through Pango; libharfbuzz-subset0 lets it embed font subsets
+# (several times faster, far smaller PDFs); DejaVu covers every character invoices print.
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
+  installed "$pkg" || missing+=("$pkg")
+done
 
 if ((${#missing[@]})); then
   if [[ "${JOBLINE_SKIP_APT:-}" == 1 ]]; then

@@ -1,0 +1,111 @@
+"""The one place that builds the invoicing service's resources and wires them together."""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import DefaultSubscriber
+
+from jobline_invoicing.adapters.blob_store import BlobStore
+from jobline_invoicing.adapters.dead_letters import DeadLetters
+from jobline_invoicing.adapters.events import KafkaEventPublisher
+from jobline_invoicing.adapters.invoice_store import BlobInvoiceStore
+from jobline_invoicing.adapters.kafka_topics import ensure_topics
+from jobline_invoicing.adapters.render_pool import ProcessPoolRenderer
+from jobline_invoicing.config import Settings
+from jobline_invoicing.entrypoints import commands, http
+from jobline_invoicing.service_layer.handlers import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InvoicingRuntime:
+    settings: Settings
+    broker: KafkaBroker
+    subscriber: DefaultSubscriber
+
+    async def readiness(self) -> dict[str, str]:
+        checks = {"kafka": "ok", "consumer": "ok"}
+        if not await self.broker.ping(timeout=2.0):
+            checks["kafka"] = "unreachable"
+        consumers: list[AIOKafkaConsumer | None] = list(
+            getattr(self.subscriber, "consumer_subgroup", None) or [self.subscriber.consumer]
+        )
+        if not any(c is not None and c.assignment() for c in consumers):
+            checks["consumer"] = "no partitions assigned yet"
+        return checks
+
+
+def _producer(settings: Settings) -> AIOKafkaProducer:
+    # Idempotent and acks=all: a retried send never duplicates or reorders a partition.
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id="jobline-invoicing",
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[InvoicingRuntime]:
+    """Start everything the service needs; stop it in reverse order on exit."""
+    async with contextlib.AsyncExitStack() as stack:
+        await ensure_topics(settings.kafka_bootstrap_servers)
+        renderer = ProcessPoolRenderer(settings.render_workers, settings.template_dir)
+        stack.callback(renderer.close)
+        await renderer.start()
+        producer = _producer(settings)
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+
+        services = Services(
+            store=BlobInvoiceStore(BlobStore(settings.blob_url)),
+            renderer=renderer,
+            events=KafkaEventPublisher(producer),
+        )
+        consumer = commands.CommandConsumer(
+            services,
+            DeadLetters(producer, settings.consumer_group),
+            max_transient_wait=settings.max_transient_wait,
+        )
+        broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            client_id="jobline-invoicing",
+            log_level=logging.DEBUG,
+        )
+        subscriber = commands.subscribe(
+            broker,
+            consumer,
+            group_id=settings.consumer_group,
+            auto_offset_reset=settings.auto_offset_reset,
+            concurrency=settings.render_workers,
+        )
+        await broker.start()
+        # Registered last so it runs first: stop consuming (finishing the render in hand
+        # and committing) before the producer and the render workers go away.
+        stack.push_async_callback(broker.stop)
+        log.info(
+            "invoicing service started: %d render worker(s), template %s, blobs %s",
+            settings.render_workers,
+            renderer.template_version,
+            settings.blob_url,
+        )
+        yield InvoicingRuntime(settings, broker, subscriber)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The HTTP app, whose lifespan runs the whole service."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(settings) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    return http.build_app(lifespan)
