@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
-from jobline_contracts.topics import DISPATCH_EVENTS, INVOICING_EVENTS
+from jobline_contracts.topics import COMMS_EVENTS, DISPATCH_EVENTS, INVOICING_EVENTS
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
+from jobline_jobs.adapters.communications import Communications
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import Invoices
 from jobline_jobs.adapters.job_details import JobDetails
@@ -26,7 +27,11 @@ from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.entrypoints import consumers, http
-from jobline_jobs.entrypoints.translate import fact_to_command, invoicing_event_to_command
+from jobline_jobs.entrypoints.translate import (
+    comms_event_to_command,
+    fact_to_command,
+    invoicing_event_to_command,
+)
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.unit_of_work import Causation
 
@@ -49,6 +54,7 @@ class JobsRuntime:
     bus: MessageBus
     blobs: BlobStore
     invoices: Invoices
+    communications: Communications
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -121,9 +127,18 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             producer,
             actor="invoicing",
         )
+        statuses = consumers.MessageConsumer(
+            COMMS_EVENTS,
+            "jobs.comms-events",
+            comms_event_to_command,
+            bus,
+            producer,
+            actor="comms",
+        )
         subscribers = {
             DISPATCH_EVENTS.name: consumers.subscribe(broker, facts, settings),
             INVOICING_EVENTS.name: consumers.subscribe(broker, renders, settings, ".invoicing"),
+            COMMS_EVENTS.name: consumers.subscribe(broker, statuses, settings, ".comms"),
         }
         runtime = JobsRuntime(
             settings,
@@ -140,6 +155,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             bus=bus,
             blobs=BlobStore(settings.blob_url),
             invoices=Invoices(pool),
+            communications=Communications(pool),
         )
         if settings.relay_enabled:
             runtime.relay = OutboxRelay(
@@ -147,12 +163,28 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             )
             task = asyncio.create_task(runtime.relay.run(runtime.stopping), name="outbox-relay")
             stack.push_async_callback(_stop_task, task, runtime.stopping)
+        scheduler = asyncio.create_task(
+            _release_scheduled(runtime.communications, runtime.stopping), name="scheduler"
+        )
+        stack.push_async_callback(_stop_task, scheduler, runtime.stopping)
         await broker.start()
         # Registered last so it runs first: stop consuming (finishing the message in
         # hand and committing) before the relay, producer and pool go away.
         stack.push_async_callback(broker.stop)
         log.info("jobs service started")
         yield runtime
+
+
+async def _release_scheduled(communications: Communications, stop: asyncio.Event) -> None:
+    """Hand communications whose send_at has come to the outbox (the schedule is in the
+    database, so it survives restarts; SKIP LOCKED lets several replicas share it)."""
+    while not stop.is_set():
+        try:
+            await communications.release_due()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            log.warning("scheduler: %s", error)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
 
 
 def _uow(pool: asyncpg.Pool, causation: Causation) -> PostgresUnitOfWork:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
+from jobline_jobs.adapters.communications import Communications
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import Invoices
 from jobline_jobs.adapters.job_details import JobDetails
@@ -40,6 +41,7 @@ class ApiTestRuntime:
     upload_limit: int
     invoices: Invoices
     invoice_wait: float
+    communications: Communications
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
@@ -66,6 +68,7 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
         UPLOAD_LIMIT,
         Invoices(pool),
         INVOICE_WAIT,
+        Communications(pool),
     )
     return app
 
@@ -138,6 +141,20 @@ class TenantSeeder:
                 "USD",
             )
         )
+
+    async def contacts(
+        self, job: commands.DispatchJob, *people: tuple[str, str | None, str | None]
+    ) -> list[UUID]:
+        """Give the job's customer these contacts (name, phone, email); returns their ids."""
+        infos = tuple(
+            commands.ContactInfo(uuid4(), name, phone, email, None) for name, phone, email in people
+        )
+        await self.send(
+            commands.UpsertCustomer(
+                self.tenant_id, datetime.now(UTC), job.customer_id, "Dana Whitfield", infos, None
+            )
+        )
+        return [c.contact_id for c in infos]
 
     async def defer(self, job_id: UUID) -> None:
         await self.pool.execute(

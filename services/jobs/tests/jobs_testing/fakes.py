@@ -11,6 +11,7 @@ from jobline_jobs.domain import commands, events
 from jobline_jobs.domain.model import Job
 from jobline_jobs.service_layer.unit_of_work import (
     Causation,
+    DeliveryStatuses,
     Directory,
     InvoiceRenders,
     JobRepository,
@@ -102,6 +103,17 @@ class FakeInvoiceRenders(InvoiceRenders):
         self.recorded.append(cmd)
 
 
+class FakeDeliveryStatuses(DeliveryStatuses):
+    def __init__(self) -> None:
+        self.recorded: list[object] = []
+
+    async def record_status(self, cmd: commands.RecordDeliveryStatus) -> None:
+        self.recorded.append(cmd)
+
+    async def record_opt_out(self, cmd: commands.RecordOptOut) -> None:
+        self.recorded.append(cmd)
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Commits copy state into the shared ``world``; published events are collected."""
 
@@ -110,6 +122,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.jobs = FakeJobs(deepcopy(world.jobs), world.payments)
         self.directory = world.directory
         self.invoice_renders = world.invoice_renders
+        self.deliveries = world.deliveries
 
     async def claim(self) -> bool:
         return self.causation.message_id not in self.world.claimed
@@ -147,6 +160,7 @@ class World:
         self.payments: set[UUID] = set()
         self.directory = FakeDirectory(tenants)
         self.invoice_renders = FakeInvoiceRenders()
+        self.deliveries = FakeDeliveryStatuses()
         self.claimed: set[UUID] = set()
         self.published: list[object] = []
         self.rejections: list[tuple[str, str]] = []

@@ -1,8 +1,8 @@
-"""Recording what the invoicing service reported, per invoice snapshot."""
+"""Recording what the invoicing and comms services report: renders and deliveries."""
 
 from jobline_jobs.adapters.pg import Connection
 from jobline_jobs.domain import commands
-from jobline_jobs.service_layer.unit_of_work import InvoiceRenders
+from jobline_jobs.service_layer.unit_of_work import DeliveryStatuses, InvoiceRenders
 
 
 class PostgresInvoiceRenders(InvoiceRenders):
@@ -30,4 +30,43 @@ class PostgresInvoiceRenders(InvoiceRenders):
             cmd.pages,
             cmd.size_bytes,
             cmd.reason,
+        )
+
+
+# A final status is never overwritten by a late, earlier one (callbacks can race).
+_FINAL = ("delivered", "failed", "bounced", "opted_out")
+
+
+class PostgresDeliveryStatuses(DeliveryStatuses):
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def record_status(self, cmd: commands.RecordDeliveryStatus) -> None:
+        await self._conn.execute(
+            """UPDATE jobs.deliveries
+                  SET status = $3, error_code = $4, error_message = $5, updated_at = $6
+                WHERE tenant_id = $1 AND delivery_id = $2
+                  AND NOT (status = ANY($7::text[]) AND $3 <> ALL($7::text[]))""",
+            cmd.tenant_id,
+            cmd.delivery_id,
+            cmd.status,
+            cmd.error_code,
+            cmd.error_message,
+            cmd.occurred_at,
+            list(_FINAL),
+        )
+
+    async def record_opt_out(self, cmd: commands.RecordOptOut) -> None:
+        await self._conn.execute(
+            """INSERT INTO jobs.opt_outs AS o (tenant_id, phone, opted_out, keyword, updated_at)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (tenant_id, phone) DO UPDATE
+                  SET opted_out = EXCLUDED.opted_out, keyword = EXCLUDED.keyword,
+                      updated_at = EXCLUDED.updated_at
+                WHERE o.updated_at <= EXCLUDED.updated_at""",
+            cmd.tenant_id,
+            cmd.phone,
+            cmd.opted_out,
+            cmd.keyword,
+            cmd.occurred_at,
         )

@@ -12,7 +12,10 @@ from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
 from jobline_jobs.adapters.directory import PostgresDirectory
-from jobline_jobs.adapters.invoice_renders import PostgresInvoiceRenders
+from jobline_jobs.adapters.invoice_renders import (
+    PostgresDeliveryStatuses,
+    PostgresInvoiceRenders,
+)
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.lifecycle import to_wire
 from jobline_jobs.adapters.outbox import OutboxWriter
@@ -34,6 +37,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.jobs = self._repo = PostgresJobRepository(self._conn)
         self.directory = PostgresDirectory(self._conn)
         self.invoice_renders = PostgresInvoiceRenders(self._conn)
+        self.deliveries = PostgresDeliveryStatuses(self._conn)
         self._outbox = OutboxWriter(self._conn)
         return self
 

@@ -212,3 +212,22 @@ class RecordInvoiceRender(JobCommand):
     pages: int | None = None
     size_bytes: int | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordDeliveryStatus(Command):
+    """The comms service reports where one delivery stands."""
+
+    delivery_id: UUID
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordOptOut(Command):
+    """A customer replied STOP (opted_out=True) or START to the tenant's number."""
+
+    phone: str
+    opted_out: bool
+    keyword: str

@@ -6,7 +6,14 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from jobline_jobs.entrypoints.api import actions, documents, errors, invoices, jobs
+from jobline_jobs.entrypoints.api import (
+    actions,
+    communications,
+    documents,
+    errors,
+    invoices,
+    jobs,
+)
 from jobline_jobs.entrypoints.api.deps import ApiRuntime
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -25,6 +32,7 @@ def build_app(lifespan: Lifespan) -> FastAPI:
     app.include_router(actions.router)
     app.include_router(documents.router)
     app.include_router(invoices.router)
+    app.include_router(communications.router)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from jobline_contracts import facts, invoicing
+from jobline_contracts import comms, facts, invoicing
 from jobline_contracts.envelope import Envelope
 from jobline_contracts.types import Address as WireAddress
 from jobline_jobs.domain import commands as c
@@ -113,4 +113,19 @@ def invoicing_event_to_command(envelope: Envelope[Any]) -> c.Command:
             return c.RecordInvoiceRender(
                 t, at, p.job_id, p.snapshot_sha256, rendered=False, reason=p.reason
             )
+    raise TypeError(f"no command for {type(p).__name__}")
+
+
+def comms_event_to_command(envelope: Envelope[Any]) -> c.Command:
+    """The bookkeeping a comms event asks for."""
+    t, at, p = envelope.tenant_id, envelope.occurred_at, envelope.payload
+    match p:
+        case comms.DeliveryStatusChanged():
+            return c.RecordDeliveryStatus(
+                t, at, p.delivery_id, p.status.value, p.error_code, p.error_message
+            )
+        case comms.RecipientOptedOut():
+            return c.RecordOptOut(t, at, p.phone, opted_out=True, keyword=p.keyword)
+        case comms.RecipientOptedIn():
+            return c.RecordOptOut(t, at, p.phone, opted_out=False, keyword=p.keyword)
     raise TypeError(f"no command for {type(p).__name__}")

@@ -134,6 +134,14 @@ async def record_invoice_render(cmd: commands.RecordInvoiceRender, uow: UnitOfWo
     await uow.invoice_renders.record(cmd)
 
 
+async def record_delivery_status(cmd: commands.RecordDeliveryStatus, uow: UnitOfWork) -> None:
+    await uow.deliveries.record_status(cmd)
+
+
+async def record_opt_out(cmd: commands.RecordOptOut, uow: UnitOfWork) -> None:
+    await uow.deliveries.record_opt_out(cmd)
+
+
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
 HANDLERS: dict[type[commands.Command], Handler] = {
@@ -156,4 +164,6 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.CreateSubjob: create_subjob,
     commands.LinkRecall: link_recall,
     commands.RecordInvoiceRender: record_invoice_render,
+    commands.RecordDeliveryStatus: record_delivery_status,
+    commands.RecordOptOut: record_opt_out,
 }

@@ -115,10 +115,21 @@ class InvoiceRenders(ABC):
         """Remember the outcome for the snapshot (a later outcome wins)."""
 
 
+class DeliveryStatuses(ABC):
+    """Where each delivery of a communication stands, and who opted out."""
+
+    @abstractmethod
+    async def record_status(self, cmd: commands.RecordDeliveryStatus) -> None: ...
+
+    @abstractmethod
+    async def record_opt_out(self, cmd: commands.RecordOptOut) -> None: ...
+
+
 class UnitOfWork(ABC):
     jobs: JobRepository
     directory: Directory
     invoice_renders: InvoiceRenders
+    deliveries: DeliveryStatuses
     causation: Causation
 
     async def __aenter__(self) -> Self:

@@ -7,6 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
+from jobline_jobs.adapters.communications import Communications
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import Invoices
 from jobline_jobs.adapters.job_details import JobDetails
@@ -29,6 +30,7 @@ class ApiRuntime(Protocol):
     upload_limit: int
     invoices: Invoices
     invoice_wait: float
+    communications: Communications
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency with ``ok`` or what is wrong with it."""

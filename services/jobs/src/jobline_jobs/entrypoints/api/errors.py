@@ -22,9 +22,17 @@ class ErrorBody(BaseModel):
 class ApiError(Exception):
     """An error the API answers with on purpose."""
 
-    def __init__(self, status: int, code: str, message: str, details: object = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: object = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers or {}
 
 
 def not_found(what: str) -> ApiError:
@@ -39,6 +47,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "The token's role may not do this",
         404: "No such resource for this tenant",
         409: "Conflicts with the current state",
+        503: "Not ready yet; retry after Retry-After seconds",
         422: "The request is invalid; the message says what and why",
     }
     return {s: {"model": ErrorBody, "description": meaning[s]} for s in statuses}
@@ -59,7 +68,7 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else error.headers
         return JSONResponse(
             _body(error.code, error.message, error.details), error.status, headers=headers
         )

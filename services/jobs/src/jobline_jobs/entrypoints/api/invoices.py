@@ -100,20 +100,10 @@ async def get_invoice(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> Invoic
 )
 async def get_invoice_pdf(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> Response:
     snapshot, sha = await _current(rt, who, job_id)
-    render = await rt.invoices.render(who.tenant_id, job_id, sha)
+    render = await _rendered(rt, who, job_id, snapshot, sha)
     if render is None:
-        await rt.invoices.request_render(who.tenant_id, job_id, snapshot, sha)
-    deadline = time.monotonic() + rt.invoice_wait
-    while render is None or render["status"] == "requested":
-        if time.monotonic() >= deadline:
-            return JSONResponse(
-                {"status": "rendering", "snapshot_sha256": sha}, 202, headers={"Retry-After": "2"}
-            )
-        await asyncio.sleep(0.1)
-        render = await rt.invoices.render(who.tenant_id, job_id, sha)
-    if render["status"] == "failed":
-        raise ApiError(
-            502, "render_failed", f"the invoice could not be rendered: {render['reason']}"
+        return JSONResponse(
+            {"status": "rendering", "snapshot_sha256": sha}, 202, headers={"Retry-After": "2"}
         )
     pdf = await rt.blobs.get(render["blob_key"])
     if hashlib.sha256(pdf).hexdigest() != render["pdf_sha256"]:
@@ -126,3 +116,44 @@ async def get_invoice_pdf(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> Re
             "Content-Disposition": f'inline; filename="{snapshot.invoice_number}.pdf"',
         },
     )
+
+
+async def _rendered(
+    rt: ApiRuntime, who: Principal, job_id: UUID, snapshot: InvoiceSnapshot, sha: str
+) -> dict[str, Any] | None:
+    """The render of this snapshot, asked for once and awaited a few seconds; None if it
+    is not ready by then; ApiError if rendering failed."""
+    render = await rt.invoices.render(who.tenant_id, job_id, sha)
+    if render is None:
+        await rt.invoices.request_render(who.tenant_id, job_id, snapshot, sha)
+    deadline = time.monotonic() + rt.invoice_wait
+    while render is None or render["status"] == "requested":
+        if time.monotonic() >= deadline:
+            return None
+        await asyncio.sleep(0.1)
+        render = await rt.invoices.render(who.tenant_id, job_id, sha)
+    if render["status"] == "failed":
+        raise ApiError(
+            502, "render_failed", f"the invoice could not be rendered: {render['reason']}"
+        )
+    return render
+
+
+async def current_pdf(rt: ApiRuntime, who: Principal, job_id: UUID) -> dict[str, str]:
+    """The current invoice PDF's facts, rendering it first if needed (503 if not ready)."""
+    snapshot, sha = await _current(rt, who, job_id)
+    render = await _rendered(rt, who, job_id, snapshot, sha)
+    if render is None:
+        raise ApiError(
+            503,
+            "invoice_rendering",
+            "the invoice PDF is still being rendered; try again in a few seconds",
+            headers={"Retry-After": "2"},
+        )
+    return {
+        "number": snapshot.invoice_number,
+        "snapshot_sha256": sha,
+        "pdf_sha256": render["pdf_sha256"],
+        "blob_key": render["blob_key"],
+        "bytes": str(render["bytes"]),
+    }

@@ -1,0 +1,273 @@
+"""Customer communications in PostgreSQL: saving one (communication, deliveries and their
+outbox commands in one transaction), releasing scheduled ones when due, and reading them.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from jobline_contracts.comms import Attachment, SendEmail, SendSms
+from jobline_contracts.envelope import Envelope, Payload
+from jobline_contracts.topics import COMMS_COMMANDS
+from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL
+from jobline_jobs.adapters.pg import Connection
+from jobline_jobs.domain.communications import Contact, File, Recipient
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file an email may attach, with what the comms service needs to send it."""
+
+    file: File
+    blob_key: str
+    filename: str
+    content_type: str
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class Draft:
+    tenant_id: str
+    job_id: UUID
+    channel: str
+    subject: str | None
+    body: str
+    send_at: datetime
+    requested_by: str
+    attachments: list[StoredFile]
+
+
+class Communications:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def contacts(self, tenant_id: str, job_id: UUID) -> dict[UUID, Contact] | None:
+        """The job's customer and property contacts; None if the tenant has no such job."""
+        job = await self._pool.fetchrow(
+            "SELECT customer_id, property_id FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2",
+            tenant_id,
+            job_id,
+        )
+        if job is None:
+            return None
+        rows = await self._pool.fetch(
+            """SELECT contact_id, name, phone, email FROM jobs.contacts
+                WHERE tenant_id = $1 AND ((owner_kind = 'customer' AND owner_id = $2)
+                      OR (owner_kind = 'property' AND owner_id = $3))
+                ORDER BY owner_kind, name""",
+            tenant_id,
+            job["customer_id"],
+            job["property_id"],
+        )
+        return {r["contact_id"]: Contact(*r) for r in rows}
+
+    async def opted_out(self, tenant_id: str) -> frozenset[str]:
+        rows = await self._pool.fetch(
+            "SELECT phone FROM jobs.opt_outs WHERE tenant_id = $1 AND opted_out", tenant_id
+        )
+        return frozenset(r["phone"] for r in rows)
+
+    async def files(self, tenant_id: str, job_id: UUID) -> dict[tuple[str, UUID], StoredFile]:
+        rows = await self._pool.fetch(
+            """SELECT d.kind, d.document_id, d.size_bytes, d.blob_key, d.filename,
+                      d.content_type, d.sha256
+                 FROM jobs.documents d JOIN jobs.jobs j ON j.tenant_id = d.tenant_id
+                WHERE j.tenant_id = $1 AND j.job_id = $2
+                  AND (d.job_id = j.job_id OR d.property_id = j.property_id)""",
+            tenant_id,
+            job_id,
+        )
+        return {
+            (r["kind"], r["document_id"]): StoredFile(
+                File(r["kind"], r["document_id"], r["size_bytes"]),
+                r["blob_key"],
+                r["filename"],
+                r["content_type"],
+                r["sha256"],
+            )
+            for r in rows
+        }
+
+    async def save(
+        self, draft: Draft, recipients: list[Recipient], invoice: dict[str, str] | None = None
+    ) -> UUID:
+        """Store the communication; due deliveries go to the outbox in the same transaction."""
+        communication_id, now = uuid4(), datetime.now(UTC)
+        due = draft.send_at <= now
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """INSERT INTO jobs.communications (tenant_id, communication_id, job_id, channel,
+                       subject, body, attachments, send_at, released, requested_by)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                draft.tenant_id,
+                communication_id,
+                draft.job_id,
+                draft.channel,
+                draft.subject,
+                draft.body,
+                json.dumps([_attachment(f).model_dump(mode="json") for f in draft.attachments]),
+                max(draft.send_at, now),
+                due,
+                draft.requested_by,
+            )
+            await conn.executemany(
+                """INSERT INTO jobs.deliveries (delivery_id, tenant_id, communication_id,
+                       recipient_id, recipient_name, address, status)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                [
+                    (
+                        uuid4(),
+                        draft.tenant_id,
+                        communication_id,
+                        r.contact.contact_id,
+                        r.contact.name,
+                        r.address,
+                        "opted_out" if r.opted_out else ("queued" if due else "scheduled"),
+                    )
+                    for r in recipients
+                ],
+            )
+            if invoice is not None:
+                await conn.execute(
+                    """INSERT INTO jobs.invoice_sends (tenant_id, communication_id, job_id,
+                           invoice_number, snapshot_sha256, pdf_sha256)
+                       VALUES ($1, $2, $3, $4, $5, $6)""",
+                    draft.tenant_id,
+                    communication_id,
+                    draft.job_id,
+                    invoice["number"],
+                    invoice["snapshot_sha256"],
+                    invoice["pdf_sha256"],
+                )
+            if due:
+                await _release(conn, draft.tenant_id, communication_id)
+        return communication_id
+
+    async def release_due(self) -> int:
+        """Send the scheduled communications whose time has come (any tenant)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            due = await conn.fetch(
+                """SELECT tenant_id, communication_id FROM jobs.communications
+                    WHERE NOT released AND send_at <= now()
+                    ORDER BY send_at LIMIT 100 FOR UPDATE SKIP LOCKED"""
+            )
+            for row in due:
+                await conn.execute(
+                    """UPDATE jobs.deliveries SET status = 'queued', updated_at = now()
+                        WHERE tenant_id = $1 AND communication_id = $2 AND status = 'scheduled'""",
+                    row["tenant_id"],
+                    row["communication_id"],
+                )
+                await _release(conn, row["tenant_id"], row["communication_id"])
+                await conn.execute(
+                    """UPDATE jobs.communications SET released = true
+                        WHERE tenant_id = $1 AND communication_id = $2""",
+                    row["tenant_id"],
+                    row["communication_id"],
+                )
+        return len(due)
+
+    async def of_job(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """SELECT communication_id FROM jobs.communications
+                WHERE tenant_id = $1 AND job_id = $2 ORDER BY created_at, communication_id""",
+            tenant_id,
+            job_id,
+        )
+        found = [await self.one(tenant_id, r["communication_id"]) for r in rows]
+        return [c for c in found if c is not None]
+
+    async def one(self, tenant_id: str, communication_id: UUID) -> dict[str, Any] | None:
+        row = await self._pool.fetchrow(
+            """SELECT c.*, s.invoice_number, s.pdf_sha256 FROM jobs.communications c
+                 LEFT JOIN jobs.invoice_sends s USING (tenant_id, communication_id)
+                WHERE c.tenant_id = $1 AND c.communication_id = $2""",
+            tenant_id,
+            communication_id,
+        )
+        if row is None:
+            return None
+        deliveries = await self._pool.fetch(
+            """SELECT delivery_id, recipient_id, recipient_name, address, status, error_code,
+                      error_message, updated_at
+                 FROM jobs.deliveries WHERE tenant_id = $1 AND communication_id = $2
+                ORDER BY recipient_name, delivery_id""",
+            tenant_id,
+            communication_id,
+        )
+        return {
+            **dict(row),
+            "attachments": json.loads(row["attachments"]),
+            "deliveries": [dict(d) for d in deliveries],
+        }
+
+
+def _attachment(stored: StoredFile) -> Attachment:
+    return Attachment(
+        blob_key=stored.blob_key,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size_bytes=stored.file.size_bytes,
+        sha256=stored.sha256 or "",
+    )
+
+
+async def _release(conn: Connection, tenant_id: str, communication_id: UUID) -> None:
+    """One command per queued delivery, keyed by delivery id, through the outbox."""
+    comm = await conn.fetchrow(
+        """SELECT job_id, channel, subject, body, attachments FROM jobs.communications
+            WHERE tenant_id = $1 AND communication_id = $2""",
+        tenant_id,
+        communication_id,
+    )
+    if comm is None:
+        raise LookupError(f"no communication {communication_id}")
+    deliveries = await conn.fetch(
+        """SELECT delivery_id, recipient_id, recipient_name, address FROM jobs.deliveries
+            WHERE tenant_id = $1 AND communication_id = $2 AND status = 'queued'""",
+        tenant_id,
+        communication_id,
+    )
+    rows = []
+    for d in deliveries:
+        payload: Payload
+        if comm["channel"] == "sms":
+            payload = SendSms(
+                delivery_id=d["delivery_id"],
+                communication_id=communication_id,
+                job_id=comm["job_id"],
+                recipient_id=d["recipient_id"],
+                to=d["address"],
+                body=comm["body"],
+            )
+        else:
+            payload = SendEmail(
+                delivery_id=d["delivery_id"],
+                communication_id=communication_id,
+                job_id=comm["job_id"],
+                recipient_id=d["recipient_id"],
+                to=d["address"],
+                to_name=d["recipient_name"],
+                subject=comm["subject"],
+                body_text=comm["body"],
+                attachments=[Attachment.model_validate(a) for a in json.loads(comm["attachments"])],
+            )
+        envelope = Envelope.wrap(payload, tenant_id=tenant_id, correlation_id=communication_id)
+        headers = {"content-type": "application/json", "message-type": payload.message_type}
+        rows.append(
+            (
+                COMMS_COMMANDS.name,
+                str(d["delivery_id"]).encode(),
+                envelope.to_json(),
+                json.dumps(headers),
+            )
+        )
+    if rows:
+        await conn.executemany(
+            "INSERT INTO jobs.outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)", rows
+        )
+        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
