@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
-# Start, stop and describe the three Jobline services as background processes.
-# Pids in .run/pids, logs in .run/logs. Usage: services.sh start|stop|status|env
+# Start, stop and describe the three Jobline services, and the local provider sandboxes
+# they send through (Twilio-compatible HTTP on 8025, SMTP catcher on 1025), as background
+# processes. Pids in .run/pids, logs in .run/logs, caught mail in .run/mail.
+# Usage: services.sh start|stop|status|env
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 RUN="$ROOT/.run"
 SERVICES=(jobs comms invoicing)
+SANDBOXES=(sandbox-twilio sandbox-smtp)  # started first, stopped last
 declare -A PORTS=([jobs]="${JOBLINE_JOBS_HTTP_PORT:-8000}" [comms]="${JOBLINE_COMMS_HTTP_PORT:-8001}" \
-                  [invoicing]="${JOBLINE_INVOICING_HTTP_PORT:-8002}")
+                  [invoicing]="${JOBLINE_INVOICING_HTTP_PORT:-8002}" \
+                  [sandbox-twilio]="${JOBLINE_SANDBOX_TWILIO_PORT:-8025}" \
+                  [sandbox-smtp]="${JOBLINE_SANDBOX_SMTP_PORT:-1025}")
+export JOBLINE_SANDBOX_MAIL_DIR="${JOBLINE_SANDBOX_MAIL_DIR:-$RUN/mail}"
 export DATABASE_URL="${DATABASE_URL:-postgresql://jobline:jobline@127.0.0.1:5432/jobline}"
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
 
 alive() { [[ -f "$RUN/pids/$1" ]] && kill -0 "$(cat "$RUN/pids/$1")" 2>/dev/null; }
 
-wait_ready() {  # poll /readyz with a deadline; show the log tail if it never answers
+answers() {  # the SMTP catcher is ready when its port accepts; the others answer /readyz
+  if [[ $1 == sandbox-smtp ]]; then
+    (exec 3<>"/dev/tcp/127.0.0.1/${PORTS[$1]}") 2>/dev/null
+  else
+    curl -fsS "http://127.0.0.1:${PORTS[$1]}/readyz" >/dev/null 2>&1
+  fi
+}
+
+wait_ready() {  # poll with a deadline; show the log tail if it never answers
   local name=$1 deadline=$((SECONDS + 90))
-  until curl -fsS "http://127.0.0.1:${PORTS[$name]}/readyz" >/dev/null 2>&1; do
+  until answers "$name"; do
     if ! alive "$name" || ((SECONDS > deadline)); then
       echo "$name did not become ready; last log lines:" >&2
       tail -n 30 "$RUN/logs/$name.log" >&2
@@ -24,19 +38,29 @@ wait_ready() {  # poll /readyz with a deadline; show the log tail if it never an
   done
 }
 
+command_of() {  # name -> its command line in CMD (services serve; sandboxes are subcommands)
+  case $1 in
+    sandbox-*) CMD=("$ROOT/.venv/bin/jobline-sandbox" "${1#sandbox-}") ;;
+    *) CMD=("$ROOT/.venv/bin/jobline-$1" serve) ;;
+  esac
+}
+
 start() {
-  mkdir -p "$RUN/pids" "$RUN/logs"
-  for name in "${SERVICES[@]}"; do
+  mkdir -p "$RUN/pids" "$RUN/logs" "$JOBLINE_SANDBOX_MAIL_DIR"
+  for name in "${SANDBOXES[@]}" "${SERVICES[@]}"; do
     if alive "$name"; then continue; fi
+    command_of "$name"
     # setsid: its own process group, so stop can end it with everything it spawned.
-    setsid "$ROOT/.venv/bin/jobline-$name" serve >>"$RUN/logs/$name.log" 2>&1 </dev/null &
+    setsid "${CMD[@]}" >>"$RUN/logs/$name.log" 2>&1 </dev/null &
     echo $! >"$RUN/pids/$name"
   done
-  for name in "${SERVICES[@]}"; do wait_ready "$name"; echo "$name ready on ${PORTS[$name]}"; done
+  for name in "${SANDBOXES[@]}" "${SERVICES[@]}"; do
+    wait_ready "$name"; echo "$name ready on ${PORTS[$name]}"
+  done
 }
 
 stop() {
-  for name in "${SERVICES[@]}"; do
+  for name in "${SERVICES[@]}" "${SANDBOXES[@]}"; do
     alive "$name" || { rm -f "$RUN/pids/$name"; continue; }
     local pid deadline=$((SECONDS + 30))
     pid=$(cat "$RUN/pids/$name")
@@ -52,7 +76,7 @@ stop() {
 
 status() {
   local ok=0
-  for name in "${SERVICES[@]}"; do
+  for name in "${SANDBOXES[@]}" "${SERVICES[@]}"; do
     if alive "$name"; then echo "$name running"; else echo "$name stopped"; ok=1; fi
   done
   return $ok

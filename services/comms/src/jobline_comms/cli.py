@@ -5,22 +5,31 @@ import logging
 import sys
 
 import uvicorn
+from pydantic import ValidationError
 
+from jobline_comms.bootstrap import create_app
 from jobline_comms.config import Settings
-from jobline_comms.entrypoints.http import build_app
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="jobline-comms", description=__doc__)
-    parser.add_argument("command", choices=["serve"], help="run the service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="consume send commands; serve Twilio callbacks on HTTP")
     parser.parse_args(argv)
-    settings = Settings()
-    logging.basicConfig(level=settings.log_level)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"error: invalid settings:\n{error}", file=sys.stderr)  # noqa: T201
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     uvicorn.run(
-        build_app(),
+        create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=20,
     )
     return 0
 

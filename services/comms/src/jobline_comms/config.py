@@ -1,14 +1,99 @@
 """Settings of the comms service, from the environment, checked at start-up."""
 
-from typing import Literal
+import os
+import socket
+from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, PostgresDsn, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The local Twilio sandbox's credentials: fine on a laptop, never in production.
+PLACEHOLDER_SID = "ACsandbox00000000000000000000000000"
+PLACEHOLDER_TOKEN = "sandbox-auth-token"  # noqa: S105 - a known placeholder, refused below
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOBLINE_COMMS_", extra="ignore")
 
+    env: Literal["development", "test", "staging", "production"] = Field(
+        default="development", validation_alias=AliasChoices("JOBLINE_ENV")
+    )
+    database_url: PostgresDsn = Field(
+        default=PostgresDsn("postgresql://jobline:jobline@127.0.0.1:5432/jobline"),
+        validation_alias=AliasChoices("JOBLINE_COMMS_DATABASE_URL", "DATABASE_URL"),
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(
+            "JOBLINE_COMMS_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
+        ),
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8001, ge=1, le=65535)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="How Twilio reaches this service: status callbacks and signatures",
+    )
+    consumer_group: str = Field(default="comms", min_length=1)
+    # A new consumer group must not skip sends published before it first ran.
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    migrate_on_start: bool = True
+    db_pool_size: int = Field(default=10, ge=2, le=100)
+    worker_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+
+    twilio_account_sid: str = PLACEHOLDER_SID
+    twilio_auth_token: SecretStr = SecretStr(PLACEHOLDER_TOKEN)
+    twilio_base_url: str = "http://127.0.0.1:8025"
+    twilio_timeout: float = Field(default=15.0, gt=0)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    sms_senders: dict[str, str] = Field(default_factory=dict, description="tenant → E.164")
+    default_sms_sender: str = Field(default="+15005550000", pattern=r"^\+[1-9][0-9]{6,14}$")
+    email_senders: dict[str, str] = Field(default_factory=dict, description="tenant → From")
+    default_email_sender: str = "Jobline <no-reply@jobline.local>"
+    blob_url: str = Field(
+        default_factory=lambda: (Path(".run") / "blobs").resolve().as_uri(),
+        description="file:///dir (default .run/blobs) or s3://bucket/prefix",
+    )
+
+    rate_limit_per_second: float = Field(
+        default=1.0, ge=0, description="Messages per second per sender number; 0 = off"
+    )
+    max_attempts: int = Field(default=5, ge=1, le=50, description="Provider calls per delivery")
+    retry_base_seconds: float = Field(default=1.0, gt=0)
+    retry_max_seconds: float = Field(default=300.0, gt=0)
+    send_concurrency: int = Field(default=32, ge=1, le=1000, description="Calls in flight")
+    poll_interval: float = Field(default=0.5, gt=0, description="Seconds between due scans")
+    claim_timeout: float = Field(
+        default=120.0, gt=0, description="A claim older than this lost its worker mid-call"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def dsn(self) -> str:
+        return str(self.database_url)
+
+    @property
+    def status_callback_url(self) -> str:
+        return self.public_base_url.rstrip("/") + "/v1/twilio/status"
+
+    @property
+    def inbound_url(self) -> str:
+        return self.public_base_url.rstrip("/") + "/v1/twilio/inbound"
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Self:
+        placeholders = (
+            self.twilio_account_sid == PLACEHOLDER_SID
+            or self.twilio_auth_token.get_secret_value() == PLACEHOLDER_TOKEN
+        )
+        if placeholders and self.env != "development":
+            raise ValueError(
+                "JOBLINE_COMMS_TWILIO_ACCOUNT_SID / _AUTH_TOKEN hold the sandbox placeholders;"
+                f" set real ones (JOBLINE_ENV={self.env})"
+            )
+        if self.claim_timeout <= max(self.twilio_timeout, self.smtp_timeout):
+            raise ValueError("claim_timeout must exceed the provider call timeouts")
+        return self

@@ -1,18 +1,104 @@
-"""HTTP of the comms service: health now; Twilio status callbacks and inbound replies next."""
+"""HTTP of the comms service: health, Twilio status callbacks and inbound replies.
 
-from fastapi import FastAPI
+Both Twilio endpoints check ``X-Twilio-Signature`` against the public URL Twilio was
+given (the configured base URL, not the Host header a proxy may rewrite); a forged or
+unsigned request is answered 403 and changes nothing.
+"""
+
+import logging
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Annotated, Protocol
+from uuid import UUID
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+
+from jobline_comms.domain.replies import provider_status
+from jobline_comms.service_layer.handlers import Services, record_provider_status, record_reply
+
+log = logging.getLogger(__name__)
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
-def build_app() -> FastAPI:
-    app = FastAPI(title="Jobline comms", version="0.1.0")
+class Runtime(Protocol):
+    """What the HTTP app needs from the running service."""
+
+    services: Services
+    status_callback_url: str
+    inbound_url: str
+
+    def signature_ok(self, url: str, params: Mapping[str, str], signature: str) -> bool: ...
+
+    async def readiness(self) -> dict[str, str]: ...
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        raise HTTPException(503, "starting")
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+
+
+async def _signed_form(request: Request, runtime: Runtime, public_url: str) -> dict[str, str]:
+    form = await request.form()
+    params = {k: v for k, v in form.items() if isinstance(v, str)}
+    url = public_url + (f"?{request.url.query}" if request.url.query else "")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not runtime.signature_ok(url, params, signature):
+        log.warning("refused a Twilio request with a bad signature for %s", url)
+        raise HTTPException(403, "invalid X-Twilio-Signature")
+    return params
+
+
+def _uuid(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def build_app(lifespan: Lifespan | None = None) -> FastAPI:
+    app = FastAPI(title="Jobline comms", version="0.1.0", lifespan=lifespan)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="Ready to work")
-    async def readyz() -> dict[str, object]:
-        # The shell has no dependencies yet; the Kafka consumer brings its own checks.
-        return {"ready": True, "checks": {}}
+    @app.get("/readyz", tags=["operations"], summary="Database and Kafka reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+        checks = await runtime.readiness() if runtime else {"service": "starting"}
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.post("/v1/twilio/status", tags=["twilio"], status_code=204)
+    async def twilio_status(request: Request, runtime: RuntimeDep) -> Response:
+        """A message status callback: the delivery moves forward (never back)."""
+        params = await _signed_form(request, runtime, runtime.status_callback_url)
+        state = provider_status(params.get("MessageStatus", ""))
+        sid = params.get("MessageSid", "")
+        if state is not None and sid:
+            await record_provider_status(
+                _uuid(request.query_params.get("delivery_id")),
+                sid,
+                state,
+                params.get("ErrorCode") or None,
+                runtime.services,
+            )
+        return Response(status_code=204)
+
+    @app.post("/v1/twilio/inbound", tags=["twilio"])
+    async def twilio_inbound(request: Request, runtime: RuntimeDep) -> Response:
+        """A customer's reply: STOP-like words opt out, START/UNSTOP opt back in."""
+        params = await _signed_form(request, runtime, runtime.inbound_url)
+        phone, number = params.get("From", ""), params.get("To", "")
+        if phone and number:
+            await record_reply(phone, number, params.get("Body", ""), runtime.services)
+        return Response(EMPTY_TWIML, media_type="application/xml")
 
     return app

@@ -145,6 +145,25 @@ class Communications:
                 )
             if due:
                 await _release(conn, draft.tenant_id, communication_id)
+            details = {
+                "communication_id": str(communication_id),
+                "channel": draft.channel,
+                "recipients": [r.contact.name for r in recipients],
+                "send_at": max(draft.send_at, now).isoformat(),
+                "invoice_number": invoice["number"] if invoice else None,
+            }
+            await conn.execute(
+                """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause, actor,
+                       details, message_id)
+                   VALUES ($1, $2, $3, 'event', $4, 'api', $5, $6, $7)""",
+                draft.tenant_id,
+                draft.job_id,
+                now,
+                "invoice.sent" if invoice else "communication.requested",
+                draft.requested_by,
+                json.dumps(details),
+                communication_id,
+            )
         return communication_id
 
     async def release_due(self) -> int:

@@ -1,8 +1,10 @@
 """Recording what the invoicing and comms services report: renders and deliveries."""
 
+import json
+
 from jobline_jobs.adapters.pg import Connection
 from jobline_jobs.domain import commands
-from jobline_jobs.service_layer.unit_of_work import DeliveryStatuses, InvoiceRenders
+from jobline_jobs.service_layer.unit_of_work import Causation, DeliveryStatuses, InvoiceRenders
 
 
 class PostgresInvoiceRenders(InvoiceRenders):
@@ -38,15 +40,18 @@ _FINAL = ("delivered", "failed", "bounced", "opted_out")
 
 
 class PostgresDeliveryStatuses(DeliveryStatuses):
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    def __init__(self, conn: Connection, causation: Causation) -> None:
+        self._conn, self._causation = conn, causation
 
     async def record_status(self, cmd: commands.RecordDeliveryStatus) -> None:
-        await self._conn.execute(
-            """UPDATE jobs.deliveries
+        changed = await self._conn.fetchrow(
+            """UPDATE jobs.deliveries d
                   SET status = $3, error_code = $4, error_message = $5, updated_at = $6
-                WHERE tenant_id = $1 AND delivery_id = $2
-                  AND NOT (status = ANY($7::text[]) AND $3 <> ALL($7::text[]))""",
+                 FROM jobs.communications c
+                WHERE d.tenant_id = $1 AND d.delivery_id = $2
+                  AND c.tenant_id = d.tenant_id AND c.communication_id = d.communication_id
+                  AND NOT (d.status = ANY($7::text[]) AND $3 <> ALL($7::text[]))
+            RETURNING c.job_id, d.communication_id, d.recipient_name, c.channel""",
             cmd.tenant_id,
             cmd.delivery_id,
             cmd.status,
@@ -54,6 +59,30 @@ class PostgresDeliveryStatuses(DeliveryStatuses):
             cmd.error_message,
             cmd.occurred_at,
             list(_FINAL),
+        )
+        if changed is None:
+            return
+        details = {
+            "delivery_id": str(cmd.delivery_id),
+            "status": cmd.status,
+            "communication_id": str(changed["communication_id"]),
+            "recipient": changed["recipient_name"],
+            "channel": changed["channel"],
+            "error_code": cmd.error_code,
+            "error_message": cmd.error_message,
+        }
+        # Delivery outcomes belong on the job's timeline beside the request that caused them.
+        await self._conn.execute(
+            """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause, actor,
+                   details, message_id)
+               VALUES ($1, $2, $3, 'event', 'delivery.status_changed', $4, $5, $6, $7)""",
+            cmd.tenant_id,
+            changed["job_id"],
+            cmd.occurred_at,
+            self._causation.message_type,
+            self._causation.actor,
+            json.dumps(details),
+            self._causation.message_id,
         )
 
     async def record_opt_out(self, cmd: commands.RecordOptOut) -> None:

@@ -37,7 +37,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.jobs = self._repo = PostgresJobRepository(self._conn)
         self.directory = PostgresDirectory(self._conn)
         self.invoice_renders = PostgresInvoiceRenders(self._conn)
-        self.deliveries = PostgresDeliveryStatuses(self._conn)
+        self.deliveries = PostgresDeliveryStatuses(self._conn, self.causation)
         self._outbox = OutboxWriter(self._conn)
         return self
 

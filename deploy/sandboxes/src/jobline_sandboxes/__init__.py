@@ -1,0 +1,1 @@
+"""Local stand-ins for Jobline providers (never used by production settings)."""

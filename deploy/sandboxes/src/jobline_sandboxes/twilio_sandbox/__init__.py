@@ -1,0 +1,1 @@
+"""A Twilio-compatible HTTP sandbox: the Messages resource plus signed status callbacks."""

@@ -1,0 +1,108 @@
+"""The outbox relay: publishes committed outbox rows to Kafka in id order, then deletes them.
+
+One relay is active at a time (a session advisory lock), so per-key order holds across
+replicas. It wakes on NOTIFY and also polls, so a missed notification only delays.
+A crash after sending and before deleting republishes a batch: at-least-once, and
+consumers deduplicate on message_id.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from jobline_comms.adapters.outbox import NOTIFY_CHANNEL
+
+log = logging.getLogger(__name__)
+
+_RELAY_LOCK = 0x434D524C  # "CMRL": any constant shared by every comms process
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        dsn: str,
+        producer: AIOKafkaProducer,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._dsn = dsn
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set, reconnecting after database or broker failures."""
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                await self._lead_and_relay(stop)
+                backoff = 0.2
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("outbox relay: %s; retrying in %.1fs", error, backoff)
+                await _sleep_unless(stop, backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _lead_and_relay(self, stop: asyncio.Event) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                if await _sleep_unless(stop, self._poll_interval * 2):
+                    return
+            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            log.info("outbox relay: leading")
+            while not stop.is_set():
+                self._wake.clear()
+                if await self.relay_batch(conn) == self._batch_size:
+                    continue  # more may be waiting
+                waiter = asyncio.ensure_future(self._wake.wait())
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait(
+                    {waiter, stopper},
+                    timeout=self._poll_interval,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                waiter.cancel()
+                stopper.cancel()
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=5)
+
+    async def relay_batch(self, conn: asyncpg.Connection) -> int:
+        """Send one batch in id order and delete it once the broker acknowledged all of it."""
+        rows = await conn.fetch(
+            "SELECT outbox_id, topic, key, value, headers FROM comms.outbox"
+            " ORDER BY outbox_id LIMIT $1",
+            self._batch_size,
+        )
+        if not rows:
+            return 0
+        deliveries = [
+            await self._producer.send(
+                row["topic"],
+                value=row["value"],
+                key=row["key"],
+                headers=[(k, v.encode()) for k, v in json.loads(row["headers"]).items()],
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*deliveries)
+        await conn.execute(
+            "DELETE FROM comms.outbox WHERE outbox_id = ANY($1::bigint[])",
+            [row["outbox_id"] for row in rows],
+        )
+        self.published += len(rows)
+        return len(rows)
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep up to ``seconds``; True if ``stop`` was set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    return stop.is_set()

@@ -1,0 +1,186 @@
+"""The one place that builds the comms service's resources and wires them together."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from twilio.request_validator import RequestValidator
+
+from jobline_comms.adapters.blob_store import BlobStore
+from jobline_comms.adapters.dead_letters import DeadLetters
+from jobline_comms.adapters.kafka_topics import ensure_topics
+from jobline_comms.adapters.ledger import PostgresLedger
+from jobline_comms.adapters.migrate import migrate
+from jobline_comms.adapters.outbox_relay import OutboxRelay
+from jobline_comms.adapters.rate_limit import PostgresRateLimiter
+from jobline_comms.adapters.smtp_email import SmtpEmail
+from jobline_comms.adapters.twilio_sms import TwilioSms
+from jobline_comms.config import Settings
+from jobline_comms.domain.policy import Backoff
+from jobline_comms.domain.senders import Senders
+from jobline_comms.entrypoints import commands, http
+from jobline_comms.entrypoints.dispatcher import Dispatcher
+from jobline_comms.service_layer.handlers import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CommsRuntime:
+    settings: Settings
+    services: Services
+    pool: "asyncpg.Pool[Any]"
+    broker: KafkaBroker
+    subscriber: DefaultSubscriber
+    validator: RequestValidator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.validator = RequestValidator(self.settings.twilio_auth_token.get_secret_value())
+
+    @property
+    def status_callback_url(self) -> str:
+        return self.settings.status_callback_url
+
+    @property
+    def inbound_url(self) -> str:
+        return self.settings.inbound_url
+
+    def signature_ok(self, url: str, params: Mapping[str, str], signature: str) -> bool:
+        return bool(signature) and bool(self.validator.validate(url, dict(params), signature))
+
+    async def readiness(self) -> dict[str, str]:
+        checks = {"database": "ok", "kafka": "ok", "consumer": "ok"}
+        try:
+            await self.pool.fetchval("SELECT 1", timeout=2)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            checks["database"] = "unreachable"
+        if not await self.broker.ping(timeout=2.0):
+            checks["kafka"] = "unreachable"
+        consumers: list[AIOKafkaConsumer | None] = list(
+            getattr(self.subscriber, "consumer_subgroup", None) or [self.subscriber.consumer]
+        )
+        if not any(c is not None and c.assignment() for c in consumers):
+            checks["consumer"] = "no partitions assigned yet"
+        return checks
+
+
+def _producer(settings: Settings) -> AIOKafkaProducer:
+    # Idempotent and acks=all: a retried send never duplicates or reorders a partition.
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id="jobline-comms",
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+    )
+
+
+def _senders(settings: Settings) -> Senders:
+    return Senders(
+        settings.default_sms_sender,
+        settings.default_email_sender,
+        settings.sms_senders,
+        settings.email_senders,
+    )
+
+
+async def _services(settings: Settings, pool: "asyncpg.Pool[Any]") -> tuple[Services, TwilioSms]:
+    sms = TwilioSms(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        base_url=settings.twilio_base_url,
+        callback_url=settings.status_callback_url,
+        timeout=settings.twilio_timeout,
+    )
+    services = Services(
+        ledger=PostgresLedger(
+            pool, consumer=settings.consumer_group, claim_timeout=settings.claim_timeout
+        ),
+        sms=sms,
+        email=SmtpEmail(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout),
+        blobs=BlobStore(settings.blob_url),
+        limiter=PostgresRateLimiter(pool, settings.rate_limit_per_second),
+        senders=_senders(settings),
+        max_attempts=settings.max_attempts,
+        backoff=Backoff(settings.retry_base_seconds, settings.retry_max_seconds),
+    )
+    return services, sms
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
+    """Start everything the service needs; stop it in reverse order on exit."""
+    async with contextlib.AsyncExitStack() as stack:
+        pool = await asyncpg.create_pool(settings.dsn, min_size=2, max_size=settings.db_pool_size)
+        stack.push_async_callback(pool.close)
+        if settings.migrate_on_start:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+        await ensure_topics(settings.kafka_bootstrap_servers)
+        producer = _producer(settings)
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        services, sms = await _services(settings, pool)
+        stack.push_async_callback(sms.close)
+
+        relay_stop = asyncio.Event()
+        relay = asyncio.create_task(OutboxRelay(settings.dsn, producer).run(relay_stop))
+        stack.push_async_callback(_stopped, relay, relay_stop)
+        dispatcher = Dispatcher(
+            services, concurrency=settings.send_concurrency, poll_interval=settings.poll_interval
+        )
+        dispatch_stop = asyncio.Event()
+        dispatching = asyncio.create_task(dispatcher.run(dispatch_stop))
+        # Stops before the relay: the last outcomes reach the outbox, then Kafka.
+        stack.push_async_callback(_stopped, dispatching, dispatch_stop)
+
+        consumer = commands.CommandConsumer(
+            services, DeadLetters(producer, settings.consumer_group), dispatcher.wake
+        )
+        broker = KafkaBroker(
+            settings.kafka_bootstrap_servers, client_id="jobline-comms", log_level=logging.DEBUG
+        )
+        subscriber = commands.subscribe(
+            broker,
+            consumer,
+            group_id=settings.consumer_group,
+            auto_offset_reset=settings.auto_offset_reset,
+        )
+        await broker.start()
+        # Registered last so it runs first: stop taking commands, commit, leave the group.
+        stack.push_async_callback(broker.stop)
+        log.info(
+            "comms service %s started: twilio %s, smtp %s:%d, rate %.2f/s per sender",
+            settings.worker_id,
+            settings.twilio_base_url,
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.rate_limit_per_second,
+        )
+        yield CommsRuntime(settings, services, pool, broker, subscriber)
+
+
+async def _stopped(task: "asyncio.Task[None]", stop: asyncio.Event) -> None:
+    stop.set()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=40)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The HTTP app, whose lifespan runs the whole service."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(settings) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    return http.build_app(lifespan)

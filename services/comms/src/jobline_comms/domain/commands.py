@@ -1,0 +1,53 @@
+"""What the comms service is asked to do (internal vocabulary, no wire types)."""
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Causation:
+    """The command a delivery came in: what every event about it names as its cause."""
+
+    tenant_id: str
+    message_id: UUID | None
+    correlation_id: UUID | None
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """A stored file to attach, and what its bytes must hash to."""
+
+    blob_key: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SendSms:
+    delivery_id: UUID
+    communication_id: UUID
+    tenant_id: str
+    to: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SendEmail:
+    delivery_id: UUID
+    communication_id: UUID
+    tenant_id: str
+    to: str
+    subject: str
+    body_text: str
+    to_name: str | None = None
+    attachments: tuple[AttachmentRef, ...] = field(default_factory=tuple)
+
+
+Command = SendSms | SendEmail
+
+
+def address_of(cmd: Command) -> str:
+    """The recipient's phone number or email address."""
+    return cmd.to

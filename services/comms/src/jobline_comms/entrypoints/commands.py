@@ -1,0 +1,113 @@
+"""The Kafka subscriber on ``comms.commands.v1``: decode, translate, put in the ledger.
+
+The subscriber never calls a provider: it records the delivery (due now) and wakes the
+dispatcher, so the offset is committed as soon as the delivery is safely in the ledger
+and a slow or failing provider never blocks a partition. Undecodable commands are
+dead-lettered at once. A database outage is retried with backoff and, past that, the
+message is redelivered; a command that keeps crashing the handler is dead-lettered.
+"""
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from typing import Any, Literal
+
+import asyncpg
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import DefaultSubscriber
+
+from jobline_comms.adapters.dead_letters import DeadLetters
+from jobline_comms.entrypoints.translate import causation_of, to_command
+from jobline_comms.service_layer.handlers import Services, accept_delivery
+from jobline_comms.service_layer.ports import Admission, Incoming
+from jobline_contracts.codec import UndecodableMessage, decode
+from jobline_contracts.topics import COMMS_COMMANDS
+
+log = logging.getLogger(__name__)
+
+# Failures of the infrastructure, not of the command: waiting helps.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    KafkaError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+class CommandConsumer:
+    """Handles the send commands of one subscriber."""
+
+    def __init__(
+        self,
+        services: Services,
+        dead_letters: DeadLetters,
+        wake: Callable[[], None],
+        *,
+        max_handler_attempts: int = 3,
+        max_transient_wait: float = 60.0,
+    ) -> None:
+        self._services, self._dead_letters, self._wake = services, dead_letters, wake
+        self._max_handler_attempts = max_handler_attempts
+        self._max_transient_wait = max_transient_wait
+
+    async def handle(self, record: "ConsumerRecord[Any, Any]") -> None:
+        try:
+            envelope = decode(COMMS_COMMANDS, record.value or b"")
+        except UndecodableMessage as bad:
+            await self._dead_letters.send(record, bad.kind, bad.reason)
+            return
+        command, causation = to_command(envelope), causation_of(envelope)
+        incoming = Incoming(record.value, record.key, record.topic, record.partition, record.offset)
+        crashes, waited, delay = 0, 0.0, 0.1
+        while True:
+            try:
+                admission = await accept_delivery(command, causation, incoming, self._services)
+            except TRANSIENT_ERRORS as error:
+                if waited >= self._max_transient_wait:
+                    raise  # the subscriber seeks back; the command is redelivered later
+                log.warning("transient failure on %s: %r; retrying", causation.message_id, error)
+            except Exception as error:
+                crashes += 1
+                log.exception("handler crashed on %s (%d)", causation.message_id, crashes)
+                if crashes >= self._max_handler_attempts:
+                    await self._dead_letters.send(
+                        record, "handler_error", f"{type(error).__name__}: {error}"
+                    )
+                    return
+            else:
+                if admission is Admission.NEW:
+                    self._wake()
+                return
+            pause = delay * (1 + random.random())  # noqa: S311 - jitter, not crypto
+            await asyncio.sleep(pause)
+            waited, delay = waited + pause, min(delay * 2, 5.0)
+
+
+def subscribe(
+    broker: KafkaBroker,
+    consumer: CommandConsumer,
+    *,
+    group_id: str,
+    auto_offset_reset: Literal["earliest", "latest"],
+) -> DefaultSubscriber:
+    """Register ``consumer`` on ``broker``, in consumer group ``group_id``: worker
+    processes of one group share the partitions."""
+    subscriber = broker.subscriber(
+        COMMS_COMMANDS.name,
+        group_id=group_id,
+        auto_offset_reset=auto_offset_reset,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+
+    @subscriber
+    async def on_send_command(message: KafkaMessage) -> None:
+        await consumer.handle(message.raw_message)
+
+    return subscriber

@@ -1,0 +1,91 @@
+"""The dispatcher: picks due deliveries from the ledger and attempts each one.
+
+First attempts and retries take the same path: the consumer only records a delivery as
+due, and a retry is the same delivery due again later. Every worker process runs one;
+they share the work through the ledger (SKIP LOCKED), not through Kafka partitions.
+It also turns claims whose worker died mid-call into ``unknown``.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import asyncpg
+
+from jobline_comms.entrypoints.translate import to_command
+from jobline_comms.service_layer.handlers import Services, attempt_delivery
+from jobline_comms.service_layer.ports import Due
+from jobline_contracts.codec import decode
+from jobline_contracts.topics import COMMS_COMMANDS
+
+log = logging.getLogger(__name__)
+
+_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        concurrency: int = 32,
+        poll_interval: float = 0.5,
+        sweep_interval: float = 10.0,
+    ) -> None:
+        self._services = services
+        self._concurrency, self._poll = concurrency, poll_interval
+        self._sweep_interval = sweep_interval
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        """Look for due deliveries now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until ``stop`` is set, then let the attempts in flight finish."""
+        last_sweep, backoff = 0.0, 0.2
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                if time.monotonic() - last_sweep > self._sweep_interval:
+                    await self._services.ledger.expire_claims()
+                    last_sweep = time.monotonic()
+                free = self._concurrency - len(self._tasks)
+                picked = await self._services.ledger.pick_due(free) if free > 0 else []
+                backoff = 0.2
+            except _DB_ERRORS as error:
+                log.warning("dispatcher: %s; retrying in %.1fs", error, backoff)
+                picked, backoff = [], min(backoff * 2, 10.0)
+                await _wait_any(stop, asyncio.Event(), backoff)
+            for due in picked:
+                task = asyncio.create_task(self._attempt(due))
+                self._tasks.add(task)
+                task.add_done_callback(self._finished)
+            if picked and len(picked) == free:
+                continue  # more may be due, and there is room
+            await _wait_any(stop, self._wake, self._poll)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=30)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()  # room for another attempt
+
+    async def _attempt(self, due: Due) -> None:
+        try:
+            command = to_command(decode(COMMS_COMMANDS, due.raw))
+            await attempt_delivery(command, due, self._services)
+        except Exception:
+            # The row stays queued (its lease runs out and it is picked again) or, if it
+            # was claimed, turns unknown after the claim timeout: never a blind resend.
+            log.exception("attempt of delivery %s failed", due.delivery_id)
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()

@@ -1,0 +1,176 @@
+"""Claim before call, against the real ledger: one provider call per delivery, whatever
+is redelivered; a claim left by a crash becomes ``unknown``, never a resend."""
+
+import asyncio
+import json
+import uuid
+
+import pytest
+
+from jobline_comms.adapters.ledger import PostgresLedger
+from jobline_comms.domain.commands import Causation, SendSms
+from jobline_comms.domain.model import State
+from jobline_comms.domain.outcomes import Transient
+from jobline_comms.domain.replies import OptChange
+from jobline_comms.service_layer.handlers import accept_delivery, attempt_delivery
+from jobline_comms.service_layer.ports import Admission, Incoming
+from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
+
+pytestmark = pytest.mark.integration
+
+
+def new_sms() -> SendSms:
+    return SendSms(uuid.uuid4(), uuid.uuid4(), "acme", "+15555550101", "On our way")
+
+
+def incoming(raw: bytes = b'{"command": 1}') -> Incoming:
+    return Incoming(raw, b"key", COMMS_COMMANDS.name, 3, 42)
+
+
+async def accept(cmd, services, message_id=None):
+    causation = Causation(cmd.tenant_id, message_id or uuid.uuid4(), uuid.uuid4())
+    return await accept_delivery(cmd, causation, incoming(), services), causation
+
+
+async def pick(services, delivery_id):
+    picked = [d for d in await services.ledger.pick_due(100) if d.delivery_id == delivery_id]
+    return picked[0] if picked else None
+
+
+async def statuses(pool, delivery_id) -> list[str]:
+    rows = await pool.fetch(
+        "SELECT value FROM comms.outbox WHERE topic = $1 AND key = $2 ORDER BY outbox_id",
+        COMMS_EVENTS.name,
+        str(delivery_id).encode(),
+    )
+    return [json.loads(r["value"])["payload"]["status"] for r in rows]
+
+
+async def state_of(pool, delivery_id) -> str:
+    return await pool.fetchval(
+        "SELECT state FROM comms.deliveries WHERE delivery_id = $1", delivery_id
+    )
+
+
+async def test_a_redelivered_command_never_calls_the_provider_twice(services, comms_pool):
+    cmd = new_sms()
+    (admission, causation) = await accept(cmd, services)
+    assert admission is Admission.NEW
+    assert (
+        await attempt_delivery(cmd, await pick(services, cmd.delivery_id), services) is State.SENT
+    )
+
+    # The same message again, and the same delivery in a new message (a republish).
+    assert (await accept(cmd, services, causation.message_id))[0] is Admission.DUPLICATE
+    assert (await accept(cmd, services))[0] is Admission.KNOWN
+    assert await pick(services, cmd.delivery_id) is None
+    assert len(services.sms.calls) == 1
+    assert await statuses(comms_pool, cmd.delivery_id) == ["sent", "sent"]
+
+
+async def test_two_workers_picking_at_once_get_disjoint_deliveries(services, comms_pool):
+    other = PostgresLedger(comms_pool, consumer="comms-test")
+    for _ in range(20):
+        await accept(new_sms(), services)
+    mine, theirs = await asyncio.gather(services.ledger.pick_due(15), other.pick_due(15))
+    assert mine
+    assert theirs
+    assert not {d.delivery_id for d in mine} & {d.delivery_id for d in theirs}
+
+
+async def test_a_claim_left_by_a_crash_becomes_unknown_and_is_not_resent(services, comms_pool):
+    cmd = new_sms()
+    await accept(cmd, services)
+    due = await pick(services, cmd.delivery_id)
+    assert await services.ledger.claim(due) == 1
+    # The worker died during the provider call; time passes beyond the claim timeout.
+    await comms_pool.execute(
+        "UPDATE comms.deliveries SET claimed_at = now() - interval '1 hour' WHERE delivery_id = $1",
+        cmd.delivery_id,
+    )
+    assert (await accept(cmd, services))[0] is Admission.KNOWN
+    assert await state_of(comms_pool, cmd.delivery_id) == "unknown"
+    assert await statuses(comms_pool, cmd.delivery_id) == ["unknown"]
+    assert await pick(services, cmd.delivery_id) is None
+    assert services.sms.calls == []
+
+
+async def test_the_sweeper_turns_stale_claims_unknown(services, comms_pool):
+    cmd = new_sms()
+    await accept(cmd, services)
+    await services.ledger.claim(await pick(services, cmd.delivery_id))
+    await comms_pool.execute(
+        "UPDATE comms.deliveries SET claimed_at = now() - interval '1 hour' WHERE delivery_id = $1",
+        cmd.delivery_id,
+    )
+    assert await services.ledger.expire_claims() >= 1
+    assert await state_of(comms_pool, cmd.delivery_id) == "unknown"
+
+
+async def test_a_fresh_claim_is_left_alone_on_redelivery(services, comms_pool):
+    cmd = new_sms()
+    await accept(cmd, services)
+    await services.ledger.claim(await pick(services, cmd.delivery_id))
+    assert (await accept(cmd, services))[0] is Admission.KNOWN
+    assert await state_of(comms_pool, cmd.delivery_id) == "claimed"
+    assert await statuses(comms_pool, cmd.delivery_id) == []
+
+
+async def test_retries_are_scheduled_then_dead_lettered_past_the_budget(services, comms_pool):
+    cmd = new_sms()
+    services.sms.outcomes = [Transient("503", "down")] * 3
+    await accept(cmd, services)
+    for attempt in range(3):
+        due = await pick(services, cmd.delivery_id)
+        assert due is not None, f"attempt {attempt + 1} was not due"
+        await attempt_delivery(cmd, due, services)
+        # Make the scheduled retry due now rather than waiting for the backoff.
+        later = await comms_pool.fetchval(
+            "SELECT next_attempt_at > now() FROM comms.deliveries WHERE delivery_id = $1",
+            cmd.delivery_id,
+        )
+        assert later or attempt == 2
+        await comms_pool.execute(
+            "UPDATE comms.deliveries SET next_attempt_at = now() WHERE delivery_id = $1",
+            cmd.delivery_id,
+        )
+    assert await state_of(comms_pool, cmd.delivery_id) == "failed"
+    dead = await comms_pool.fetchrow(
+        "SELECT key, value, headers FROM comms.outbox WHERE topic = $1 AND key = $2",
+        COMMS_COMMANDS.dlq,
+        b"key",
+    )
+    assert dead["value"] == b'{"command": 1}'
+    headers = json.loads(dead["headers"])
+    assert headers["x-dlq-kind"] == "retries_exhausted"
+    assert headers["x-original-offset"] == "42"
+    assert "503" in headers["x-dlq-reason"]
+
+
+async def test_status_reports_move_forward_only(services, comms_pool):
+    cmd = new_sms()
+    await accept(cmd, services)
+    await services.ledger.claim(await pick(services, cmd.delivery_id))
+    # The callback can beat the create call's answer: found by the delivery id.
+    assert await services.ledger.report(cmd.delivery_id, "SMabc", State.DELIVERED, None)
+    assert not await services.ledger.report(None, "SMabc", State.SENT, None)
+    assert await state_of(comms_pool, cmd.delivery_id) == "delivered"
+    assert await statuses(comms_pool, cmd.delivery_id) == ["delivered"]
+
+
+async def test_opt_outs_change_once_and_a_first_start_changes_nothing(services, comms_pool):
+    phone = f"+1555{uuid.uuid4().int % 10_000_000:07d}"
+    ledger = services.ledger
+    assert not await ledger.set_opt("acme", phone, OptChange(opted_out=False, keyword="START"))
+    assert await ledger.set_opt("acme", phone, OptChange(opted_out=True, keyword="STOP"))
+    assert not await ledger.set_opt("acme", phone, OptChange(opted_out=True, keyword="QUIT"))
+    assert await ledger.is_opted_out("acme", phone)
+    assert not await ledger.is_opted_out("bolt", phone)
+    assert await ledger.set_opt("acme", phone, OptChange(opted_out=False, keyword="START"))
+    types = await comms_pool.fetch(
+        "SELECT value FROM comms.outbox WHERE key = $1 ORDER BY outbox_id", phone.encode()
+    )
+    assert [json.loads(r["value"])["type"] for r in types] == [
+        "recipient.opted_out",
+        "recipient.opted_in",
+    ]
