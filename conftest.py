@@ -1,5 +1,6 @@
 """Fixtures for every test that needs real infrastructure (see tests/jobline_testing)."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from jobline_jobs.adapters.tenants import add_tenant
 from jobline_testing.databases import fresh_database
 from jobline_testing.infra import Infra, provide
 from jobline_testing.kafka import FactPublisher, TopicWatcher
+from jobline_testing.sandboxes import Sandboxes, running_sandboxes
 from jobline_testing.services import ServiceProcess, jobs_env
 
 
@@ -135,3 +137,40 @@ def invoicing_service(
     service.start()
     yield service
     service.stop()
+
+
+@pytest.fixture
+async def sandboxes(tmp_path: Path) -> AsyncIterator[Sandboxes]:
+    """The Twilio-compatible sandbox and the SMTP catcher, fresh for the test."""
+    async with running_sandboxes(tmp_path) as found:
+        yield found
+
+
+@pytest.fixture
+async def comms_service(
+    database_url: str,
+    kafka_bootstrap: str,
+    sandboxes: Sandboxes,
+    service_logs: Path,
+    blob_dir: Path,
+) -> AsyncIterator[ServiceProcess]:
+    """The comms service as a real process, against this test's sandboxes."""
+    service = ServiceProcess(
+        "comms",
+        {
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "JOBLINE_COMMS_CONSUMER_GROUP": f"comms-test-{uuid.uuid4().hex[:8]}",
+            "JOBLINE_COMMS_AUTO_OFFSET_RESET": "latest",
+            "JOBLINE_COMMS_TWILIO_BASE_URL": sandboxes.twilio_url,
+            "JOBLINE_COMMS_SMTP_PORT": str(sandboxes.smtp_port),
+            "JOBLINE_COMMS_BLOB_URL": blob_dir.as_uri(),
+            "JOBLINE_COMMS_RETRY_BASE_SECONDS": "0.2",
+        },
+        service_logs,
+    )
+    service.env["JOBLINE_COMMS_PUBLIC_BASE_URL"] = service.url
+    # In a thread: the sandboxes serve from this test's event loop meanwhile.
+    await asyncio.to_thread(service.start)
+    yield service
+    await asyncio.to_thread(service.stop)

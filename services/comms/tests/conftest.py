@@ -1,15 +1,9 @@
 """Fakes that subclass the real ports, the services built from them, and the sandboxes."""
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import pytest
-import uvicorn
 
 from jobline_comms.domain.commands import Causation, Command
 from jobline_comms.domain.email import OutgoingEmail
@@ -30,10 +24,6 @@ from jobline_comms.service_layer.ports import (
     RateLimiter,
     SmsProvider,
 )
-from jobline_sandboxes.smtp_catcher import SmtpCatcherSettings, start_smtp_catcher
-from jobline_sandboxes.twilio_sandbox.app import create_app
-from jobline_sandboxes.twilio_sandbox.settings import TwilioSandboxSettings
-from jobline_testing.services import free_port
 
 
 @dataclass
@@ -158,39 +148,3 @@ def services(ledger: Ledger) -> Services:
         max_attempts=3,
         jitter=lambda: 0.5,
     )
-
-
-# The local provider sandboxes, in this loop on free ports, fresh for each test (the
-# 429 number's counter and the list of create requests start empty).
-
-
-@dataclass(frozen=True)
-class Sandboxes:
-    twilio_url: str
-    smtp_port: int
-    mail_dir: Path
-
-
-@asynccontextmanager
-async def _serving(app: Any, port: int) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-@pytest.fixture
-async def sandboxes(tmp_path: Path) -> AsyncIterator[Sandboxes]:
-    twilio = create_app(TwilioSandboxSettings(port=free_port(), callback_delay_ms=20))
-    smtp = SmtpCatcherSettings(port=free_port(), mail_dir=tmp_path / "mail")
-    server = await start_smtp_catcher(smtp)
-    async with server, _serving(twilio, free_port()) as url:
-        yield Sandboxes(url, smtp.port, smtp.mail_dir)
