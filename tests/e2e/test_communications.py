@@ -172,3 +172,98 @@ async def test_an_email_arrives_with_its_attachments_byte_identical(
     assert attachment.get_filename() == "after.jpg"
     assert attachment.get_content() == JPEG
     assert "dana@example.com" in str(message["To"])
+
+
+async def billable(
+    publisher: FactPublisher, watch, tenant: str, people: list[tuple[str, str | None, str | None]]
+) -> JobStory:
+    job = await job_with_contacts(publisher, watch, tenant, people)
+    lifecycle = await watch(JOBS_LIFECYCLE.name)
+    for payload in (job.started(), job.work_completed(), job.quality_checked()):
+        await publisher.publish(DISPATCH_EVENTS.name, job.envelope(payload), job.key)
+    await lifecycle.wait_for(
+        lambda s: s.key == job.key.encode() and b'"awaiting_billing"' in s.value
+    )
+    return job
+
+
+async def invoice_pdf(api: httpx.AsyncClient, job: JobStory, within: float = 60.0) -> bytes:
+    deadline = time.monotonic() + within
+    while (answer := await api.get(f"/v1/jobs/{job.job_id}/invoice.pdf")).status_code == 202:
+        assert time.monotonic() < deadline, "the invoice was not rendered in time"
+        await asyncio.sleep(0.5)
+    assert answer.status_code == 200, answer.text
+    return answer.content
+
+
+@pytest.mark.usefixtures("invoicing_service")
+async def test_an_email_carries_a_photo_a_property_document_and_the_invoice_byte_identical(
+    api, publisher, watch, tenant, sandboxes: Sandboxes
+):
+    job = await billable(publisher, watch, tenant, [("Dana", None, "dana@example.com")])
+    dana = (await recipient_ids(api, job))["Dana"]
+    photo = (
+        await api.post(
+            f"/v1/jobs/{job.job_id}/documents",
+            data={"kind": "finished_photo"},
+            files={"file": ("after.jpg", JPEG, "image/jpeg")},
+        )
+    ).json()
+    plan_bytes = b"%PDF-1.4\nfloor plan\n%%EOF"
+    plan = (
+        await api.post(
+            f"/v1/properties/{job.property_id}/documents",
+            data={"kind": "document"},
+            files={"file": ("plan.pdf", plan_bytes, "application/pdf")},
+        )
+    ).json()
+    invoice = await invoice_pdf(api, job)
+    sent = await api.post(
+        f"/v1/jobs/{job.job_id}/communications",
+        json={
+            "channel": "email",
+            "recipient_ids": [dana],
+            "subject": "Your job",
+            "body": "Attached.",
+            "attachments": [
+                {"kind": "finished_photo", "id": photo["id"]},
+                {"kind": "document", "id": plan["id"]},
+                {"kind": "invoice", "id": str(job.job_id)},
+            ],
+        },
+    )
+    assert sent.status_code == 202, sent.text
+    await until(
+        api,
+        f"/v1/communications/{sent.json()['communication_id']}",
+        lambda c: c["deliveries"][0]["status"] == "sent",
+    )
+    attached = {
+        a.get_filename(): a.get_content() for a in last_mail(sandboxes.mail_dir).iter_attachments()
+    }
+    number = (await api.get(f"/v1/jobs/{job.job_id}/invoice")).json()["snapshot"]["invoice_number"]
+    assert attached == {"after.jpg": JPEG, "plan.pdf": plan_bytes, f"{number}.pdf": invoice}
+
+
+@pytest.mark.usefixtures("invoicing_service")
+async def test_an_invoice_send_shows_a_bounced_recipient_as_bounced(api, publisher, watch, tenant):
+    job = await billable(
+        publisher,
+        watch,
+        tenant,
+        [("Dana", None, "dana@example.com"), ("Old address", None, "bounce.old@example.com")],
+    )
+    ids = await recipient_ids(api, job)
+    await invoice_pdf(api, job)
+    sent = await api.post(
+        f"/v1/jobs/{job.job_id}/invoice/sends", json={"recipient_ids": list(ids.values())}
+    )
+    assert sent.status_code == 202, sent.text
+    sends = await until(
+        api,
+        f"/v1/jobs/{job.job_id}/invoice/sends",
+        lambda s: {d["status"] for d in s["items"][0]["deliveries"]} == {"sent", "bounced"},
+    )
+    bounced = next(d for d in sends["items"][0]["deliveries"] if d["status"] == "bounced")
+    assert bounced["address"] == "bounce.old@example.com"
+    assert bounced["error_code"] == "550"
