@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The twilio SDK logs every request with its form body (phone numbers, texts) at INFO;
+    # customers' personal data stays out of our logs.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,
