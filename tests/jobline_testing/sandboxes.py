@@ -41,8 +41,15 @@ async def _serving(app: Any, port: int) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def running_sandboxes(tmp_path: Path) -> AsyncIterator[Sandboxes]:
-    twilio = create_app(TwilioSandboxSettings(port=free_port(), callback_delay_ms=20))
+async def running_sandboxes(
+    tmp_path: Path, *, twilio_latency_ms: int = 0, callback_delay_ms: int = 20
+) -> AsyncIterator[Sandboxes]:
+    """Both sandboxes; the Twilio one answers each create after ``twilio_latency_ms``
+    and posts each status callback ``callback_delay_ms`` after the previous step."""
+    settings = TwilioSandboxSettings(
+        port=free_port(), latency_ms=twilio_latency_ms, callback_delay_ms=callback_delay_ms
+    )
+    twilio = create_app(settings)
     smtp = SmtpCatcherSettings(port=free_port(), mail_dir=tmp_path / "mail")
     server = await start_smtp_catcher(smtp)
     async with server, _serving(twilio, free_port()) as url:

@@ -8,7 +8,8 @@ import pytest
 from jobline_jobs.domain import events
 from jobline_jobs.domain.commands import Visit
 from jobline_jobs.domain.errors import Conflict, ImpossibleTransition
-from jobline_jobs.domain.model import Job, Totals
+from jobline_jobs.domain.model import Job
+from jobline_jobs.domain.money import Totals
 from jobline_jobs.domain.workflow import DispatchStatus, Step
 from jobs_testing.builders import T0, dispatch_job, line
 

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from jobline_jobs.domain.model import to_cents
+from jobline_jobs.domain.money import to_cents
 
 
 class Commissions:

@@ -15,7 +15,8 @@ from uuid import UUID
 from jobline_jobs.domain import events
 from jobline_jobs.domain.commands import LineItem
 from jobline_jobs.domain.errors import Conflict, ImpossibleTransition, InvalidRequest
-from jobline_jobs.domain.model import Job, to_cents
+from jobline_jobs.domain.model import Job
+from jobline_jobs.domain.money import to_cents
 from jobline_jobs.domain.workflow import Step
 
 

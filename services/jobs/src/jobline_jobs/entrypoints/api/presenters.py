@@ -6,7 +6,7 @@ from typing import Any
 
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.actions import INVOICEABLE, JobFacts, available_actions
-from jobline_jobs.domain.model import Totals, to_cents
+from jobline_jobs.domain.money import Totals, to_cents
 from jobline_jobs.domain.workflow import Step
 from jobline_jobs.entrypoints.api import schemas
 
