@@ -1,0 +1,277 @@
+"""Benchmark: SMS deliveries per second through the comms service, one and two workers.
+
+The Twilio sandbox runs as its own process answering each create in 50 ms; the comms
+workers run as operators run them (``python -m jobline_comms.cli serve``, one consumer
+group, rate limit off) on a fresh ``jobline_bench_comms`` database for each run. After a
+warm-up, N ``sms.send`` commands are published as fast as the producer takes them; a
+figure is N over the time from the first publish to the last ``sent`` event on
+``comms.events.v1`` (the provider accepted every message; its ``delivered`` callbacks
+follow and are reported too).
+"""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from bench.common import ROOT, BenchResult, git_commit, machine, now_utc, say, setting
+from bench.common import with_database as database_of
+from bench.service import free_port
+from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
+
+TITLE = "Comms deliveries (SMS through the Twilio sandbox at 50 ms)"
+DATABASE = "jobline_bench_comms"
+GOLDEN = ROOT / "contracts/examples/comms.commands.v1/sms.send.v1.json"
+LATENCY_MS, COMMANDS, WARMUP = 50, 1000, 50
+TARGET_PER_WORKER = 300.0
+LOGS = ROOT / ".run" / "logs"
+
+
+@dataclass(frozen=True)
+class Run:
+    workers: int
+    sent_per_s: float
+    delivered_per_s: float
+    publish_s: float
+
+
+def run() -> BenchResult:
+    started = time.perf_counter()
+    kafka = setting("KAFKA_BOOTSTRAP_SERVERS")
+    runs = []
+    with _sandbox() as twilio_url:
+        for workers in (1, 2):
+            database_url = asyncio.run(_fresh_database(setting("DATABASE_URL")))
+            with ExitStack() as stack:
+                group = f"bench-comms-{uuid.uuid4().hex[:12]}"
+                for n in range(workers):
+                    stack.enter_context(_worker(n, database_url, kafka, twilio_url, group))
+                say(f"{workers} comms worker(s) ready; publishing {COMMANDS} sms.send")
+                runs.append(asyncio.run(_measure(workers, kafka)))
+    seconds = time.perf_counter() - started
+    one, two = runs
+    figures = {
+        "comms_deliveries_per_s_1w": round(one.sent_per_s, 1),
+        "comms_deliveries_per_s_2w": round(two.sent_per_s, 1),
+    }
+    return BenchResult(figures, _markdown(runs, seconds))
+
+
+async def _fresh_database(server_url: str) -> str:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await conn.close()
+    return database_of(server_url, DATABASE)
+
+
+@contextmanager
+def _process(name: str, module: str, args: list[str], env: dict[str, str]) -> Iterator[None]:
+    """A child process logging to .run/logs/<name>.log, terminated on exit."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with (LOGS / f"{name}.log").open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            [sys.executable, "-m", module, *args],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_ready(url: str, name: str, timeout: float = 90.0) -> None:
+    deadline, last = time.monotonic() + timeout, "no answer"
+    while time.monotonic() < deadline:
+        try:
+            answer = httpx.get(f"{url}/readyz", timeout=2)
+            if answer.status_code == 200:
+                return
+            last = answer.text
+        except httpx.HTTPError as error:
+            last = repr(error)
+        time.sleep(0.2)
+    raise TimeoutError(f"{name} not ready in {timeout} s ({last}); see {LOGS}/{name}.log")
+
+
+@contextmanager
+def _sandbox() -> Iterator[str]:
+    port = free_port()
+    env = {"JOBLINE_SANDBOX_TWILIO_PORT": str(port), "JOBLINE_SANDBOX_TWILIO_LATENCY_MS": "50"}
+    with _process("bench-twilio-sandbox", "jobline_sandboxes.cli", ["twilio"], env):
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(url, "bench-twilio-sandbox")
+        yield url
+
+
+@contextmanager
+def _worker(n: int, database_url: str, kafka: str, twilio_url: str, group: str) -> Iterator[None]:
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "JOBLINE_COMMS_HTTP_PORT": str(port),
+        "JOBLINE_COMMS_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        # Its own group, reading only what is published from now on.
+        "JOBLINE_COMMS_CONSUMER_GROUP": group,
+        "JOBLINE_COMMS_AUTO_OFFSET_RESET": "latest",
+        "JOBLINE_COMMS_TWILIO_BASE_URL": twilio_url,
+        "JOBLINE_COMMS_RATE_LIMIT_PER_SECOND": "0",
+        "JOBLINE_COMMS_WORKER_ID": f"bench-{n}",
+    }
+    name = f"bench-comms-{n}"
+    with _process(name, "jobline_comms.cli", ["serve"], env):
+        _wait_ready(f"http://127.0.0.1:{port}", name)
+        yield
+
+
+def _commands(count: int) -> list[tuple[bytes, bytes]]:
+    """``count`` copies of the golden sms.send with fresh ids: (key, value)."""
+    golden = json.loads(GOLDEN.read_text())
+    out = []
+    for n in range(count):
+        message = {**golden, "message_id": str(uuid.uuid4()), "tenant_id": f"bench-{n % 50}"}
+        message["payload"] = {
+            **golden["payload"],
+            "delivery_id": str(uuid.uuid4()),
+            "communication_id": str(uuid.uuid4()),
+            "to": f"+1555{n:07d}",
+        }
+        out.append((message["payload"]["delivery_id"].encode(), json.dumps(message).encode()))
+    return out
+
+
+class EventClock:
+    """When each delivery's ``sent`` and ``delivered`` events were read."""
+
+    def __init__(self, kafka: str) -> None:
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
+        self.at: dict[str, dict[bytes, float]] = {"sent": {}, "delivered": {}}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        deadline = time.monotonic() + 30
+        while not (partitions := self._consumer.partitions_for_topic(COMMS_EVENTS.name)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topic {COMMS_EVENTS.name} has no partitions")
+            await self._consumer._client.force_metadata_update()
+        tps = [TopicPartition(COMMS_EVENTS.name, p) for p in sorted(partitions)]
+        self._consumer.assign(tps)
+        await self._consumer.seek_to_end(*tps)
+        for tp in tps:  # resolved now, so nothing published later is missed
+            await self._consumer.position(tp)
+        self._task = asyncio.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        async for record in self._consumer:
+            status = json.loads(record.value or b"{}").get("payload", {}).get("status")
+            if status in self.at and record.key is not None:
+                self.at[status].setdefault(record.key, time.perf_counter())
+
+    async def wait(self, status: str, keys: list[bytes], within: float) -> float:
+        """The time the last of ``keys`` reached ``status``."""
+        deadline = time.monotonic() + within
+        seen = self.at[status]
+        while not all(key in seen for key in keys):
+            if time.monotonic() > deadline:
+                missing = sum(1 for key in keys if key not in seen)
+                raise TimeoutError(f"{missing} deliveries never reached {status}")
+            await asyncio.sleep(0.05)
+        return max(seen[key] for key in keys)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        await self._consumer.stop()
+
+
+async def _measure(workers: int, kafka: str) -> Run:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True, acks="all")
+    clock = EventClock(kafka)
+    try:
+        await producer.start()
+        await clock.start()
+        warmup = _commands(WARMUP)
+        await _publish(producer, warmup)
+        await clock.wait("delivered", [key for key, _ in warmup], within=60)
+        timed = _commands(COMMANDS)
+        began = time.perf_counter()
+        await _publish(producer, timed)
+        published = time.perf_counter()
+        keys = [key for key, _ in timed]
+        last_sent = await clock.wait("sent", keys, within=300)
+        last_delivered = await clock.wait("delivered", keys, within=60)
+    finally:
+        await clock.stop()
+        await producer.stop()
+    run = Run(
+        workers,
+        COMMANDS / (last_sent - began),
+        COMMANDS / (last_delivered - began),
+        published - began,
+    )
+    say(f"{workers} worker(s): {run.sent_per_s:.0f} sent/s, {run.delivered_per_s:.0f} delivered/s")
+    return run
+
+
+async def _publish(producer: AIOKafkaProducer, commands: list[tuple[bytes, bytes]]) -> None:
+    sending = [await producer.send(COMMS_COMMANDS.name, value, key=key) for key, value in commands]
+    await asyncio.gather(*sending)
+
+
+def _markdown(runs: list[Run], seconds: float) -> str:
+    rows = []
+    for r in runs:
+        per_worker = r.sent_per_s / r.workers
+        verdict = "pass" if per_worker >= TARGET_PER_WORKER else "**FAIL**"
+        rows.append(
+            f"| {r.workers} | {r.sent_per_s:.0f} | {per_worker:.0f} | {r.delivered_per_s:.0f} "
+            f"| {r.publish_s:.2f} s | {verdict} |"
+        )
+    return "\n".join(
+        [
+            f"## {TITLE}",
+            "",
+            f"Run {now_utc()} · commit `{git_commit()}` · {machine()} · command `make bench` · "
+            f"{seconds:.0f} s in all.",
+            "",
+            "The Twilio sandbox (`python -m jobline_sandboxes.cli twilio`, "
+            f"`JOBLINE_SANDBOX_TWILIO_LATENCY_MS={LATENCY_MS}`) and the comms workers "
+            "(`python -m jobline_comms.cli serve`, one consumer group, "
+            "`JOBLINE_COMMS_RATE_LIMIT_PER_SECOND=0`, other settings at their defaults) are "
+            f"separate processes on this machine, with PostgreSQL (database `{DATABASE}`, "
+            "fresh for each run) and Kafka. After "
+            f"{WARMUP} warm-up deliveries, {COMMANDS:,} `sms.send` commands are published as "
+            "fast as the producer takes them. **Deliveries/s** = commands over the time from "
+            "the first publish to the last `sent` event on `comms.events.v1` (Twilio accepted "
+            "the message, ledger and event committed, event relayed); delivered/s uses the "
+            "last `delivered` event instead (the sandbox's status callbacks, 20 ms apart).",
+            "",
+            f"| workers | deliveries/s | per worker | delivered/s | publishing took | "
+            f"≥ {TARGET_PER_WORKER:.0f}/s per worker |",
+            "|--:|--:|--:|--:|--:|---|",
+            *rows,
+            "",
+        ]
+    )
