@@ -38,7 +38,7 @@ test: install  ## every test, unit to end-to-end, against real Kafka and Postgre
 lint:  ## ruff, format check, mypy strict, import rules
 	@uv run --locked ruff check .
 	@uv run --locked ruff format --check .
-	@uv run --locked mypy contracts/src services/jobs/src services/comms/src services/invoicing/src \
+	@uv run --locked mypy contracts/src libs/infra/src services/jobs/src services/comms/src services/invoicing/src \
 		deploy/sandboxes/src
 	@uv run --locked lint-imports
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from jobline_jobs.adapters.kafka_topics import ensure_topics
+from jobline_contracts.topics import TOPICS
+from jobline_infra.kafka_topics import ensure_topics
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.tenants import add_tenant
 from jobline_testing.databases import fresh_database
@@ -26,7 +27,7 @@ def infra() -> Iterator[Infra]:
 
 @pytest.fixture(scope="session")
 async def kafka_bootstrap(infra: Infra) -> str:
-    await ensure_topics(infra.kafka_bootstrap_servers)
+    await ensure_topics(infra.kafka_bootstrap_servers, TOPICS, client_id="jobline-tests")
     return infra.kafka_bootstrap_servers
 
 

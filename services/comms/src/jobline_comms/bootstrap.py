@@ -15,11 +15,9 @@ from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from twilio.request_validator import RequestValidator
 
 from jobline_comms.adapters.blob_store import BlobStore
-from jobline_comms.adapters.dead_letters import DeadLetters
-from jobline_comms.adapters.kafka_topics import ensure_topics
 from jobline_comms.adapters.ledger import PostgresLedger
 from jobline_comms.adapters.migrate import migrate
-from jobline_comms.adapters.outbox_relay import OutboxRelay
+from jobline_comms.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
 from jobline_comms.adapters.rate_limit import PostgresRateLimiter
 from jobline_comms.adapters.smtp_email import SmtpEmail
 from jobline_comms.adapters.twilio_sms import TwilioSms
@@ -29,6 +27,10 @@ from jobline_comms.domain.senders import Senders
 from jobline_comms.entrypoints import commands, http
 from jobline_comms.entrypoints.dispatcher import Dispatcher
 from jobline_comms.service_layer.handlers import Services
+from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
+from jobline_infra.dead_letters import DeadLetters
+from jobline_infra.kafka_topics import ensure_topics
+from jobline_infra.outbox_relay import OutboxRelay
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +126,11 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
         if settings.migrate_on_start:
             async with pool.acquire() as conn:
                 await migrate(conn)
-        await ensure_topics(settings.kafka_bootstrap_servers)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            (COMMS_COMMANDS, COMMS_EVENTS),
+            client_id="jobline-comms",
+        )
         producer = _producer(settings)
         await producer.start()
         stack.push_async_callback(producer.stop)
@@ -132,7 +138,11 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
         stack.push_async_callback(sms.close)
 
         relay_stop = asyncio.Event()
-        relay = asyncio.create_task(OutboxRelay(settings.dsn, producer).run(relay_stop))
+        relay = asyncio.create_task(
+            OutboxRelay(
+                settings.dsn, producer, schema="comms", channel=NOTIFY_CHANNEL, lock_id=RELAY_LOCK
+            ).run(relay_stop)
+        )
         stack.push_async_callback(_stopped, relay, relay_stop)
         dispatcher = Dispatcher(
             services, concurrency=settings.send_concurrency, poll_interval=settings.poll_interval

@@ -10,11 +10,12 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
+from jobline_contracts.topics import INVOICING_COMMANDS, INVOICING_EVENTS
+from jobline_infra.dead_letters import DeadLetters
+from jobline_infra.kafka_topics import ensure_topics
 from jobline_invoicing.adapters.blob_store import BlobStore
-from jobline_invoicing.adapters.dead_letters import DeadLetters
 from jobline_invoicing.adapters.events import KafkaEventPublisher
 from jobline_invoicing.adapters.invoice_store import BlobInvoiceStore
-from jobline_invoicing.adapters.kafka_topics import ensure_topics
 from jobline_invoicing.adapters.render_pool import ProcessPoolRenderer
 from jobline_invoicing.config import Settings
 from jobline_invoicing.entrypoints import commands, http
@@ -56,7 +57,11 @@ def _producer(settings: Settings) -> AIOKafkaProducer:
 async def running(settings: Settings) -> AsyncIterator[InvoicingRuntime]:
     """Start everything the service needs; stop it in reverse order on exit."""
     async with contextlib.AsyncExitStack() as stack:
-        await ensure_topics(settings.kafka_bootstrap_servers)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            (INVOICING_COMMANDS, INVOICING_EVENTS),
+            client_id="jobline-invoicing",
+        )
         renderer = ProcessPoolRenderer(settings.render_workers, settings.template_dir)
         stack.callback(renderer.close)
         await renderer.start()

@@ -7,7 +7,7 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from jobline_contracts.topics import INVOICING_COMMANDS
-from jobline_invoicing.adapters.dead_letters import DeadLetters
+from jobline_infra.dead_letters import DeadLetters
 from jobline_invoicing.domain.commands import Causation
 from jobline_invoicing.domain.content import PdfFacts
 from jobline_invoicing.domain.events import Event, InvoiceRendered

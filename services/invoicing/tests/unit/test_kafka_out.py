@@ -7,7 +7,7 @@ import uuid
 import pytest
 from aiokafka import ConsumerRecord
 
-from jobline_invoicing.adapters.dead_letters import DeadLetters
+from jobline_infra.dead_letters import DeadLetters
 from jobline_invoicing.adapters.events import KafkaEventPublisher
 from jobline_invoicing.domain.commands import Causation
 from jobline_invoicing.domain.events import InvoiceRenderFailed

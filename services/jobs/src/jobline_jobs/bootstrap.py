@@ -12,7 +12,9 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
-from jobline_contracts.topics import COMMS_EVENTS, DISPATCH_EVENTS, INVOICING_EVENTS
+from jobline_contracts.topics import COMMS_EVENTS, DISPATCH_EVENTS, INVOICING_EVENTS, TOPICS
+from jobline_infra.kafka_topics import ensure_topics
+from jobline_infra.outbox_relay import OutboxRelay
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import Communications
@@ -20,9 +22,8 @@ from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import Invoices
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
-from jobline_jobs.adapters.kafka_topics import ensure_topics
 from jobline_jobs.adapters.migrate import migrate
-from jobline_jobs.adapters.outbox_relay import OutboxRelay
+from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
@@ -102,7 +103,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
         if settings.migrate_on_start:
             async with pool.acquire() as conn:
                 await migrate(conn)
-        await ensure_topics(settings.kafka_bootstrap_servers)
+        await ensure_topics(settings.kafka_bootstrap_servers, TOPICS, client_id="jobline-jobs")
         producer = _producer(settings)
         await producer.start()
         stack.push_async_callback(producer.stop)
@@ -159,7 +160,12 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
         )
         if settings.relay_enabled:
             runtime.relay = OutboxRelay(
-                settings.dsn, producer, batch_size=settings.relay_batch_size
+                settings.dsn,
+                producer,
+                schema="jobs",
+                channel=NOTIFY_CHANNEL,
+                lock_id=RELAY_LOCK,
+                batch_size=settings.relay_batch_size,
             )
             task = asyncio.create_task(runtime.relay.run(runtime.stopping), name="outbox-relay")
             stack.push_async_callback(_stop_task, task, runtime.stopping)

@@ -13,13 +13,13 @@ from uuid import UUID
 import asyncpg
 
 from jobline_comms.adapters.outbox import write_dead_letter, write_event
-from jobline_comms.adapters.pg import Connection
 from jobline_comms.domain.commands import Causation, Command, SendSms
 from jobline_comms.domain.events import DeliveryStatusChanged, RecipientOptedIn, RecipientOptedOut
 from jobline_comms.domain.model import Channel, State, advances, states_before
 from jobline_comms.domain.policy import Decision, on_redelivery
 from jobline_comms.domain.replies import OptChange
 from jobline_comms.service_layer.ports import Admission, Due, Incoming, Ledger
+from jobline_infra.postgres import Connection
 
 Row = Mapping[str, Any]
 

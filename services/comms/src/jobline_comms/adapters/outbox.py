@@ -5,7 +5,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from jobline_comms.adapters.pg import Connection
 from jobline_comms.domain.commands import Causation
 from jobline_comms.domain.events import (
     DeliveryStatusChanged,
@@ -15,8 +14,10 @@ from jobline_comms.domain.events import (
 from jobline_contracts import comms as wire
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import COMMS_EVENTS
+from jobline_infra.postgres import Connection
 
 NOTIFY_CHANNEL = "comms_outbox"
+RELAY_LOCK = 0x434D524C  # "CMRL": elects one relay among the comms processes
 
 
 def to_wire(event: Event) -> Payload:

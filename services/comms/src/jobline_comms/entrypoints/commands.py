@@ -21,12 +21,12 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
-from jobline_comms.adapters.dead_letters import DeadLetters
 from jobline_comms.entrypoints.translate import causation_of, to_command
 from jobline_comms.service_layer.handlers import Services, accept_delivery
 from jobline_comms.service_layer.ports import Admission, Incoming
 from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.topics import COMMS_COMMANDS
+from jobline_infra.dead_letters import DeadLetters
 
 log = logging.getLogger(__name__)
 

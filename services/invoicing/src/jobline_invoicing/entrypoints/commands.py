@@ -23,7 +23,7 @@ from obstore.exceptions import BaseError as BlobStoreError
 
 from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.topics import INVOICING_COMMANDS
-from jobline_invoicing.adapters.dead_letters import DeadLetters
+from jobline_infra.dead_letters import DeadLetters
 from jobline_invoicing.entrypoints.translate import causation_of, to_command
 from jobline_invoicing.service_layer.handlers import Services, render_invoice
 

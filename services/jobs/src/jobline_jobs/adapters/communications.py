@@ -13,8 +13,8 @@ import asyncpg
 from jobline_contracts.comms import Attachment, SendEmail, SendSms
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import COMMS_COMMANDS
+from jobline_infra.postgres import Connection
 from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL
-from jobline_jobs.adapters.pg import Connection
 from jobline_jobs.domain.communications import Contact, File, Recipient
 
 

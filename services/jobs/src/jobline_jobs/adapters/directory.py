@@ -5,7 +5,7 @@ from dataclasses import asdict
 from decimal import Decimal
 from uuid import UUID
 
-from jobline_jobs.adapters.pg import Connection
+from jobline_infra.postgres import Connection
 from jobline_jobs.domain import commands
 from jobline_jobs.service_layer.unit_of_work import Directory
 

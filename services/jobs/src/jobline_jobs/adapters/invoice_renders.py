@@ -2,7 +2,7 @@
 
 import json
 
-from jobline_jobs.adapters.pg import Connection
+from jobline_infra.postgres import Connection
 from jobline_jobs.domain import commands
 from jobline_jobs.service_layer.unit_of_work import Causation, DeliveryStatuses, InvoiceRenders
 

@@ -28,8 +28,8 @@ from jobline_contracts.invoicing import (
 )
 from jobline_contracts.topics import INVOICING_COMMANDS
 from jobline_contracts.types import Address
+from jobline_infra.postgres import Connection
 from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL
-from jobline_jobs.adapters.pg import Connection
 from jobline_jobs.domain.money import to_cents
 
 HUNDRED = Decimal(100)

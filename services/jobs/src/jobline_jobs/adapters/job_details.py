@@ -6,8 +6,8 @@ from uuid import UUID
 
 import asyncpg
 
+from jobline_infra.postgres import Connection
 from jobline_jobs.adapters.job_queries import JOB_ROW_SQL
-from jobline_jobs.adapters.pg import Connection
 
 # The list row plus what only the details show.
 _DETAIL = (

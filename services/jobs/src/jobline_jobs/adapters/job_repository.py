@@ -5,7 +5,7 @@ from uuid import UUID
 
 import asyncpg
 
-from jobline_jobs.adapters.pg import Connection
+from jobline_infra.postgres import Connection
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.billing import Share
 from jobline_jobs.domain.model import Dispatch, Job

@@ -5,10 +5,11 @@ from uuid import UUID
 
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import JOBS_LIFECYCLE
-from jobline_jobs.adapters.pg import Connection
+from jobline_infra.postgres import Connection
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
 
 NOTIFY_CHANNEL = "jobs_outbox"
+RELAY_LOCK = 0x52454C59  # "RELY": elects one relay among the jobs processes
 
 
 class OutboxWriter:

@@ -2,7 +2,7 @@
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jobline_jobs.adapters.pg import Connection
+from jobline_infra.postgres import Connection
 
 
 async def add_tenant(

@@ -9,7 +9,7 @@ from typing import Literal
 
 import asyncpg
 
-from jobline_jobs.adapters.pg import Connection
+from jobline_infra.postgres import Connection
 
 Role = Literal["viewer", "operator"]
 ROLES: tuple[Role, ...] = ("viewer", "operator")

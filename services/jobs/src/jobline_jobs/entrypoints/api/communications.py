@@ -16,6 +16,7 @@ from jobline_jobs.entrypoints.api.commanding import Answer, actor, idempotent
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 from jobline_jobs.entrypoints.api.invoices import current_pdf
+from jobline_jobs.entrypoints.api.schemas import Text
 
 router = APIRouter(tags=["communications"])
 POST_ERRORS = responses(401, 403, 404, 409, 422)
@@ -45,8 +46,8 @@ class CommunicationRequest(BaseModel):
 
     channel: Literal["sms", "email"]
     recipient_ids: list[UUID] = Field(min_length=1, max_length=20)
-    body: str = Field(min_length=1, max_length=20000)
-    subject: str | None = Field(default=None, max_length=250)
+    body: Text = Field(min_length=1, max_length=20000)
+    subject: Text | None = Field(default=None, max_length=250)
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=20)
     send_at: AwareDatetime | None = Field(default=None, description="Later; now when absent")
 
@@ -55,7 +56,7 @@ class InvoiceSendRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     recipient_ids: list[UUID] = Field(min_length=1, max_length=20)
-    message: str | None = Field(default=None, max_length=5000)
+    message: Text | None = Field(default=None, max_length=5000)
 
 
 class Accepted(BaseModel):

@@ -25,7 +25,7 @@ class ListParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     view: View = Field(default=View.ALL, description="Which view of the list")
-    q: str | None = Field(
+    q: schemas.Text | None = Field(
         default=None, max_length=100, description="Free text: job number, customer, address"
     )
     customer_id: UUID | None = None

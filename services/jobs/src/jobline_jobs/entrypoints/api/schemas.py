@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from jobline_jobs.domain.actions import Action
 from jobline_jobs.domain.views import View
 from jobline_jobs.domain.workflow import DispatchStatus, Step
+
+# PostgreSQL text cannot hold NUL; refuse it as invalid input instead of failing in the driver.
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
 
 
 class Party(BaseModel):
@@ -137,7 +140,7 @@ class Timeline(BaseModel):
 class DeferRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500, description="Why commission is held")
+    reason: Text = Field(min_length=1, max_length=500, description="Why commission is held")
 
 
 class Share(BaseModel):
@@ -158,7 +161,7 @@ class Share(BaseModel):
 class SubjobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
     share: Share
     bill_on: date
 
@@ -190,7 +193,7 @@ class RecallLinkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     original_job_id: UUID
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 class ChargebackView(BaseModel):

@@ -14,22 +14,25 @@ import logging
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from jobline_comms.adapters.outbox import NOTIFY_CHANNEL
-
 log = logging.getLogger(__name__)
-
-_RELAY_LOCK = 0x434D524C  # "CMRL": any constant shared by every comms process
 
 
 class OutboxRelay:
+    """Relays ``<schema>.outbox`` (columns outbox_id, topic, key, value, headers), woken by
+    NOTIFY on ``channel``; ``lock_id`` elects one relay per service."""
+
     def __init__(
         self,
         dsn: str,
         producer: AIOKafkaProducer,
         *,
+        schema: str,
+        channel: str,
+        lock_id: int,
         batch_size: int = 500,
         poll_interval: float = 1.0,
     ) -> None:
+        self._schema, self._channel, self._lock_id = schema, channel, lock_id
         self._dsn = dsn
         self._producer = producer
         self._batch_size = batch_size
@@ -52,10 +55,10 @@ class OutboxRelay:
     async def _lead_and_relay(self, stop: asyncio.Event) -> None:
         conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
         try:
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_id):
                 if await _sleep_unless(stop, self._poll_interval * 2):
                     return
-            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            await conn.add_listener(self._channel, lambda *_: self._wake.set())
             log.info("outbox relay: leading")
             while not stop.is_set():
                 self._wake.clear()
@@ -77,7 +80,7 @@ class OutboxRelay:
     async def relay_batch(self, conn: asyncpg.Connection) -> int:
         """Send one batch in id order and delete it once the broker acknowledged all of it."""
         rows = await conn.fetch(
-            "SELECT outbox_id, topic, key, value, headers FROM comms.outbox"
+            f"SELECT outbox_id, topic, key, value, headers FROM {self._schema}.outbox"  # noqa: S608
             " ORDER BY outbox_id LIMIT $1",
             self._batch_size,
         )
@@ -94,7 +97,7 @@ class OutboxRelay:
         ]
         await asyncio.gather(*deliveries)
         await conn.execute(
-            "DELETE FROM comms.outbox WHERE outbox_id = ANY($1::bigint[])",
+            f"DELETE FROM {self._schema}.outbox WHERE outbox_id = ANY($1::bigint[])",  # noqa: S608
             [row["outbox_id"] for row in rows],
         )
         self.published += len(rows)

@@ -1,22 +1,29 @@
-"""Provision the comms topics (idempotent), from the contracts' topic registry."""
+"""Provision a service's topics (idempotent), from the contracts' topic registry."""
 
 import contextlib
 import logging
+from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
+from jobline_contracts.topics import TopicSpec
 
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap_servers: str, replication_factor: int = 1) -> list[str]:
-    """Create the comms topics and their dead-letter twins if missing."""
-    specs = (COMMS_COMMANDS, COMMS_EVENTS)
+async def ensure_topics(
+    bootstrap_servers: str,
+    specs: Iterable[TopicSpec],
+    *,
+    client_id: str,
+    replication_factor: int = 1,
+) -> list[str]:
+    """Create these topics and their dead-letter twins if missing; returns those created."""
+    specs = tuple(specs)
     wanted = {spec.name: spec.partitions for spec in specs}
     wanted |= {spec.dlq: 1 for spec in specs if spec.has_dlq}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="jobline-comms")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id=client_id)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
