@@ -27,10 +27,8 @@ down:  ## stop everything `make up` started
 	@bash $(LOCAL)/kafka.sh stop
 	@bash $(LOCAL)/postgres.sh stop
 
-run: up  ## the stack in the foreground; Ctrl-C stops everything
-	@cat .run/env
-	@trap '$(MAKE) --no-print-directory down' EXIT; \
-	 echo "Ctrl-C to stop"; tail -n 0 -F .run/logs/*.log
+run: install  ## the stack in the foreground with demo data; Ctrl-C stops everything
+	@bash $(LOCAL)/run.sh
 
 test: install  ## every test, unit to end-to-end, against real Kafka and PostgreSQL
 	@uv run --locked pytest
