@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
@@ -29,6 +28,7 @@ from jobline_comms.entrypoints.dispatcher import Dispatcher
 from jobline_comms.service_layer.handlers import Services
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
 from jobline_infra.dead_letters import DeadLetters
+from jobline_infra.kafka import has_partitions, idempotent_producer
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_infra.outbox_relay import OutboxRelay
 
@@ -66,23 +66,9 @@ class CommsRuntime:
             checks["database"] = "unreachable"
         if not await self.broker.ping(timeout=2.0):
             checks["kafka"] = "unreachable"
-        consumers: list[AIOKafkaConsumer | None] = list(
-            getattr(self.subscriber, "consumer_subgroup", None) or [self.subscriber.consumer]
-        )
-        if not any(c is not None and c.assignment() for c in consumers):
+        if not has_partitions(self.subscriber):
             checks["consumer"] = "no partitions assigned yet"
         return checks
-
-
-def _producer(settings: Settings) -> AIOKafkaProducer:
-    # Idempotent and acks=all: a retried send never duplicates or reorders a partition.
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id="jobline-comms",
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=5,
-    )
 
 
 def _senders(settings: Settings) -> Senders:
@@ -131,7 +117,7 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
             (COMMS_COMMANDS, COMMS_EVENTS),
             client_id="jobline-comms",
         )
-        producer = _producer(settings)
+        producer = idempotent_producer(settings.kafka_bootstrap_servers, "jobline-comms")
         await producer.start()
         stack.push_async_callback(producer.stop)
         services, sms = await _services(settings, pool)

@@ -5,13 +5,13 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
 from jobline_contracts.topics import INVOICING_COMMANDS, INVOICING_EVENTS
 from jobline_infra.dead_letters import DeadLetters
+from jobline_infra.kafka import has_partitions, idempotent_producer
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_invoicing.adapters.blob_store import BlobStore
 from jobline_invoicing.adapters.events import KafkaEventPublisher
@@ -34,23 +34,9 @@ class InvoicingRuntime:
         checks = {"kafka": "ok", "consumer": "ok"}
         if not await self.broker.ping(timeout=2.0):
             checks["kafka"] = "unreachable"
-        consumers: list[AIOKafkaConsumer | None] = list(
-            getattr(self.subscriber, "consumer_subgroup", None) or [self.subscriber.consumer]
-        )
-        if not any(c is not None and c.assignment() for c in consumers):
+        if not has_partitions(self.subscriber):
             checks["consumer"] = "no partitions assigned yet"
         return checks
-
-
-def _producer(settings: Settings) -> AIOKafkaProducer:
-    # Idempotent and acks=all: a retried send never duplicates or reorders a partition.
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id="jobline-invoicing",
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=5,
-    )
 
 
 @contextlib.asynccontextmanager
@@ -65,7 +51,7 @@ async def running(settings: Settings) -> AsyncIterator[InvoicingRuntime]:
         renderer = ProcessPoolRenderer(settings.render_workers, settings.template_dir)
         stack.callback(renderer.close)
         await renderer.start()
-        producer = _producer(settings)
+        producer = idempotent_producer(settings.kafka_bootstrap_servers, "jobline-invoicing")
         await producer.start()
         stack.push_async_callback(producer.stop)
 

@@ -13,6 +13,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
 from jobline_contracts.topics import COMMS_EVENTS, DISPATCH_EVENTS, INVOICING_EVENTS, TOPICS
+from jobline_infra.kafka import has_partitions, idempotent_producer
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_infra.outbox_relay import OutboxRelay
 from jobline_jobs.adapters.blob_store import BlobStore
@@ -75,21 +76,9 @@ class JobsRuntime:
         if not await self.broker.ping(timeout=2.0):
             checks["kafka"] = "unreachable"
         for topic, subscriber in self.subscribers.items():
-            consumer = subscriber.consumer
-            assigned = consumer is not None and bool(consumer.assignment())
-            checks[f"consumer {topic}"] = "ok" if assigned else "no partitions assigned yet"
+            ok = has_partitions(subscriber)
+            checks[f"consumer {topic}"] = "ok" if ok else "no partitions assigned yet"
         return checks
-
-
-def _producer(settings: Settings) -> AIOKafkaProducer:
-    # Idempotent and acks=all: a retried send never duplicates or reorders a partition.
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id="jobline-jobs",
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=5,
-    )
 
 
 @contextlib.asynccontextmanager
@@ -104,7 +93,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             async with pool.acquire() as conn:
                 await migrate(conn)
         await ensure_topics(settings.kafka_bootstrap_servers, TOPICS, client_id="jobline-jobs")
-        producer = _producer(settings)
+        producer = idempotent_producer(settings.kafka_bootstrap_servers, "jobline-jobs")
         await producer.start()
         stack.push_async_callback(producer.stop)
 

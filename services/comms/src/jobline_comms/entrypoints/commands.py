@@ -7,9 +7,7 @@ dead-lettered at once. A database outage is retried with backoff and, past that,
 message is redelivered; a command that keeps crashing the handler is dead-lettered.
 """
 
-import asyncio
 import logging
-import random
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -27,6 +25,7 @@ from jobline_comms.service_layer.ports import Admission, Incoming
 from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.topics import COMMS_COMMANDS
 from jobline_infra.dead_letters import DeadLetters
+from jobline_infra.retrying import GaveUp, retrying
 
 log = logging.getLogger(__name__)
 
@@ -65,29 +64,19 @@ class CommandConsumer:
             return
         command, causation = to_command(envelope), causation_of(envelope)
         incoming = Incoming(record.value, record.key, record.topic, record.partition, record.offset)
-        crashes, waited, delay = 0, 0.0, 0.1
-        while True:
-            try:
-                admission = await accept_delivery(command, causation, incoming, self._services)
-            except TRANSIENT_ERRORS as error:
-                if waited >= self._max_transient_wait:
-                    raise  # the subscriber seeks back; the command is redelivered later
-                log.warning("transient failure on %s: %r; retrying", causation.message_id, error)
-            except Exception as error:
-                crashes += 1
-                log.exception("handler crashed on %s (%d)", causation.message_id, crashes)
-                if crashes >= self._max_handler_attempts:
-                    await self._dead_letters.send(
-                        record, "handler_error", f"{type(error).__name__}: {error}"
-                    )
-                    return
-            else:
-                if admission is Admission.NEW:
-                    self._wake()
-                return
-            pause = delay * (1 + random.random())  # noqa: S311 - jitter, not crypto
-            await asyncio.sleep(pause)
-            waited, delay = waited + pause, min(delay * 2, 5.0)
+        try:
+            admission = await retrying(
+                lambda: accept_delivery(command, causation, incoming, self._services),
+                transient=TRANSIENT_ERRORS,
+                label=causation.message_id,
+                max_crashes=self._max_handler_attempts,
+                max_transient_wait=self._max_transient_wait,
+            )
+        except GaveUp as gave_up:
+            await self._dead_letters.send(record, "handler_error", gave_up.reason)
+            return
+        if admission is Admission.NEW:
+            self._wake()
 
 
 def subscribe(

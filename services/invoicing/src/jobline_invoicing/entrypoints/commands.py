@@ -8,9 +8,7 @@ a few attempts, so it never blocks its partition. Redelivery is harmless: the co
 address makes a second handling report the stored PDF without drawing it again.
 """
 
-import asyncio
 import logging
-import random
 from typing import Any, Literal
 
 from aiokafka import ConsumerRecord
@@ -24,6 +22,7 @@ from obstore.exceptions import BaseError as BlobStoreError
 from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.topics import INVOICING_COMMANDS
 from jobline_infra.dead_letters import DeadLetters
+from jobline_infra.retrying import GaveUp, retrying
 from jobline_invoicing.entrypoints.translate import causation_of, to_command
 from jobline_invoicing.service_layer.handlers import Services, render_invoice
 
@@ -60,27 +59,16 @@ class CommandConsumer:
             await self._dead_letters.send(record, bad.kind, bad.reason)
             return
         command, causation = to_command(envelope), causation_of(envelope)
-        crashes, waited, delay = 0, 0.0, 0.1
-        while True:
-            try:
-                await render_invoice(command, causation, self._services)
-            except TRANSIENT_ERRORS as error:
-                if waited >= self._max_transient_wait:
-                    raise  # the subscriber seeks back; the command is redelivered later
-                log.warning("transient failure on %s: %r; retrying", causation.message_id, error)
-            except Exception as error:
-                crashes += 1
-                log.exception("handler crashed on %s (%d)", causation.message_id, crashes)
-                if crashes >= self._max_handler_attempts:
-                    await self._dead_letters.send(
-                        record, "handler_error", f"{type(error).__name__}: {error}"
-                    )
-                    return
-            else:
-                return
-            pause = delay * (1 + random.random())  # noqa: S311 - jitter, not crypto
-            await asyncio.sleep(pause)
-            waited, delay = waited + pause, min(delay * 2, 5.0)
+        try:
+            await retrying(
+                lambda: render_invoice(command, causation, self._services),
+                transient=TRANSIENT_ERRORS,
+                label=causation.message_id,
+                max_crashes=self._max_handler_attempts,
+                max_transient_wait=self._max_transient_wait,
+            )
+        except GaveUp as gave_up:
+            await self._dead_letters.send(record, "handler_error", gave_up.reason)
 
 
 def subscribe(

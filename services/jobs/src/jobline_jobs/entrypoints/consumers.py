@@ -6,9 +6,7 @@ with backoff and, past that, redelivered; a message that keeps crashing the hand
 dead-lettered after a few attempts so it never blocks its partition.
 """
 
-import asyncio
 import logging
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +20,7 @@ from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.envelope import Envelope
 from jobline_contracts.topics import TopicSpec
+from jobline_infra.retrying import GaveUp, retrying
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.commands import Command
 from jobline_jobs.service_layer.messagebus import MessageBus, Outcome
@@ -88,25 +87,17 @@ class MessageConsumer:
     async def _apply(
         self, command: Command, causation: Causation, source: SourceMessage
     ) -> Outcome:
-        crashes, waited, delay = 0, 0.0, 0.1
-        while True:
-            try:
-                return await self._bus.handle(command, causation)
-            except TRANSIENT_ERRORS as error:
-                if waited >= self._max_transient_wait:
-                    raise  # the subscriber seeks back; the message is redelivered later
-                log.warning("transient failure on %s: %r; retrying", causation.message_id, error)
-            except Exception as error:
-                crashes += 1
-                log.exception("handler crashed on %s (%d)", causation.message_id, crashes)
-                if crashes >= self._max_handler_attempts:
-                    await self._dead_letter(
-                        source, "handler_error", f"{type(error).__name__}: {error}"
-                    )
-                    return Outcome.REJECTED
-            pause = delay * (1 + random.random())  # noqa: S311 - jitter, not crypto
-            await asyncio.sleep(pause)
-            waited, delay = waited + pause, min(delay * 2, 5.0)
+        try:
+            return await retrying(
+                lambda: self._bus.handle(command, causation),
+                transient=TRANSIENT_ERRORS,
+                label=causation.message_id,
+                max_crashes=self._max_handler_attempts,
+                max_transient_wait=self._max_transient_wait,
+            )
+        except GaveUp as gave_up:
+            await self._dead_letter(source, "handler_error", gave_up.reason)
+            return Outcome.REJECTED
 
     async def _dead_letter(self, source: SourceMessage, kind: str, reason: str) -> None:
         log.warning(
