@@ -40,7 +40,9 @@ class ApiRuntime(Protocol):
 _bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer jl_…`")
 
 
-def runtime(request: Request) -> ApiRuntime:
+async def runtime(request: Request) -> ApiRuntime:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, and that
+    # hop cost every request more than reading an attribute should.
     found: ApiRuntime = request.app.state.runtime
     return found
 

@@ -57,8 +57,7 @@ async def list_jobs(
         if more
         else None
     )
-    page = schemas.JobPage(items=[presenters.job_row(r) for r in rows], next_cursor=next_cursor)
-    return _json(page)
+    return Response(presenters.job_page_json(rows, next_cursor), media_type="application/json")
 
 
 @router.get(

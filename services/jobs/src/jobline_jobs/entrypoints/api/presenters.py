@@ -1,8 +1,10 @@
 """Read-model rows → response models."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.actions import INVOICEABLE, JobFacts, available_actions
@@ -11,8 +13,42 @@ from jobline_jobs.domain.workflow import Step
 from jobline_jobs.entrypoints.api import schemas
 
 
-def job_row(row: Mapping[str, Any]) -> schemas.JobRow:
-    return schemas.JobRow(**_row_fields(row))
+def job_page_json(rows: Sequence[Mapping[str, Any]], next_cursor: str | None) -> bytes:
+    """``schemas.JobPage`` as JSON, byte for byte, without building fifty models.
+
+    The list is the hottest route: validating rows that PostgreSQL already typed cost more
+    than the query itself. orjson writes the same bytes pydantic would (UTC as ``Z``,
+    decimals and UUIDs as strings); a unit test pins the two together.
+    """
+    page = {"items": [_plain_row(r) for r in rows], "next_cursor": next_cursor}
+    return orjson.dumps(page, default=str, option=orjson.OPT_UTC_Z)
+
+
+def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    deferred_at = row["deferred_at"]
+    return {
+        "id": row["job_id"],
+        "number": row["job_number"],
+        "summary": row["summary"],
+        "step": row["step"],
+        "scheduled_start": row["scheduled_start"],
+        "scheduled_end": row["scheduled_end"],
+        "completed_at": row["completed_at"],
+        "deferral": {"deferred_at": deferred_at, "reason": row["deferral_reason"]}
+        if deferred_at
+        else None,
+        "customer": {"id": row["customer_id"], "name": row["customer_name"]},
+        "property": {"id": row["property_id"], "name": row["property_address"]},
+        "technician": {"id": row["technician_id"], "name": row["technician_name"]},
+        "money": {
+            "currency": row["currency"],
+            "subtotal": None,
+            "tax": None,
+            "total": row["total"],
+            "amount_paid": row["amount_paid"],
+            "balance_due": row["total"] - row["amount_paid"],
+        },
+    }
 
 
 def _row_fields(row: Mapping[str, Any]) -> dict[str, Any]:
