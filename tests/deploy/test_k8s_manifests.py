@@ -1,0 +1,248 @@
+"""deploy/k8s against the Kubernetes and KEDA schemas, and against what the services read."""
+
+import copy
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from jobline_comms.config import Settings as CommsSettings
+from jobline_contracts.topics import COMMS_COMMANDS, TOPICS
+
+pytestmark = pytest.mark.unit
+
+# The oldest Kubernetes minor still commonly run, and the newest the schemas cover.
+K8S_VERSIONS = ("1.30", kubernetes_validate.latest_version())
+OUR_IMAGES = {"jobline/jobs": "jobs", "jobline/comms": "comms", "jobline/invoicing": "invoicing"}
+DEPLOYMENTS = {"jobline-jobs": 8000, "jobline-comms": 8001, "jobline-invoicing": 8002}
+
+
+def _strict(schema: Any) -> Any:
+    """The CRD schema as the API server applies it with strict field validation: an object
+    with declared properties accepts no others (so a typo fails instead of being pruned)."""
+    if isinstance(schema, dict):
+        schema = {key: _strict(value) for key, value in schema.items()}
+        if schema.get("type") == "object" and "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+        return schema
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    return schema
+
+
+@pytest.fixture(scope="module")
+def scaled_object_validator(support):
+    (crd,) = support.load_yaml_documents(support.SCHEMAS / "keda.sh_scaledobjects.yaml")
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
+    schema = _strict(version["schema"]["openAPIV3Schema"])
+    # The CRD leaves metadata to the API server; check the fields every object needs.
+    schema["properties"]["metadata"] = {
+        "type": "object",
+        "required": ["name", "namespace"],
+        "properties": {
+            "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+            "namespace": {"type": "string"},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "additionalProperties": False,
+    }
+    schema["required"] = sorted({*schema.get("required", []), "apiVersion", "kind", "metadata"})
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _validate(doc: dict[str, Any], version: str, scaled_object_validator) -> None:
+    if doc["apiVersion"].startswith("keda.sh/"):
+        assert doc["kind"] == "ScaledObject", "only the ScaledObject CRD is vendored"
+        scaled_object_validator.validate(doc)
+    else:
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_every_manifest_matches_its_schema(k8s_documents, version, scaled_object_validator):
+    assert len(k8s_documents) >= 15
+    for path, doc in k8s_documents:
+        try:
+            _validate(doc, version, scaled_object_validator)
+        except (jsonschema.ValidationError, kubernetes_validate.ValidationError) as error:
+            where = "/".join(map(str, error.absolute_path))
+            pytest.fail(f"{path.name}: {doc['kind']} {doc['metadata']['name']}: {where}: {error}")
+
+
+@pytest.mark.parametrize(
+    ("kind", "mutate"),
+    [
+        ("Deployment", lambda d: d["spec"]["template"]["spec"]["containers"][0].update(imge="x")),
+        ("Deployment", lambda d: d["spec"].update(replicas="two")),
+        ("PodDisruptionBudget", lambda d: d["spec"].update(minAvailabel=1)),
+        ("ScaledObject", lambda d: d["spec"].update(maxReplicaCont=3)),
+        ("ScaledObject", lambda d: d["spec"]["triggers"][0].pop("metadata")),
+        ("ScaledObject", lambda d: d["spec"].pop("scaleTargetRef")),
+    ],
+)
+def test_the_validation_rejects_a_broken_manifest(
+    k8s_objects, kind, mutate, scaled_object_validator
+):
+    broken = copy.deepcopy(next(k8s_objects(kind)))
+    mutate(broken)
+    with pytest.raises((jsonschema.ValidationError, kubernetes_validate.ValidationError)):
+        _validate(broken, K8S_VERSIONS[-1], scaled_object_validator)
+
+
+def test_the_kustomization_lists_every_manifest_but_the_secrets_template(support):
+    kustomization = yaml.safe_load((support.K8S / "kustomization.yaml").read_text())
+    listed = set(kustomization["resources"])
+    on_disk = {p.name for p in support.K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    assert listed == on_disk - {"secrets.template.yaml"}
+    assert {i["name"] for i in kustomization["images"]} == set(OUR_IMAGES)
+
+
+def test_secrets_are_templates_with_placeholders_only(support):
+    docs = support.load_yaml_documents(support.K8S / "secrets.template.yaml")
+    assert {d["kind"] for d in docs} == {"Secret"}
+    for doc in docs:
+        assert "data" not in doc, "base64 data hides what it holds: stringData placeholders only"
+        for key, value in doc["stringData"].items():
+            assert "REPLACE_ME" in value, f"{doc['metadata']['name']}.{key} is not a placeholder"
+    for path in support.K8S.glob("*.yaml"):
+        if path.name != "secrets.template.yaml":
+            assert "kind: Secret" not in path.read_text(), f"{path.name} holds a Secret"
+
+
+def _unknown_settings(docs, support) -> dict[str, set[str]]:
+    """Per workload running one of our images: the variables it is given that its
+    service does not read (directly, or through the ConfigMaps and Secrets it loads)."""
+    sources = {
+        (doc["kind"], doc["metadata"]["name"]): set(doc.get("data", {}) | doc.get("stringData", {}))
+        for doc in docs
+        if doc["kind"] in {"ConfigMap", "Secret"}
+    }
+    found = {}
+    for doc in docs:
+        if doc["kind"] not in {"Deployment", "Job"}:
+            continue
+        for container in doc["spec"]["template"]["spec"]["containers"]:
+            if container["image"] not in OUR_IMAGES:
+                continue
+            names = {e["name"] for e in container.get("env", [])}
+            for source in container.get("envFrom", []):
+                kind, ref = next(iter(source.items()))
+                key = ("ConfigMap" if kind == "configMapRef" else "Secret", ref["name"])
+                assert key in sources or ref.get("optional"), f"{key} is referenced, not defined"
+                names |= sources.get(key, set())
+            allowed = support.env_names_of(OUR_IMAGES[container["image"]])
+            found[doc["metadata"]["name"]] = names - allowed
+    return found
+
+
+def test_every_variable_set_is_a_setting_of_the_service(k8s_documents, support):
+    unknown = _unknown_settings([doc for _, doc in k8s_documents], support)
+    assert len(unknown) == 4  # three Deployments and the migration Job
+    assert not any(unknown.values()), unknown
+
+
+def test_a_misspelt_setting_is_caught(k8s_documents, support):
+    docs = copy.deepcopy([doc for _, doc in k8s_documents])
+    (config,) = (d for d in docs if d["metadata"]["name"] == "jobline-comms-config")
+    config["data"]["JOBLINE_COMMS_TWILLIO_BASE_URL"] = config["data"].pop(
+        "JOBLINE_COMMS_TWILIO_BASE_URL"
+    )
+    unknown = _unknown_settings(docs, support)
+    assert unknown["jobline-comms"] == {"JOBLINE_COMMS_TWILLIO_BASE_URL"}
+
+
+def test_deployments_probe_limit_and_run_unprivileged(k8s_objects):
+    deployments = {d["metadata"]["name"]: d for d in k8s_objects("Deployment")}
+    assert set(deployments) == set(DEPLOYMENTS)
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] != 0
+        (container,) = pod["containers"]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports == {"http": DEPLOYMENTS[name]}
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        assert set(container["resources"]) == {"requests", "limits"}
+        for resources in container["resources"].values():
+            assert set(resources) == {"cpu", "memory"}
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        # The only writable place under a read-only root (HOME and caches point there).
+        assert {"mountPath": "/tmp", "name": "tmp"} in container["volumeMounts"]  # noqa: S108
+
+
+def test_each_deployment_has_a_service_and_a_disruption_budget(k8s_objects):
+    labels = {
+        d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"]
+        for d in k8s_objects("Deployment")
+    }
+
+    def selects(selector: dict[str, str]) -> set[str]:
+        return {n for n, ls in labels.items() if selector.items() <= ls.items()}
+
+    budgets = [
+        selects(p["spec"]["selector"]["matchLabels"]) for p in k8s_objects("PodDisruptionBudget")
+    ]
+    services = [selects(s["spec"]["selector"]) for s in k8s_objects("Service")]
+    assert sorted(map(sorted, budgets)) == [[n] for n in sorted(labels)]
+    assert sorted(map(sorted, services)) == [[n] for n in sorted(labels)]
+
+
+def test_comms_scales_on_its_consumer_group_lag_up_to_the_partitions(k8s_objects):
+    (scaled,) = k8s_objects("ScaledObject")
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "kafka"
+    metadata = trigger["metadata"]
+    assert metadata["consumerGroup"] == CommsSettings.model_fields["consumer_group"].default
+    assert metadata["topic"] == COMMS_COMMANDS.name
+    assert int(metadata["lagThreshold"]) > 0
+    assert metadata["allowIdleConsumers"] == "false"
+    assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"]
+    assert scaled["spec"]["maxReplicaCount"] <= COMMS_COMMANDS.partitions
+    (config,) = (
+        c for c in k8s_objects("ConfigMap") if c["metadata"]["name"] == "jobline-comms-config"
+    )
+    assert metadata["bootstrapServers"] == config["data"]["KAFKA_BOOTSTRAP_SERVERS"]
+    (target,) = (
+        d
+        for d in k8s_objects("Deployment")
+        if d["metadata"]["name"] == scaled["spec"]["scaleTargetRef"]["name"]
+    )
+    assert "replicas" not in target["spec"], "KEDA owns the replica count"
+    assert target["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == 0
+
+
+def test_the_migration_job_migrates_and_the_jobs_pods_do_not(k8s_objects):
+    jobs = {j["metadata"]["name"]: j for j in k8s_objects("Job")}
+    (container,) = jobs["jobline-jobs-migrate"]["spec"]["template"]["spec"]["containers"]
+    assert (container["image"], container["args"]) == ("jobline/jobs", ["migrate"])
+    config = {c["metadata"]["name"]: c["data"] for c in k8s_objects("ConfigMap")}
+    assert config["jobline-jobs-config"]["JOBLINE_JOBS_MIGRATE_ON_START"] == "false"
+    # comms has no migrate command: it must keep migrating at start.
+    assert config["jobline-comms-config"]["JOBLINE_COMMS_MIGRATE_ON_START"] == "true"
+
+
+def _topics(spec: str) -> dict[str, int]:
+    return {name: int(n) for name, _, n in (word.rpartition(":") for word in spec.split())}
+
+
+def registry_topics() -> dict[str, int]:
+    wanted = {t.name: t.partitions for t in TOPICS}
+    return wanted | {t.dlq: 1 for t in TOPICS if t.has_dlq}
+
+
+def test_the_topics_job_creates_the_registrys_topics(k8s_objects):
+    jobs = {j["metadata"]["name"]: j for j in k8s_objects("Job")}
+    (container,) = jobs["jobline-kafka-topics"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert _topics(env["TOPICS"]) == registry_topics()
+    assert int(env["REPLICATION_FACTOR"]) > int(env["MIN_INSYNC_REPLICAS"]) >= 2
+
+
+def test_the_vendored_crd_is_keda_scaled_object(support):
+    (crd,) = support.load_yaml_documents(support.SCHEMAS / "keda.sh_scaledobjects.yaml")
+    assert crd["metadata"]["name"] == "scaledobjects.keda.sh"
+    assert "v1alpha1" in {v["name"] for v in crd["spec"]["versions"]}
