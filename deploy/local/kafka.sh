@@ -4,12 +4,15 @@
 # log4j2.properties, kafka.log, kafka.pid.
 # Usage: kafka.sh install|start|stop|status|wait
 # Env: JOBLINE_KAFKA_PORT (9092), JOBLINE_KAFKA_CONTROLLER_PORT (9093), JAVA (java),
-#      JOBLINE_KAFKA_CDS=0 to start without the class-data-sharing archive.
+#      JOBLINE_KAFKA_CDS=0 to start without the class-data-sharing archive,
+#      JOBLINE_KAFKA_HOME (.run/kafka): a second broker's own data, config, log and pid
+#      (make chaos runs one beside the shared broker); the jars stay in .run/kafka/libs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 POM="$ROOT/deploy/local/kafka/pom.xml"
-RUN="$ROOT/.run/kafka"
-LIBS="$RUN/libs"
+JARS="$ROOT/.run/kafka"
+RUN="${JOBLINE_KAFKA_HOME:-$JARS}"
+LIBS="$JARS/libs"
 DATA="$RUN/data"
 CONF="$RUN/server.properties"
 LOG4J="$RUN/log4j2.properties"
@@ -94,20 +97,21 @@ install() {
   local sum
   sum=$(sha256sum "$POM" | cut -d' ' -f1)
   # Only fetch when the jars are missing or the pom changed since they were copied.
-  if [[ -d "$LIBS" && -f "$RUN/libs.sha256" && "$(cat "$RUN/libs.sha256")" == "$sum" ]]; then
+  if [[ -d "$LIBS" && -f "$JARS/libs.sha256" && "$(cat "$JARS/libs.sha256")" == "$sum" ]]; then
     return 0
   fi
   log "copying the broker jars to $LIBS"
+  mkdir -p "$JARS"
   rm -rf "$LIBS.tmp"
   # Copy into a temporary folder and swap, so an interrupted copy never looks installed.
   if ! mvn -q -B -f "$POM" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$LIBS.tmp" >"$RUN/mvn.log" 2>&1; then
-    cat "$RUN/mvn.log" >&2
+    -DincludeScope=runtime -DoutputDirectory="$LIBS.tmp" >"$JARS/mvn.log" 2>&1; then
+    cat "$JARS/mvn.log" >&2
     die "mvn could not fetch the broker jars"
   fi
   rm -rf "$LIBS"
   mv "$LIBS.tmp" "$LIBS"
-  echo "$sum" >"$RUN/libs.sha256"
+  echo "$sum" >"$JARS/libs.sha256"
 }
 
 write_config() {
@@ -170,7 +174,7 @@ format_storage() {
 cds_key() {  # what the archive depends on: the jars and the java binary
   local java_bin
   java_bin=$(readlink -f "$(command -v "$JAVA")")
-  echo "$(cat "$RUN/libs.sha256") $(stat -c '%n %Y' "$java_bin")"
+  echo "$(cat "$JARS/libs.sha256") $(stat -c '%n %Y' "$java_bin")"
 }
 
 cds_flags() {  # use a matching archive, else have this run write one when it exits cleanly

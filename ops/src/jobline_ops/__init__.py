@@ -1,0 +1,1 @@
+"""Jobline operator tools: ``jobline-ops dlq list|show|replay``."""
