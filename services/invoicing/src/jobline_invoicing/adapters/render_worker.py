@@ -5,6 +5,10 @@ Any error while drawing is the document's own (a template it cannot fill, data i
 cannot format): it comes back as :class:`DrawFailed`, never as a crash of the worker.
 """
 
+import ctypes
+import os
+import signal
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +28,23 @@ class DrawRequest:
     template_dir: Path | None
 
 
-def warm_up() -> None:
+def warm_up(parent: int) -> None:
     """Load fonts and the layout engine once, so the first invoice is drawn at full speed."""
+    _die_with(parent)
     html_to_pdf(_WARM_UP, AssetFetcher({}))
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """A SIGKILLed service cannot shut its pool down; without this its workers would live
+    on as orphans (found by ``make chaos``). Linux ends us when the parent dies."""
+    if sys.platform != "linux":
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died while we were still starting up
+        os._exit(1)
 
 
 def ready() -> bool:
