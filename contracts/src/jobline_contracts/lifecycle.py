@@ -8,12 +8,14 @@ crash between send and bookkeeping can publish an event twice, never zero times.
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
 from jobline_contracts.envelope import Payload
 from jobline_contracts.facts import DispatchStatus, DocumentKind
+from jobline_contracts.invoicing import Sha256
 from jobline_contracts.types import CurrencyCode, JobNumber, Money
 
 
@@ -191,6 +193,38 @@ class JobChargebackRecorded(Payload):
     amount: Money
 
 
+class JobCommunicationRequested(Payload):
+    """An operator saved a text or an email to the job's customer: one delivery per
+    recipient follows on ``comms.commands.v1``. No addresses or wording here — this topic is
+    read widely; the jobs API has the details."""
+
+    message_type = "job.communication_requested"
+
+    job_id: UUID
+    job_number: JobNumber
+    communication_id: UUID
+    channel: Literal["sms", "email"]
+    recipients: int = Field(ge=0, description="Deliveries that will be attempted")
+    opted_out: int = Field(ge=0, description="Recipients refused because they opted out")
+    attachments: int = Field(ge=0)
+    send_at: AwareDatetime = Field(description="Now, or when a scheduled send is due")
+    requested_by: str
+
+
+class JobInvoiceSent(Payload):
+    """An operator (re)sent the job's invoice by email: which invoice version went out."""
+
+    message_type = "job.invoice_sent"
+
+    job_id: UUID
+    job_number: JobNumber
+    communication_id: UUID
+    invoice_number: str
+    pdf_sha256: Sha256 = Field(description="sha256 of the PDF that was attached")
+    recipients: int = Field(ge=0)
+    sent_by: str
+
+
 ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobCreated,
     JobStatusChanged,
@@ -204,4 +238,6 @@ ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobSubjobScheduled,
     JobRecallLinked,
     JobChargebackRecorded,
+    JobCommunicationRequested,
+    JobInvoiceSent,
 )

@@ -52,6 +52,15 @@ async def commands_for(db, communication_id: str) -> list[dict]:
     return [c for c in found if c["payload"]["communication_id"] == communication_id]
 
 
+async def lifecycle_of(db, job_id) -> list[dict]:
+    rows = await db.fetch(
+        "SELECT value FROM jobs.outbox WHERE topic = 'jobs.lifecycle.v1' AND key = $1"
+        " ORDER BY outbox_id",
+        str(job_id).encode(),
+    )
+    return [json.loads(r["value"]) for r in rows]
+
+
 async def test_a_text_to_two_recipients_sends_one_command_each(db, app):
     t, job, (dana, sam, _) = await ready_job(db)
     async with client(app, t.token) as api:
@@ -137,6 +146,21 @@ async def test_an_opted_out_number_is_refused_for_that_recipient_only(db, app):
     assert [
         c["payload"]["to"] for c in await commands_for(db, sent.json()["communication_id"])
     ] == ["+15555550101"]
+    published = [e for e in await lifecycle_of(db, job.job_id) if e["type"].startswith("job.comm")]
+    assert [e["payload"] for e in published] == [
+        {
+            "job_id": str(job.job_id),
+            "job_number": published[0]["payload"]["job_number"],
+            "communication_id": sent.json()["communication_id"],
+            "channel": "sms",
+            "recipients": 1,
+            "opted_out": 1,
+            "attachments": 0,
+            "send_at": published[0]["payload"]["send_at"],
+            "requested_by": published[0]["payload"]["requested_by"],
+        }
+    ]
+    assert "+1555555010" not in json.dumps(published)  # no addresses on a widely read topic
 
 
 async def test_an_email_carries_a_photo_a_property_document_and_the_invoice(db, app, blob_dir):
@@ -281,4 +305,8 @@ async def test_invoice_sends_carry_the_pdf_current_when_asked_for(db, app, blob_
         sends = (await api.get(f"/v1/jobs/{job.job_id}/invoice/sends")).json()["items"]
     assert [s["invoice_pdf_sha256"] for s in sends] == shas
     assert len(set(shas)) == 2
+    published = [e for e in await lifecycle_of(db, job.job_id) if e["type"] == "job.invoice_sent"]
+    assert [(e["payload"]["pdf_sha256"], e["payload"]["recipients"]) for e in published] == [
+        (sha, 1) for sha in shas
+    ]
     assert all(s["deliveries"][0]["status"] == "queued" for s in sends)

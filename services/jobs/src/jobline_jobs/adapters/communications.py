@@ -12,7 +12,9 @@ import asyncpg
 
 from jobline_contracts.comms import Attachment, SendEmail, SendSms
 from jobline_contracts.envelope import Envelope, Payload
-from jobline_contracts.topics import COMMS_COMMANDS
+from jobline_contracts.lifecycle import JobCommunicationRequested, JobInvoiceSent
+from jobline_contracts.topics import COMMS_COMMANDS, JOBS_LIFECYCLE
+from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL
 from jobline_jobs.domain.communications import Contact, File, Recipient
@@ -99,6 +101,12 @@ class Communications:
         communication_id, now = uuid4(), datetime.now(UTC)
         due = draft.send_at <= now
         async with self._pool.acquire() as conn, conn.transaction():
+            # The job's row lock orders this lifecycle event after the job's earlier ones.
+            job_number = await conn.fetchval(
+                "SELECT job_number FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2 FOR UPDATE",
+                draft.tenant_id,
+                draft.job_id,
+            )
             await conn.execute(
                 """INSERT INTO jobs.communications (tenant_id, communication_id, job_id, channel,
                        subject, body, attachments, send_at, released, requested_by)
@@ -164,6 +172,8 @@ class Communications:
                 json.dumps(details),
                 communication_id,
             )
+            event = _lifecycle_event(draft, job_number, communication_id, recipients, invoice)
+            await _write_lifecycle(conn, draft, communication_id, event, now)
         return communication_id
 
     async def release_due(self) -> int:
@@ -225,6 +235,57 @@ class Communications:
         }
 
 
+def _lifecycle_event(
+    draft: Draft,
+    job_number: str,
+    communication_id: UUID,
+    recipients: list[Recipient],
+    invoice: dict[str, str] | None,
+) -> Payload:
+    """What other teams learn of a send: counts and versions, never addresses or wording."""
+    reachable = sum(not r.opted_out for r in recipients)
+    if invoice is not None:
+        return JobInvoiceSent(
+            job_id=draft.job_id,
+            job_number=job_number,
+            communication_id=communication_id,
+            invoice_number=invoice["number"],
+            pdf_sha256=invoice["pdf_sha256"],
+            recipients=reachable,
+            sent_by=draft.requested_by,
+        )
+    return JobCommunicationRequested(
+        job_id=draft.job_id,
+        job_number=job_number,
+        communication_id=communication_id,
+        channel="sms" if draft.channel == "sms" else "email",
+        recipients=reachable,
+        opted_out=len(recipients) - reachable,
+        attachments=len(draft.attachments),
+        send_at=max(draft.send_at, datetime.now(UTC)),
+        requested_by=draft.requested_by,
+    )
+
+
+async def _write_lifecycle(
+    conn: Connection, draft: Draft, communication_id: UUID, event: Payload, now: datetime
+) -> None:
+    envelope = Envelope.wrap(
+        event, tenant_id=draft.tenant_id, occurred_at=now, correlation_id=communication_id
+    )
+    headers = {"content-type": "application/json", "message-type": event.message_type}
+    await conn.execute(
+        "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        JOBS_LIFECYCLE.name,
+        str(draft.job_id).encode(),
+        envelope.to_json(),
+        json.dumps(headers),
+        current_traceparent(),
+    )
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
 def _attachment(stored: StoredFile) -> Attachment:
     return Attachment(
         blob_key=stored.blob_key,
@@ -252,6 +313,7 @@ async def _release(conn: Connection, tenant_id: str, communication_id: UUID) -> 
         communication_id,
     )
     rows = []
+    traceparent = current_traceparent()  # the operator's request, when sent at once
     for d in deliveries:
         payload: Payload
         if comm["channel"] == "sms":
@@ -283,10 +345,13 @@ async def _release(conn: Connection, tenant_id: str, communication_id: UUID) -> 
                 str(d["delivery_id"]).encode(),
                 envelope.to_json(),
                 json.dumps(headers),
+                traceparent,
             )
         )
     if rows:
         await conn.executemany(
-            "INSERT INTO jobs.outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)", rows
+            "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            rows,
         )
         await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
