@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from jobline_comms.bootstrap import create_app
 from jobline_comms.config import Settings
+from jobline_infra import observability
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,8 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         print(f"error: invalid settings:\n{error}", file=sys.stderr)  # noqa: T201
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    # JSON lines with personal data masked; the auth token is masked wherever it shows.
+    observability.setup(
+        "comms",
+        settings.log_level,
+        secrets=tuple(
+            token.get_secret_value()
+            for token in (settings.twilio_auth_token, settings.twilio_previous_auth_token)
+            if token is not None
+        ),
     )
     # The twilio SDK logs every request with its form body (phone numbers, texts) at INFO;
     # customers' personal data stays out of our logs.
@@ -33,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=20,
+        log_config=None,  # uvicorn's lines go through the JSON handler too
     )
     return 0
 

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str = PLACEHOLDER_SID
     twilio_auth_token: SecretStr = SecretStr(PLACEHOLDER_TOKEN)
+    # Set only while rotating: callbacks signed with it are still accepted (docs/operations.md).
+    twilio_previous_auth_token: SecretStr | None = None
     twilio_base_url: str = "http://127.0.0.1:8025"
     twilio_timeout: float = Field(default=15.0, gt=0)
     smtp_host: str = "127.0.0.1"
