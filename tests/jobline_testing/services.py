@@ -1,5 +1,6 @@
 """Running a Jobline service as a real process, as operators do."""
 
+import json
 import os
 import signal
 import socket
@@ -7,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -25,8 +27,15 @@ class ServiceProcess:
     def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
         self.name = name
         self.port = free_port()
-        self.env = {**os.environ, **env, f"JOBLINE_{name.upper()}_HTTP_PORT": str(self.port)}
         self.log_path = log_dir / f"{name}-{self.port}.log"
+        # Finished spans as JSON lines beside the log, so tests can follow a trace.
+        self.traces_path = log_dir / f"{name}-{self.port}.traces.jsonl"
+        self.env = {
+            **os.environ,
+            "JOBLINE_TRACES_FILE": str(self.traces_path),
+            **env,
+            f"JOBLINE_{name.upper()}_HTTP_PORT": str(self.port),
+        }
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -77,6 +86,18 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+    def spans(self) -> list[dict[str, Any]]:
+        """The spans this process exported so far."""
+        if not self.traces_path.exists():
+            return []
+        return [json.loads(line) for line in self.traces_path.read_text().splitlines() if line]
+
+    def log_lines(self) -> list[str]:
+        """Every line the process wrote (JSON objects, one per line)."""
+        if not self.log_path.exists():
+            return []
+        return [line for line in self.log_path.read_text(errors="replace").splitlines() if line]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""

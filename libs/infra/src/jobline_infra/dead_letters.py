@@ -6,6 +6,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from jobline_contracts.topics import DLQ_SUFFIX
+from jobline_infra.observability.metrics import dead_lettered
 
 log = logging.getLogger(__name__)
 
@@ -33,3 +34,4 @@ class DeadLetters:
         await self._producer.send_and_wait(
             record.topic + DLQ_SUFFIX, value=record.value, key=record.key, headers=headers
         )
+        dead_lettered(record.topic, kind)

@@ -1,7 +1,9 @@
 """Kafka pieces every service builds the same way."""
 
+from typing import Any
+
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 
 def idempotent_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
@@ -15,7 +17,7 @@ def idempotent_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProdu
     )
 
 
-def has_partitions(subscriber: DefaultSubscriber) -> bool:
+def has_partitions(subscriber: LogicSubscriber[Any]) -> bool:
     """Whether the subscriber (or any consumer of its subgroup) has partitions assigned."""
     consumers: list[AIOKafkaConsumer | None] = list(
         getattr(subscriber, "consumer_subgroup", None) or [subscriber.consumer]

@@ -13,6 +13,8 @@ from jobline_contracts.topics import INVOICING_COMMANDS, INVOICING_EVENTS
 from jobline_infra.dead_letters import DeadLetters
 from jobline_infra.kafka import has_partitions, idempotent_producer
 from jobline_infra.kafka_topics import ensure_topics
+from jobline_infra.observability.asgi import ObservabilityMiddleware
+from jobline_infra.observability.kafka import broker_logger, broker_middlewares
 from jobline_invoicing.adapters.blob_store import BlobStore
 from jobline_invoicing.adapters.events import KafkaEventPublisher
 from jobline_invoicing.adapters.invoice_store import BlobInvoiceStore
@@ -69,6 +71,8 @@ async def running(settings: Settings) -> AsyncIterator[InvoicingRuntime]:
             settings.kafka_bootstrap_servers,
             client_id="jobline-invoicing",
             log_level=logging.DEBUG,
+            logger=broker_logger(),
+            middlewares=broker_middlewares("invoicing"),
         )
         subscriber = commands.subscribe(
             broker,
@@ -99,4 +103,6 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.runtime = runtime
             yield
 
-    return http.build_app(lifespan)
+    app = http.build_app(lifespan)
+    app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
+    return app

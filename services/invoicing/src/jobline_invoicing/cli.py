@@ -1,12 +1,12 @@
 """``jobline-invoicing``: run the invoicing service."""
 
 import argparse
-import logging
 import sys
 
 import uvicorn
 from pydantic import ValidationError
 
+from jobline_infra import observability
 from jobline_invoicing.bootstrap import create_app
 from jobline_invoicing.config import Settings
 
@@ -21,15 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         print(f"error: invalid settings:\n{error}", file=sys.stderr)  # noqa: T201
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    observability.setup("invoicing", settings.log_level)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=20,
+        log_config=None,  # uvicorn's lines go through the JSON handler too
     )
     return 0
 

@@ -2,12 +2,12 @@
 
 import argparse
 import asyncio
-import logging
 import sys
 
 import asyncpg
 import uvicorn
 
+from jobline_infra import observability
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.adapters.tokens import ROLES, issue_token
@@ -56,9 +56,7 @@ async def _with_connection(settings: Settings, args: argparse.Namespace) -> None
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    observability.setup("jobs", settings.log_level)
     if args.command == "serve":
         uvicorn.run(
             create_app(settings),
@@ -69,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             # A line per request of the hottest list was the largest cost left after the
             # query; requests are counted and timed by /metrics instead.
             access_log=False,
+            log_config=None,  # uvicorn's own lines go through the JSON handler too
         )
         return 0
     try:

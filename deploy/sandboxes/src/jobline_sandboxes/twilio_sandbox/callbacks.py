@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
-import httpx
+import aiohttp
 from twilio.request_validator import RequestValidator
 
 from jobline_sandboxes.twilio_sandbox.state import CallbackAttempt, ReceivedCreate
@@ -35,7 +35,7 @@ def callback_params(message: dict[str, Any], status: str, error_code: int | None
 class CallbackSender:
     """Posts `sent` and then the final status of one message to its StatusCallback URL."""
 
-    def __init__(self, client: httpx.AsyncClient, auth_token: str, delay_s: float) -> None:
+    def __init__(self, client: aiohttp.ClientSession, auth_token: str, delay_s: float) -> None:
         self._client = client
         self._validator = RequestValidator(auth_token)
         self._delay_s = delay_s
@@ -65,10 +65,11 @@ class CallbackSender:
         headers = {SIGNATURE_HEADER: signature, "User-Agent": "TwilioProxy/1.1"}
         status = params["MessageStatus"]
         try:
-            response = await self._client.post(url, data=params, headers=headers)
-        except httpx.HTTPError as error:
+            async with self._client.post(url, data=params, headers=headers) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError) as error:
             log.warning("status callback %s to %s failed: %r", status, url, error)
             return CallbackAttempt(status, None, repr(error))
-        if response.is_error:
-            log.warning("status callback %s to %s answered %s", status, url, response.status_code)
-        return CallbackAttempt(status, response.status_code)
+        if not response.ok:
+            log.warning("status callback %s to %s answered %s", status, url, response.status)
+        return CallbackAttempt(status, response.status)

@@ -6,19 +6,22 @@ queued row (a crashed picker's lease just runs out, nothing was sent), while a c
 the committed promise, made right before the provider call, that this attempt calls.
 """
 
-from collections.abc import Mapping
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import asyncpg
 
-from jobline_comms.adapters.outbox import write_dead_letter, write_event
+from jobline_comms.adapters.batching import Batcher, rounds
+from jobline_comms.adapters.outbox import write_dead_letter, write_event, write_events
 from jobline_comms.domain.commands import Causation, Command, SendSms
 from jobline_comms.domain.events import DeliveryStatusChanged, RecipientOptedIn, RecipientOptedOut
 from jobline_comms.domain.model import Channel, State, advances, states_before
 from jobline_comms.domain.policy import Decision, on_redelivery
 from jobline_comms.domain.replies import OptChange
-from jobline_comms.service_layer.ports import Admission, Due, Incoming, Ledger
+from jobline_comms.service_layer.ports import Acceptance, Admission, Due, Incoming, Ledger
+from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
 
 Row = Mapping[str, Any]
@@ -40,8 +43,44 @@ def _causation(row: Row) -> Causation:
     return Causation(row["tenant_id"], row["command_message_id"], row["correlation_id"])
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class _Settling:
+    delivery_id: UUID
+    decision: Decision
+    traceparent: str | None
+
+
+@dataclass(frozen=True)
+class _Report:
+    delivery_id: UUID | None
+    provider_message_id: str
+    state: State
+    error_code: str | None
+    traceparent: str | None
+
+
+async def _each_alone(
+    items: Sequence[T], run: Callable[[Sequence[T]], Awaitable[Sequence[R | Exception]]]
+) -> list[R | Exception]:
+    """A batch failed in the database: run each item by itself (its own transaction), so
+    one item's failure is that item's answer alone."""
+    answers: list[R | Exception] = []
+    for item in items:
+        try:
+            answers.extend(await run([item]))
+        except Exception as error:  # handed to that item's caller
+            answers.append(error)
+    return answers
+
+
 class PostgresLedger(Ledger):
-    """The ledger on an asyncpg pool."""
+    """The ledger on an asyncpg pool. Claims, settlements, status reports and opt-out
+    checks made concurrently by the attempts in flight go to the database together
+    (:class:`Batcher`), each caller still awaiting its own committed answer."""
 
     def __init__(
         self,
@@ -53,6 +92,10 @@ class PostgresLedger(Ledger):
     ) -> None:
         self._pool, self._consumer = pool, consumer
         self._lease, self._claim_timeout = lease_seconds, claim_timeout
+        self._claims = Batcher(self._claim_batch)
+        self._settlements = Batcher(self._settle_batch)
+        self._reports = Batcher(self._report_batch)
+        self._opt_outs = Batcher(self._opted_out_batch)
 
     async def accept(
         self, cmd: Command, sender: str, causation: Causation, incoming: Incoming
@@ -73,6 +116,79 @@ class PostgresLedger(Ledger):
             await self._republish(conn, cmd.delivery_id, causation)
             return Admission.KNOWN
 
+    async def accept_many(self, batch: Sequence[Acceptance]) -> list[Admission]:
+        """:meth:`accept` for a whole batch in one transaction and two statements; the
+        answers are those accepting them one by one, in order, would give."""
+        if not batch:
+            return []
+        # Sorted keys: concurrent batches take the unique-index locks in one order.
+        order = sorted(range(len(batch)), key=lambda i: str(batch[i].causation.message_id))
+        async with self._pool.acquire() as conn, conn.transaction():
+            recorded = {
+                r["message_id"]
+                for r in await conn.fetch(
+                    "INSERT INTO comms.processed_commands (message_id, delivery_id)"
+                    " SELECT * FROM unnest($1::uuid[], $2::uuid[])"
+                    " ON CONFLICT DO NOTHING RETURNING message_id",
+                    [batch[i].causation.message_id for i in order],
+                    [batch[i].cmd.delivery_id for i in order],
+                )
+            }
+            firsts = []  # the first sight of each newly recorded message id
+            for a in batch:
+                if a.causation.message_id in recorded:
+                    recorded.discard(a.causation.message_id)
+                    firsts.append(a)
+            inserted = await self._insert_many(conn, firsts)
+            known = {id(a) for a in firsts}
+            answers = []
+            for a in batch:
+                if id(a) not in known:
+                    answers.append(Admission.DUPLICATE)
+                elif a.cmd.delivery_id in inserted:
+                    inserted.discard(a.cmd.delivery_id)
+                    answers.append(Admission.NEW)
+                else:
+                    await self._republish(conn, a.cmd.delivery_id, a.causation)
+                    answers.append(Admission.KNOWN)
+            return answers
+
+    async def _insert_many(self, conn: Connection, batch: Sequence[Acceptance]) -> set[UUID]:
+        """Insert the deliveries (queued, due now); the ids actually inserted."""
+        if not batch:
+            return set()
+        rows = sorted(batch, key=lambda a: str(a.cmd.delivery_id))
+        columns: list[list[Any]] = [
+            [a.cmd.delivery_id for a in rows],
+            [a.cmd.tenant_id for a in rows],
+            [a.cmd.communication_id for a in rows],
+            [(Channel.SMS if isinstance(a.cmd, SendSms) else Channel.EMAIL).value for a in rows],
+            [a.cmd.to for a in rows],
+            [a.sender for a in rows],
+            [a.incoming.raw for a in rows],
+            [a.incoming.key for a in rows],
+            [a.causation.message_id for a in rows],
+            [a.causation.correlation_id for a in rows],
+            [a.incoming.topic for a in rows],
+            [a.incoming.partition for a in rows],
+            [a.incoming.offset for a in rows],
+            [a.incoming.traceparent for a in rows],
+        ]
+        found = await conn.fetch(
+            """INSERT INTO comms.deliveries (delivery_id, tenant_id, communication_id,
+                   channel, recipient, sender, state, command, command_key,
+                   command_message_id, correlation_id, source_topic, source_partition,
+                   source_offset, traceparent)
+               SELECT d, t, c, ch, r, s, 'queued', cmd, k, m, corr, top, p, o, tp
+               FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[],
+                   $6::text[], $7::bytea[], $8::bytea[], $9::uuid[], $10::uuid[],
+                   $11::text[], $12::int4[], $13::int8[], $14::text[])
+                   AS v(d, t, c, ch, r, s, cmd, k, m, corr, top, p, o, tp)
+               ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id""",
+            *columns,
+        )
+        return {r["delivery_id"] for r in found}
+
     async def _insert(
         self,
         conn: Connection,
@@ -87,8 +203,9 @@ class PostgresLedger(Ledger):
                 """INSERT INTO comms.deliveries (delivery_id, tenant_id, communication_id,
                        channel, recipient, sender, state, command, command_key,
                        command_message_id, correlation_id, source_topic, source_partition,
-                       source_offset)
-                   VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13)
+                       source_offset, traceparent)
+                   VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13,
+                       $14)
                    ON CONFLICT (delivery_id) DO NOTHING RETURNING true""",
                 cmd.delivery_id,
                 cmd.tenant_id,
@@ -103,6 +220,7 @@ class PostgresLedger(Ledger):
                 incoming.topic,
                 incoming.partition,
                 incoming.offset,
+                incoming.traceparent,
             )
         )
 
@@ -141,54 +259,115 @@ class PostgresLedger(Ledger):
                    SELECT delivery_id FROM comms.deliveries
                    WHERE state = 'queued' AND next_attempt_at <= now()
                    ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-               RETURNING delivery_id, command, lease""",
+               RETURNING delivery_id, command, lease, traceparent""",
             limit,
             self._lease,
         )
-        return [Due(r["delivery_id"], r["command"], r["lease"]) for r in rows]
+        return [Due(r["delivery_id"], r["command"], r["lease"], r["traceparent"]) for r in rows]
 
     async def claim(self, due: Due) -> int | None:
         """Committed before the provider is called: from here on, never call again."""
-        attempts = await self._pool.fetchval(
-            """UPDATE comms.deliveries
-               SET state = 'claimed', claimed_at = now(), attempts = attempts + 1,
-                   updated_at = now()
-               WHERE delivery_id = $1 AND state = 'queued' AND lease = $2
-               RETURNING attempts""",
-            due.delivery_id,
-            due.lease,
-        )
-        return int(attempts) if attempts is not None else None
+        return await self._claims(due)
+
+    async def _claim_batch(self, dues: Sequence[Due]) -> list[int | Exception | None]:
+        answers: list[int | Exception | None] = [None] * len(dues)
+        for positions in rounds(dues, lambda due: due.delivery_id):
+            # Rows locked in id order: batches running at once never deadlock.
+            found = await self._pool.fetch(
+                """WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS v(id, lease)),
+                   locked AS (
+                       SELECT d.delivery_id FROM comms.deliveries d JOIN v ON v.id = d.delivery_id
+                       WHERE d.state = 'queued' AND d.lease = v.lease
+                       ORDER BY d.delivery_id FOR UPDATE OF d)
+                   UPDATE comms.deliveries d
+                   SET state = 'claimed', claimed_at = now(), attempts = d.attempts + 1,
+                       updated_at = now()
+                   FROM v WHERE v.id = d.delivery_id AND d.state = 'queued' AND d.lease = v.lease
+                       AND d.delivery_id IN (SELECT delivery_id FROM locked)
+                   RETURNING d.delivery_id, d.attempts""",
+                [dues[i].delivery_id for i in positions],
+                [dues[i].lease for i in positions],
+            )
+            attempts = {r["delivery_id"]: int(r["attempts"]) for r in found}
+            for i in positions:
+                answers[i] = attempts.get(dues[i].delivery_id)
+        return answers
 
     async def settle(self, delivery_id: UUID, decision: Decision) -> bool:
         """Apply ``decision`` (a retry only to a claimed row; others only forward)."""
-        allowed = ["claimed"] if decision.state is State.QUEUED else states_before(decision.state)
+        # The event names the attempt that caused it; the batch runs in no caller's span.
+        return await self._settlements(_Settling(delivery_id, decision, current_traceparent()))
+
+    async def _settle_batch(self, batch: Sequence[_Settling]) -> list[bool | Exception]:
+        try:
+            return await self._settle_together(batch)
+        except asyncpg.PostgresError:
+            if len(batch) == 1:
+                raise
+            return await _each_alone(batch, self._settle_together)
+
+    async def _settle_together(self, batch: Sequence[_Settling]) -> list[bool | Exception]:
+        answers: list[bool | Exception] = [False] * len(batch)
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                """UPDATE comms.deliveries SET state = $2,
-                       next_attempt_at = CASE WHEN $3::float8 IS NULL THEN next_attempt_at
-                           ELSE now() + $3::float8 * interval '1 second' END,
-                       lease = NULL,
-                       provider_message_id = coalesce($4, provider_message_id),
-                       error_code = $5, error_message = $6, updated_at = now()
-                   WHERE delivery_id = $1 AND state = ANY($7::text[]) RETURNING *""",
-                delivery_id,
-                decision.state.value,
-                decision.retry_in,
-                decision.provider_message_id,
-                decision.error_code,
-                decision.error_message,
-                [str(s) for s in allowed],
-            )
-            if row is None:
-                return False
-            if decision.state is not State.QUEUED:
-                await write_event(conn, _status(row, decision.state), _causation(row))
-            if decision.dead_letter:
-                await write_dead_letter(
-                    conn, row, "retries_exhausted", row["error_message"], self._consumer
-                )
-            return True
+            events = []
+            for positions in rounds(batch, lambda s: s.delivery_id):
+                rows = {
+                    r["delivery_id"]: r for r in await self._settle_round(conn, batch, positions)
+                }
+                for i in positions:
+                    item = batch[i]
+                    row = rows.get(item.delivery_id)
+                    if row is None:
+                        continue
+                    answers[i] = True
+                    if item.decision.state is not State.QUEUED:
+                        event = _status(row, item.decision.state)
+                        events.append((event, _causation(row), item.traceparent))
+                    if item.decision.dead_letter:
+                        await write_dead_letter(
+                            conn, row, "retries_exhausted", row["error_message"], self._consumer
+                        )
+            await write_events(conn, events)
+        return answers
+
+    async def _settle_round(
+        self, conn: Connection, batch: Sequence[_Settling], positions: list[int]
+    ) -> list[Row]:
+        decisions = [batch[i].decision for i in positions]
+        allowed = [
+            ",".join(["claimed"] if d.state is State.QUEUED else states_before(d.state))
+            for d in decisions
+        ]
+        rows = await conn.fetch(
+            """WITH v AS (
+                   SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[],
+                       $5::text[], $6::text[], $7::text[])
+                   AS v(id, state, retry_in, provider_message_id, error_code, error_message,
+                       allowed)),
+               locked AS (
+                   SELECT d.delivery_id FROM comms.deliveries d JOIN v ON v.id = d.delivery_id
+                   WHERE d.state = ANY(string_to_array(v.allowed, ','))
+                   ORDER BY d.delivery_id FOR UPDATE OF d)
+               UPDATE comms.deliveries d SET state = v.state,
+                   next_attempt_at = CASE WHEN v.retry_in IS NULL THEN d.next_attempt_at
+                       ELSE now() + v.retry_in * interval '1 second' END,
+                   lease = NULL,
+                   provider_message_id = coalesce(v.provider_message_id, d.provider_message_id),
+                   error_code = v.error_code, error_message = v.error_message,
+                   updated_at = now()
+               FROM v WHERE v.id = d.delivery_id
+                   AND d.state = ANY(string_to_array(v.allowed, ','))
+                   AND d.delivery_id IN (SELECT delivery_id FROM locked)
+               RETURNING d.*""",
+            [batch[i].delivery_id for i in positions],
+            [d.state.value for d in decisions],
+            [d.retry_in for d in decisions],
+            [d.provider_message_id for d in decisions],
+            [d.error_code for d in decisions],
+            [d.error_message for d in decisions],
+            allowed,
+        )
+        return cast("list[Row]", rows)
 
     async def expire_claims(self) -> int:
         """Claims older than the call timeout: the worker died mid-call. Their outcome
@@ -214,43 +393,80 @@ class PostgresLedger(Ledger):
     ) -> bool:
         """Apply a status callback, found by the delivery id the callback URL carries
         (known even when the create call's answer was lost) or else by the sid."""
-        by, value = (
-            ("delivery_id", delivery_id)
-            if delivery_id is not None
-            else ("provider_message_id", provider_message_id)
+        return await self._reports(
+            _Report(delivery_id, provider_message_id, state, error_code, current_traceparent())
         )
+
+    async def _report_batch(self, batch: Sequence[_Report]) -> list[bool | Exception]:
+        try:
+            return await self._report_together(batch)
+        except asyncpg.PostgresError:
+            if len(batch) == 1:
+                raise
+            return await _each_alone(batch, self._report_together)
+
+    async def _report_together(self, batch: Sequence[_Report]) -> list[bool | Exception]:
+        answers: list[bool | Exception] = [False] * len(batch)
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                f"SELECT state FROM comms.deliveries WHERE {by} = $1 FOR UPDATE",  # noqa: S608 - a fixed column name
-                value,
+            locked = await conn.fetch(
+                """SELECT delivery_id, provider_message_id, state FROM comms.deliveries
+                   WHERE delivery_id = ANY($1::uuid[]) OR provider_message_id = ANY($2::text[])
+                   ORDER BY delivery_id FOR UPDATE""",
+                [r.delivery_id for r in batch if r.delivery_id is not None],
+                [r.provider_message_id for r in batch if r.delivery_id is None],
             )
-            if row is None or not advances(State(row["state"]), state):
-                return False
-            message = f"provider reported {state.value}" if error_code else None
-            updated = await conn.fetchrow(
-                f"""UPDATE comms.deliveries SET state = $2,
-                        provider_message_id = coalesce(provider_message_id, $3),
-                        error_code = coalesce($4, error_code),
-                        error_message = coalesce($5, error_message), updated_at = now()
-                    WHERE {by} = $1 RETURNING *""",  # noqa: S608 - a fixed column name
-                value,
-                state.value,
-                provider_message_id,
-                error_code,
-                message,
-            )
-            assert updated is not None  # noqa: S101 - locked above
-            await write_event(conn, _status(updated, state), _causation(updated))
-            return True
+            now = {r["delivery_id"]: State(r["state"]) for r in locked}
+            by_sid = {r["provider_message_id"]: r["delivery_id"] for r in locked}
+            moves: list[tuple[int, UUID]] = []  # (position, delivery id), in order
+            for i, report in enumerate(batch):
+                found = report.delivery_id or by_sid.get(report.provider_message_id)
+                if found is None or found not in now or not advances(now[found], report.state):
+                    continue
+                now[found], answers[i] = report.state, True
+                by_sid.setdefault(report.provider_message_id, found)
+                moves.append((i, found))
+            events = []
+            for positions in rounds(moves, lambda move: move[1]):
+                rows = await conn.fetch(
+                    """UPDATE comms.deliveries d SET state = v.state,
+                           provider_message_id = coalesce(d.provider_message_id, v.sid),
+                           error_code = coalesce(v.error_code, d.error_code),
+                           error_message = coalesce(v.error_message, d.error_message),
+                           updated_at = now()
+                       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+                           AS v(id, state, sid, error_code, error_message)
+                       WHERE d.delivery_id = v.id RETURNING d.*""",
+                    [moves[p][1] for p in positions],
+                    [batch[moves[p][0]].state.value for p in positions],
+                    [batch[moves[p][0]].provider_message_id for p in positions],
+                    [batch[moves[p][0]].error_code for p in positions],
+                    [
+                        f"provider reported {batch[moves[p][0]].state.value}"
+                        if batch[moves[p][0]].error_code
+                        else None
+                        for p in positions
+                    ],
+                )
+                updated = {r["delivery_id"]: r for r in rows}
+                for p in positions:
+                    report, row = batch[moves[p][0]], updated[moves[p][1]]
+                    events.append((_status(row, report.state), _causation(row), report.traceparent))
+            await write_events(conn, events)
+        return answers
 
     async def is_opted_out(self, tenant_id: str, phone: str) -> bool:
-        return bool(
-            await self._pool.fetchval(
-                "SELECT opted_out FROM comms.opt_outs WHERE tenant_id = $1 AND phone = $2",
-                tenant_id,
-                phone,
-            )
+        return await self._opt_outs((tenant_id, phone))
+
+    async def _opted_out_batch(self, asked: Sequence[tuple[str, str]]) -> list[bool | Exception]:
+        rows = await self._pool.fetch(
+            """SELECT n FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS v(t, p, n)
+               JOIN comms.opt_outs o ON o.tenant_id = v.t AND o.phone = v.p
+               WHERE o.opted_out""",
+            [tenant for tenant, _ in asked],
+            [phone for _, phone in asked],
         )
+        out = {r["n"] for r in rows}
+        return [n in out for n in range(1, len(asked) + 1)]
 
     async def set_opt(self, tenant_id: str, phone: str, change: OptChange) -> bool:
         """Record the change; an event only when the state actually changed."""

@@ -4,6 +4,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 import aiosmtplib
+from opentelemetry.trace import SpanKind
 
 from jobline_comms.domain.email import OutgoingEmail
 from jobline_comms.domain.outcomes import (
@@ -14,6 +15,8 @@ from jobline_comms.domain.outcomes import (
     classify_smtp_reply,
 )
 from jobline_comms.service_layer.ports import EmailProvider
+from jobline_infra.observability import tracing
+from jobline_infra.observability.metrics import PROVIDER_CALLS, Stopwatch
 
 
 def build_message(email: OutgoingEmail, domain: str = "jobline.local") -> EmailMessage:
@@ -44,7 +47,16 @@ class SmtpEmail(EmailProvider):
         self._host, self._port, self._timeout = host, port, timeout
 
     async def send(self, email: OutgoingEmail) -> Outcome:
-        """Send; 4xx and connection failures are transient, 5xx final."""
+        """Send; 4xx and connection failures are transient, 5xx final (timed and traced)."""
+        with (
+            Stopwatch() as watch,
+            tracing.span("smtp send", SpanKind.CLIENT, delivery_id=str(email.delivery_id)),
+        ):
+            outcome = await self._send(email)
+        PROVIDER_CALLS.labels("smtp", type(outcome).__name__.lower()).observe(watch.seconds)
+        return outcome
+
+    async def _send(self, email: OutgoingEmail) -> Outcome:
         message = build_message(email)
         client = aiosmtplib.SMTP(hostname=self._host, port=self._port, timeout=self._timeout)
         try:

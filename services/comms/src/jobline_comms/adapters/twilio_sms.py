@@ -4,6 +4,7 @@ import logging
 from uuid import UUID
 
 import aiohttp
+from opentelemetry.trace import SpanKind
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
@@ -16,6 +17,8 @@ from jobline_comms.domain.outcomes import (
     classify_twilio_error,
 )
 from jobline_comms.service_layer.ports import SmsProvider
+from jobline_infra.observability import tracing
+from jobline_infra.observability.metrics import PROVIDER_CALLS, Stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,16 @@ class TwilioSms(SmsProvider):
         self._callback_url = callback_url
 
     async def send(self, delivery_id: UUID, to: str, sender: str, body: str) -> Outcome:
-        """Create the message; classify the answer or the failure."""
+        """Create the message; classify the answer or the failure (timed and traced)."""
+        with (
+            Stopwatch() as watch,
+            tracing.span("twilio messages.create", SpanKind.CLIENT, delivery_id=str(delivery_id)),
+        ):
+            outcome = await self._create(delivery_id, to, sender, body)
+        PROVIDER_CALLS.labels("twilio", type(outcome).__name__.lower()).observe(watch.seconds)
+        return outcome
+
+    async def _create(self, delivery_id: UUID, to: str, sender: str, body: str) -> Outcome:
         try:
             message = await self._client.messages.create_async(
                 to=to,

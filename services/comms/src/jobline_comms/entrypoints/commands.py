@@ -8,7 +8,7 @@ message is redelivered; a command that keeps crashing the handler is dead-letter
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import asyncpg
@@ -17,14 +17,16 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 
+from jobline_comms.domain.commands import Causation, Command
 from jobline_comms.entrypoints.translate import causation_of, to_command
-from jobline_comms.service_layer.handlers import Services, accept_delivery
+from jobline_comms.service_layer.handlers import Services, accept_deliveries, accept_delivery
 from jobline_comms.service_layer.ports import Admission, Incoming
 from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.topics import COMMS_COMMANDS
 from jobline_infra.dead_letters import DeadLetters
+from jobline_infra.observability.tracing import received
 from jobline_infra.retrying import GaveUp, retrying
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,14 @@ class CommandConsumer:
             await self._dead_letters.send(record, bad.kind, bad.reason)
             return
         command, causation = to_command(envelope), causation_of(envelope)
-        incoming = Incoming(record.value, record.key, record.topic, record.partition, record.offset)
+        incoming = Incoming(
+            record.value,
+            record.key,
+            record.topic,
+            record.partition,
+            record.offset,
+            received(record.topic, record.headers),
+        )
         try:
             admission = await retrying(
                 lambda: accept_delivery(command, causation, incoming, self._services),
@@ -78,6 +87,55 @@ class CommandConsumer:
         if admission is Admission.NEW:
             self._wake()
 
+    async def handle_batch(self, records: "Sequence[ConsumerRecord[Any, Any]]") -> None:
+        """A batch from one poll: the decodable ones recorded in one transaction, then the
+        undecodable ones dead-lettered. If recording keeps failing for another reason than
+        the infrastructure, each is handled on its own, so only a poison command is
+        dead-lettered."""
+        batch: list[tuple[Command, Causation, Incoming]] = []
+        decoded: list[ConsumerRecord[Any, Any]] = []
+        undecodable: list[tuple[ConsumerRecord[Any, Any], UndecodableMessage]] = []
+        for record in records:
+            try:
+                envelope = decode(COMMS_COMMANDS, record.value or b"")
+            except UndecodableMessage as bad:
+                undecodable.append((record, bad))
+                continue
+            decoded.append(record)
+            incoming = Incoming(
+                record.value,
+                record.key,
+                record.topic,
+                record.partition,
+                record.offset,
+                received(record.topic, record.headers),
+            )
+            batch.append((to_command(envelope), causation_of(envelope), incoming))
+        if batch:
+            await self._accept_batch(batch, decoded)
+        for record, why in undecodable:
+            await self._dead_letters.send(record, why.kind, why.reason)
+
+    async def _accept_batch(
+        self,
+        batch: list[tuple[Command, Causation, Incoming]],
+        records: "list[ConsumerRecord[Any, Any]]",
+    ) -> None:
+        try:
+            admissions = await retrying(
+                lambda: accept_deliveries(batch, self._services),
+                transient=TRANSIENT_ERRORS,
+                label=f"a batch of {len(batch)} commands",
+                max_crashes=1,
+                max_transient_wait=self._max_transient_wait,
+            )
+        except GaveUp:
+            for record in records:
+                await self.handle(record)
+            return
+        if Admission.NEW in admissions:
+            self._wake()
+
 
 def subscribe(
     broker: KafkaBroker,
@@ -85,7 +143,8 @@ def subscribe(
     *,
     group_id: str,
     auto_offset_reset: Literal["earliest", "latest"],
-) -> DefaultSubscriber:
+    max_batch: int = 500,
+) -> BatchSubscriber:
     """Register ``consumer`` on ``broker``, in consumer group ``group_id``: worker
     processes of one group share the partitions."""
     subscriber = broker.subscriber(
@@ -93,10 +152,15 @@ def subscribe(
         group_id=group_id,
         auto_offset_reset=auto_offset_reset,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        # Whatever one poll returns, recorded in one transaction and committed at once:
+        # one command per transaction and per offset commit capped a worker near 100/s.
+        batch=True,
+        max_records=max_batch,
+        batch_timeout_ms=200,
     )
 
     @subscriber
-    async def on_send_command(message: KafkaMessage) -> None:
-        await consumer.handle(message.raw_message)
+    async def on_send_commands(message: KafkaMessage) -> None:
+        await consumer.handle_batch(message.raw_message)
 
     return subscriber

@@ -13,11 +13,15 @@ import time
 
 import asyncpg
 
+from jobline_comms.domain.commands import Command, SendSms
+from jobline_comms.domain.model import State
 from jobline_comms.entrypoints.translate import to_command
 from jobline_comms.service_layer.handlers import Services, attempt_delivery
 from jobline_comms.service_layer.ports import Due
 from jobline_contracts.codec import decode
 from jobline_contracts.topics import COMMS_COMMANDS
+from jobline_infra.observability import metrics, tracing
+from jobline_infra.observability.logging import bound
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +78,31 @@ class Dispatcher:
         self._wake.set()  # room for another attempt
 
     async def _attempt(self, due: Due) -> None:
-        try:
-            command = to_command(decode(COMMS_COMMANDS, due.raw))
-            await attempt_delivery(command, due, self._services)
-        except Exception:
-            # The row stays queued (its lease runs out and it is picked again) or, if it
-            # was claimed, turns unknown after the claim timeout: never a blind resend.
-            log.exception("attempt of delivery %s failed", due.delivery_id)
+        # A child of the request that asked for the delivery (its traceparent is kept in
+        # the ledger), however much later and on whichever worker the attempt runs.
+        with (
+            tracing.continued("comms attempt", due.traceparent, delivery_id=str(due.delivery_id)),
+            bound(delivery_id=str(due.delivery_id)),
+        ):
+            try:
+                envelope = decode(COMMS_COMMANDS, due.raw)
+                command = to_command(envelope)
+                with bound(correlation_id=str(envelope.correlation_id)):
+                    state = await attempt_delivery(command, due, self._services)
+                    _observe(command, state)
+            except Exception:
+                # The row stays queued (its lease runs out and it is picked again) or, if it
+                # was claimed, turns unknown after the claim timeout: never a blind resend.
+                log.exception("attempt of delivery %s failed", due.delivery_id)
+
+
+def _observe(command: Command, state: State | None) -> None:
+    """Count the outcome; the recipient is logged for operators, masked as personal data."""
+    if state is None:
+        return  # another worker took it
+    channel = "sms" if isinstance(command, SendSms) else "email"
+    metrics.DELIVERIES.labels(channel, state.value).inc()
+    log.info("delivery by %s to %s: %s", channel, command.to, state.value)
 
 
 async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from jobline_comms.domain.replies import provider_status
 from jobline_comms.service_layer.handlers import Services, record_provider_status, record_reply
+from jobline_infra.observability.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -34,7 +35,9 @@ class Runtime(Protocol):
     async def readiness(self) -> dict[str, str]: ...
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop
+    # on every status callback.
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
     if runtime is None:
         raise HTTPException(503, "starting")
@@ -83,13 +86,15 @@ def build_app(lifespan: Lifespan | None = None) -> FastAPI:
         state = provider_status(params.get("MessageStatus", ""))
         sid = params.get("MessageSid", "")
         if state is not None and sid:
-            await record_provider_status(
+            moved = await record_provider_status(
                 _uuid(request.query_params.get("delivery_id")),
                 sid,
                 state,
                 params.get("ErrorCode") or None,
                 runtime.services,
             )
+            if moved:
+                DELIVERIES.labels("sms", state.value).inc()
         return Response(status_code=204)
 
     @app.post("/v1/twilio/inbound", tags=["twilio"])

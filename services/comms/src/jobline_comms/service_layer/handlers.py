@@ -2,7 +2,7 @@
 
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -14,6 +14,7 @@ from jobline_comms.domain.policy import Backoff, Decision, decide
 from jobline_comms.domain.replies import OptChange, classify_reply
 from jobline_comms.domain.senders import Senders
 from jobline_comms.service_layer.ports import (
+    Acceptance,
     Admission,
     Blobs,
     Due,
@@ -54,6 +55,18 @@ async def accept_delivery(
     """Put the delivery in the ledger, due now. Sending happens in the dispatcher, so a
     slow or failing provider never holds up the partition the command came from."""
     return await services.ledger.accept(cmd, sender_of(cmd, services.senders), causation, incoming)
+
+
+async def accept_deliveries(
+    batch: Sequence[tuple[Command, Causation, Incoming]], services: Services
+) -> list[Admission]:
+    """:func:`accept_delivery` for a batch of commands at once (one ledger transaction)."""
+    return await services.ledger.accept_many(
+        [
+            Acceptance(cmd, sender_of(cmd, services.senders), causation, incoming)
+            for cmd, causation, incoming in batch
+        ]
+    )
 
 
 async def attempt_delivery(cmd: Command, due: Due, services: Services) -> State | None:

@@ -2,6 +2,7 @@
 
 import abc
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -22,6 +23,7 @@ class Incoming:
     topic: str
     partition: int
     offset: int
+    traceparent: str | None = None  # the sender's trace, for the provider call to join
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,17 @@ class Due:
     delivery_id: UUID
     raw: bytes
     lease: UUID
+    traceparent: str | None = None
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """One command to record, as :meth:`Ledger.accept` takes it."""
+
+    cmd: Command
+    sender: str
+    causation: Causation
+    incoming: Incoming
 
 
 class Admission(enum.Enum):
@@ -48,6 +61,10 @@ class Ledger(abc.ABC):
         self, cmd: Command, sender: str, causation: Causation, incoming: Incoming
     ) -> Admission:
         """Record the command; for a known delivery, republish its state (never resend)."""
+
+    async def accept_many(self, batch: Sequence[Acceptance]) -> list[Admission]:
+        """:meth:`accept` for each, in order; adapters do it in one transaction."""
+        return [await self.accept(a.cmd, a.sender, a.causation, a.incoming) for a in batch]
 
     @abc.abstractmethod
     async def pick_due(self, limit: int) -> list[Due]:

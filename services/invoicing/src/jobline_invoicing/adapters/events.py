@@ -5,6 +5,7 @@ from aiokafka import AIOKafkaProducer
 from jobline_contracts import invoicing as wire
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import INVOICING_EVENTS
+from jobline_infra.observability.tracing import current_traceparent
 from jobline_invoicing.domain.commands import Causation
 from jobline_invoicing.domain.events import Event, InvoiceRendered
 from jobline_invoicing.service_layer.ports import EventPublisher
@@ -43,6 +44,10 @@ class KafkaEventPublisher(EventPublisher):
             correlation_id=causation.correlation_id,
             causation_id=causation.message_id,
         )
+        traceparent = current_traceparent()  # the render command's trace, back to jobs
         await self._producer.send_and_wait(
-            INVOICING_EVENTS.name, envelope.to_json(), key=str(event.job_id).encode()
+            INVOICING_EVENTS.name,
+            envelope.to_json(),
+            key=str(event.job_id).encode(),
+            headers=[("traceparent", traceparent.encode())] if traceparent else None,
         )

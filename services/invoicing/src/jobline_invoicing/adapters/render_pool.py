@@ -3,11 +3,14 @@
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from jobline_infra.observability import tracing
+from jobline_infra.observability.metrics import RENDERS, Stopwatch
 from jobline_invoicing.adapters import render_worker
 from jobline_invoicing.adapters.invoice_html import template_version
 from jobline_invoicing.domain.rendering import DrawFailed, DrawOutcome
@@ -36,6 +39,7 @@ class ProcessPoolRenderer(Renderer):
             max_workers=self._workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=render_worker.warm_up,
+            initargs=(os.getpid(),),
         )
 
     async def start(self) -> None:
@@ -46,6 +50,15 @@ class ProcessPoolRenderer(Renderer):
         await asyncio.gather(*calls)
 
     async def draw(self, snapshot: Mapping[str, object], logo: bytes | None) -> DrawOutcome:
+        """Draw in a worker, timed (``jobline_invoicing_render_seconds``) and traced."""
+        with Stopwatch() as watch, tracing.span("invoice render"):
+            outcome = await self._draw(snapshot, logo)
+        RENDERS.labels("failed" if isinstance(outcome, DrawFailed) else "drawn").observe(
+            watch.seconds
+        )
+        return outcome
+
+    async def _draw(self, snapshot: Mapping[str, object], logo: bytes | None) -> DrawOutcome:
         request = render_worker.DrawRequest(dict(snapshot), logo, self._template_dir)
         loop = asyncio.get_running_loop()
         for crash in range(1, self._max_crashes + 1):

@@ -28,6 +28,7 @@ from jobline_contracts.invoicing import (
 )
 from jobline_contracts.topics import INVOICING_COMMANDS
 from jobline_contracts.types import Address
+from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL
 from jobline_jobs.domain.money import to_cents
@@ -221,14 +222,15 @@ class Invoices:
             if not asked:
                 return False
             await conn.execute(
-                """INSERT INTO jobs.outbox (topic, key, value, headers)
-                   VALUES ($1, $2, $3, $4)""",
+                """INSERT INTO jobs.outbox (topic, key, value, headers, traceparent)
+                   VALUES ($1, $2, $3, $4, $5)""",
                 INVOICING_COMMANDS.name,
                 str(job_id).encode(),
                 envelope.to_json(),
                 json.dumps(
                     {"content-type": "application/json", "message-type": RenderInvoice.message_type}
                 ),
+                current_traceparent(),
             )
             await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
         return True

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import JOBS_LIFECYCLE
+from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
 
@@ -49,9 +50,11 @@ class OutboxWriter:
     async def flush(self) -> None:
         if not self._rows:
             return
+        traceparent = current_traceparent()  # the request or message being handled
         await self._conn.executemany(
-            "INSERT INTO jobs.outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)",
-            self._rows,
+            "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            [(*row, traceparent) for row in self._rows],
         )
         # Delivered at commit; wakes the relay without polling.
         await self._conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
