@@ -1,11 +1,11 @@
 """Decoding wire bytes into typed envelopes, with reasons fit for a dead-letter header."""
 
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
 
-from jobline_contracts.envelope import Envelope, Payload, RawEnvelope
+from jobline_contracts.envelope import Envelope, Payload, RawEnvelope, envelope_type
 from jobline_contracts.topics import TopicSpec
 
 
@@ -59,17 +59,10 @@ def decode_payload(header: RawEnvelope, model: type[Payload]) -> Envelope[Any]:
         payload = model.model_validate(header.payload)
     except ValidationError as error:
         raise UndecodableMessage("bad_payload", _summarise(error)) from error
-    envelope: Envelope[Any] = _envelope_of(model)(
+    envelope: Envelope[Any] = envelope_type(model)(
         **header.model_dump(exclude={"payload"}), payload=payload
     )
     return envelope
-
-
-@cache
-def _envelope_of(model: type[Payload]) -> type[Envelope[Any]]:
-    """``Envelope[model]``, built once: pydantic holds parametrised models only weakly, and
-    rebuilding one costs from tens to hundreds of microseconds, on every message."""
-    return Envelope[model]  # type: ignore[valid-type]
 
 
 @lru_cache(maxsize=1024)  # bounded: poison messages bring any type name they like

@@ -18,9 +18,6 @@ from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
 
 NOTIFY_CHANNEL = "comms_outbox"
-# Envelope.wrap parametrises Envelope by the payload class; pydantic caches those classes
-# only weakly, so after a garbage collection each event rebuilt one (about 1.5 ms).
-_PINNED = tuple(Envelope[model] for model in COMMS_EVENTS.messages)  # type: ignore[valid-type]
 RELAY_LOCK = 0x434D524C  # "CMRL": elects one relay among the comms processes
 
 

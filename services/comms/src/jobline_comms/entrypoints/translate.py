@@ -5,12 +5,6 @@ from typing import Any
 from jobline_comms.domain.commands import AttachmentRef, Causation, Command, SendEmail, SendSms
 from jobline_contracts import comms as wire
 from jobline_contracts.envelope import Envelope
-from jobline_contracts.topics import COMMS_COMMANDS
-
-# Decoding parametrises Envelope by the payload class. Pydantic caches such classes only
-# weakly, so after a garbage collection each was rebuilt (about 1.5 ms, every command,
-# twice over: accepted, then attempted). Held here, they are built once.
-_PINNED = tuple(Envelope[model] for model in COMMS_COMMANDS.messages)  # type: ignore[valid-type]
 
 
 def to_command(envelope: Envelope[Any]) -> Command:
