@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 LOCAL := deploy/local
 
-.PHONY: help install up down run test lint bench chaos contracts
+.PHONY: help install up down run test lint bench chaos contracts screenshots
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,11 +37,17 @@ lint:  ## ruff, format check, mypy strict, import rules
 	@uv run --locked ruff check .
 	@uv run --locked ruff format --check .
 	@uv run --locked mypy contracts/src libs/infra/src services/jobs/src services/comms/src services/invoicing/src \
-		deploy/sandboxes/src
+		deploy/sandboxes/src ops/src chaos
 	@uv run --locked lint-imports
+
+chaos: install  ## fault injection on its own Kafka/PostgreSQL: kills and restarts under load, then checks nothing was lost or sent twice
+	@PYTHONPATH=tests uv run --locked python -m chaos
 
 bench: install  ## the benchmarks; writes bench/results.md
 	@uv run --locked python -m bench
+
+screenshots: install  ## the console's list and each dialog as PNGs in docs/screenshots/ (starts its own jobs service)
+	@PYTHONPATH=tests uv run --locked python tests/e2e/console/screenshots.py
 
 contracts:  ## regenerate JSON Schemas and docs/asyncapi.yaml from the contract models
 	@uv run --locked jobline-contracts export

@@ -26,6 +26,8 @@ have kcat || missing+=(kcat)
 have psql || missing+=(postgresql-client-15)
 java_ok || missing+=(openjdk-17-jre-headless)
 have mvn || missing+=(maven)
+# The console's browser tests drive Debian's Chromium through Playwright (no browser download).
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 # WeasyPrint draws text through Pango; libharfbuzz-subset0 lets it embed font subsets
 # (several times faster, far smaller PDFs); DejaVu covers every character invoices print.
 for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do

@@ -6,6 +6,7 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from jobline_jobs.entrypoints import console
 from jobline_jobs.entrypoints.api import (
     actions,
     communications,
@@ -33,6 +34,7 @@ def build_app(lifespan: Lifespan) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(invoices.router)
     app.include_router(communications.router)
+    console.install(app)  # the operator console at /, a client of the routes above
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

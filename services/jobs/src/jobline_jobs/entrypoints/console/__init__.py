@@ -1,0 +1,27 @@
+"""The operator console: the Jobs list and every job action in the browser, served at
+``/`` by the jobs service. Server-rendered (Jinja2) with htmx and a small script; every
+read and action goes through the v1 API in-process, so the rules are the API's.
+
+static/htmx.min.js is htmx 2.0.11 from the npm registry (``npm pack htmx.org@2``, file
+dist/htmx.min.js), licence 0BSD (static/htmx.LICENSE); nothing is loaded from a CDN."""
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from jobline_jobs.entrypoints.console import (
+    auth,
+    billing,
+    deferral,
+    invoice,
+    jobs_list,
+    messages,
+)
+from jobline_jobs.entrypoints.console.rendering import HERE
+
+
+def install(app: FastAPI) -> None:
+    """Serve the console's pages, dialogs and static files on ``app``."""
+    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    auth.install_handlers(app)
+    for module in (auth, jobs_list, messages, invoice, billing, deferral):
+        app.include_router(module.router)

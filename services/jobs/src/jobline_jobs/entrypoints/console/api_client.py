@@ -1,0 +1,72 @@
+"""The console is a client of the v1 JSON API, called in-process (httpx's ASGI transport):
+every role check, rule, refusal and error message is the API's own, not a copy."""
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+RENDER_DEADLINE = 30.0  # seconds the console keeps asking for a first invoice render
+
+
+class ApiRefusal(Exception):
+    """The API said no; ``message`` is its explanation, fit to show an operator."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class Api:
+    """The v1 API as the signed-in operator (their token travels as the bearer)."""
+
+    def __init__(self, request: Request, token: str) -> None:
+        self._client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=request.app),
+            base_url="http://jobs.internal",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def raw(self, method: str, path: str) -> httpx.Response:
+        return await self._client.request(method, path)
+
+    async def get(self, path: str, **params: str | int | None) -> dict[str, Any]:
+        """The JSON answer of a GET; ApiRefusal for any error."""
+        clean = {k: v for k, v in params.items() if v not in (None, "")}
+        return _json(await self._client.get(path, params=clean))
+
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON answer of a POST; ApiRefusal for any error."""
+        return _json(await self._client.post(path, json=body))
+
+    async def post_rendered(
+        self, path: str, body: dict[str, Any], within: float = RENDER_DEADLINE
+    ) -> dict[str, Any]:
+        """POST something that carries the invoice PDF: while the API answers that the PDF
+        is still rendering (it waited a few seconds itself), ask again until ``within``."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                return await self.post(path, body)
+            except ApiRefusal as refusal:
+                if refusal.code != "invoice_rendering" or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.5)
+
+
+def _json(answer: httpx.Response) -> dict[str, Any]:
+    if answer.status_code >= 400:
+        try:
+            error = answer.json()["error"]
+            code, message = str(error["code"]), str(error["message"])
+        except (ValueError, KeyError, TypeError):
+            code, message = "http_error", answer.text[:200] or answer.reason_phrase
+        raise ApiRefusal(answer.status_code, code, message)
+    found: dict[str, Any] = answer.json()
+    return found

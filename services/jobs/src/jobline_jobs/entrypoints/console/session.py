@@ -1,0 +1,87 @@
+"""Signing in with an API token, kept in an HttpOnly SameSite=Strict cookie, and the
+CSRF defence of every POST: the Origin (or Referer) must be this host, and the form or
+the X-CSRF-Token header must echo the CSRF cookie (double submit)."""
+
+import hmac
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request, Response
+
+from jobline_jobs.adapters.tokens import Principal
+from jobline_jobs.entrypoints.api.deps import RuntimeDep
+from jobline_jobs.entrypoints.console.api_client import Api
+
+SESSION_COOKIE = "jobline_session"
+CSRF_COOKIE = "jobline_csrf"
+SESSION_SECONDS = 12 * 3600
+
+
+class SignInRequired(Exception):
+    """No valid session: full pages redirect to the sign-in page, htmx requests too."""
+
+
+class CsrfRefused(Exception):
+    """A POST from another origin or without the CSRF token."""
+
+
+@dataclass(frozen=True)
+class Console:
+    who: Principal
+    api: Api
+    csrf: str
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=SESSION_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        # Secure would stop the browser from sending it back over http://127.0.0.1.
+        secure=request.url.scheme == "https",
+    )
+
+
+def new_csrf() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _same_origin(request: Request) -> bool:
+    source = request.headers.get("origin") or request.headers.get("referer")
+    return bool(source) and urlsplit(source).netloc == request.headers.get("host")
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a POST that is cross-origin or does not echo the CSRF cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        field = (await request.form()).get("csrf_token")
+        sent = field if isinstance(field, str) else ""
+    if not (_same_origin(request) and cookie and hmac.compare_digest(cookie, sent)):
+        raise CsrfRefused
+
+
+async def console(request: Request, rt: RuntimeDep) -> AsyncIterator[Console]:
+    """The signed-in operator, with the API as them; POSTs pass the CSRF check first."""
+    token = request.cookies.get(SESSION_COOKIE)
+    csrf = request.cookies.get(CSRF_COOKIE)
+    who = await rt.tokens.resolve(token) if token else None
+    if who is None or token is None or not csrf:
+        raise SignInRequired
+    if request.method == "POST":
+        await check_csrf(request)
+    api = Api(request, token)
+    try:
+        yield Console(who, api, csrf)
+    finally:
+        await api.aclose()
+
+
+ConsoleDep = Annotated[Console, Depends(console)]

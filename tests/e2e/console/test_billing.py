@@ -1,0 +1,92 @@
+"""Staged billing and recall links from the console: three subjobs 20/20/60 that add up
+to the parent, and a recall whose chargeback the dialog shows."""
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from e2e.console.browsing import Jobs, open_action, row
+from playwright.async_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_three_subjobs_20_20_60_schedule_the_whole_job(
+    page: Page, jobs: Jobs, api: httpx.AsyncClient
+):
+    parent = await jobs.make("awaiting_billing")
+    await page.reload()
+    await open_action(page, parent, "Create subjob")
+    dialog = page.locator("dialog[open]")
+    await expect(dialog.locator("#remaining")).to_have_text("USD 1,209.49")
+    for title, percent, bill_on in (
+        ("Deposit", "20", "2026-12-01"),
+        ("Rough-in", "20", "2027-01-04"),
+        ("Final", "60", "2027-02-01"),
+    ):
+        await dialog.get_by_label("Title").fill(title)
+        await dialog.get_by_role("radio", name="Percent").check()
+        await dialog.get_by_label("Share (a percent, or an amount)").fill(percent)
+        await dialog.get_by_label("Bill date").fill(bill_on)
+        await dialog.get_by_role("button", name="Create subjob").click()
+        await expect(dialog.get_by_role("status")).to_contain_text(f"“{title}”")
+    schedule = (await api.get(f"/v1/jobs/{parent.job_id}/subjobs")).json()
+    amounts = [s["amount"] for s in schedule["subjobs"]]
+    assert amounts == ["241.89", "241.89", "725.71"]  # the last share takes the remainder
+    rows = dialog.locator("table.schedule tbody tr")
+    await expect(rows).to_have_count(3)
+    await expect(rows.locator("td:nth-of-type(3)")).to_have_text(
+        ["USD 241.89", "USD 241.89", "USD 725.71"]
+    )
+    await expect(rows.locator("td:nth-of-type(2)")).to_have_text(["20 %", "20 %", "60 %"])
+    await expect(dialog.locator("#remaining")).to_have_text("USD 0.00")
+    # A fourth share would overshoot: the API's refusal shows in the dialog.
+    await dialog.get_by_label("Title").fill("Extra")
+    await dialog.get_by_label("Share (a percent, or an amount)").fill("1")
+    await dialog.get_by_role("button", name="Create subjob").click()
+    await expect(dialog.get_by_role("alert")).to_contain_text("100")
+    await dialog.get_by_role("button", name="Close dialog").click()
+    # The menu now says why no further subjob can be made.
+    await row(page, parent).get_by_role("button", name="Available actions").click()
+    item = page.get_by_role("menuitem", name="Create subjob")
+    await expect(item).to_have_attribute("aria-disabled", "true")
+    await expect(item).to_contain_text("100 % of the job is scheduled in subjobs already")
+
+
+async def test_linking_a_recall_shows_the_chargeback_recorded(
+    page: Page, jobs: Jobs, api: httpx.AsyncClient
+):
+    original = await jobs.make("awaiting_billing", customer="Morgan Reyes")
+    recall = await jobs.make(customer="Morgan Reyes", technician="Ana Lopez")
+    await page.reload()
+    await open_action(page, recall, "Link recall job")
+    dialog = page.locator("dialog[open]")
+    await expect(dialog.locator("#chargeback-rule")).to_contain_text("Ana Lopez")
+    await dialog.get_by_label("Find the original job").fill(original.number)
+    candidates = dialog.locator("#recall-candidates input[type=radio]")
+    await expect(candidates).to_have_count(1)
+    await dialog.get_by_label(original.number).check()
+    await dialog.get_by_label("Reason").fill("The same leak came back")
+    await dialog.get_by_role("button", name="Link recall and record chargeback").click()
+    await expect(dialog.get_by_role("status")).to_have_text(
+        f"{recall.number} is now linked as a recall of {original.number}."
+    )
+    now = datetime.now(UTC)
+    commissions = await api.get(
+        f"/v1/technicians/{original.technician_id}/commissions",
+        params={
+            "from": (now - timedelta(days=1)).isoformat(),
+            "to": (now + timedelta(days=1)).isoformat(),
+        },
+    )
+    charged = commissions.json()["totals"]["charged_back"]
+    assert charged.startswith("-")
+    await expect(dialog.locator("#chargeback")).to_have_text(
+        f"Chargeback recorded: USD {charged[1:]} against Sam Ortiz, the technician of"
+        f" {original.number}."
+    )
+    # Linked once: the menu now says so.
+    await dialog.get_by_role("button", name="Done").click()
+    await row(page, recall).get_by_role("button", name="Available actions").click()
+    item = page.get_by_role("menuitem", name="Link recall job")
+    await expect(item).to_contain_text("the job is linked to its original already")
