@@ -66,6 +66,11 @@ async def test_linking_a_recall_shows_the_chargeback_recorded(
     candidates = dialog.locator("#recall-candidates input[type=radio]")
     await expect(candidates).to_have_count(1)
     await dialog.get_by_label(original.number).check()
+    # Before anything is recorded, the dialog says what will be charged back.
+    preview = dialog.locator("#chargeback-preview")
+    await expect(preview).to_contain_text("Linking will record a chargeback of USD")
+    await expect(preview).to_contain_text("against Sam Ortiz")
+    previewed = (await preview.locator("strong").inner_text()).removeprefix("USD ")
     await dialog.get_by_label("Reason").fill("The same leak came back")
     await dialog.get_by_role("button", name="Link recall and record chargeback").click()
     await expect(dialog.get_by_role("status")).to_have_text(
@@ -81,6 +86,7 @@ async def test_linking_a_recall_shows_the_chargeback_recorded(
     )
     charged = commissions.json()["totals"]["charged_back"]
     assert charged.startswith("-")
+    assert charged[1:] == previewed
     await expect(dialog.locator("#chargeback")).to_have_text(
         f"Chargeback recorded: USD {charged[1:]} against Sam Ortiz, the technician of"
         f" {original.number}."

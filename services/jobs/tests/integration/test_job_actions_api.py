@@ -146,6 +146,11 @@ async def test_recall_link_records_the_chargeback_per_policy_with_its_cap(db, ap
         [recall.job_id, recall_2.job_id],
     )
     async with client(app, t.token) as api:
+        preview = await api.post(
+            f"/v1/jobs/{recall.job_id}/recall-link/preview",
+            json={"original_job_id": str(original.job_id)},
+        )
+        after_preview = await api.get(f"/v1/jobs/{recall.job_id}")
         capped = await api.post(
             f"/v1/jobs/{recall.job_id}/recall-link",
             json={"original_job_id": str(original.job_id), "reason": "leak"},
@@ -161,6 +166,13 @@ async def test_recall_link_records_the_chargeback_per_policy_with_its_cap(db, ap
                 params={"from": start, "to": end},
             )
         ).json()
+    # the preview shows what linking then records, and records nothing itself
+    assert preview.status_code == 200, preview.text
+    assert {k: preview.json()["chargeback"][k] for k in ("normal_charge", "amount")} == {
+        "normal_charge": "600.00",
+        "amount": "40.00",
+    }
+    assert after_preview.json()["recall_of"] is None
     # recall work at the fixer's card: 2 x 300.00 = 600.00; policy 50 % = 300.00
     assert capped.status_code == 201, capped.text
     assert capped.json()["chargeback"]["amount"] == "40.00"  # capped: 10 % of 400.00 earned

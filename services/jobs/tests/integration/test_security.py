@@ -69,6 +69,7 @@ def bodies(ids: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "/v1/jobs/{job_id}/recall-link": {
             "json": {"original_job_id": ids["other_job_id"], "reason": "came back"}
         },
+        "/v1/jobs/{job_id}/recall-link/preview": {"json": {"original_job_id": ids["other_job_id"]}},
         "/v1/jobs/{job_id}/documents": upload,
         "/v1/properties/{property_id}/documents": upload,
         "/v1/jobs/{job_id}/communications": {

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.errors import Rejected, UnknownTenant
+from jobline_jobs.domain.events import Event
 from jobline_jobs.service_layer.handlers import HANDLERS, Handler
 from jobline_jobs.service_layer.unit_of_work import Causation, UnitOfWork
 
@@ -59,6 +60,14 @@ class MessageBus:
             async with uow.attempt():
                 await handler(command, uow)
             await uow.commit()
+
+    async def preview(self, command: commands.Command, causation: Causation) -> list[Event]:
+        """What ``command`` would record, recording nothing: the same handler and rules,
+        then a rollback. A refusal is raised, as by ``execute``."""
+        handler = self._handlers[type(command)]
+        async with self._uow_factory(causation) as uow, uow.attempt():
+            await handler(command, uow)
+            return [event for job in uow.jobs.seen() for event in job.events]
 
 
 def _job_id(command: commands.Command) -> UUID | None:

@@ -9,9 +9,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from jobline_jobs.adapters.commissions import totals
-from jobline_jobs.domain import commands
+from jobline_jobs.domain import commands, events
 from jobline_jobs.entrypoints.api import presenters, schemas
-from jobline_jobs.entrypoints.api.commanding import Answer, actor, execute, idempotent, now
+from jobline_jobs.entrypoints.api.commanding import (
+    Answer,
+    actor,
+    execute,
+    idempotent,
+    now,
+    preview,
+)
 from jobline_jobs.entrypoints.api.deps import OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 
@@ -103,6 +110,36 @@ async def create_subjob(
 )
 async def list_subjobs(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> schemas.BillingSchedule:
     return await _schedule(rt, who.tenant_id, job_id)
+
+
+@router.post(
+    "/v1/jobs/{job_id}/recall-link/preview",
+    response_model=schemas.RecallPreview,
+    responses=ACTION_ERRORS,
+    summary="The chargeback linking would record, recording nothing",
+)
+async def preview_recall_link(
+    job_id: UUID, body: schemas.RecallPreviewRequest, who: PrincipalDep, rt: RuntimeDep
+) -> schemas.RecallPreview:
+    link = commands.LinkRecall(
+        who.tenant_id, now(), job_id, body.original_job_id, "preview", uuid.uuid4()
+    )
+    recorded = await preview(rt, who, link)
+    charged = next((e for e in recorded if isinstance(e, events.ChargebackRecorded)), None)
+    return schemas.RecallPreview(
+        recall_job_id=job_id,
+        original_job_id=body.original_job_id,
+        chargeback=None
+        if charged is None
+        else schemas.ChargebackPreview(
+            technician_id=charged.technician_id,
+            fixing_technician_id=charged.fixing_technician_id,
+            normal_charge=charged.normal_charge,
+            policy_percent=charged.policy_percent,
+            earned_commission=charged.earned_commission,
+            amount=charged.amount,
+        ),
+    )
 
 
 @router.post(

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from jobline_jobs.adapters.tokens import Principal
 from jobline_jobs.domain import commands, errors
+from jobline_jobs.domain.events import Event
 from jobline_jobs.entrypoints.api.deps import ApiRuntime
 from jobline_jobs.entrypoints.api.errors import ApiError
 from jobline_jobs.service_layer.unit_of_work import Causation
@@ -27,8 +28,23 @@ _STATUS = {
 
 async def execute(rt: ApiRuntime, who: Principal, command: commands.Command) -> None:
     """Apply ``command`` as ``who``; a domain refusal becomes a 404, 409 or 422."""
+    try:
+        await rt.bus.execute(command, _causation(who, command))
+    except errors.Rejected as refusal:
+        raise _refused(refusal) from refusal
+
+
+async def preview(rt: ApiRuntime, who: Principal, command: commands.Command) -> list[Event]:
+    """The events ``command`` would record as ``who``, nothing recorded; refusals as above."""
+    try:
+        return await rt.bus.preview(command, _causation(who, command))
+    except errors.Rejected as refusal:
+        raise _refused(refusal) from refusal
+
+
+def _causation(who: Principal, command: commands.Command) -> Causation:
     message_id = uuid.uuid4()
-    causation = Causation(
+    return Causation(
         consumer="api",
         message_id=message_id,
         message_type=f"api.{type(command).__name__}",
@@ -36,12 +52,12 @@ async def execute(rt: ApiRuntime, who: Principal, command: commands.Command) -> 
         occurred_at=command.occurred_at,
         actor=actor(who),
     )
-    try:
-        await rt.bus.execute(command, causation)
-    except errors.Rejected as refusal:
-        status = _STATUS.get(type(refusal), 409)
-        code = "not_found" if status == 404 else refusal.kind
-        raise ApiError(status, code, refusal.reason) from refusal
+
+
+def _refused(refusal: errors.Rejected) -> ApiError:
+    status = _STATUS.get(type(refusal), 409)
+    code = "not_found" if status == 404 else refusal.kind
+    return ApiError(status, code, refusal.reason)
 
 
 def actor(who: Principal) -> str:

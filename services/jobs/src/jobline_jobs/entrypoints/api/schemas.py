@@ -189,10 +189,13 @@ class BillingSchedule(BaseModel):
     subjobs: list[Subjob]
 
 
-class RecallLinkRequest(BaseModel):
+class RecallPreviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     original_job_id: UUID
+
+
+class RecallLinkRequest(RecallPreviewRequest):
     reason: Text = Field(min_length=1, max_length=500)
 
 
@@ -200,6 +203,21 @@ class ChargebackView(BaseModel):
     id: UUID
     technician_id: UUID
     amount: Decimal
+
+
+class ChargebackPreview(BaseModel):
+    technician_id: UUID = Field(description="The original job's technician, charged back")
+    fixing_technician_id: UUID
+    normal_charge: Decimal = Field(description="What the fixing technician's rate card charges")
+    policy_percent: Decimal = Field(description="The tenant's share of it (1 = 100 %)")
+    earned_commission: Decimal = Field(description="The cap: commission earned on the original")
+    amount: Decimal
+
+
+class RecallPreview(BaseModel):
+    recall_job_id: UUID
+    original_job_id: UUID
+    chargeback: ChargebackPreview | None = Field(description="None when nothing was earned")
 
 
 class RecallLink(BaseModel):

@@ -76,6 +76,23 @@ async def recall_candidates(
     return render(request, "candidates.html", candidates=found, zone=c.who.time_zone, picked="")
 
 
+@router.get(f"{JOB}/recall/preview")
+async def recall_preview(
+    job_id: UUID, request: Request, c: ConsoleDep, original_job_id: UUID | None = None
+) -> HTMLResponse:
+    """The chargeback linking to the picked job would record, before anything is recorded."""
+    if original_job_id is None:
+        return render(request, "recall_preview.html", preview=None, error=None)
+    try:
+        preview = await c.api.post(
+            f"/v1/jobs/{job_id}/recall-link/preview", {"original_job_id": str(original_job_id)}
+        )
+    except ApiRefusal as refusal:
+        return render(request, "recall_preview.html", preview=None, error=refusal.message)
+    original = await job_of(c, original_job_id)
+    return render(request, "recall_preview.html", preview=preview, original=original, error=None)
+
+
 @router.post(f"{JOB}/recall")
 async def link_recall(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLResponse:
     fields = await form_of(request)
