@@ -3,8 +3,8 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -12,9 +12,18 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
-from jobline_contracts.topics import COMMS_EVENTS, DISPATCH_EVENTS, INVOICING_EVENTS, TOPICS
+from jobline_contracts.topics import (
+    COMMS_EVENTS,
+    DISPATCH_EVENTS,
+    INVOICING_EVENTS,
+    TOPICS,
+    TopicSpec,
+)
 from jobline_infra.kafka import has_partitions, idempotent_producer
 from jobline_infra.kafka_topics import ensure_topics
+from jobline_infra.observability.asgi import ObservabilityMiddleware
+from jobline_infra.observability.kafka import broker_logger, broker_middlewares
+from jobline_infra.observability.metrics import refresh_outbox
 from jobline_infra.outbox_relay import OutboxRelay
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
@@ -25,10 +34,12 @@ from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
+from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.entrypoints import consumers, http
+from jobline_jobs.entrypoints.batch_consumer import BatchMessageConsumer, subscribe_batches
 from jobline_jobs.entrypoints.translate import (
     comms_event_to_command,
     fact_to_command,
@@ -80,6 +91,10 @@ class JobsRuntime:
             checks[f"consumer {topic}"] = "ok" if ok else "no partitions assigned yet"
         return checks
 
+    async def refresh_metrics(self) -> None:
+        """Gauges read when scraped: the outbox backlog (rows and the oldest one's age)."""
+        await refresh_outbox(self.pool, "jobs")
+
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
@@ -92,25 +107,33 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
         if settings.migrate_on_start:
             async with pool.acquire() as conn:
                 await migrate(conn)
-        await ensure_topics(settings.kafka_bootstrap_servers, TOPICS, client_id="jobline-jobs")
+        topic = _namespaced(settings.topic_prefix)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers, map(topic, TOPICS), client_id="jobline-jobs"
+        )
         producer = idempotent_producer(settings.kafka_bootstrap_servers, "jobline-jobs")
         await producer.start()
         stack.push_async_callback(producer.stop)
 
         bus = MessageBus(lambda causation: _uow(pool, causation))
         broker = KafkaBroker(
-            settings.kafka_bootstrap_servers, client_id="jobline-jobs", log_level=logging.DEBUG
+            settings.kafka_bootstrap_servers,
+            client_id="jobline-jobs",
+            log_level=logging.DEBUG,
+            logger=broker_logger(),
+            middlewares=broker_middlewares("jobs"),
         )
-        facts = consumers.MessageConsumer(
-            DISPATCH_EVENTS,
+        facts = BatchMessageConsumer(
+            topic(DISPATCH_EVENTS),
             "jobs.dispatch-facts",
             fact_to_command,
             bus,
             producer,
             actor="upstream",
+            batches=lambda: PostgresBatch(pool),
         )
         renders = consumers.MessageConsumer(
-            INVOICING_EVENTS,
+            topic(INVOICING_EVENTS),
             "jobs.invoicing-events",
             invoicing_event_to_command,
             bus,
@@ -118,7 +141,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             actor="invoicing",
         )
         statuses = consumers.MessageConsumer(
-            COMMS_EVENTS,
+            topic(COMMS_EVENTS),
             "jobs.comms-events",
             comms_event_to_command,
             bus,
@@ -126,7 +149,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             actor="comms",
         )
         subscribers = {
-            DISPATCH_EVENTS.name: consumers.subscribe(broker, facts, settings),
+            DISPATCH_EVENTS.name: subscribe_batches(broker, facts, settings),
             INVOICING_EVENTS.name: consumers.subscribe(broker, renders, settings, ".invoicing"),
             COMMS_EVENTS.name: consumers.subscribe(broker, statuses, settings, ".comms"),
         }
@@ -155,6 +178,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
                 channel=NOTIFY_CHANNEL,
                 lock_id=RELAY_LOCK,
                 batch_size=settings.relay_batch_size,
+                topic_prefix=settings.topic_prefix,
             )
             task = asyncio.create_task(runtime.relay.run(runtime.stopping), name="outbox-relay")
             stack.push_async_callback(_stop_task, task, runtime.stopping)
@@ -182,6 +206,11 @@ async def _release_scheduled(communications: Communications, stop: asyncio.Event
             await asyncio.wait_for(stop.wait(), timeout=1.0)
 
 
+def _namespaced(prefix: str) -> Callable[[TopicSpec], TopicSpec]:
+    """Topic specs under ``prefix`` (empty in production): a benchmark's own topics."""
+    return lambda spec: replace(spec, name=prefix + spec.name) if prefix else spec
+
+
 def _uow(pool: asyncpg.Pool, causation: Causation) -> PostgresUnitOfWork:
     return PostgresUnitOfWork(pool, causation)
 
@@ -200,4 +229,6 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.runtime = runtime
             yield
 
-    return http.build_app(lifespan)
+    app = http.build_app(lifespan)
+    app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
+    return app

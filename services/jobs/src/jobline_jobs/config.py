@@ -29,7 +29,17 @@ class Settings(BaseSettings):
     relay_enabled: bool = Field(
         default=True, description="Run the outbox relay in this process (one leads at a time)"
     )
+    topic_prefix: str = Field(
+        default="",
+        description="Put every topic under this prefix (benchmarks isolate their traffic)",
+    )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    consumer_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Dispatch facts applied in one transaction"
+    )
+    consumer_batch_timeout_ms: int = Field(
+        default=20, ge=1, le=1000, description="How long a batch waits for its first record"
+    )
     db_pool_size: int = Field(default=10, ge=2, le=100)
     blob_url: str = Field(
         default_factory=lambda: (Path(".run") / "blobs").resolve().as_uri(),

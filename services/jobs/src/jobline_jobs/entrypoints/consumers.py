@@ -20,6 +20,8 @@ from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.envelope import Envelope
 from jobline_contracts.topics import TopicSpec
+from jobline_infra.observability.logging import bound
+from jobline_infra.observability.metrics import dead_lettered
 from jobline_infra.retrying import GaveUp, retrying
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.commands import Command
@@ -82,7 +84,12 @@ class MessageConsumer:
             actor=self._actor,
             source=source,
         )
-        return await self._apply(self._translate(envelope), causation, source)
+        ids = {
+            "correlation_id": str(envelope.correlation_id),
+            "message_id": str(causation.message_id),
+        }
+        with bound(**ids):
+            return await self._apply(self._translate(envelope), causation, source)
 
     async def _apply(
         self, command: Command, causation: Causation, source: SourceMessage
@@ -114,6 +121,7 @@ class MessageConsumer:
         await self._producer.send_and_wait(
             self.spec.dlq, value=source.value, key=source.key, headers=headers
         )
+        dead_lettered(source.topic, kind)
 
 
 def subscribe(

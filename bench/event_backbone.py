@@ -1,0 +1,146 @@
+"""Benchmark: ingest throughput and end-to-end latency of the event backbone, against the
+bare pipe (issue 8).
+
+In one run, on the local stack: the limits of this machine (a bare aiokafka pipe, a bare
+asyncpg batch-insert loop), then the jobs service (with comms and invoicing running
+beside it, as in production) taking 200,000 dispatch facts of 20,000 jobs over 100
+tenants as fast as they are published, then a steady 1,000 facts/s for 60 s; the peak
+RSS of every service throughout. See ``backbone_report`` for what is written.
+"""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import asyncpg
+
+from bench import backbone, backbone_report, ingest, latency, pg_baseline, pipe_baseline
+from bench.common import BenchResult, say, setting
+from bench.common import with_database as database_of
+
+JOBS = 20_000
+RATE, SECONDS = 1_000, 60
+COMMS_DATABASE = "jobline_bench_backbone_comms"
+
+
+def run() -> BenchResult:
+    started = time.perf_counter()
+    kafka, server = setting("KAFKA_BOOTSTRAP_SERVERS"), setting("DATABASE_URL")
+    jobs = max(100, round(JOBS * backbone.SCALE))
+    seconds = max(5, round(SECONDS * backbone.SCALE))
+    factory = backbone.FactFactory()
+    bulk = factory.stage_major(jobs)
+    steady = [f for _ in range(seconds) for f in factory.stage_major(RATE // 10)]
+    url = asyncio.run(backbone.fresh_database(server))
+    asyncio.run(backbone.ensure_bench_topics(kafka))
+    say(f"bare PostgreSQL: {len(bulk):,} rows, executemany and COPY")
+    pg = asyncio.run(pg_baseline.measure(url, len(bulk)))
+    say(f"bare pipe: {len(bulk):,} facts")
+    pipe = pipe_baseline.measure(kafka, bulk)
+    say(f"bare pipe: {pipe.per_s:,.0f} facts/s")
+    with _services(url, server, kafka) as pids, backbone.MemoryWatch(pids) as memory:
+        ingested, steady_run = asyncio.run(_measure(kafka, bulk, steady))
+    report = backbone_report.Report(
+        pg, pipe, ingested, steady_run, memory, time.perf_counter() - started
+    )
+    return report.result()
+
+
+async def _measure(
+    kafka: str, bulk: list[backbone.Fact], steady: list[backbone.Fact]
+) -> tuple[ingest.IngestRun, latency.LatencyRun]:
+    clock = backbone.TopicClock(
+        kafka, backbone.LIFECYCLE_TOPIC, marker=backbone.PAID, causations=True
+    )
+    await clock.start()
+    try:
+        await backbone.warm_up(kafka, clock, backbone.WarmupFact(backbone.FACTS_TOPIC))
+        ingested = await ingest.measure(kafka, clock, bulk)
+        await asyncio.sleep(5)  # let the relay and autovacuum settle
+        steady_run = await latency.measure(kafka, clock, steady, RATE)
+    finally:
+        await clock.stop()
+    return ingested, steady_run
+
+
+@contextmanager
+def _services(url: str, server: str, kafka: str) -> Iterator[dict[str, int]]:
+    """The three services (and the Twilio sandbox comms talks to) as child processes;
+    yields their pids by name."""
+    comms_url = asyncio.run(_fresh_comms_database(server))
+    run_id = uuid.uuid4().hex[:12]
+    with ExitStack() as stack:
+        port, twilio = backbone.free_url()
+        stack.enter_context(
+            backbone.child(
+                "bench-backbone-twilio",
+                ["-m", "jobline_sandboxes.cli", "twilio"],
+                {"JOBLINE_SANDBOX_TWILIO_PORT": str(port)},
+                twilio,
+            )
+        )
+        port, comms_http = backbone.free_url()
+        comms = stack.enter_context(
+            backbone.child(
+                "bench-backbone-comms",
+                ["-m", "jobline_comms.cli", "serve"],
+                {
+                    "DATABASE_URL": comms_url,
+                    "KAFKA_BOOTSTRAP_SERVERS": kafka,
+                    "JOBLINE_COMMS_HTTP_PORT": str(port),
+                    "JOBLINE_COMMS_PUBLIC_BASE_URL": comms_http,
+                    "JOBLINE_COMMS_CONSUMER_GROUP": f"bench-comms-{run_id}",
+                    "JOBLINE_COMMS_AUTO_OFFSET_RESET": "latest",
+                    "JOBLINE_COMMS_TWILIO_BASE_URL": twilio,
+                },
+                comms_http,
+            )
+        )
+        port, invoicing_http = backbone.free_url()
+        invoicing = stack.enter_context(
+            backbone.child(
+                "bench-backbone-invoicing",
+                ["-m", "jobline_invoicing.cli", "serve"],
+                {
+                    "KAFKA_BOOTSTRAP_SERVERS": kafka,
+                    "JOBLINE_INVOICING_HTTP_PORT": str(port),
+                    "JOBLINE_INVOICING_CONSUMER_GROUP": f"bench-invoicing-{run_id}",
+                    "JOBLINE_INVOICING_AUTO_OFFSET_RESET": "latest",
+                },
+                invoicing_http,
+            )
+        )
+        port, jobs_http = backbone.free_url()
+        jobs = stack.enter_context(
+            backbone.child(
+                "bench-backbone-jobs",
+                ["-m", "jobline_jobs.cli", "serve"],
+                {
+                    "DATABASE_URL": url,
+                    "KAFKA_BOOTSTRAP_SERVERS": kafka,
+                    "JOBLINE_JOBS_HTTP_PORT": str(port),
+                    "JOBLINE_JOBS_CONSUMER_GROUP": f"bench-jobs-{run_id}",
+                    "JOBLINE_JOBS_AUTO_OFFSET_RESET": "latest",
+                    "JOBLINE_JOBS_TOPIC_PREFIX": backbone.PREFIX,
+                },
+                jobs_http,
+            )
+        )
+        say(f"services ready (jobs pid {jobs.process.pid})")
+        yield {
+            "jobs": jobs.process.pid,
+            "comms": comms.process.pid,
+            "invoicing": invoicing.process.pid,
+        }
+
+
+async def _fresh_comms_database(server: str) -> str:
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{COMMS_DATABASE}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{COMMS_DATABASE}"')
+    finally:
+        await conn.close()
+    return database_of(server, COMMS_DATABASE)
