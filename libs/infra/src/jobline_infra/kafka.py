@@ -1,8 +1,10 @@
 """Kafka pieces every service builds the same way."""
 
+import asyncio
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 
@@ -17,9 +19,22 @@ def idempotent_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProdu
     )
 
 
-def has_partitions(subscriber: LogicSubscriber[Any]) -> bool:
-    """Whether the subscriber (or any consumer of its subgroup) has partitions assigned."""
-    consumers: list[AIOKafkaConsumer | None] = list(
-        getattr(subscriber, "consumer_subgroup", None) or [subscriber.consumer]
-    )
-    return any(c is not None and c.assignment() for c in consumers)
+async def is_reading(subscriber: LogicSubscriber[Any]) -> bool:
+    """Whether the subscriber (or its subgroup) holds partitions and knows the position it
+    reads each from. Ready any earlier, a consumer with ``auto_offset_reset=latest`` would
+    skip what is published before it resolved "latest" (a race seen under load)."""
+    consumers: list[AIOKafkaConsumer] = [
+        c
+        for c in (getattr(subscriber, "consumer_subgroup", None) or [subscriber.consumer])
+        if c is not None
+    ]
+    assigned = [(c, tp) for c in consumers for tp in c.assignment()]
+    if not assigned:
+        return False
+    try:
+        async with asyncio.timeout(1.0):  # readiness probes must answer promptly
+            for consumer, partition in assigned:
+                await consumer.position(partition)
+    except (TimeoutError, KafkaError):  # a rebalance took the partition meanwhile
+        return False
+    return True

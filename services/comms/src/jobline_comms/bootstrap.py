@@ -29,7 +29,7 @@ from jobline_comms.entrypoints.dispatcher import Dispatcher
 from jobline_comms.service_layer.handlers import Services
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
 from jobline_infra.dead_letters import DeadLetters
-from jobline_infra.kafka import has_partitions, idempotent_producer
+from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_infra.observability.asgi import ObservabilityMiddleware
 from jobline_infra.observability.kafka import broker_logger, broker_middlewares
@@ -74,8 +74,8 @@ class CommsRuntime:
             checks["database"] = "unreachable"
         if not await self.broker.ping(timeout=2.0):
             checks["kafka"] = "unreachable"
-        if not has_partitions(self.subscriber):
-            checks["consumer"] = "no partitions assigned yet"
+        if not await is_reading(self.subscriber):
+            checks["consumer"] = "no partitions positioned yet"
         return checks
 
     async def refresh_metrics(self) -> None:

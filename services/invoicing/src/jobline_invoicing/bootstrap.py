@@ -11,7 +11,7 @@ from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
 from jobline_contracts.topics import INVOICING_COMMANDS, INVOICING_EVENTS
 from jobline_infra.dead_letters import DeadLetters
-from jobline_infra.kafka import has_partitions, idempotent_producer
+from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_infra.observability.asgi import ObservabilityMiddleware
 from jobline_infra.observability.kafka import broker_logger, broker_middlewares
@@ -36,8 +36,8 @@ class InvoicingRuntime:
         checks = {"kafka": "ok", "consumer": "ok"}
         if not await self.broker.ping(timeout=2.0):
             checks["kafka"] = "unreachable"
-        if not has_partitions(self.subscriber):
-            checks["consumer"] = "no partitions assigned yet"
+        if not await is_reading(self.subscriber):
+            checks["consumer"] = "no partitions positioned yet"
         return checks
 
 

@@ -19,7 +19,7 @@ from jobline_contracts.topics import (
     TOPICS,
     TopicSpec,
 )
-from jobline_infra.kafka import has_partitions, idempotent_producer
+from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_infra.observability.asgi import ObservabilityMiddleware
 from jobline_infra.observability.kafka import broker_logger, broker_middlewares
@@ -87,8 +87,8 @@ class JobsRuntime:
         if not await self.broker.ping(timeout=2.0):
             checks["kafka"] = "unreachable"
         for topic, subscriber in self.subscribers.items():
-            ok = has_partitions(subscriber)
-            checks[f"consumer {topic}"] = "ok" if ok else "no partitions assigned yet"
+            ok = await is_reading(subscriber)
+            checks[f"consumer {topic}"] = "ok" if ok else "no partitions positioned yet"
         return checks
 
     async def refresh_metrics(self) -> None:
