@@ -23,6 +23,11 @@ from jobline_ops.kafka import read_topic, size
 
 log = logging.getLogger("chaos.checks")
 LIFECYCLE_TYPES = sorted(m.message_type for m in JOBS_LIFECYCLE.messages)
+# Operator sends are on the timeline under their own names, published under the job's.
+SENDS_PUBLISHED_AS = {
+    "communication.requested": "job.communication_requested",
+    "invoice.sent": "job.invoice_sent",
+}
 UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -139,14 +144,17 @@ async def _facts(pool: asyncpg.Pool, accepted: Accepted, found: Findings) -> Non
 
 
 async def _lifecycle(stack: Stack, found: Findings) -> None:
-    """Each state change (a lifecycle-type row of the timeline) against the topic."""
+    """Each state change and operator send (its timeline row) against the topic."""
     rows = await stack.pool.fetch(
         """SELECT job_id, type, message_id FROM jobs.timeline
             WHERE tenant_id = $1 AND kind = 'event' AND type = ANY($2)""",
         TENANT,
-        LIFECYCLE_TYPES,
+        [*LIFECYCLE_TYPES, *SENDS_PUBLISHED_AS],
     )
-    expected = Counter((str(r["job_id"]), r["type"], str(r["message_id"])) for r in rows)
+    expected = Counter(
+        (str(r["job_id"]), SENDS_PUBLISHED_AS.get(r["type"], r["type"]), str(r["message_id"]))
+        for r in rows
+    )
     seen: Counter[tuple[str, str, str]] = Counter()
     for record in await read_topic(stack.bootstrap, JOBS_LIFECYCLE.name):
         body = json.loads(record.value)

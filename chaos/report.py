@@ -40,7 +40,7 @@ def render(
         f"| dispatch facts | {found.facts_accepted} | {found.facts_applied} |"
         f" {found.facts_lost} | - | refused {found.facts_refused},"
         f" jobs in a wrong step {found.jobs_in_wrong_state} of {len(accepted.jobs)} |",
-        f"| lifecycle events | {found.events_expected} state changes |"
+        f"| lifecycle events | {found.events_expected} state changes and sends |"
         f" {found.events_published} published | {found.events_missing} |"
         f" {found.events_duplicated} | unexplained {found.events_unexplained}"
         " (duplicates: at-least-once relay after a crash; consumers dedupe by message_id) |",

@@ -270,8 +270,13 @@ def _lifecycle_event(
 async def _write_lifecycle(
     conn: Connection, draft: Draft, communication_id: UUID, event: Payload, now: datetime
 ) -> None:
+    # Caused by the operator's save, whose id the job's timeline row carries too.
     envelope = Envelope.wrap(
-        event, tenant_id=draft.tenant_id, occurred_at=now, correlation_id=communication_id
+        event,
+        tenant_id=draft.tenant_id,
+        occurred_at=now,
+        correlation_id=communication_id,
+        causation_id=communication_id,
     )
     headers = {"content-type": "application/json", "message-type": event.message_type}
     await conn.execute(
