@@ -39,6 +39,9 @@ TARGET_PER_WORKER = 300.0
 # code's 1/s. Each of the 50 tenants still texts from its own number.
 TENANTS, RATE_PER_SENDER = 50, 0
 SENDERS = {f"bench-{n}": f"+1500555{n:04d}" for n in range(TENANTS)}
+# Topics of its own: a comms worker of `make up` never takes (or competes for) these.
+PREFIX = "bench."
+COMMANDS_TOPIC, EVENTS = PREFIX + COMMS_COMMANDS.name, PREFIX + COMMS_EVENTS.name
 LOGS = ROOT / ".run" / "logs"
 
 
@@ -142,6 +145,7 @@ def _worker(n: int, database_url: str, kafka: str, twilio_url: str, group: str) 
         "JOBLINE_COMMS_AUTO_OFFSET_RESET": "latest",
         "JOBLINE_COMMS_TWILIO_BASE_URL": twilio_url,
         "JOBLINE_COMMS_RATE_LIMIT_PER_SECOND": str(RATE_PER_SENDER),
+        "JOBLINE_COMMS_TOPIC_PREFIX": PREFIX,
         "JOBLINE_COMMS_SMS_SENDERS": json.dumps(SENDERS),
         "JOBLINE_COMMS_WORKER_ID": f"bench-{n}",
     }
@@ -178,11 +182,11 @@ class EventClock:
     async def start(self) -> None:
         await self._consumer.start()
         deadline = time.monotonic() + 30
-        while not (partitions := self._consumer.partitions_for_topic(COMMS_EVENTS.name)):
+        while not (partitions := self._consumer.partitions_for_topic(EVENTS)):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"topic {COMMS_EVENTS.name} has no partitions")
+                raise TimeoutError(f"topic {EVENTS} has no partitions")
             await self._consumer._client.force_metadata_update()
-        tps = [TopicPartition(COMMS_EVENTS.name, p) for p in sorted(partitions)]
+        tps = [TopicPartition(EVENTS, p) for p in sorted(partitions)]
         self._consumer.assign(tps)
         await self._consumer.seek_to_end(*tps)
         for tp in tps:  # resolved now, so nothing published later is missed
@@ -242,7 +246,7 @@ async def _measure(workers: int, kafka: str) -> Run:
 
 
 async def _publish(producer: AIOKafkaProducer, commands: list[tuple[bytes, bytes]]) -> None:
-    sending = [await producer.send(COMMS_COMMANDS.name, value, key=key) for key, value in commands]
+    sending = [await producer.send(COMMANDS_TOPIC, value, key=key) for key, value in commands]
     await asyncio.gather(*sending)
 
 

@@ -5,7 +5,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
@@ -126,9 +126,10 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
         if settings.migrate_on_start:
             async with pool.acquire() as conn:
                 await migrate(conn)
+        prefix = settings.topic_prefix
         await ensure_topics(
             settings.kafka_bootstrap_servers,
-            (COMMS_COMMANDS, COMMS_EVENTS),
+            [replace(spec, name=prefix + spec.name) for spec in (COMMS_COMMANDS, COMMS_EVENTS)],
             client_id="jobline-comms",
         )
         producer = idempotent_producer(settings.kafka_bootstrap_servers, "jobline-comms")
@@ -140,7 +141,12 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
         relay_stop = asyncio.Event()
         relay = asyncio.create_task(
             OutboxRelay(
-                settings.dsn, producer, schema="comms", channel=NOTIFY_CHANNEL, lock_id=RELAY_LOCK
+                settings.dsn,
+                producer,
+                schema="comms",
+                channel=NOTIFY_CHANNEL,
+                lock_id=RELAY_LOCK,
+                topic_prefix=prefix,
             ).run(relay_stop)
         )
         stack.push_async_callback(_stopped, relay, relay_stop)
@@ -167,6 +173,7 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
             consumer,
             group_id=settings.consumer_group,
             auto_offset_reset=settings.auto_offset_reset,
+            topic=prefix + COMMS_COMMANDS.name,
         )
         await broker.start()
         # Registered last so it runs first: stop taking commands, commit, leave the group.

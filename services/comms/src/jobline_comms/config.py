@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # A new consumer group must not skip sends published before it first ran.
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     migrate_on_start: bool = True
+    topic_prefix: str = Field(
+        default="",
+        description="Put every topic under this prefix (benchmarks isolate their traffic)",
+    )
     db_pool_size: int = Field(default=10, ge=2, le=100)
     worker_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 

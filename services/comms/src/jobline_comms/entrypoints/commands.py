@@ -144,11 +144,12 @@ def subscribe(
     group_id: str,
     auto_offset_reset: Literal["earliest", "latest"],
     max_batch: int = 500,
+    topic: str = COMMS_COMMANDS.name,
 ) -> BatchSubscriber:
     """Register ``consumer`` on ``broker``, in consumer group ``group_id``: worker
     processes of one group share the partitions."""
     subscriber = broker.subscriber(
-        COMMS_COMMANDS.name,
+        topic,
         group_id=group_id,
         auto_offset_reset=auto_offset_reset,
         ack_policy=AckPolicy.NACK_ON_ERROR,
