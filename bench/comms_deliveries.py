@@ -6,7 +6,7 @@ group, the per-sender rate limit off as the issue asks: 50 tenants, each with it
 fresh ``jobline_bench_comms`` database for each run. After a
 warm-up, N ``sms.send`` commands are published as fast as the producer takes them; a
 figure is N over the time from the first publish to the last ``sent`` event on
-``comms.events.v1`` (the provider accepted every message; its ``delivered`` callbacks
+``bench.comms.events.v1`` (the provider accepted every message; its ``delivered`` callbacks
 follow and are reported too).
 """
 
@@ -276,7 +276,7 @@ def _markdown(runs: list[Run], seconds: float) -> str:
             "fresh for each run) and Kafka. After "
             f"{WARMUP} warm-up deliveries, {COMMANDS:,} `sms.send` commands are published as "
             "fast as the producer takes them. **Deliveries/s** = commands over the time from "
-            "the first publish to the last `sent` event on `comms.events.v1` (Twilio accepted "
+            f"the first publish to the last `sent` event on `{EVENTS}` (Twilio accepted "
             "the message, ledger and event committed, event relayed); delivered/s uses the "
             "last `delivered` event instead (the sandbox's status callbacks, 20 ms apart). "
             "**Per worker** = deliveries/s over the number of worker processes. Every process "
