@@ -14,9 +14,9 @@ from jobline_contracts.comms import Attachment, SendEmail, SendSms
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.lifecycle import JobCommunicationRequested, JobInvoiceSent
 from jobline_contracts.topics import COMMS_COMMANDS, JOBS_LIFECYCLE
-from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
-from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL
+from jobline_jobs.adapters import outbox
+from jobline_jobs.adapters.outbox import envelope_row
 from jobline_jobs.domain.communications import Contact, File, Recipient
 
 
@@ -278,17 +278,7 @@ async def _write_lifecycle(
         correlation_id=communication_id,
         causation_id=communication_id,
     )
-    headers = {"content-type": "application/json", "message-type": event.message_type}
-    await conn.execute(
-        "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent)"
-        " VALUES ($1, $2, $3, $4, $5)",
-        JOBS_LIFECYCLE.name,
-        str(draft.job_id).encode(),
-        envelope.to_json(),
-        json.dumps(headers),
-        current_traceparent(),
-    )
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    await outbox.insert(conn, [envelope_row(JOBS_LIFECYCLE.name, draft.job_id, envelope)])
 
 
 def _attachment(stored: StoredFile) -> Attachment:
@@ -318,7 +308,6 @@ async def _release(conn: Connection, tenant_id: str, communication_id: UUID) -> 
         communication_id,
     )
     rows = []
-    traceparent = current_traceparent()  # the operator's request, when sent at once
     for d in deliveries:
         payload: Payload
         if comm["channel"] == "sms":
@@ -343,20 +332,6 @@ async def _release(conn: Connection, tenant_id: str, communication_id: UUID) -> 
                 attachments=[Attachment.model_validate(a) for a in json.loads(comm["attachments"])],
             )
         envelope = Envelope.wrap(payload, tenant_id=tenant_id, correlation_id=communication_id)
-        headers = {"content-type": "application/json", "message-type": payload.message_type}
-        rows.append(
-            (
-                COMMS_COMMANDS.name,
-                str(d["delivery_id"]).encode(),
-                envelope.to_json(),
-                json.dumps(headers),
-                traceparent,
-            )
-        )
-    if rows:
-        await conn.executemany(
-            "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            rows,
-        )
-        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+        rows.append(envelope_row(COMMS_COMMANDS.name, d["delivery_id"], envelope))
+    # With the trace of the operator's request when sent at once, none when released later.
+    await outbox.insert(conn, rows)

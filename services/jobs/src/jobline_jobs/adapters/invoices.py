@@ -28,9 +28,9 @@ from jobline_contracts.invoicing import (
 )
 from jobline_contracts.topics import INVOICING_COMMANDS
 from jobline_contracts.types import Address
-from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
-from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL
+from jobline_jobs.adapters import outbox
+from jobline_jobs.adapters.outbox import envelope_row
 from jobline_jobs.domain.money import to_cents
 
 HUNDRED = Decimal(100)
@@ -221,16 +221,5 @@ class Invoices:
             )
             if not asked:
                 return False
-            await conn.execute(
-                """INSERT INTO jobs.outbox (topic, key, value, headers, traceparent)
-                   VALUES ($1, $2, $3, $4, $5)""",
-                INVOICING_COMMANDS.name,
-                str(job_id).encode(),
-                envelope.to_json(),
-                json.dumps(
-                    {"content-type": "application/json", "message-type": RenderInvoice.message_type}
-                ),
-                current_traceparent(),
-            )
-            await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+            await outbox.insert(conn, [envelope_row(INVOICING_COMMANDS.name, job_id, envelope)])
         return True
