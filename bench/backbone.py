@@ -20,12 +20,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.common import ROOT, say
 from bench.common import with_database as database_of
-from bench.service import free_port
+from bench.service import free_port, wait_ready
 from jobline_contracts import facts
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import DISPATCH_EVENTS, JOBS_LIFECYCLE, TOPICS, TopicSpec
@@ -256,7 +255,7 @@ def child(
         )
     try:
         if url is not None:
-            _wait_ready(process, url, name)
+            wait_ready(url, name, LOGS / f"{name}.log", process)
         yield Child(name, process, url)
     finally:
         process.terminate()
@@ -265,22 +264,6 @@ def child(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-
-
-def _wait_ready(process: subprocess.Popen[bytes], url: str, name: str, timeout: float = 90) -> None:
-    deadline, last = time.monotonic() + timeout, "no answer"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited ({process.returncode}); see {LOGS}/{name}.log")
-        try:
-            answer = httpx.get(f"{url}/readyz", timeout=2)
-            if answer.status_code == 200:
-                return
-            last = answer.text
-        except httpx.HTTPError as error:
-            last = repr(error)
-        time.sleep(0.2)
-    raise TimeoutError(f"{name} not ready in {timeout} s ({last}); see {LOGS}/{name}.log")
 
 
 def _rss_kib(pid: int) -> int:

@@ -22,12 +22,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.common import ROOT, BenchResult, git_commit, machine, now_utc, say, setting
 from bench.common import with_database as database_of
-from bench.service import free_port
+from bench.service import free_port, wait_ready
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
 
 TITLE = "Comms deliveries (SMS through the Twilio sandbox at 50 ms)"
@@ -108,27 +107,13 @@ def _process(name: str, module: str, args: list[str], env: dict[str, str]) -> It
             process.wait(timeout=10)
 
 
-def _wait_ready(url: str, name: str, timeout: float = 90.0) -> None:
-    deadline, last = time.monotonic() + timeout, "no answer"
-    while time.monotonic() < deadline:
-        try:
-            answer = httpx.get(f"{url}/readyz", timeout=2)
-            if answer.status_code == 200:
-                return
-            last = answer.text
-        except httpx.HTTPError as error:
-            last = repr(error)
-        time.sleep(0.2)
-    raise TimeoutError(f"{name} not ready in {timeout} s ({last}); see {LOGS}/{name}.log")
-
-
 @contextmanager
 def _sandbox() -> Iterator[str]:
     port = free_port()
     env = {"JOBLINE_SANDBOX_TWILIO_PORT": str(port), "JOBLINE_SANDBOX_TWILIO_LATENCY_MS": "50"}
     with _process("bench-twilio-sandbox", "jobline_sandboxes.cli", ["twilio"], env):
         url = f"http://127.0.0.1:{port}"
-        _wait_ready(url, "bench-twilio-sandbox")
+        wait_ready(url, "bench-twilio-sandbox", LOGS / "bench-twilio-sandbox.log")
         yield url
 
 
@@ -151,7 +136,7 @@ def _worker(n: int, database_url: str, kafka: str, twilio_url: str, group: str) 
     }
     name = f"bench-comms-{n}"
     with _process(name, "jobline_comms.cli", ["serve"], env):
-        _wait_ready(f"http://127.0.0.1:{port}", name)
+        wait_ready(f"http://127.0.0.1:{port}", name, LOGS / f"{name}.log")
         yield
 
 

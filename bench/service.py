@@ -70,24 +70,8 @@ class JobsService:
         self.stop()
 
     def _wait_ready(self, timeout: float) -> None:
-        deadline, last = time.monotonic() + timeout, "no answer"
-        while time.monotonic() < deadline:
-            assert self.process is not None  # noqa: S101 - set by __enter__
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"jobs service exited ({self.process.returncode}): {_tail(self.log_path)}"
-                )
-            try:
-                answer = httpx.get(f"{self.url}/readyz", timeout=2)
-                if answer.status_code == 200:
-                    return
-                last = answer.text
-            except httpx.HTTPError as error:
-                last = repr(error)
-            time.sleep(0.2)
-        raise TimeoutError(
-            f"jobs service not ready in {timeout} s ({last}): {_tail(self.log_path)}"
-        )
+        assert self.process is not None  # noqa: S101 - set by __enter__
+        wait_ready(self.url, "jobs service", self.log_path, self.process, timeout=timeout)
 
     def stop(self) -> None:
         """SIGTERM (a graceful shutdown), SIGKILL if it has not ended in 30 s."""
@@ -103,3 +87,26 @@ class JobsService:
 
 def _tail(path: Path) -> str:
     return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
+
+
+def wait_ready(
+    url: str,
+    name: str,
+    log: Path,
+    process: "subprocess.Popen[bytes] | None" = None,
+    timeout: float = 90.0,
+) -> None:
+    """Poll ``url``/readyz until it answers 200; fail early if ``process`` exits."""
+    deadline, last = time.monotonic() + timeout, "no answer"
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{name} exited ({process.returncode}): {_tail(log)}")
+        try:
+            answer = httpx.get(f"{url}/readyz", timeout=2)
+            if answer.status_code == 200:
+                return
+            last = answer.text
+        except httpx.HTTPError as error:
+            last = repr(error)
+        time.sleep(0.2)
+    raise TimeoutError(f"{name} not ready in {timeout} s ({last}): {_tail(log)}")
