@@ -96,9 +96,12 @@ def _markdown(views: list[ViewResult], counts: Measured, setup: Setup) -> str:
         f"({LARGEST:,} jobs, {setup.zone}) with a viewer token. Each figure: 20 warm-up "
         "requests, then 200 sequential requests on one keep-alive connection; p50/p95 in ms. "
         "HTTP: the jobs service process (`python -m jobline_jobs.cli serve`, default "
-        "settings), timed at the client up to the whole body. SQL: the app's "
+        "settings), timed at the client up to the last byte of the body (the client's own "
+        "JSON parsing is not the service's time). SQL: the app's "
         "`JobQueries.page()` / `.counts()` called with the same arguments on an asyncpg "
-        "pool. Deep page: the page reached by following `next_cursor` 20 times (page 21), "
+        "pool, in the same process. The two sides take turns in blocks of five, so a busy "
+        "moment of the shared machine falls on both alike. Deep page: the page reached by "
+        "following `next_cursor` 20 times (page 21), "
         "or the last page of a shorter view.",
         "",
         "### Targets",

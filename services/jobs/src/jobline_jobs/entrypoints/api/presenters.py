@@ -17,17 +17,18 @@ def job_page_json(rows: Sequence[Mapping[str, Any]], next_cursor: str | None) ->
     """``schemas.JobPage`` as JSON, byte for byte, without building fifty models.
 
     The list is the hottest route: validating rows that PostgreSQL already typed cost more
-    than the query itself. orjson writes the same bytes pydantic would (UTC as ``Z``,
-    decimals and UUIDs as strings); a unit test pins the two together.
+    than the query itself. orjson writes the same bytes pydantic would (UTC as ``Z``);
+    ids and amounts are turned into strings here, as a ``default=`` hook called back for
+    each of them cost another tenth. A unit test pins the two together.
     """
     page = {"items": [_plain_row(r) for r in rows], "next_cursor": next_cursor}
-    return orjson.dumps(page, default=str, option=orjson.OPT_UTC_Z)
+    return orjson.dumps(page, option=orjson.OPT_UTC_Z)
 
 
 def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    deferred_at = row["deferred_at"]
+    deferred_at, total, paid = row["deferred_at"], row["total"], row["amount_paid"]
     return {
-        "id": row["job_id"],
+        "id": str(row["job_id"]),
         "number": row["job_number"],
         "summary": row["summary"],
         "step": row["step"],
@@ -37,16 +38,16 @@ def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "deferral": {"deferred_at": deferred_at, "reason": row["deferral_reason"]}
         if deferred_at
         else None,
-        "customer": {"id": row["customer_id"], "name": row["customer_name"]},
-        "property": {"id": row["property_id"], "name": row["property_address"]},
-        "technician": {"id": row["technician_id"], "name": row["technician_name"]},
+        "customer": {"id": str(row["customer_id"]), "name": row["customer_name"]},
+        "property": {"id": str(row["property_id"]), "name": row["property_address"]},
+        "technician": {"id": str(row["technician_id"]), "name": row["technician_name"]},
         "money": {
             "currency": row["currency"],
             "subtotal": None,
             "tax": None,
-            "total": row["total"],
-            "amount_paid": row["amount_paid"],
-            "balance_due": row["total"] - row["amount_paid"],
+            "total": str(total),
+            "amount_paid": str(paid),
+            "balance_due": str(total - paid),
         },
     }
 
