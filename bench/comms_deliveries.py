@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -27,13 +27,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from bench.common import ROOT, BenchResult, git_commit, machine, now_utc, say, setting
 from bench.common import with_database as database_of
 from bench.service import free_port, wait_ready
+from jobline_comms.config import Settings
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
+from jobline_infra.kafka_topics import ensure_topics
 
 TITLE = "Comms deliveries (SMS through the Twilio sandbox at 50 ms)"
 DATABASE = "jobline_bench_comms"
 GOLDEN = ROOT / "contracts/examples/comms.commands.v1/sms.send.v1.json"
-LATENCY_MS, COMMANDS, WARMUP = 50, 1000, 50
+# 3,000 commands make a window of seconds, so the pipeline's fill and drain (a few tenths
+# of a second: first poll, last callback, last relay) is a small part of it.
+LATENCY_MS, COMMANDS, WARMUP = 50, 3000, 50
 TARGET_PER_WORKER = 300.0
+IN_FLIGHT = Settings.model_fields["send_concurrency"].default
 # Issue 6 measures with the rate limit off (0): the worker's own throughput, not a long
 # code's 1/s. Each of the 50 tenants still texts from its own number.
 TENANTS, RATE_PER_SENDER = 50, 0
@@ -61,6 +66,7 @@ def run() -> BenchResult:
             database_url = asyncio.run(_fresh_database(setting("DATABASE_URL")))
             with ExitStack() as stack:
                 group = f"bench-comms-{uuid.uuid4().hex[:12]}"
+                asyncio.run(_start_group_at_end(kafka, group))
                 for n in range(workers):
                     stack.enter_context(_worker(n, database_url, kafka, twilio_url, group))
                 say(f"{workers} comms worker(s) ready; publishing {COMMANDS} sms.send")
@@ -82,6 +88,30 @@ async def _fresh_database(server_url: str) -> str:
     finally:
         await conn.close()
     return database_of(server_url, DATABASE)
+
+
+async def _start_group_at_end(kafka: str, group: str) -> None:
+    """Commit the new group's start at the commands topic's end before any worker joins.
+
+    Starting from ``latest`` instead, a worker resolves "latest" whenever a partition comes
+    to it; when the second worker's join moved partitions after the first had said ready,
+    commands published meanwhile were skipped and the run timed out waiting for them.
+    """
+    topics = [replace(spec, name=PREFIX + spec.name) for spec in (COMMS_COMMANDS, COMMS_EVENTS)]
+    await ensure_topics(kafka, topics, client_id="jobline-bench")
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not (partitions := consumer.partitions_for_topic(COMMANDS_TOPIC)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topic {COMMANDS_TOPIC} has no partitions")
+            await consumer._client.force_metadata_update()
+        tps = [TopicPartition(COMMANDS_TOPIC, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.commit(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
 
 
 @contextmanager
@@ -125,7 +155,7 @@ def _worker(n: int, database_url: str, kafka: str, twilio_url: str, group: str) 
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
         "JOBLINE_COMMS_HTTP_PORT": str(port),
         "JOBLINE_COMMS_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        # Its own group, reading only what is published from now on.
+        # Its own group, started at the topic's end (_start_group_at_end).
         "JOBLINE_COMMS_CONSUMER_GROUP": group,
         "JOBLINE_COMMS_AUTO_OFFSET_RESET": "latest",
         "JOBLINE_COMMS_TWILIO_BASE_URL": twilio_url,
@@ -256,7 +286,8 @@ def _markdown(runs: list[Run], seconds: float) -> str:
             "(`python -m jobline_comms.cli serve`, one consumer group, the per-sender rate "
             f"limit off: `JOBLINE_COMMS_RATE_LIMIT_PER_SECOND={RATE_PER_SENDER}`, and "
             f"`JOBLINE_COMMS_SMS_SENDERS` giving each of the {TENANTS} tenants its own number; "
-            "other settings at their defaults) are "
+            f"other settings at their defaults, among them {IN_FLIGHT} provider calls in flight "
+            "per worker) are "
             f"separate processes on this machine, with PostgreSQL (database `{DATABASE}`, "
             "fresh for each run) and Kafka. After "
             f"{WARMUP} warm-up deliveries, {COMMANDS:,} `sms.send` commands are published as "
