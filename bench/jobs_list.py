@@ -32,7 +32,7 @@ from jobline_jobs.adapters.tokens import issue_token
 from jobline_jobs.domain.views import View
 
 LIMIT, DEPTH = 50, 20  # rows per page; next_cursor followed this often to the deep page
-_RUNS = {"warmup": 20, "samples": 200}  # per figure and side, one request at a time
+_RUNS = {"warmup": 20, "samples": 400}  # per figure and side, one request at a time
 _BLOCK = 5  # requests of one side before the other side's turn
 
 

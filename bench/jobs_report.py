@@ -94,7 +94,7 @@ def _markdown(views: list[ViewResult], counts: Measured, setup: Setup) -> str:
         "",
         f"Database `{DATABASE}`: {seeding}. Measured as tenant `{LARGEST_TENANT}` "
         f"({LARGEST:,} jobs, {setup.zone}) with a viewer token. Each figure: 20 warm-up "
-        "requests, then 200 sequential requests on one keep-alive connection; p50/p95 in ms. "
+        "requests, then 400 sequential requests on one keep-alive connection; p50/p95 in ms. "
         "HTTP: the jobs service process (`python -m jobline_jobs.cli serve`, default "
         "settings), timed at the client up to the last byte of the body (the client's own "
         "JSON parsing is not the service's time). SQL: the app's "

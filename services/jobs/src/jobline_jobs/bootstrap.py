@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -191,6 +192,10 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
         # hand and committing) before the relay, producer and pool go away.
         stack.push_async_callback(broker.stop)
         log.info("jobs service started")
+        # What start-up built (modules, routes, schemas, clients: ~120k objects) lives as
+        # long as the process: frozen, the collector's full passes no longer walk it (each
+        # such pass stalled every request in flight for ~55 ms), as in the comms service.
+        gc.freeze()
         yield runtime
 
 
