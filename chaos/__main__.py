@@ -57,7 +57,8 @@ if __name__ == "__main__":
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     logging.getLogger("asyncpg").setLevel(logging.ERROR)  # our pool while PostgreSQL restarts
     # The sandbox warns when a callback finds its comms worker dead or its database down;
-    # expected here (a lost status callback leaves a delivery "sent", never resent).
+    # expected here (a lost status callback leaves a delivery "sent", never resent, until
+    # the status check asks Twilio ten minutes later).
     logging.getLogger("jobline_sandboxes").setLevel(logging.ERROR)
     try:
         sys.exit(asyncio.run(main()))

@@ -21,8 +21,10 @@ from jobline_comms.service_layer.ports import (
     EmailProvider,
     Incoming,
     Ledger,
+    ProviderStatus,
     RateLimiter,
     SmsProvider,
+    StatusCheck,
 )
 
 
@@ -78,6 +80,9 @@ class FakeLedger(Ledger):
         row.state = state
         return True
 
+    async def due_status_checks(self, after: float, give_up_after: float) -> list[StatusCheck]:
+        return []
+
     async def is_opted_out(self, tenant_id: str, phone: str) -> bool:
         return self.opt_outs.get((tenant_id, phone), False)
 
@@ -94,10 +99,14 @@ class FakeLedger(Ledger):
 class FakeSms(SmsProvider):
     outcomes: list[Outcome] = field(default_factory=list)
     calls: list[tuple[UUID, str, str, str]] = field(default_factory=list)
+    statuses: dict[str, ProviderStatus] = field(default_factory=dict)  # sid → status now
 
     async def send(self, delivery_id: UUID, to: str, sender: str, body: str) -> Outcome:
         self.calls.append((delivery_id, to, sender, body))
         return self.outcomes.pop(0) if self.outcomes else Accepted("SM1")
+
+    async def status(self, provider_message_id: str) -> ProviderStatus:
+        return self.statuses.get(provider_message_id, ProviderStatus(None))
 
 
 @dataclass

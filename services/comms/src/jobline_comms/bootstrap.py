@@ -26,6 +26,7 @@ from jobline_comms.domain.policy import Backoff
 from jobline_comms.domain.senders import Senders
 from jobline_comms.entrypoints import commands, http
 from jobline_comms.entrypoints.dispatcher import Dispatcher
+from jobline_comms.entrypoints.status_checks import StatusChecks
 from jobline_comms.service_layer.handlers import Services
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
 from jobline_infra.dead_letters import DeadLetters
@@ -157,6 +158,16 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
         dispatching = asyncio.create_task(dispatcher.run(dispatch_stop))
         # Stops before the relay: the last outcomes reach the outbox, then Kafka.
         stack.push_async_callback(_stopped, dispatching, dispatch_stop)
+
+        checks_stop = asyncio.Event()
+        checking = asyncio.create_task(
+            StatusChecks(
+                services,
+                after=settings.status_check_after,
+                give_up_after=settings.status_check_give_up_after,
+            ).run(checks_stop)
+        )
+        stack.push_async_callback(_stopped, checking, checks_stop)
 
         consumer = commands.CommandConsumer(
             services, DeadLetters(producer, settings.consumer_group), dispatcher.wake

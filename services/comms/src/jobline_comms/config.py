@@ -77,6 +77,17 @@ class Settings(BaseSettings):
         default=64, ge=1, le=1000, description="Provider calls in flight per worker"
     )
     poll_interval: float = Field(default=0.5, gt=0, description="Seconds between due scans")
+    status_check_after: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds a text may stay `sent` before Twilio is asked for its status "
+        "(a lost status callback); asked again after as long while it stays `sent`",
+    )
+    status_check_give_up_after: float = Field(
+        default=72 * 3600.0,
+        gt=0,
+        description="Seconds after which a `sent` text is no longer asked about",
+    )
     claim_timeout: float = Field(
         default=120.0, gt=0, description="A claim older than this lost its worker mid-call"
     )

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
-from jobline_testing.services import ServiceProcess
+from jobline_testing.services import ServiceProcess, free_port
 
 pytestmark = pytest.mark.e2e
 GOLDEN_SMS = (
@@ -18,8 +18,7 @@ GOLDEN_SMS = (
 )
 
 
-@pytest.fixture
-async def comms(database_url, kafka_bootstrap, sandboxes, service_logs):
+def comms_process(database_url, kafka_bootstrap, sandboxes, service_logs, **settings: str):
     service = ServiceProcess(
         "comms",
         {
@@ -31,11 +30,35 @@ async def comms(database_url, kafka_bootstrap, sandboxes, service_logs):
             "JOBLINE_COMMS_TWILIO_BASE_URL": sandboxes.twilio_url,
             "JOBLINE_COMMS_SMTP_PORT": str(sandboxes.smtp_port),
             "JOBLINE_COMMS_RETRY_BASE_SECONDS": "0.2",
+            **settings,
         },
         service_logs,
     )
-    service.env["JOBLINE_COMMS_PUBLIC_BASE_URL"] = service.url
+    service.env.setdefault("JOBLINE_COMMS_PUBLIC_BASE_URL", service.url)
+    return service
+
+
+@pytest.fixture
+async def comms(database_url, kafka_bootstrap, sandboxes, service_logs):
+    service = comms_process(database_url, kafka_bootstrap, sandboxes, service_logs)
     # In a thread: the sandboxes serve from this test's event loop meanwhile.
+    await asyncio.to_thread(service.start)
+    yield service
+    await asyncio.to_thread(service.stop)
+
+
+@pytest.fixture
+async def comms_missing_callbacks(database_url, kafka_bootstrap, sandboxes, service_logs):
+    """A comms service whose status callbacks never arrive: the public URL it gives
+    Twilio points at a port nobody listens on."""
+    service = comms_process(
+        database_url,
+        kafka_bootstrap,
+        sandboxes,
+        service_logs,
+        JOBLINE_COMMS_PUBLIC_BASE_URL=f"http://127.0.0.1:{free_port()}",
+        JOBLINE_COMMS_STATUS_CHECK_AFTER="1",
+    )
     await asyncio.to_thread(service.start)
     yield service
     await asyncio.to_thread(service.stop)
@@ -101,3 +124,28 @@ async def test_failures_are_reported_with_the_providers_code(comms, publisher, w
     )
     assert poison.headers["x-dlq-kind"] == "not_json"
     assert poison.headers["x-original-topic"] == COMMS_COMMANDS.name
+
+
+async def test_a_text_whose_callbacks_were_lost_still_reaches_its_final_status(
+    comms_missing_callbacks, sandboxes, publisher, watch
+):
+    events = await watch(COMMS_EVENTS.name)
+    delivered, raw, _ = fresh_sms("+15555550102")
+    await publisher.publish_raw(COMMS_COMMANDS.name, raw, key=delivered.encode())
+    undelivered, raw, _ = fresh_sms("+15005550006")  # the sandbox's `undelivered` number
+    await publisher.publish_raw(COMMS_COMMANDS.name, raw, key=undelivered.encode())
+
+    await events.wait_for(status_of(delivered, "delivered"), within=30)
+    (failed,) = await events.wait_for(status_of(undelivered, "failed"), within=30)
+    assert json.loads(failed.value)["payload"]["error_code"] == "30003"
+    async with httpx.AsyncClient() as client:
+        received = (await client.get(f"{sandboxes.twilio_url}/sandbox/messages")).json()
+    mine = [
+        r
+        for r in received
+        if any(d in (r["status_callback"] or "") for d in (delivered, undelivered))
+    ]
+    assert len(mine) == 2  # each sent once, never again
+    # Every callback the sandbox tried could not connect: the statuses came by asking.
+    assert all(r["callbacks"] for r in mine)
+    assert all(c["answer_status"] is None for r in mine for c in r["callbacks"])

@@ -10,7 +10,7 @@ import pytest
 from jobline_comms.adapters.ledger import PostgresLedger
 from jobline_comms.domain.commands import Causation, SendSms
 from jobline_comms.domain.model import State
-from jobline_comms.domain.outcomes import Transient
+from jobline_comms.domain.outcomes import Accepted, Transient
 from jobline_comms.domain.replies import OptChange
 from jobline_comms.service_layer.handlers import accept_delivery, attempt_delivery
 from jobline_comms.service_layer.ports import Admission, Incoming
@@ -174,3 +174,32 @@ async def test_opt_outs_change_once_and_a_first_start_changes_nothing(services, 
         "recipient.opted_out",
         "recipient.opted_in",
     ]
+
+
+async def test_a_text_long_sent_is_due_for_one_status_check_at_a_time(services, comms_pool):
+    cmd, sid = new_sms(), f"SM{uuid.uuid4().hex}"
+    services.sms.outcomes.append(Accepted(sid))
+    await accept(cmd, services)
+    await attempt_delivery(cmd, await pick(services, cmd.delivery_id), services)
+
+    async def due(ledger=services.ledger):
+        checks = await ledger.due_status_checks(after=60, give_up_after=3600)
+        return [c for c in checks if c.delivery_id == cmd.delivery_id]
+
+    assert await due() == []  # sent just now: its callbacks may still come
+    await comms_pool.execute(
+        "UPDATE comms.deliveries SET updated_at = now() - interval '10 minutes'"
+        " WHERE delivery_id = $1",
+        cmd.delivery_id,
+    )
+    (check,) = await due()
+    assert check.provider_message_id == sid
+    # Asked about now: neither this worker nor another asks again before the wait is over.
+    assert await due() == []
+    assert await due(PostgresLedger(comms_pool, consumer="comms-test")) == []
+    await comms_pool.execute(
+        "UPDATE comms.deliveries SET updated_at = now() - interval '2 hours',"
+        " status_checked_at = NULL WHERE delivery_id = $1",
+        cmd.delivery_id,
+    )
+    assert await due() == []  # past give_up_after: no longer asked about

@@ -8,8 +8,8 @@ import pytest
 from jobline_comms.domain.commands import AttachmentRef, SendEmail, SendSms
 from jobline_comms.domain.model import State
 from jobline_comms.domain.outcomes import Refused, Transient
-from jobline_comms.service_layer.handlers import attempt_delivery, record_reply
-from jobline_comms.service_layer.ports import Due
+from jobline_comms.service_layer.handlers import attempt_delivery, check_status, record_reply
+from jobline_comms.service_layer.ports import Due, ProviderStatus, StatusCheck
 
 pytestmark = pytest.mark.unit
 
@@ -55,6 +55,24 @@ async def test_a_claimed_delivery_is_not_called_again(services):
     await attempt_delivery(cmd, due_for(cmd), services)
     assert await attempt_delivery(cmd, due_for(cmd), services) is None
     assert len(services.sms.calls) == 1
+
+
+async def test_a_status_check_records_what_a_lost_callback_would_have(services):
+    cmd = sms()
+    await attempt_delivery(cmd, due_for(cmd), services)
+    services.sms.statuses["SM1"] = ProviderStatus(State.FAILED, "30003")
+
+    assert await check_status(StatusCheck(cmd.delivery_id, "SM1"), services) is State.FAILED
+    assert services.ledger.rows[cmd.delivery_id].state is State.FAILED
+    assert len(services.sms.calls) == 1  # asked about, never sent again
+
+
+async def test_a_status_check_of_a_message_still_in_flight_changes_nothing(services):
+    cmd = sms()
+    await attempt_delivery(cmd, due_for(cmd), services)
+
+    assert await check_status(StatusCheck(cmd.delivery_id, "SM1"), services) is None
+    assert services.ledger.rows[cmd.delivery_id].state is State.SENT
 
 
 async def test_twilio_21610_opts_the_number_out_for_the_tenant(services):

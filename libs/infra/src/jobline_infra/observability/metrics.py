@@ -60,7 +60,7 @@ DELIVERIES = Counter(
 )
 PROVIDER_CALLS = Histogram(
     "jobline_comms_provider_call_seconds",
-    "Duration of one provider call (Twilio create, SMTP send), by outcome",
+    "Duration of one provider call (Twilio create or status check, SMTP send), by outcome",
     ["provider", "outcome"],
     buckets=_SLOW,
 )

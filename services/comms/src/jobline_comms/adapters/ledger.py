@@ -20,7 +20,14 @@ from jobline_comms.domain.events import DeliveryStatusChanged, RecipientOptedIn,
 from jobline_comms.domain.model import Channel, State, advances, states_before
 from jobline_comms.domain.policy import Decision, on_redelivery
 from jobline_comms.domain.replies import OptChange
-from jobline_comms.service_layer.ports import Acceptance, Admission, Due, Incoming, Ledger
+from jobline_comms.service_layer.ports import (
+    Acceptance,
+    Admission,
+    Due,
+    Incoming,
+    Ledger,
+    StatusCheck,
+)
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
 
@@ -453,6 +460,27 @@ class PostgresLedger(Ledger):
                     events.append((_status(row, report.state), _causation(row), report.traceparent))
             await write_events(conn, events)
         return answers
+
+    async def due_status_checks(
+        self, after: float, give_up_after: float, limit: int = 50
+    ) -> list[StatusCheck]:
+        rows = await self._pool.fetch(
+            """UPDATE comms.deliveries SET status_checked_at = now()
+               WHERE delivery_id IN (
+                   SELECT delivery_id FROM comms.deliveries
+                   WHERE state = 'sent' AND channel = 'sms'
+                     AND provider_message_id IS NOT NULL
+                     AND updated_at < now() - $1 * interval '1 second'
+                     AND updated_at > now() - $2 * interval '1 second'
+                     AND (status_checked_at IS NULL
+                          OR status_checked_at < now() - $1 * interval '1 second')
+                   ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+               RETURNING delivery_id, provider_message_id""",
+            after,
+            give_up_after,
+            limit,
+        )
+        return [StatusCheck(r["delivery_id"], r["provider_message_id"]) for r in rows]
 
     async def is_opted_out(self, tenant_id: str, phone: str) -> bool:
         return await self._opt_outs((tenant_id, phone))

@@ -16,7 +16,8 @@ from jobline_comms.domain.outcomes import (
     Transient,
     classify_twilio_error,
 )
-from jobline_comms.service_layer.ports import SmsProvider
+from jobline_comms.domain.replies import provider_status
+from jobline_comms.service_layer.ports import ProviderStatus, SmsProvider
 from jobline_infra.observability import tracing
 from jobline_infra.observability.metrics import PROVIDER_CALLS, Stopwatch
 
@@ -76,6 +77,19 @@ class TwilioSms(SmsProvider):
             # twice, so the outcome is unknown (a status callback may still settle it).
             return Ambiguous(f"{type(error).__name__}: {error}")
         return Accepted(message.sid)
+
+    async def status(self, provider_message_id: str) -> ProviderStatus:
+        """``messages(sid).fetch_async()``: the status Twilio has for the message now."""
+        with (
+            Stopwatch() as watch,
+            tracing.span("twilio messages.fetch", SpanKind.CLIENT, sid=provider_message_id),
+        ):
+            message = await self._client.messages(provider_message_id).fetch_async()
+        PROVIDER_CALLS.labels("twilio", "status_check").observe(watch.seconds)
+        code = message.error_code
+        return ProviderStatus(
+            provider_status(str(message.status or "")), str(code) if code is not None else None
+        )
 
     async def close(self) -> None:
         """Close the HTTP session."""

@@ -23,6 +23,7 @@ from jobline_comms.service_layer.ports import (
     Ledger,
     RateLimiter,
     SmsProvider,
+    StatusCheck,
 )
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,19 @@ async def record_provider_status(
 ) -> bool:
     """A status callback: move the delivery forward (never back) and report it."""
     return await services.ledger.report(delivery_id, provider_message_id, state, error_code)
+
+
+async def check_status(check: StatusCheck, services: Services) -> State | None:
+    """Ask the provider about a text whose final status never came (its callback was
+    lost) and record the answer as if the callback had brought it. The state it moved
+    to, or None if the provider has nothing newer. Never sends anything."""
+    status = await services.sms.status(check.provider_message_id)
+    if status.state is None:
+        return None
+    moved = await services.ledger.report(
+        check.delivery_id, check.provider_message_id, status.state, status.error_code
+    )
+    return status.state if moved else None
 
 
 async def record_reply(phone: str, number: str, body: str, services: Services) -> list[str]:

@@ -46,6 +46,22 @@ class Acceptance:
     incoming: Incoming
 
 
+@dataclass(frozen=True)
+class StatusCheck:
+    """A text the provider accepted whose final status has not come: ask about it."""
+
+    delivery_id: UUID
+    provider_message_id: str
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    """What the provider says of a message now: a ledger state, or None while interim."""
+
+    state: State | None
+    error_code: str | None = None
+
+
 class Admission(enum.Enum):
     NEW = "new"
     DUPLICATE = "duplicate"  # this very message was handled before
@@ -94,6 +110,12 @@ class Ledger(abc.ABC):
         """Apply a provider's status report; False if no delivery matches or it is stale."""
 
     @abc.abstractmethod
+    async def due_status_checks(self, after: float, give_up_after: float) -> list[StatusCheck]:
+        """Texts ``sent`` for over ``after`` seconds and not asked about for as long (but
+        sent less than ``give_up_after`` seconds ago), marked as asked about now; a few at
+        a time, each to one worker only."""
+
+    @abc.abstractmethod
     async def is_opted_out(self, tenant_id: str, phone: str) -> bool: ...
 
     @abc.abstractmethod
@@ -109,6 +131,10 @@ class SmsProvider(abc.ABC):
     @abc.abstractmethod
     async def send(self, delivery_id: UUID, to: str, sender: str, body: str) -> Outcome:
         """Ask the provider to send one text; classify whatever happens."""
+
+    @abc.abstractmethod
+    async def status(self, provider_message_id: str) -> ProviderStatus:
+        """The message's status as the provider has it now (raises if it cannot say)."""
 
 
 class EmailProvider(abc.ABC):
