@@ -29,8 +29,9 @@ from jobline_testing.stories import JobStory
 
 log = logging.getLogger("chaos.load")
 ANSWER_DEADLINE = 60.0  # how long a client keeps retrying one request
-# A key still "in progress" this long after a jobs crash was orphaned by it: the API
-# will never complete it, so the client stops (the request counts as unacknowledged).
+# A key still "in progress" this long after a jobs crash was most likely orphaned by it.
+# The API lets a retry take such a key over only after its one-minute lease, longer than
+# this load waits, so the client stops (the request counts as unacknowledged).
 ORPHANED_KEY_AFTER = 15.0
 
 

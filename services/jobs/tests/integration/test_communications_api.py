@@ -310,3 +310,20 @@ async def test_invoice_sends_carry_the_pdf_current_when_asked_for(db, app, blob_
         (sha, 1) for sha in shas
     ]
     assert all(s["deliveries"][0]["status"] == "queued" for s in sends)
+
+
+async def test_a_send_with_an_idempotency_key_marks_it_applied_with_the_send(db, app):
+    t, job, (dana, _, _) = await ready_job(db)
+    async with client(app, t.token) as api:
+        sent = await api.post(
+            f"/v1/jobs/{job.job_id}/communications",
+            json={"channel": "sms", "recipient_ids": [str(dana)], "body": "On our way"},
+            headers={"Idempotency-Key": "text-1"},
+        )
+    assert sent.status_code == 202
+    # Set in the send's own transaction: a retry after a crash can tell it took effect.
+    applied_at = await db.fetchval(
+        "SELECT applied_at FROM jobs.idempotency_keys WHERE tenant_id = $1 AND key = 'text-1'",
+        t.tenant_id,
+    )
+    assert applied_at is not None

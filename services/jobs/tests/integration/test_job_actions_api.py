@@ -2,6 +2,9 @@
 commissions, roles and Idempotency-Key."""
 
 import asyncio
+import dataclasses
+import hashlib
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -9,7 +12,13 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
+from jobline_jobs.adapters.idempotency import IdempotencyKeys
+from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import issue_token
+from jobline_jobs.domain import commands
+from jobline_jobs.domain.errors import Conflict
+from jobline_jobs.service_layer.messagebus import MessageBus
+from jobline_jobs.service_layer.unit_of_work import Causation
 from jobs_testing.api import TenantSeeder, api_app, client
 from jobs_testing.builders import line
 
@@ -229,3 +238,87 @@ async def test_idempotency_key_replays_the_first_answer_and_refuses_a_different_
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "idempotency_key_reused"
     assert len(schedule["subjobs"]) == 1
+
+
+def left_behind(path: str, raw: bytes) -> bytes:
+    """The request hash ``idempotent`` stores for a POST of ``raw`` to ``path``."""
+    return hashlib.sha256(b"POST " + path.encode() + b"\n" + raw).digest()
+
+
+async def test_a_key_whose_request_died_before_its_effect_is_taken_over(db, app):
+    t = await seeded(db)
+    parent = await t.job(NOW, lines=(line("1", "100.00"),))
+    path = f"/v1/jobs/{parent.job_id}/subjobs"
+    raw = json.dumps({"title": "Deposit", "share": {"percent": "10"}, "bill_on": "2026-12-01"})
+    headers = {"Idempotency-Key": "deposit-2", "Content-Type": "application/json"}
+    # What a request leaves when its process dies after claiming the key, before any effect.
+    await db.execute(
+        """INSERT INTO jobs.idempotency_keys (tenant_id, key, request_hash, claim_id, claimed_at)
+           VALUES ($1, 'deposit-2', $2, $3, now() - interval '5 minutes')""",
+        t.tenant_id,
+        left_behind(path, raw.encode()),
+        uuid.uuid4(),
+    )
+    async with client(app, t.token) as api:
+        retry = await api.post(path, content=raw, headers=headers)
+        again = await api.post(path, content=raw, headers=headers)
+        schedule = (await api.get(path)).json()
+    assert retry.status_code == 201
+    assert again.json() == retry.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(schedule["subjobs"]) == 1
+
+
+async def test_a_recent_claim_is_in_progress_and_an_applied_one_is_never_run_again(db, app):
+    t = await seeded(db)
+    parent = await t.job(NOW, lines=(line("1", "100.00"),))
+    path = f"/v1/jobs/{parent.job_id}/subjobs"
+    raw = json.dumps({"title": "Deposit", "share": {"percent": "10"}, "bill_on": "2026-12-01"})
+    left = """INSERT INTO jobs.idempotency_keys
+                  (tenant_id, key, request_hash, claim_id, claimed_at, applied_at)
+              VALUES ($1, $2, $3, $4, now() - $5 * interval '1 second', $6)"""
+    request_hash = left_behind(path, raw.encode())
+    # Still being handled: claimed a second ago.
+    await db.execute(left, t.tenant_id, "busy", request_hash, uuid.uuid4(), 1, None)
+    # Took effect, then its process died before the answer was kept.
+    await db.execute(left, t.tenant_id, "applied", request_hash, uuid.uuid4(), 300, NOW)
+    async with client(app, t.token) as api:
+        busy = await api.post(path, content=raw, headers=_key("busy"))
+        applied = await api.post(path, content=raw, headers=_key("applied"))
+        schedule = (await api.get(path)).json()
+    assert busy.json()["error"]["code"] == "idempotency_key_in_progress"
+    assert (applied.status_code, applied.json()["error"]["code"]) == (
+        409,
+        "idempotency_key_applied",
+    )
+    assert schedule["subjobs"] == []
+
+
+def _key(key: str) -> dict[str, str]:
+    return {"Idempotency-Key": key, "Content-Type": "application/json"}
+
+
+async def test_a_slow_request_whose_key_was_taken_over_changes_nothing(db):
+    t = await seeded(db)
+    job = await t.job(NOW)
+    keys = IdempotencyKeys(db)
+    slow = await keys.claim(t.tenant_id, "defer-1", b"hash")
+    assert slow.held is not None
+    # A retry took the key over while the slow request was still working.
+    await db.execute(
+        "UPDATE jobs.idempotency_keys SET claim_id = $2 WHERE key = 'defer-1' AND tenant_id = $1",
+        t.tenant_id,
+        uuid.uuid4(),
+    )
+    bus = MessageBus(lambda why: PostgresUnitOfWork(db, why))
+    defer = commands.DeferJob(t.tenant_id, NOW, job.job_id, "parts", "operator:test")
+    why = Causation("api", uuid.uuid4(), "api.DeferJob", uuid.uuid4(), NOW, "operator:test")
+
+    with pytest.raises(Conflict):
+        await bus.execute(defer, dataclasses.replace(why, key_claim=slow.held))
+    deferred_at = await db.fetchval(
+        "SELECT deferred_at FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2",
+        t.tenant_id,
+        job.job_id,
+    )
+    assert deferred_at is None

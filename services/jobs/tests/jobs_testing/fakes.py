@@ -15,6 +15,7 @@ from jobline_jobs.service_layer.unit_of_work import (
     Directory,
     InvoiceRenders,
     JobRepository,
+    KeyClaim,
     UnitOfWork,
 )
 
@@ -123,6 +124,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.directory = world.directory
         self.invoice_renders = world.invoice_renders
         self.deliveries = world.deliveries
+        self.applied_keys: list[KeyClaim] = []
 
     async def claim(self) -> bool:
         return self.causation.message_id not in self.world.claimed
@@ -140,8 +142,12 @@ class FakeUnitOfWork(UnitOfWork):
     ) -> None:
         self.world.rejections.append((kind, reason))
 
+    async def mark_applied(self, claim: KeyClaim) -> None:
+        self.applied_keys.append(claim)
+
     async def commit(self) -> None:
         self.world.claimed.add(self.causation.message_id)
+        self.world.applied_keys.extend(self.applied_keys)
         for job in self.jobs.seen():
             self.world.published.extend(job.events)
             self.world.payments.update(
@@ -164,6 +170,7 @@ class World:
         self.claimed: set[UUID] = set()
         self.published: list[object] = []
         self.rejections: list[tuple[str, str]] = []
+        self.applied_keys: list[KeyClaim] = []  # Idempotency-Keys marked applied at commit
 
     def uow(self, causation: Causation) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, causation)

@@ -16,8 +16,10 @@ from jobline_contracts.lifecycle import JobCommunicationRequested, JobInvoiceSen
 from jobline_contracts.topics import COMMS_COMMANDS, JOBS_LIFECYCLE
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters import outbox
+from jobline_jobs.adapters.idempotency import mark_applied
 from jobline_jobs.adapters.outbox import envelope_row
 from jobline_jobs.domain.communications import Contact, File, Recipient
+from jobline_jobs.service_layer.unit_of_work import KeyClaim
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,14 @@ class Communications:
         }
 
     async def save(
-        self, draft: Draft, recipients: list[Recipient], invoice: dict[str, str] | None = None
+        self,
+        draft: Draft,
+        recipients: list[Recipient],
+        invoice: dict[str, str] | None = None,
+        key_claim: KeyClaim | None = None,
     ) -> UUID:
-        """Store the communication; due deliveries go to the outbox in the same transaction."""
+        """Store the communication; due deliveries go to the outbox in the same transaction
+        (and, when the request sent one, its Idempotency-Key is marked applied)."""
         communication_id, now = uuid4(), datetime.now(UTC)
         due = draft.send_at <= now
         async with self._pool.acquire() as conn, conn.transaction():
@@ -174,6 +181,8 @@ class Communications:
             )
             event = _lifecycle_event(draft, job_number, communication_id, recipients, invoice)
             await _write_lifecycle(conn, draft, communication_id, event, now)
+            if key_claim is not None:  # last, as in the unit of work: job row, then key
+                await mark_applied(conn, key_claim)
         return communication_id
 
     async def release_due(self) -> int:

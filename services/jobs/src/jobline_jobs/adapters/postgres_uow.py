@@ -11,6 +11,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
+from jobline_jobs.adapters import idempotency
 from jobline_jobs.adapters.directory import PostgresDirectory
 from jobline_jobs.adapters.invoice_renders import (
     PostgresDeliveryStatuses,
@@ -22,7 +23,7 @@ from jobline_jobs.adapters.outbox import OutboxWriter
 from jobline_jobs.domain import events
 from jobline_jobs.domain.errors import Conflict
 from jobline_jobs.domain.model import Job
-from jobline_jobs.service_layer.unit_of_work import Causation, UnitOfWork
+from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim, UnitOfWork
 
 
 class PostgresUnitOfWork(UnitOfWork):
@@ -97,6 +98,9 @@ class PostgresUnitOfWork(UnitOfWork):
                 self.causation.source, self.causation.consumer, kind, reason
             )
         await self._outbox.flush()
+
+    async def mark_applied(self, claim: KeyClaim) -> None:
+        await idempotency.mark_applied(self._conn, claim)
 
     async def commit(self) -> None:
         assert self._tx is not None, "commit outside the unit of work"  # noqa: S101

@@ -53,12 +53,15 @@ class MessageBus:
     async def execute(self, command: commands.Command, causation: Causation) -> None:
         """Apply an operator's command at once; a refusal is raised, and changes nothing.
 
-        Operators' commands are not claimed: the API's Idempotency-Key plays that role.
+        Operators' commands are not claimed: the API's Idempotency-Key plays that role,
+        marked as applied in the same transaction when the request sent one.
         """
         handler = self._handlers[type(command)]
         async with self._uow_factory(causation) as uow:
             async with uow.attempt():
                 await handler(command, uow)
+            if causation.key_claim is not None:
+                await uow.mark_applied(causation.key_claim)
             await uow.commit()
 
     async def preview(self, command: commands.Command, causation: Causation) -> list[Event]:

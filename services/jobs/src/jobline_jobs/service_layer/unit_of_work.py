@@ -29,6 +29,17 @@ class SourceMessage:
 
 
 @dataclass(frozen=True)
+class KeyClaim:
+    """An API request's hold on its Idempotency-Key. Its effect commits only while the
+    hold is still its own: a retry may take over the key of a request that died before
+    any effect, and the first request, if it was only slow, must then change nothing."""
+
+    tenant_id: str
+    key: str
+    claim_id: UUID
+
+
+@dataclass(frozen=True)
 class Causation:
     """The message being handled: its identity flows into everything it causes."""
 
@@ -39,6 +50,7 @@ class Causation:
     occurred_at: datetime
     actor: str
     source: SourceMessage | None = None
+    key_claim: KeyClaim | None = None  # an API request's Idempotency-Key, when it sent one
 
 
 class JobRepository(ABC):
@@ -156,6 +168,11 @@ class UnitOfWork(ABC):
         self, tenant_id: str, job_id: UUID | None, kind: str, reason: str
     ) -> None:
         """Put the refusal on the job's timeline (if any) and dead-letter the message."""
+
+    @abstractmethod
+    async def mark_applied(self, claim: KeyClaim) -> None:
+        """Record, in this transaction, that the request holding ``claim`` took effect;
+        Conflict if a retry has taken its Idempotency-Key over."""
 
     @abstractmethod
     async def commit(self) -> None: ...

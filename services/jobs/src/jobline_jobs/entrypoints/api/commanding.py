@@ -4,6 +4,7 @@ Idempotency-Key contract (same key and body → the first answer; other body →
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from fastapi import Request
@@ -15,7 +16,11 @@ from jobline_jobs.domain import commands, errors
 from jobline_jobs.domain.events import Event
 from jobline_jobs.entrypoints.api.deps import ApiRuntime
 from jobline_jobs.entrypoints.api.errors import ApiError
-from jobline_jobs.service_layer.unit_of_work import Causation
+from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim
+
+# The Idempotency-Key hold of the request being handled, set by ``idempotent`` around the
+# action: whatever effect the action commits marks the key applied in the same transaction.
+_held_key: ContextVar[KeyClaim | None] = ContextVar("held_idempotency_key", default=None)
 
 _STATUS = {
     errors.UnknownJob: 404,
@@ -51,6 +56,7 @@ def _causation(who: Principal, command: commands.Command) -> Causation:
         correlation_id=message_id,
         occurred_at=command.occurred_at,
         actor=actor(who),
+        key_claim=held_key(),
     )
 
 
@@ -58,6 +64,11 @@ def _refused(refusal: errors.Rejected) -> ApiError:
     status = _STATUS.get(type(refusal), 409)
     code = "not_found" if status == 404 else refusal.kind
     return ApiError(status, code, refusal.reason)
+
+
+def held_key() -> KeyClaim | None:
+    """The Idempotency-Key this request holds, for an effect committed outside the bus."""
+    return _held_key.get()
 
 
 def actor(who: Principal) -> str:
@@ -99,17 +110,28 @@ async def idempotent(
             "idempotency_key_in_progress",
             "a request with this Idempotency-Key is still being handled",
         )
+    if claim.state == "applied":
+        raise ApiError(
+            409,
+            "idempotency_key_applied",
+            "a request with this Idempotency-Key took effect but its answer was lost; "
+            "read the resource to see the result",
+        )
+    assert claim.held is not None  # noqa: S101 - a new claim always holds the key
+    held = _held_key.set(claim.held)
     try:
         status, body = await act()
     except ApiError as refusal:
         answer = {
             "error": {"code": refusal.code, "message": refusal.message, "details": refusal.details}
         }
-        await rt.idempotency.complete(who.tenant_id, key, refusal.status, answer)
+        await rt.idempotency.complete(claim.held, refusal.status, answer)
         raise
     except BaseException:
-        await rt.idempotency.release(who.tenant_id, key)
+        await rt.idempotency.release(claim.held)
         raise
+    finally:
+        _held_key.reset(held)
     payload = body.model_dump(mode="json")
-    await rt.idempotency.complete(who.tenant_id, key, status, payload)
+    await rt.idempotency.complete(claim.held, status, payload)
     return JSONResponse(payload, status)

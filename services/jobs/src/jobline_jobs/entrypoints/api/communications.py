@@ -12,7 +12,7 @@ from jobline_jobs.adapters.communications import Draft, StoredFile
 from jobline_jobs.adapters.tokens import Principal
 from jobline_jobs.domain import communications as rules
 from jobline_jobs.domain.errors import Rejected
-from jobline_jobs.entrypoints.api.commanding import Answer, actor, idempotent
+from jobline_jobs.entrypoints.api.commanding import Answer, actor, held_key, idempotent
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 from jobline_jobs.entrypoints.api.invoices import current_pdf
@@ -178,7 +178,7 @@ async def _send(
     draft = Draft(
         who.tenant_id, job_id, body.channel, body.subject, body.body, send_at, actor(who), stored
     )
-    communication_id = await rt.communications.save(draft, chosen, invoice)
+    communication_id = await rt.communications.save(draft, chosen, invoice, held_key())
     return Accepted(
         communication_id=communication_id,
         status="scheduled" if send_at > datetime.now(UTC) else "queued",
