@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         default=600.0,
         gt=0,
         description="Seconds a text may stay `sent` before Twilio is asked for its status "
-        "(a lost status callback); asked again after as long while it stays `sent`",
+        "(a lost status callback); while it stays `sent`, asked again after twice the wait",
     )
     status_check_give_up_after: float = Field(
         default=72 * 3600.0,

@@ -197,6 +197,21 @@ async def test_a_text_long_sent_is_due_for_one_status_check_at_a_time(services, 
     # Asked about now: neither this worker nor another asks again before the wait is over.
     assert await due() == []
     assert await due(PostgresLedger(comms_pool, consumer="comms-test")) == []
+
+    async def asked(minutes_ago: int, at_age: int) -> None:
+        await comms_pool.execute(
+            "UPDATE comms.deliveries SET status_checked_at = now() - $2 * interval '1 minute',"
+            " updated_at = now() - ($2 + $3) * interval '1 minute' WHERE delivery_id = $1",
+            cmd.delivery_id,
+            minutes_ago,
+            at_age,
+        )
+
+    # The waits double: last asked 25 minutes after it was sent, asked again 25 after that.
+    await asked(minutes_ago=15, at_age=25)
+    assert await due() == []
+    await asked(minutes_ago=30, at_age=25)
+    assert [c.delivery_id for c in await due()] == [cmd.delivery_id]
     await comms_pool.execute(
         "UPDATE comms.deliveries SET updated_at = now() - interval '2 hours',"
         " status_checked_at = NULL WHERE delivery_id = $1",

@@ -472,8 +472,11 @@ class PostgresLedger(Ledger):
                      AND provider_message_id IS NOT NULL
                      AND updated_at < now() - $1 * interval '1 second'
                      AND updated_at > now() - $2 * interval '1 second'
+                     -- asked again once as long has passed as it had waited when last
+                     -- asked: 10 min, 20, 40 … apart, for carriers that never report
                      AND (status_checked_at IS NULL
-                          OR status_checked_at < now() - $1 * interval '1 second')
+                          OR status_checked_at < now() - greatest(
+                              $1 * interval '1 second', status_checked_at - updated_at))
                    ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED)
                RETURNING delivery_id, provider_message_id""",
             after,

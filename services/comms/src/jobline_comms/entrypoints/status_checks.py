@@ -3,8 +3,8 @@
 Twilio sends each status callback once. If ours was down or the network dropped it, the
 delivery would stay ``sent`` for ever and the operator would never see ``delivered`` or
 ``failed``. Every worker runs this loop; the ledger hands each overdue text to one worker
-(SKIP LOCKED), asked again only after the same wait, and not at all once a text is older
-than the provider keeps a status worth asking for.
+(SKIP LOCKED), asks again after ever longer waits while the carrier has not reported, and
+not at all once a text is older than a status worth asking for.
 """
 
 import asyncio

@@ -111,9 +111,9 @@ class Ledger(abc.ABC):
 
     @abc.abstractmethod
     async def due_status_checks(self, after: float, give_up_after: float) -> list[StatusCheck]:
-        """Texts ``sent`` for over ``after`` seconds and not asked about for as long (but
-        sent less than ``give_up_after`` seconds ago), marked as asked about now; a few at
-        a time, each to one worker only."""
+        """Texts ``sent`` for over ``after`` seconds (but less than ``give_up_after``) and
+        not asked about since, or not for as long as they had waited when last asked (the
+        waits double); marked as asked about now. A few at a time, each to one worker."""
 
     @abc.abstractmethod
     async def is_opted_out(self, tenant_id: str, phone: str) -> bool: ...
