@@ -5,7 +5,7 @@ data, and readiness."""
 import asyncio
 import json
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -111,7 +111,9 @@ async def job_with(publisher: FactPublisher, watch, tenant: str, phone: str, ema
     return story
 
 
-async def send(api: httpx.AsyncClient, job: JobStory, channel: str, **extra) -> str:
+async def send(
+    api: httpx.AsyncClient, job: JobStory, channel: str, send_at: str | None = None, **extra
+) -> str:
     """Send to the job's one recipient; the communication id. Tests wait on what comms
     itself shows (metrics, spans, logs): the topics are shared with other runs, whose
     bursts may keep the jobs service busy reading their outcomes."""
@@ -119,6 +121,8 @@ async def send(api: httpx.AsyncClient, job: JobStory, channel: str, **extra) -> 
     body = {"channel": channel, "recipient_ids": [listed[0]["id"]], "body": "On our way"}
     if channel == "email":
         body["subject"] = "Your visit"
+    if send_at is not None:
+        body["send_at"] = send_at
     sent = await api.post(f"/v1/jobs/{job.job_id}/communications", json=body, **extra)
     assert sent.status_code == 202, sent.text
     return str(sent.json()["communication_id"])
@@ -211,14 +215,11 @@ async def test_invoicing_counts_commands_and_times_renders(
     )
 
 
-async def test_one_trace_runs_from_the_operators_request_to_the_twilio_call(
-    api, publisher: FactPublisher, watch, tenant: str, jobs_service, comms_service
-):
-    job = await job_with(publisher, watch, tenant, "+15555550151", "obs.trace@example.com")
-    events = await watch(COMMS_EVENTS.name)
-    trace_id = os.urandom(16).hex()
-    # As a gateway or browser would start it: the jobs service continues this trace.
-    await send(api, job, "sms", headers={"traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01"})
+async def traced_path(
+    trace_id: str, jobs_service: ServiceProcess, comms_service: ServiceProcess
+) -> list[tuple[str, str, str]]:
+    """(service, span, kind) from the operator's request down to the Twilio call, once
+    that whole chain of the trace has been exported."""
 
     def of_trace(service: ServiceProcess) -> list[dict]:
         return [s for s in service.spans() if s["trace_id"] == trace_id]
@@ -236,7 +237,19 @@ async def test_one_trace_runs_from_the_operators_request_to_the_twilio_call(
         return bool(found) and found[-1]["kind"] == "SERVER"
 
     await eventually(traced_to_the_request, within=30)
-    path = [(s["service"], s["name"], s["kind"]) for s in reversed(chain())]
+    return [(s["service"], s["name"], s["kind"]) for s in reversed(chain())]
+
+
+async def test_one_trace_runs_from_the_operators_request_to_the_twilio_call(
+    api, publisher: FactPublisher, watch, tenant: str, jobs_service, comms_service
+):
+    job = await job_with(publisher, watch, tenant, "+15555550151", "obs.trace@example.com")
+    events = await watch(COMMS_EVENTS.name)
+    trace_id = os.urandom(16).hex()
+    # As a gateway or browser would start it: the jobs service continues this trace.
+    await send(api, job, "sms", headers={"traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01"})
+
+    path = await traced_path(trace_id, jobs_service, comms_service)
     expected = [
         ("jobline-jobs", "POST /v1/jobs/{job_id}/communications", "SERVER"),
         ("jobline-jobs", "comms.commands.v1 publish", "PRODUCER"),
@@ -250,6 +263,31 @@ async def test_one_trace_runs_from_the_operators_request_to_the_twilio_call(
     # The outcome goes back to jobs in the same trace.
     back = await events.wait_for(lambda s: trace_id in s.headers.get("traceparent", ""))
     assert back
+
+
+async def test_a_scheduled_text_stays_in_the_trace_of_the_request_that_scheduled_it(
+    api, publisher: FactPublisher, watch, tenant: str, jobs_service, comms_service
+):
+    job = await job_with(publisher, watch, tenant, "+15555550152", "obs.later@example.com")
+    trace_id = os.urandom(16).hex()
+    send_at = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    await send(
+        api,
+        job,
+        "sms",
+        send_at=send_at,
+        headers={"traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01"},
+    )
+
+    path = await traced_path(trace_id, jobs_service, comms_service)
+    expected = [
+        ("jobline-jobs", "POST /v1/jobs/{job_id}/communications", "SERVER"),
+        ("jobline-jobs", "communication released", "INTERNAL"),
+        ("jobline-jobs", "comms.commands.v1 publish", "PRODUCER"),
+        ("jobline-comms", "twilio messages.create", "CLIENT"),
+    ]
+    assert path[0] == expected[0], path
+    assert [step for step in path if step in expected] == expected, path
 
 
 async def test_logs_are_json_with_correlation_ids_and_no_personal_data(

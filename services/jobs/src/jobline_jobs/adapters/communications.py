@@ -14,6 +14,8 @@ from jobline_contracts.comms import Attachment, SendEmail, SendSms
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.lifecycle import JobCommunicationRequested, JobInvoiceSent
 from jobline_contracts.topics import COMMS_COMMANDS, JOBS_LIFECYCLE
+from jobline_infra.observability import tracing
+from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters import outbox
 from jobline_jobs.adapters.idempotency import mark_applied
@@ -116,8 +118,8 @@ class Communications:
             )
             await conn.execute(
                 """INSERT INTO jobs.communications (tenant_id, communication_id, job_id, channel,
-                       subject, body, attachments, send_at, released, requested_by)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                       subject, body, attachments, send_at, released, requested_by, traceparent)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
                 draft.tenant_id,
                 communication_id,
                 draft.job_id,
@@ -128,6 +130,7 @@ class Communications:
                 max(draft.send_at, now),
                 due,
                 draft.requested_by,
+                current_traceparent(),
             )
             await conn.executemany(
                 """INSERT INTO jobs.deliveries (delivery_id, tenant_id, communication_id,
@@ -189,7 +192,7 @@ class Communications:
         """Send the scheduled communications whose time has come (any tenant)."""
         async with self._pool.acquire() as conn, conn.transaction():
             due = await conn.fetch(
-                """SELECT tenant_id, communication_id FROM jobs.communications
+                """SELECT tenant_id, communication_id, traceparent FROM jobs.communications
                     WHERE NOT released AND send_at <= now()
                     ORDER BY send_at LIMIT 100 FOR UPDATE SKIP LOCKED"""
             )
@@ -200,7 +203,13 @@ class Communications:
                     row["tenant_id"],
                     row["communication_id"],
                 )
-                await _release(conn, row["tenant_id"], row["communication_id"])
+                # In the trace of the request that scheduled it, however much later.
+                with tracing.continued(
+                    "communication released",
+                    row["traceparent"],
+                    communication_id=str(row["communication_id"]),
+                ):
+                    await _release(conn, row["tenant_id"], row["communication_id"])
                 await conn.execute(
                     """UPDATE jobs.communications SET released = true
                         WHERE tenant_id = $1 AND communication_id = $2""",
