@@ -29,10 +29,6 @@ from jobline_testing.stories import JobStory
 
 log = logging.getLogger("chaos.load")
 ANSWER_DEADLINE = 60.0  # how long a client keeps retrying one request
-# A key still "in progress" this long after a jobs crash was most likely orphaned by it.
-# The API lets a retry take such a key over only after its one-minute lease, longer than
-# this load waits, so the client stops (the request counts as unacknowledged).
-ORPHANED_KEY_AFTER = 15.0
 
 
 @dataclass
@@ -190,7 +186,7 @@ class Load:
         """POST until a 202, as a careful client: the same Idempotency-Key across retries
         (a lost answer is replayed, not redone), a new one only after a stored refusal."""
         key, deadline = uuid4().hex, time.monotonic() + ANSWER_DEADLINE
-        last, in_progress_since = "no answer", None
+        last = "no answer"
         while time.monotonic() < deadline:
             try:
                 answer = await self._api.post(path, json=body, headers={"Idempotency-Key": key})
@@ -204,10 +200,10 @@ class Load:
                 return result
             code = _error_code(answer)
             last = f"{answer.status_code} {code}"
-            if code == "idempotency_key_in_progress":
-                in_progress_since = in_progress_since or time.monotonic()
-                if time.monotonic() - in_progress_since > ORPHANED_KEY_AFTER:
-                    break
+            if code == "idempotency_key_applied":
+                break  # it took effect; its answer (the id to check) died with a jobs process
+            # "in progress": the request a kill cut short holds the key until its lease
+            # (JOBLINE_JOBS_IDEMPOTENCY_LEASE_SECONDS) runs out; then this retry takes over.
             if answer.status_code == 503 and code == "invoice_rendering":
                 key = uuid4().hex  # that answer is stored under the key; nothing was sent
             elif answer.status_code < 500 and code != "idempotency_key_in_progress":

@@ -143,6 +143,9 @@ def _service_envs(
             **common,
             "JOBLINE_JOBS_BLOB_URL": blobs,
             "JOBLINE_JOBS_INVOICE_WAIT_SECONDS": "8",
+            # A key whose request a kill cut short is taken over by the load's retry after
+            # this, well inside the load's answer deadline.
+            "JOBLINE_JOBS_IDEMPOTENCY_LEASE_SECONDS": "15",
         },
         "invoicing": {**common, "JOBLINE_INVOICING_BLOB_URL": blobs},
         "comms-1": {**comms, "JOBLINE_COMMS_WORKER_ID": "chaos-comms-1"},

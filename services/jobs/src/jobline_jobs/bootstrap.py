@@ -165,7 +165,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             queries=JobQueries(pool),
             details=JobDetails(pool),
             commissions=Commissions(pool),
-            idempotency=IdempotencyKeys(pool),
+            idempotency=IdempotencyKeys(pool, settings.idempotency_lease_seconds),
             bus=bus,
             blobs=BlobStore(settings.blob_url),
             invoices=Invoices(pool),

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     invoice_wait_seconds: float = Field(
         default=5.0, ge=0, le=60, description="How long a PDF download waits for a render"
     )
+    idempotency_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="After this, a retry may take over the Idempotency-Key of a request that "
+        "recorded no effect (its process died); longer than any request takes",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property
