@@ -9,6 +9,7 @@ no effect was recorded (so running it again cannot apply anything twice), and an
 """
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,6 +19,8 @@ import asyncpg
 from jobline_infra.postgres import Connection
 from jobline_jobs.domain.errors import Conflict
 from jobline_jobs.service_layer.unit_of_work import KeyClaim
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,13 @@ class IdempotencyKeys:
             row["claim_id"],
             mine.claim_id,
         )
-        return Claim("new", held=mine) if taken else Claim("in_progress")
+        if not taken:
+            return Claim("in_progress")
+        log.warning(
+            "Idempotency-Key of tenant %s taken over from a request that recorded no effect",
+            tenant_id,
+        )
+        return Claim("new", held=mine)
 
     async def complete(self, claim: KeyClaim, status_code: int, response: object) -> None:
         """Keep the answer, unless a retry has taken the key over (its answer counts)."""
