@@ -49,6 +49,9 @@ async def test_the_defer_dialog_works_by_keyboard_only(
 ):
     job = await jobs.make("in_progress")
     await page.reload()
+    # As on a busy machine: htmx settles swapped-in content (and wires its forms up) late.
+    # A dialog must still submit through htmx when the keys come at once.
+    await page.evaluate("htmx.config.defaultSettleDelay = 1000")
     button_id = f"actions-{job.job_id}"
     for _ in range(40):  # Tab through the page to the row's actions button
         await page.keyboard.press("Tab")

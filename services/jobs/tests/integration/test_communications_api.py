@@ -327,3 +327,37 @@ async def test_a_send_with_an_idempotency_key_marks_it_applied_with_the_send(db,
         t.tenant_id,
     )
     assert applied_at is not None
+
+
+async def test_a_send_whose_key_a_retry_took_over_sends_nothing(db, app):
+    t, job, (dana, _, _) = await ready_job(db)
+    keys = app.state.runtime.idempotency
+
+    class TakenOverMeanwhile:
+        """Claims as usual, then lets a retry take the key over before the send commits."""
+
+        async def claim(self, tenant_id, key, request_hash):
+            claim = await keys.claim(tenant_id, key, request_hash)
+            await db.execute(
+                "UPDATE jobs.idempotency_keys SET claim_id = $3 WHERE tenant_id = $1 AND key = $2",
+                tenant_id,
+                key,
+                uuid.uuid4(),
+            )
+            return claim
+
+        def __getattr__(self, name):
+            return getattr(keys, name)
+
+    app.state.runtime.idempotency = TakenOverMeanwhile()
+    async with client(app, t.token) as api:
+        sent = await api.post(
+            f"/v1/jobs/{job.job_id}/communications",
+            json={"channel": "sms", "recipient_ids": [str(dana)], "body": "On our way"},
+            headers={"Idempotency-Key": "text-2"},
+        )
+    assert (sent.status_code, sent.json()["error"]["code"]) == (409, "conflict")
+    saved = await db.fetchval(
+        "SELECT count(*) FROM jobs.communications WHERE job_id = $1", job.job_id
+    )
+    assert saved == 0

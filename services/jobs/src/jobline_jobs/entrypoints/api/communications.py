@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from jobline_jobs.adapters.communications import Draft, StoredFile
 from jobline_jobs.adapters.tokens import Principal
 from jobline_jobs.domain import communications as rules
-from jobline_jobs.domain.errors import Rejected
+from jobline_jobs.domain.errors import Conflict, Rejected
 from jobline_jobs.entrypoints.api.commanding import Answer, actor, held_key, idempotent
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
@@ -178,7 +178,10 @@ async def _send(
     draft = Draft(
         who.tenant_id, job_id, body.channel, body.subject, body.body, send_at, actor(who), stored
     )
-    communication_id = await rt.communications.save(draft, chosen, invoice, held_key())
+    try:
+        communication_id = await rt.communications.save(draft, chosen, invoice, held_key())
+    except Conflict as taken_over:  # a retry took this request's Idempotency-Key over
+        raise ApiError(409, taken_over.kind, taken_over.reason) from taken_over
     return Accepted(
         communication_id=communication_id,
         status="scheduled" if send_at > datetime.now(UTC) else "queued",

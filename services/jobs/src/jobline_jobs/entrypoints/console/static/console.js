@@ -54,6 +54,10 @@
     }
     const dialog = host.querySelector("dialog");
     if (!dialog) return;
+    // htmx wires swapped-in content up in its settle step, a timer after the promise above
+    // resolves: wire the dialog now, or a submit made at once (a quick typist, a busy
+    // machine) would be the browser's own GET instead of htmx's POST.
+    htmx.process(dialog);
     dialog.addEventListener("close", () => {
       host.innerHTML = "";
       // The list may have reloaded meanwhile: find the button again by its id.
