@@ -54,10 +54,6 @@
     }
     const dialog = host.querySelector("dialog");
     if (!dialog) return;
-    // htmx wires swapped-in content up in its settle step, a timer after the promise above
-    // resolves: wire the dialog now, or a submit made at once (a quick typist, a busy
-    // machine) would be the browser's own GET instead of htmx's POST.
-    htmx.process(dialog);
     dialog.addEventListener("close", () => {
       host.innerHTML = "";
       // The list may have reloaded meanwhile: find the button again by its id.
@@ -156,6 +152,14 @@
     if (event.target.matches && event.target.matches("textarea[data-counter]")) {
       updateCounter(event.target);
     }
+  });
+
+  // htmx wires swapped-in content (hx-post on a new form) in its settle step, a timer after
+  // the swap. A submit made before it (a quick Enter, a busy machine) was the browser's own
+  // GET instead of htmx's POST: wire what an inner swap put in at once. (Forms only ever
+  // come by inner swaps; an outer swap's target is the element it replaced.)
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target.isConnected) htmx.process(event.detail.target);
   });
 
   document.addEventListener("DOMContentLoaded", () => {
