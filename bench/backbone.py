@@ -20,10 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.common import ROOT, say
-from bench.common import with_database as database_of
+from bench.common import ROOT, read_from_now, recreate_database, say
 from bench.service import free_port, wait_ready
 from jobline_contracts import facts
 from jobline_contracts.envelope import Envelope, Payload
@@ -186,13 +185,7 @@ class FactFactory:
 
 async def fresh_database(server_url: str) -> str:
     """A new, migrated ``jobline_bench_backbone`` with the bench's tenants."""
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-    url = database_of(server_url, DATABASE)
+    url = await recreate_database(server_url, DATABASE)
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn)
@@ -347,16 +340,7 @@ class TopicClock:
 
     async def start(self) -> None:
         await self._consumer.start()
-        deadline = time.monotonic() + 30
-        while not (partitions := self._consumer.partitions_for_topic(self.topic)):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"topic {self.topic} has no partitions")
-            await self._consumer._client.force_metadata_update()
-        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-        self._consumer.assign(tps)
-        await self._consumer.seek_to_end(*tps)
-        for tp in tps:  # resolved now, so nothing published later is missed
-            await self._consumer.position(tp)
+        await read_from_now(self._consumer, self.topic)
         self._task = asyncio.create_task(self._pump())
 
     async def _pump(self) -> None:

@@ -11,6 +11,9 @@ from pathlib import Path
 from statistics import quantiles
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = {
     "DATABASE_URL": "postgresql://jobline:jobline@127.0.0.1:5432/jobline",
@@ -48,6 +51,39 @@ def with_database(url: str, database: str) -> str:
     """The same server and credentials, another database."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+async def recreate_database(server_url: str, database: str) -> str:
+    """Drop ``database`` (whoever is connected) and create it empty; its URL."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+    return with_database(server_url, database)
+
+
+async def partitions_of(
+    consumer: AIOKafkaConsumer, topic: str, within: float = 30.0
+) -> list[TopicPartition]:
+    """Every partition of ``topic``, once the started consumer's metadata has them."""
+    deadline = time.monotonic() + within
+    while not (partitions := consumer.partitions_for_topic(topic)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topic {topic} has no partitions")
+        await consumer._client.force_metadata_update()
+    return [TopicPartition(topic, p) for p in sorted(partitions)]
+
+
+async def read_from_now(consumer: AIOKafkaConsumer, topic: str) -> None:
+    """Assign the started consumer all of ``topic`` at its end, positions resolved, so
+    nothing published from now on is missed."""
+    tps = await partitions_of(consumer, topic)
+    consumer.assign(tps)
+    await consumer.seek_to_end(*tps)
+    for tp in tps:
+        await consumer.position(tp)
 
 
 @dataclass(frozen=True)

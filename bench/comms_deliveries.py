@@ -21,11 +21,20 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 
-import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.common import ROOT, BenchResult, git_commit, machine, now_utc, say, setting
-from bench.common import with_database as database_of
+from bench.common import (
+    ROOT,
+    BenchResult,
+    git_commit,
+    machine,
+    now_utc,
+    partitions_of,
+    read_from_now,
+    recreate_database,
+    say,
+    setting,
+)
 from bench.service import free_port, wait_ready
 from jobline_comms.config import Settings
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
@@ -63,7 +72,7 @@ def run() -> BenchResult:
     runs = []
     with _sandbox() as twilio_url:
         for workers in (1, 2):
-            database_url = asyncio.run(_fresh_database(setting("DATABASE_URL")))
+            database_url = asyncio.run(recreate_database(setting("DATABASE_URL"), DATABASE))
             with ExitStack() as stack:
                 group = f"bench-comms-{uuid.uuid4().hex[:12]}"
                 asyncio.run(_start_group_at_end(kafka, group))
@@ -80,16 +89,6 @@ def run() -> BenchResult:
     return BenchResult(figures, _markdown(runs, seconds))
 
 
-async def _fresh_database(server_url: str) -> str:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-    return database_of(server_url, DATABASE)
-
-
 async def _start_group_at_end(kafka: str, group: str) -> None:
     """Commit the new group's start at the commands topic's end before any worker joins.
 
@@ -102,12 +101,7 @@ async def _start_group_at_end(kafka: str, group: str) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        deadline = time.monotonic() + 30
-        while not (partitions := consumer.partitions_for_topic(COMMANDS_TOPIC)):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"topic {COMMANDS_TOPIC} has no partitions")
-            await consumer._client.force_metadata_update()
-        tps = [TopicPartition(COMMANDS_TOPIC, p) for p in sorted(partitions)]
+        tps = await partitions_of(consumer, COMMANDS_TOPIC)
         consumer.assign(tps)
         await consumer.commit(await consumer.end_offsets(tps))
     finally:
@@ -196,16 +190,7 @@ class EventClock:
 
     async def start(self) -> None:
         await self._consumer.start()
-        deadline = time.monotonic() + 30
-        while not (partitions := self._consumer.partitions_for_topic(EVENTS)):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"topic {EVENTS} has no partitions")
-            await self._consumer._client.force_metadata_update()
-        tps = [TopicPartition(EVENTS, p) for p in sorted(partitions)]
-        self._consumer.assign(tps)
-        await self._consumer.seek_to_end(*tps)
-        for tp in tps:  # resolved now, so nothing published later is missed
-            await self._consumer.position(tp)
+        await read_from_now(self._consumer, EVENTS)
         self._task = asyncio.create_task(self._pump())
 
     async def _pump(self) -> None:

@@ -14,11 +14,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-import asyncpg
-
 from bench import backbone, backbone_report, ingest, latency, pg_baseline, pipe_baseline
-from bench.common import BenchResult, say, setting
-from bench.common import with_database as database_of
+from bench.common import BenchResult, recreate_database, say, setting
 
 JOBS = 20_000
 RATE, SECONDS = 1_000, 60
@@ -69,7 +66,7 @@ async def _measure(
 def _services(url: str, server: str, kafka: str) -> Iterator[dict[str, int]]:
     """The three services (and the Twilio sandbox comms talks to) as child processes;
     yields their pids by name."""
-    comms_url = asyncio.run(_fresh_comms_database(server))
+    comms_url = asyncio.run(recreate_database(server, COMMS_DATABASE))
     run_id = uuid.uuid4().hex[:12]
     with ExitStack() as stack:
         port, twilio = backbone.free_url()
@@ -134,13 +131,3 @@ def _services(url: str, server: str, kafka: str) -> Iterator[dict[str, int]]:
             "comms": comms.process.pid,
             "invoicing": invoicing.process.pid,
         }
-
-
-async def _fresh_comms_database(server: str) -> str:
-    conn = await asyncpg.connect(server)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{COMMS_DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{COMMS_DATABASE}"')
-    finally:
-        await conn.close()
-    return database_of(server, COMMS_DATABASE)

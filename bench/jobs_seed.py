@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from bench.common import say, with_database
+from bench.common import recreate_database, say, with_database
 from bench.jobs_data import (
     CUSTOMER_COLUMNS,
     JOB_COLUMNS,
@@ -96,7 +96,7 @@ async def ensure(server_url: str) -> Seeding:
     seeded = not await _is_seeded(url)
     if seeded:
         say(f"seeding {DATABASE}: {JOBS:,} jobs, {TENANTS} tenants, largest {LARGEST:,}")
-        await _recreate(server_url)
+        await recreate_database(server_url, DATABASE)
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn)
@@ -132,15 +132,6 @@ async def _is_seeded(url: str) -> bool:
             and tuple(row) == MARKER
             and await conn.fetchval("SELECT count(*) FROM jobs.jobs") == JOBS
         )
-    finally:
-        await conn.close()
-
-
-async def _recreate(server_url: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        await conn.execute(f"CREATE DATABASE {DATABASE}")
     finally:
         await conn.close()
 
