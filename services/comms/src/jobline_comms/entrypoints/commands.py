@@ -65,14 +65,7 @@ class CommandConsumer:
             await self._dead_letters.send(record, bad.kind, bad.reason)
             return
         command, causation = to_command(envelope), causation_of(envelope)
-        incoming = Incoming(
-            record.value,
-            record.key,
-            record.topic,
-            record.partition,
-            record.offset,
-            received(record.topic, record.headers),
-        )
+        incoming = _incoming(record)
         try:
             admission = await retrying(
                 lambda: accept_delivery(command, causation, incoming, self._services),
@@ -102,15 +95,7 @@ class CommandConsumer:
                 undecodable.append((record, bad))
                 continue
             decoded.append(record)
-            incoming = Incoming(
-                record.value,
-                record.key,
-                record.topic,
-                record.partition,
-                record.offset,
-                received(record.topic, record.headers),
-            )
-            batch.append((to_command(envelope), causation_of(envelope), incoming))
+            batch.append((to_command(envelope), causation_of(envelope), _incoming(record)))
         if batch:
             await self._accept_batch(batch, decoded)
         for record, why in undecodable:
@@ -135,6 +120,18 @@ class CommandConsumer:
             return
         if Admission.NEW in admissions:
             self._wake()
+
+
+def _incoming(record: "ConsumerRecord[Any, Any]") -> Incoming:
+    """What the ledger keeps of the record, to dead-letter the command unchanged later."""
+    return Incoming(
+        record.value,
+        record.key,
+        record.topic,
+        record.partition,
+        record.offset,
+        received(record.topic, record.headers),
+    )
 
 
 def subscribe(
