@@ -9,14 +9,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from uuid import uuid4
 
-import asyncpg
 import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
 from jobline_contracts import facts
 from jobline_contracts.topics import DISPATCH_EVENTS, JOBS_LIFECYCLE
-from jobline_jobs.adapters.tokens import issue_token
 from jobline_testing.kafka import FactPublisher
 from jobline_testing.sandboxes import Sandboxes
 from jobline_testing.services import ServiceProcess
@@ -39,16 +37,6 @@ async def job_with_contacts(
     await publisher.publish(DISPATCH_EVENTS.name, story.envelope(story.dispatched()), story.key)
     await lifecycle.wait_for(lambda s: s.key == story.key.encode())
     return story
-
-
-@pytest.fixture
-async def api(jobs_service: ServiceProcess, db: asyncpg.Pool, tenant: str):
-    async with db.acquire() as conn:
-        token = await issue_token(conn, tenant, "operator")
-    async with httpx.AsyncClient(
-        base_url=jobs_service.url, timeout=30, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-        yield client
 
 
 async def until(api: httpx.AsyncClient, path: str, done, within: float = 30.0) -> dict:

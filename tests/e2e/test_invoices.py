@@ -5,38 +5,17 @@ import asyncio
 import io
 import json
 import time
-from datetime import timedelta
 
-import asyncpg
 import httpx
 import pytest
 from pypdf import PdfReader
 
 from jobline_contracts.topics import DISPATCH_EVENTS, INVOICING_COMMANDS, JOBS_LIFECYCLE
-from jobline_jobs.adapters.tokens import issue_token
+from jobline_testing.flows import billable_job
 from jobline_testing.kafka import FactPublisher
-from jobline_testing.services import ServiceProcess
-from jobline_testing.stories import NOW, JobStory
+from jobline_testing.stories import JobStory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("invoicing_service")]
-
-
-async def billable_job(publisher: FactPublisher, watch, tenant: str) -> JobStory:
-    lifecycle = await watch(JOBS_LIFECYCLE.name)
-    story = JobStory(tenant)
-    for payload in (story.customer(), story.property(), story.technician()):
-        await publisher.publish(DISPATCH_EVENTS.name, story.envelope(payload), story.key)
-    for payload in (
-        story.dispatched(NOW - timedelta(days=1)),
-        story.started(),
-        story.work_completed(),
-        story.quality_checked(),
-    ):
-        await publisher.publish(DISPATCH_EVENTS.name, story.envelope(payload), story.key)
-    await lifecycle.wait_for(
-        lambda s: s.key == story.key.encode() and b'"awaiting_billing"' in s.value
-    )
-    return story
 
 
 async def pdf_of(api: httpx.AsyncClient, job: JobStory, within: float = 60.0) -> bytes:
@@ -53,16 +32,6 @@ async def pdf_of(api: httpx.AsyncClient, job: JobStory, within: float = 60.0) ->
 
 def text_of(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-
-
-@pytest.fixture
-async def api(jobs_service: ServiceProcess, db: asyncpg.Pool, tenant: str):
-    async with db.acquire() as conn:
-        token = await issue_token(conn, tenant, "operator")
-    async with httpx.AsyncClient(
-        base_url=jobs_service.url, timeout=30, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-        yield client
 
 
 async def test_the_pdf_carries_the_invoice_and_a_changed_job_gets_a_new_one(

@@ -9,19 +9,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
-import asyncpg
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from jobline_contracts import facts
 from jobline_contracts.topics import COMMS_EVENTS, DISPATCH_EVENTS, JOBS_LIFECYCLE
-from jobline_jobs.adapters.tokens import issue_token
+from jobline_testing.flows import billable_job
 from jobline_testing.kafka import FactPublisher
 from jobline_testing.polling import eventually
 from jobline_testing.sandboxes import Sandboxes
 from jobline_testing.services import ServiceProcess
-from jobline_testing.stories import NOW, JobStory
+from jobline_testing.stories import JobStory
 
 pytestmark = pytest.mark.e2e
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -85,17 +84,6 @@ async def comms_service(
     await asyncio.to_thread(service.start)
     yield service
     await asyncio.to_thread(service.stop)
-
-
-@pytest.fixture
-async def api(jobs_service: ServiceProcess, db: asyncpg.Pool, tenant: str):
-    async with db.acquire() as conn:
-        token = await issue_token(conn, tenant, "operator")
-    async with httpx.AsyncClient(
-        base_url=jobs_service.url, timeout=30, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-        client.token = token  # type: ignore[attr-defined]
-        yield client
 
 
 async def job_with(publisher: FactPublisher, watch, tenant: str, phone: str, email: str):
@@ -187,20 +175,7 @@ async def test_invoicing_counts_commands_and_times_renders(
     api, publisher: FactPublisher, watch, tenant: str, invoicing_service
 ):
     before = await scrape(invoicing_service)
-    lifecycle = await watch(JOBS_LIFECYCLE.name)
-    story = JobStory(tenant)
-    for payload in (story.customer(), story.property(), story.technician()):
-        await publisher.publish(DISPATCH_EVENTS.name, story.envelope(payload), story.key)
-    for payload in (
-        story.dispatched(NOW - timedelta(days=1)),
-        story.started(),
-        story.work_completed(),
-        story.quality_checked(),
-    ):
-        await publisher.publish(DISPATCH_EVENTS.name, story.envelope(payload), story.key)
-    await lifecycle.wait_for(
-        lambda s: s.key == story.key.encode() and b'"awaiting_billing"' in s.value
-    )
+    story = await billable_job(publisher, watch, tenant)
     # Asks for the render (its answer is not the point here: on a shared broker another
     # stack's invoicing may answer first, with a PDF in its own blob store).
     await api.get(f"/v1/jobs/{story.job_id}/invoice.pdf")
