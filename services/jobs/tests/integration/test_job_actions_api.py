@@ -240,6 +240,10 @@ async def test_idempotency_key_replays_the_first_answer_and_refuses_a_different_
     assert len(schedule["subjobs"]) == 1
 
 
+def _key(key: str) -> dict[str, str]:
+    return {"Idempotency-Key": key, "Content-Type": "application/json"}
+
+
 def left_behind(path: str, raw: bytes) -> bytes:
     """The request hash ``idempotent`` stores for a POST of ``raw`` to ``path``."""
     return hashlib.sha256(b"POST " + path.encode() + b"\n" + raw).digest()
@@ -250,7 +254,7 @@ async def test_a_key_whose_request_died_before_its_effect_is_taken_over(db, app)
     parent = await t.job(NOW, lines=(line("1", "100.00"),))
     path = f"/v1/jobs/{parent.job_id}/subjobs"
     raw = json.dumps({"title": "Deposit", "share": {"percent": "10"}, "bill_on": "2026-12-01"})
-    headers = {"Idempotency-Key": "deposit-2", "Content-Type": "application/json"}
+    headers = _key("deposit-2")
     # What a request leaves when its process dies after claiming the key, before any effect.
     await db.execute(
         """INSERT INTO jobs.idempotency_keys (tenant_id, key, request_hash, claim_id, claimed_at)
@@ -292,10 +296,6 @@ async def test_a_recent_claim_is_in_progress_and_an_applied_one_is_never_run_aga
         "idempotency_key_applied",
     )
     assert schedule["subjobs"] == []
-
-
-def _key(key: str) -> dict[str, str]:
-    return {"Idempotency-Key": key, "Content-Type": "application/json"}
 
 
 async def test_a_slow_request_whose_key_was_taken_over_changes_nothing(db):

@@ -36,7 +36,7 @@ async def execute(rt: ApiRuntime, who: Principal, command: commands.Command) -> 
     try:
         await rt.bus.execute(command, _causation(who, command))
     except errors.Rejected as refusal:
-        raise _refused(refusal) from refusal
+        raise refused(refusal) from refusal
 
 
 async def preview(rt: ApiRuntime, who: Principal, command: commands.Command) -> list[Event]:
@@ -44,7 +44,7 @@ async def preview(rt: ApiRuntime, who: Principal, command: commands.Command) -> 
     try:
         return await rt.bus.preview(command, _causation(who, command))
     except errors.Rejected as refusal:
-        raise _refused(refusal) from refusal
+        raise refused(refusal) from refusal
 
 
 def _causation(who: Principal, command: commands.Command) -> Causation:
@@ -60,7 +60,8 @@ def _causation(who: Principal, command: commands.Command) -> Causation:
     )
 
 
-def _refused(refusal: errors.Rejected) -> ApiError:
+def refused(refusal: errors.Rejected) -> ApiError:
+    """A domain refusal as the API's 404, 409 or 422."""
     status = _STATUS.get(type(refusal), 409)
     code = "not_found" if status == 404 else refusal.kind
     return ApiError(status, code, refusal.reason)

@@ -12,7 +12,7 @@ from jobline_jobs.adapters.communications import Draft, StoredFile
 from jobline_jobs.adapters.tokens import Principal
 from jobline_jobs.domain import communications as rules
 from jobline_jobs.domain.errors import Conflict, Rejected
-from jobline_jobs.entrypoints.api.commanding import Answer, actor, held_key, idempotent
+from jobline_jobs.entrypoints.api.commanding import Answer, actor, held_key, idempotent, refused
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 from jobline_jobs.entrypoints.api.invoices import current_pdf
@@ -181,7 +181,7 @@ async def _send(
     try:
         communication_id = await rt.communications.save(draft, chosen, invoice, held_key())
     except Conflict as taken_over:  # a retry took this request's Idempotency-Key over
-        raise ApiError(409, taken_over.kind, taken_over.reason) from taken_over
+        raise refused(taken_over) from taken_over
     return Accepted(
         communication_id=communication_id,
         status="scheduled" if send_at > datetime.now(UTC) else "queued",
