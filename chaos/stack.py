@@ -196,7 +196,7 @@ async def _stop_infrastructure() -> None:
 async def running_stack() -> AsyncIterator[Stack]:
     """The whole chaos stack, stopped on the way out whatever happens."""
     bootstrap = f"127.0.0.1:{KAFKA_PORT}"
-    admin_url = f"postgresql://jobline:jobline@127.0.0.1:{PG_PORT}/jobline"
+    admin_url = f"postgresql://jobline:jobline@127.0.0.1:{PG_PORT}/jobline?sslmode=disable"
     async with AsyncExitStack() as stack:
         stack.push_async_callback(_stop_infrastructure)
         await _infrastructure()

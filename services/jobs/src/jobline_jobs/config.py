@@ -11,7 +11,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOBLINE_JOBS_", extra="ignore")
 
     database_url: PostgresDsn = Field(
-        default=PostgresDsn("postgresql://jobline:jobline@127.0.0.1:5432/jobline"),
+        default=PostgresDsn("postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable"),
         validation_alias=AliasChoices("JOBLINE_JOBS_DATABASE_URL", "DATABASE_URL"),
     )
     kafka_bootstrap_servers: str = Field(
