@@ -176,10 +176,10 @@ class FakeUnitOfWork(UnitOfWork):
     def record(self, event: Event, causation: Causation) -> None:
         self.recorded.append(event)
 
-    async def commit(self) -> set[UUID]:
-        written = {d.delivery_id for d in self.saved if self.store.write(d)}
+    async def commit(self) -> None:
+        for delivery in self.saved:
+            self.store.write(delivery)
         self.store.events.extend(self.recorded)
-        return written
 
 
 @dataclass

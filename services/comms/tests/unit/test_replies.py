@@ -25,7 +25,7 @@ def test_other_replies_change_nothing(body):
 
 
 @pytest.mark.parametrize(
-    ("status", "state"),
+    ("reported", "status"),
     [
         ("sent", DeliveryStatus.SENT),
         ("delivered", DeliveryStatus.DELIVERED),
@@ -36,5 +36,5 @@ def test_other_replies_change_nothing(body):
         ("accepted", None),
     ],
 )
-def test_provider_statuses(status, state):
-    assert provider_status(status) is state
+def test_provider_statuses(reported, status):
+    assert provider_status(reported) is status

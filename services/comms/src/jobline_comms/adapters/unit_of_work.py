@@ -9,7 +9,6 @@ dropped with it.
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
-from uuid import UUID
 
 import asyncpg
 from asyncpg.transaction import Transaction
@@ -63,8 +62,12 @@ class PostgresUnitOfWork(UnitOfWork):
 
     async def __aenter__(self) -> Self:
         self._conn = await self._pool.acquire()
-        self._transaction = transaction = self._conn.transaction()
-        await transaction.start()
+        try:
+            self._transaction = transaction = self._conn.transaction()
+            await transaction.start()
+        except BaseException:
+            await self._pool.release(self._conn)
+            raise
         self.intake = PostgresIntake(self._conn, self._consumer, self._claim_timeout)
         self.deliveries = PostgresDeliveries(self._conn, self._claim_timeout)
         self.opt_outs = PostgresOptOutBook(self._conn)
@@ -88,13 +91,12 @@ class PostgresUnitOfWork(UnitOfWork):
     def record(self, event: Event, causation: Causation) -> None:
         self._recorded.append((event, causation, current_traceparent()))
 
-    async def commit(self) -> set[UUID]:
+    async def commit(self) -> None:
         assert self._transaction is not None, "committed once"  # noqa: S101
         written = await write_changes(self._conn, self._saved, self._recorded, self._consumer)
         await self._transaction.commit()
         self._transaction = None
         _stored(self._saved, written)
-        return {d.delivery_id for (d, _), ok in zip(self._saved, written, strict=True) if ok}
 
 
 class BatchedChanges(Changes):

@@ -72,9 +72,9 @@ class UnitOfWork(abc.ABC):
         """An event about no delivery (an opt-out), written at commit."""
 
     @abc.abstractmethod
-    async def commit(self) -> set[UUID]:
-        """Write what was saved and recorded; the ids of the deliveries written (one that
-        had moved on in the meantime is not, nor are its events)."""
+    async def commit(self) -> None:
+        """Write what was saved (a delivery that had moved on in the meantime is not, nor
+        are its events) and what was recorded, and commit."""
 
 
 class Changes(abc.ABC):
