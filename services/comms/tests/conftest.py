@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from jobline_comms.domain.commands import Causation, Command
+from jobline_comms.domain.commands import Causation, Command, channel_of
 from jobline_comms.domain.delivery import Delivery
 from jobline_comms.domain.email import OutgoingEmail
 from jobline_comms.domain.events import Event
@@ -39,6 +39,13 @@ from jobline_comms.service_layer.unit_of_work import (
 )
 
 
+def new_delivery(cmd: Command, causation: Causation | None = None) -> Delivery:
+    """The delivery intake makes of ``cmd``: queued, due now."""
+    causation = causation or Causation(cmd.tenant_id, uuid.uuid4(), uuid.uuid4())
+    channel = channel_of(cmd)
+    return Delivery(cmd.delivery_id, cmd.communication_id, cmd.tenant_id, channel, causation)
+
+
 @dataclass
 class Store:
     """What the fakes share: the stored deliveries (copies), opt-outs and events."""
@@ -64,7 +71,7 @@ class Store:
         """The delivery of ``cmd`` (queued now if new) as a pick would lease it."""
         stored = self.deliveries.get(cmd.delivery_id)
         if stored is None:
-            stored = Delivery.accept(cmd, Causation(cmd.tenant_id, uuid.uuid4(), uuid.uuid4()))
+            stored = new_delivery(cmd)
             self.deliveries[cmd.delivery_id] = stored
         return Picked(replace(stored, events=[], lease=uuid.uuid4()), cmd)
 
@@ -134,7 +141,7 @@ class FakeIntake(Intake, Deliveries):
             if a.cmd.delivery_id in self.store.deliveries:
                 answers.append(Admission.KNOWN)
                 continue
-            self.store.deliveries[a.cmd.delivery_id] = Delivery.accept(a.cmd, a.causation)
+            self.store.deliveries[a.cmd.delivery_id] = new_delivery(a.cmd, a.causation)
             answers.append(Admission.NEW)
         return answers
 

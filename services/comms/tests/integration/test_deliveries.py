@@ -9,7 +9,7 @@ import pytest
 
 from jobline_comms.adapters.attempts import PostgresAttempts
 from jobline_comms.adapters.reports import PostgresReports
-from jobline_comms.domain.commands import Causation, SendSms
+from jobline_comms.domain.commands import AttachmentRef, Causation, SendEmail, SendSms
 from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.outcomes import Accepted, Transient
 from jobline_comms.domain.replies import OptChange
@@ -68,12 +68,18 @@ async def status_of(pool, delivery_id) -> str:
     )
 
 
-async def test_a_picked_delivery_carries_its_command_as_intake_decoded_it(services):
-    cmd = new_sms()
-    await accept(cmd, services)
+@pytest.mark.parametrize("channel", ["sms", "email"])
+async def test_a_picked_delivery_carries_its_command_as_intake_decoded_it(services, channel):
+    ref = AttachmentRef("acme/a.pdf", "a.pdf", "application/pdf", 3, "ab" * 32)
+    email = SendEmail(
+        uuid.uuid4(), uuid.uuid4(), "acme", "d@example.com", "Hi", "Body", None, (ref,)
+    )
+    cmd = new_sms() if channel == "sms" else email
+    (_, causation) = await accept(cmd, services)
     picked = await pick(services, cmd.delivery_id)
     assert picked.command == cmd
-    assert picked.delivery.causation.tenant_id == "acme"
+    assert picked.delivery.causation == causation
+    assert (picked.delivery.status, picked.delivery.channel) == ("queued", channel)
 
 
 async def test_a_redelivered_command_never_calls_the_provider_twice(services, comms_pool):

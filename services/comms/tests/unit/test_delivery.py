@@ -5,9 +5,10 @@ import uuid
 
 import pytest
 
-from jobline_comms.domain.commands import Causation, SendSms
+from jobline_comms.domain.commands import Causation
 from jobline_comms.domain.delivery import Delivery, NotAllowed
 from jobline_comms.domain.events import DeliveryDeadLettered, DeliveryStatusChanged
+from jobline_comms.domain.model import Channel
 from jobline_comms.domain.model import DeliveryStatus as S
 from jobline_comms.domain.outcomes import Accepted, Ambiguous, Transient
 from jobline_comms.domain.policy import Backoff
@@ -16,12 +17,17 @@ pytestmark = pytest.mark.unit
 
 
 def delivery(status: S = S.QUEUED, *, claim_expired: bool = False) -> Delivery:
-    cmd = SendSms(uuid.uuid4(), uuid.uuid4(), "acme", "+15555550101", "On our way")
-    new = Delivery.accept(cmd, Causation("acme", uuid.uuid4(), uuid.uuid4()))
-    new.status = new.stored_status = status
-    new.claim_expired = claim_expired
-    new.lease = uuid.uuid4()
-    return new
+    causation = Causation("acme", uuid.uuid4(), uuid.uuid4())
+    return Delivery(
+        uuid.uuid4(),
+        uuid.uuid4(),
+        "acme",
+        Channel.SMS,
+        causation,
+        status,
+        lease=uuid.uuid4(),
+        claim_expired=claim_expired,
+    )
 
 
 def settled(outcome, attempts_before: int = 0, max_attempts: int = 3) -> Delivery:

@@ -13,7 +13,7 @@ with its events. Statuses never go backwards.
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from jobline_comms.domain.commands import Causation, Command, channel_of
+from jobline_comms.domain.commands import Causation
 from jobline_comms.domain.events import DeliveryDeadLettered, DeliveryStatusChanged, Event
 from jobline_comms.domain.model import (
     PAST_CLAIM,
@@ -52,11 +52,6 @@ class Delivery:
 
     def __post_init__(self) -> None:
         self.stored_status = self.status
-
-    @classmethod
-    def accept(cls, cmd: Command, causation: Causation) -> "Delivery":
-        """A new delivery for ``cmd``, queued: due now."""
-        return cls(cmd.delivery_id, cmd.communication_id, cmd.tenant_id, channel_of(cmd), causation)
 
     @property
     def changed(self) -> bool:
