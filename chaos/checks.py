@@ -42,7 +42,7 @@ async def _pending(pool: asyncpg.Pool, accepted: Accepted) -> dict[str, int]:
                 (SELECT FROM jobs.processed_messages p WHERE p.message_id = m.id)) AS facts,
              (SELECT count(*) FROM jobs.outbox) AS jobs_outbox,
              (SELECT count(*) FROM comms.outbox) AS comms_outbox,
-             (SELECT count(*) FROM comms.deliveries WHERE state IN ('queued', 'claimed'))
+             (SELECT count(*) FROM comms.deliveries WHERE status IN ('queued', 'claimed'))
                 AS in_flight,
              (SELECT count(*) FROM jobs.deliveries d WHERE d.communication_id = ANY($2::uuid[])
                 AND (d.status = 'queued' OR NOT EXISTS
@@ -196,7 +196,7 @@ async def _deliveries(
     ours = set(accepted.communications) | set(accepted.invoice_sends)
     rows = await stack.pool.fetch(
         """SELECT d.delivery_id::text AS id, d.communication_id, c.channel, d.status,
-                  l.state, l.attempts
+                  l.status AS comms_status, l.attempts
              FROM jobs.deliveries d JOIN jobs.communications c USING (tenant_id, communication_id)
              LEFT JOIN comms.deliveries l ON l.delivery_id = d.delivery_id
             WHERE d.tenant_id = $1""",
@@ -209,10 +209,10 @@ async def _deliveries(
         counts["accepted" if is_ours else "unacknowledged request"] += 1
         if reached > 1:
             counts["duplicated"] += 1
-        if row["state"] == "unknown":
+        if row["comms_status"] == "unknown":
             counts["unknown"] += 1
             found.unknown.append(
-                f"{row['channel']} {row['id']}: unknown in the ledger, reached the provider"
+                f"{row['channel']} {row['id']}: unknown in comms, reached the provider"
                 f" {reached}x, jobs shows {row['status']}"
             )
         elif reached >= 1:

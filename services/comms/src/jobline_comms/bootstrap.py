@@ -13,14 +13,17 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 
+from jobline_comms.adapters.attempts import PostgresAttempts
 from jobline_comms.adapters.blob_store import BlobStore
-from jobline_comms.adapters.ledger import PostgresLedger
 from jobline_comms.adapters.migrate import migrate
+from jobline_comms.adapters.opt_outs import PostgresOptOuts
 from jobline_comms.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
 from jobline_comms.adapters.rate_limit import PostgresRateLimiter
+from jobline_comms.adapters.reports import PostgresReports
 from jobline_comms.adapters.smtp_email import SmtpEmail
 from jobline_comms.adapters.twilio_signatures import TwilioSignatures
 from jobline_comms.adapters.twilio_sms import TwilioSms
+from jobline_comms.adapters.unit_of_work import BatchedChanges, PostgresUnitOfWork
 from jobline_comms.config import Settings
 from jobline_comms.domain.policy import Backoff
 from jobline_comms.domain.senders import Senders
@@ -101,10 +104,15 @@ async def _services(settings: Settings, pool: "asyncpg.Pool[Any]") -> tuple[Serv
         callback_url=settings.status_callback_url,
         timeout=settings.twilio_timeout,
     )
+    consumer = settings.consumer_group
     services = Services(
-        ledger=PostgresLedger(
-            pool, consumer=settings.consumer_group, claim_timeout=settings.claim_timeout
+        unit_of_work=lambda: PostgresUnitOfWork(
+            pool, consumer=consumer, claim_timeout=settings.claim_timeout
         ),
+        changes=BatchedChanges(pool, consumer=consumer),
+        attempts=PostgresAttempts(pool),
+        reports=PostgresReports(pool),
+        opt_outs=PostgresOptOuts(pool),
         sms=sms,
         email=SmtpEmail(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout),
         blobs=BlobStore(settings.blob_url),
@@ -205,7 +213,7 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
 
 
 async def _keep_session(_conn: "asyncpg.Connection[Any]") -> None:
-    """Nothing to reset on release: the ledger sets no session state (no LISTEN, SET or
+    """Nothing to reset on release: the adapters set no session state (no LISTEN, SET or
     lasting advisory lock on pooled connections; asyncpg still rolls back an open
     transaction). The default reset query cost one more round trip per pool use."""
 

@@ -1,7 +1,7 @@
-"""The Kafka subscriber on ``comms.commands.v1``: decode, translate, put in the ledger.
+"""The Kafka subscriber on ``comms.commands.v1``: decode once, translate, take in.
 
 The subscriber never calls a provider: it records the delivery (due now) and wakes the
-dispatcher, so the offset is committed as soon as the delivery is safely in the ledger
+dispatcher, so the offset is committed as soon as the delivery is safely recorded
 and a slow or failing provider never blocks a partition. Undecodable commands are
 dead-lettered at once. A database outage is retried with backoff and, past that, the
 message is redelivered; a command that keeps crashing the handler is dead-lettered.
@@ -19,11 +19,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 
-from jobline_comms.domain.commands import Causation, Command
 from jobline_comms.entrypoints.translate import causation_of, to_command
-from jobline_comms.service_layer.handlers import Services, accept_deliveries, accept_delivery
-from jobline_comms.service_layer.ports import Admission, Incoming
+from jobline_comms.service_layer.handlers import Services, accept_deliveries
+from jobline_comms.service_layer.ports import Admission, Incoming, Received
 from jobline_contracts.codec import UndecodableMessage, decode
+from jobline_contracts.envelope import Envelope
 from jobline_contracts.topics import COMMS_COMMANDS
 from jobline_infra.dead_letters import DeadLetters
 from jobline_infra.observability.tracing import received
@@ -64,13 +64,12 @@ class CommandConsumer:
         except UndecodableMessage as bad:
             await self._dead_letters.send(record, bad.kind, bad.reason)
             return
-        command, causation = to_command(envelope), causation_of(envelope)
-        incoming = _incoming(record)
+        received = _received(envelope, record)
         try:
-            admission = await retrying(
-                lambda: accept_delivery(command, causation, incoming, self._services),
+            (admission,) = await retrying(
+                lambda: accept_deliveries([received], self._services),
                 transient=TRANSIENT_ERRORS,
-                label=causation.message_id,
+                label=received.causation.message_id,
                 max_crashes=self._max_handler_attempts,
                 max_transient_wait=self._max_transient_wait,
             )
@@ -85,7 +84,7 @@ class CommandConsumer:
         undecodable ones dead-lettered. If recording keeps failing for another reason than
         the infrastructure, each is handled on its own, so only a poison command is
         dead-lettered."""
-        batch: list[tuple[Command, Causation, Incoming]] = []
+        batch: list[Received] = []
         decoded: list[ConsumerRecord[Any, Any]] = []
         undecodable: list[tuple[ConsumerRecord[Any, Any], UndecodableMessage]] = []
         for record in records:
@@ -95,16 +94,14 @@ class CommandConsumer:
                 undecodable.append((record, bad))
                 continue
             decoded.append(record)
-            batch.append((to_command(envelope), causation_of(envelope), _incoming(record)))
+            batch.append(_received(envelope, record))
         if batch:
             await self._accept_batch(batch, decoded)
         for record, why in undecodable:
             await self._dead_letters.send(record, why.kind, why.reason)
 
     async def _accept_batch(
-        self,
-        batch: list[tuple[Command, Causation, Incoming]],
-        records: "list[ConsumerRecord[Any, Any]]",
+        self, batch: list[Received], records: "list[ConsumerRecord[Any, Any]]"
     ) -> None:
         try:
             admissions = await retrying(
@@ -122,8 +119,13 @@ class CommandConsumer:
             self._wake()
 
 
+def _received(envelope: Envelope[Any], record: "ConsumerRecord[Any, Any]") -> Received:
+    """The command as intake takes it: the one decode of its envelope."""
+    return Received(to_command(envelope), causation_of(envelope), _incoming(record))
+
+
 def _incoming(record: "ConsumerRecord[Any, Any]") -> Incoming:
-    """What the ledger keeps of the record, to dead-letter the command unchanged later."""
+    """What is kept of the record, to dead-letter the command unchanged later."""
     return Incoming(
         record.value,
         record.key,
