@@ -131,15 +131,9 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             communications=Communications(pool),
         )
         if producer is not None and "relay" in roles:
-            runtime.relay = _relay(stack, settings, producer, runtime.stopping)
-            _background(stack, _release_scheduled(runtime.communications, runtime.stopping),
-                        "scheduler", runtime.stopping)  # fmt: skip
+            _start_relay(stack, runtime, producer)
         if producer is not None and "consume" in roles:
-            runtime.broker, runtime.subscribers = _consumers(settings, pool, producer, bus)
-            await runtime.broker.start()
-            # Registered last so it runs first: stop consuming (finishing the message in
-            # hand and committing) before the relay, producer and pool go away.
-            stack.push_async_callback(runtime.broker.stop)
+            await _start_consuming(stack, runtime, producer)
         log.info("jobs service started: %s", ", ".join(settings.roles))
         # What start-up built (modules, routes, schemas, clients: ~120k objects) lives as
         # long as the process: frozen, the collector's full passes no longer walk it (each
@@ -171,11 +165,12 @@ async def _producer(stack: contextlib.AsyncExitStack, settings: Settings) -> AIO
     return producer
 
 
-def _consumers(
-    settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer, bus: MessageBus
-) -> tuple[KafkaBroker, dict[str, DefaultSubscriber]]:
+async def _start_consuming(
+    stack: contextlib.AsyncExitStack, runtime: JobsRuntime, producer: AIOKafkaProducer
+) -> None:
     """The broker and its subscribers (dispatch facts, invoicing and comms events); several
     consume processes of one group split the partitions."""
+    settings, pool, bus = runtime.settings, runtime.pool, runtime.bus
     topic = _namespaced(settings.topic_prefix)
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
@@ -209,22 +204,27 @@ def _consumers(
         producer,
         actor="comms",
     )
-    subscribers = {
-        DISPATCH_EVENTS.name: subscribe_batches(broker, facts, settings),
-        INVOICING_EVENTS.name: consumers.subscribe(broker, renders, settings, ".invoicing"),
-        COMMS_EVENTS.name: consumers.subscribe(broker, statuses, settings, ".comms"),
-    }
-    return broker, subscribers
+    runtime.broker, runtime.subscribers = (
+        broker,
+        {
+            DISPATCH_EVENTS.name: subscribe_batches(broker, facts, settings),
+            INVOICING_EVENTS.name: consumers.subscribe(broker, renders, settings, ".invoicing"),
+            COMMS_EVENTS.name: consumers.subscribe(broker, statuses, settings, ".comms"),
+        },
+    )
+    await broker.start()
+    # Registered last so it runs first: stop consuming (finishing the message in hand and
+    # committing) before the relay, producer and pool go away.
+    stack.push_async_callback(broker.stop)
 
 
-def _relay(
-    stack: contextlib.AsyncExitStack,
-    settings: Settings,
-    producer: AIOKafkaProducer,
-    stopping: asyncio.Event,
-) -> OutboxRelay:
-    """The outbox relay: the lanes this process holds (see ``jobline_infra.outbox_lanes``)."""
-    relay = OutboxRelay(
+def _start_relay(
+    stack: contextlib.AsyncExitStack, runtime: JobsRuntime, producer: AIOKafkaProducer
+) -> None:
+    """The outbox relay (the lanes this process holds: ``jobline_infra.outbox_lanes``) and
+    the scheduler of due communications."""
+    settings, stopping = runtime.settings, runtime.stopping
+    runtime.relay = OutboxRelay(
         settings.dsn,
         producer,
         schema="jobs",
@@ -234,8 +234,8 @@ def _relay(
         batch_size=settings.relay_batch_size,
         topic_prefix=settings.topic_prefix,
     )
-    _background(stack, relay.run(stopping), "outbox-relay", stopping)
-    return relay
+    _background(stack, runtime.relay.run(stopping), "outbox-relay", stopping)
+    _background(stack, _release_scheduled(runtime.communications, stopping), "scheduler", stopping)
 
 
 def _background(
