@@ -19,6 +19,7 @@ from contextlib import ExitStack, contextmanager
 
 from bench import backbone, backbone_report, ingest, latency, pg_baseline, pipe_baseline
 from bench.common import BenchResult, recreate_database, say, setting
+from bench.service import wait_ready
 
 JOBS = 20_000
 RATE, SECONDS = 1_000, 60
@@ -42,9 +43,12 @@ def run() -> BenchResult:
     pipe = pipe_baseline.measure(kafka, bulk)
     say(f"bare pipe: {pipe.per_s:,.0f} facts/s")
     run_id = uuid.uuid4().hex[:12]
-    with _services(url, server, kafka, run_id) as pids, backbone.MemoryWatch(pids) as memory:
+    with (
+        _services(url, server, kafka, run_id) as children,
+        backbone.MemoryWatch({n: c.process.pid for n, c in children.items()}) as memory,
+    ):
         ingested, steady_run = asyncio.run(_measure(kafka, bulk, steady))
-        with _second_jobs_process(url, kafka, run_id):
+        with _second_jobs_process(url, kafka, run_id, children["jobs"]):
             ingested_2p = asyncio.run(_measure_ingest(kafka, bulk_2p))
     report = backbone_report.Report(
         pg, pipe, ingested, steady_run, memory, time.perf_counter() - started, ingested_2p
@@ -93,22 +97,28 @@ def _jobs_env(url: str, kafka: str, port: int, run_id: str) -> dict[str, str]:
 
 
 @contextmanager
-def _second_jobs_process(url: str, kafka: str, run_id: str) -> Iterator[None]:
+def _second_jobs_process(
+    url: str, kafka: str, run_id: str, first: backbone.Child
+) -> Iterator[None]:
     """A second jobs process consuming and relaying beside the first: ready once the
     group gave it partitions (it joins the first's group, so it resumes from the group's
-    committed offsets); its relay takes half the outbox lanes within a few seconds."""
+    committed offsets) and the first is ready again after the rebalance; its relay takes
+    half the outbox lanes within a few seconds."""
     port, jobs_http = backbone.free_url()
     env = {**_jobs_env(url, kafka, port, run_id), "JOBLINE_JOBS_ROLES": "consume,relay"}
-    with backbone.child(
-        "bench-backbone-jobs-2", ["-m", "jobline_jobs.cli", "serve"], env, jobs_http
-    ):
+    argv = ["-m", "jobline_jobs.cli", "serve"]
+    with backbone.child("bench-backbone-jobs-2", argv, env, jobs_http):
+        assert first.url is not None  # noqa: S101 - started with one
+        wait_ready(first.url, first.name, backbone.LOGS / f"{first.name}.log", first.process)
         yield
 
 
 @contextmanager
-def _services(url: str, server: str, kafka: str, run_id: str) -> Iterator[dict[str, int]]:
+def _services(
+    url: str, server: str, kafka: str, run_id: str
+) -> Iterator[dict[str, backbone.Child]]:
     """The three services (and the Twilio sandbox comms talks to) as child processes;
-    yields their pids by name."""
+    yields them by name."""
     comms_url = asyncio.run(recreate_database(server, COMMS_DATABASE))
     with ExitStack() as stack:
         port, twilio = backbone.free_url()
@@ -161,8 +171,4 @@ def _services(url: str, server: str, kafka: str, run_id: str) -> Iterator[dict[s
             )
         )
         say(f"services ready (jobs pid {jobs.process.pid})")
-        yield {
-            "jobs": jobs.process.pid,
-            "comms": comms.process.pid,
-            "invoicing": invoicing.process.pid,
-        }
+        yield {"jobs": jobs, "comms": comms, "invoicing": invoicing}
