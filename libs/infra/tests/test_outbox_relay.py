@@ -233,13 +233,19 @@ async def test_a_relay_with_another_number_of_lanes_waits_until_the_old_ones_are
 ) -> None:
     """Lanes of 8 and lanes of 4 cut keys differently: never both at once."""
     newer = FakeProducer()
-    async with _relaying(own_database_url, newer, lanes=4) as new:
+    async with contextlib.AsyncExitStack() as staying:
         async with _relaying(own_database_url, FakeProducer()) as old:
 
             async def old_leads() -> bool:
-                return len(old.held) == LANES and new.connected
+                return len(old.held) == LANES
 
             await eventually(old_leads, within=20)
+            new = await staying.enter_async_context(_relaying(own_database_url, newer, lanes=4))
+
+            async def new_waits() -> bool:
+                return new.connected
+
+            await eventually(new_waits, within=20)
             await _fill(own_database_url)
 
             async def drained() -> bool:
