@@ -101,6 +101,9 @@ async def test_rows_go_out_with_their_trace_context_and_are_counted():
 
 
 LANES, KEYS, ROWS_PER_KEY = 8, 40, 12
+LOCK = 0x54455354  # "TEST"
+TEST_LOCKS = """FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::bigint::oid
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
 
 
 @contextlib.asynccontextmanager
@@ -108,7 +111,7 @@ async def _relaying(
     url: str, producer: FakeProducer, lanes: int = LANES
 ) -> AsyncIterator[OutboxRelay]:
     relay = OutboxRelay(
-        url, producer, schema="jobs", channel="jobs_outbox", lock_id=0x54455354, lanes=lanes,
+        url, producer, schema="jobs", channel="jobs_outbox", lock_id=LOCK, lanes=lanes,
         batch_size=25, poll_interval=0.1, rebalance_interval=0.1,
     )  # fmt: skip
     stop = asyncio.Event()
@@ -125,6 +128,9 @@ async def _fill(url: str) -> list[bytes]:
     keys = [f"job-{n}".encode() for n in range(KEYS)]
     conn = await asyncpg.connect(url)
     try:
+        # An autovacuum worker in the test's database (this churn would start one) makes
+        # the fixture's DROP DATABASE ... WITH (FORCE) fail: it may not terminate it.
+        await conn.execute("ALTER TABLE jobs.outbox SET (autovacuum_enabled = false)")
         await conn.executemany(
             "INSERT INTO jobs.outbox (topic, key, value) VALUES ('t', $1, $2)",
             [(key, b"%d" % n) for n in range(ROWS_PER_KEY) for key in keys],
@@ -202,19 +208,16 @@ async def test_a_dead_relays_lanes_go_to_the_other_which_takes_them_back_after_a
 
         admin = await asyncpg.connect(own_database_url)
         try:  # cut b's database session: its locks go; it reconnects and takes them again
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                " AND classid = $1::bigint::oid",
-                0x54455354,
-            )
+            cut = [r["pid"] for r in await admin.fetch("SELECT DISTINCT pid " + TEST_LOCKS, LOCK)]
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid", cut)
 
             async def reconnected() -> bool:
                 held = await admin.fetchval(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND classid = $1::bigint::oid AND objid::bigint >> 16 = $2"
-                    " AND objid::bigint & 65535 < $2",
-                    0x54455354,
+                    "SELECT count(*) " + TEST_LOCKS + " AND objid::bigint >> 16 = $2"
+                    " AND objid::bigint & 65535 < $2 AND pid <> ALL($3::int[])",
+                    LOCK,
                     LANES,
+                    cut,
                 )
                 return held == LANES and len(b.held) == LANES
 

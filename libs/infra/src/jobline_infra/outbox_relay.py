@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
 
 from jobline_contracts.topics import DLQ_SUFFIX
@@ -59,7 +60,7 @@ class OutboxRelay:
         self.lanes = lanes
         LaneClaims(lock_id, lanes)  # checks both now, not at the first connection
         self.held: frozenset[int] = frozenset()
-        self.connected = False  # a member of the relays: holding lanes or waiting for some
+        self.connected = False  # a database session: holding lanes or waiting for some
         self.published = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -69,8 +70,10 @@ class OutboxRelay:
             try:
                 await self._session(stop)
                 backoff = 0.2
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("outbox relay %s: %s; retrying in %.1fs", self._schema, error, backoff)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError) as error:
+                # A broker that timed a batch out: start over (new session, lanes taken
+                # again); what was sent and not deleted goes again, never lost.
+                log.warning("outbox relay %s: %r; retrying in %.1fs", self._schema, error, backoff)
                 await _sleep_unless(stop, backoff)
                 backoff = min(backoff * 2, 10.0)
 
@@ -80,12 +83,12 @@ class OutboxRelay:
         conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
         claims = LaneClaims(self._lock_id, self.lanes)
         try:
+            self.connected = True  # holding lanes or waiting for some: ready either way
             while not await claims.join(conn):
                 log.info("outbox relay %s: a single-relay process leads; waiting", self._schema)
                 if await _sleep_unless(stop, self._poll_interval * 2):
                     return
             await conn.add_listener(self._channel, lambda *_: self._wake.set())
-            self.connected = True
             loop = asyncio.get_running_loop()
             next_round = loop.time()
             while not stop.is_set():
