@@ -1,9 +1,9 @@
--- Outbox lanes (issue 15), as in the jobs schema: each row carries a 15-bit hash of its key, computed here so
--- that no writer changes. A relay configured with N lanes (comms uses the relay's default, 8)
--- relays lane = lane_hash % N; a key always has one hash, hence one lane, and a lane is
--- relayed in outbox_id order by the one replica holding its advisory lock, so per-key
--- order holds while replicas relay different lanes in parallel. Rows without a key (some
--- dead letters) hash to 0, i.e. lane 0.
+-- Outbox lanes (issue 15), as in the jobs schema: each row carries a 15-bit hash of its
+-- key, computed here so that no writer changes. A relay configured with N lanes (comms
+-- uses the relay's default, 8) relays lane = lane_hash % N; a key always has one hash,
+-- hence one lane, and a lane is relayed in outbox_id order by the one replica holding its
+-- advisory lock, so per-key order holds while replicas relay different lanes in parallel.
+-- Rows without a key hash to 0, i.e. lane 0.
 --
 -- Why a hash and not the lane itself: N is a setting, and a stored lane would be wrong
 -- for rows already waiting when N changes. The hash never changes; N only decides which
