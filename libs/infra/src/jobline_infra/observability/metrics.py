@@ -53,6 +53,11 @@ OUTBOX_OLDEST_AGE = Gauge(
     "Age of the oldest unpublished outbox row; 0 when the outbox is empty",
     ["outbox"],
 )
+OUTBOX_LANE_HELD = Gauge(
+    "jobline_outbox_relay_lane_held",
+    "1 for each outbox lane this process relays (holds the lane's advisory lock), else 0",
+    ["outbox", "lane"],
+)
 DELIVERIES = Counter(
     "jobline_comms_deliveries_total",
     "Delivery outcomes recorded by comms (attempts and provider status reports)",
