@@ -11,12 +11,13 @@ from jobline_infra.consuming.edge import (
     RetryPolicy,
     applied_one_by_one,
 )
-from jobline_infra.consuming.subscribing import subscribe, subscribe_batches
+from jobline_infra.consuming.subscribing import OffsetReset, subscribe, subscribe_batches
 
 __all__ = [
     "ConsumerEdge",
     "Fallback",
     "Inbound",
+    "OffsetReset",
     "Received",
     "Refused",
     "RetryPolicy",
