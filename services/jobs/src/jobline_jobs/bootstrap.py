@@ -6,12 +6,13 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from jobline_contracts.topics import (
     COMMS_EVENTS,
@@ -40,7 +41,6 @@ from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.entrypoints import consumers, http
-from jobline_jobs.entrypoints.batch_consumer import BatchMessageConsumer, subscribe_batches
 from jobline_jobs.entrypoints.translate import (
     comms_event_to_command,
     fact_to_command,
@@ -58,7 +58,7 @@ class JobsRuntime:
     pool: asyncpg.Pool
     producer: AIOKafkaProducer
     broker: KafkaBroker
-    subscribers: dict[str, DefaultSubscriber]
+    subscribers: dict[str, LogicSubscriber[Any]]
     relay: OutboxRelay | None
     tokens: TokenStore
     queries: JobQueries
@@ -124,16 +124,15 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             logger=broker_logger(),
             middlewares=broker_middlewares("jobs"),
         )
-        facts = BatchMessageConsumer(
+        facts = consumers.TopicConsumer(
             topic(DISPATCH_EVENTS),
             "jobs.dispatch-facts",
             fact_to_command,
             bus,
             producer,
             actor="upstream",
-            batches=lambda: PostgresBatch(pool),
         )
-        renders = consumers.MessageConsumer(
+        renders = consumers.TopicConsumer(
             topic(INVOICING_EVENTS),
             "jobs.invoicing-events",
             invoicing_event_to_command,
@@ -141,7 +140,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             producer,
             actor="invoicing",
         )
-        statuses = consumers.MessageConsumer(
+        statuses = consumers.TopicConsumer(
             topic(COMMS_EVENTS),
             "jobs.comms-events",
             comms_event_to_command,
@@ -149,11 +148,15 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             producer,
             actor="comms",
         )
+        router = KafkaRouter()
         subscribers = {
-            DISPATCH_EVENTS.name: subscribe_batches(broker, facts, settings),
-            INVOICING_EVENTS.name: consumers.subscribe(broker, renders, settings, ".invoicing"),
-            COMMS_EVENTS.name: consumers.subscribe(broker, statuses, settings, ".comms"),
+            DISPATCH_EVENTS.name: consumers.subscribe_batches(
+                router, facts, settings, batches=lambda: PostgresBatch(pool)
+            ),
+            INVOICING_EVENTS.name: consumers.subscribe(router, renders, settings, ".invoicing"),
+            COMMS_EVENTS.name: consumers.subscribe(router, statuses, settings, ".comms"),
         }
+        broker.include_router(router)
         runtime = JobsRuntime(
             settings,
             pool,
