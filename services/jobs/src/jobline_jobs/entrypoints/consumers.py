@@ -13,12 +13,10 @@ changed nothing; the fallback hook is told why and the facts are applied one by 
 exactly as the per-message subscriber does.
 """
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaRouter
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
@@ -26,14 +24,12 @@ from jobline_contracts.envelope import Envelope
 from jobline_contracts.topics import TopicSpec
 from jobline_infra import consuming
 from jobline_infra.consuming import ConsumerEdge, Fallback, Received, RetryPolicy
-from jobline_infra.dead_letters import DeadLetters
+from jobline_infra.dead_letters import DeadLetters, Sender
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.commands import Command
 from jobline_jobs.service_layer.batches import BatchFactory, handle_batch
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
-
-log = logging.getLogger(__name__)
 
 Translate = Callable[[Envelope[Any]], Command]
 
@@ -59,7 +55,7 @@ class TopicConsumer:
         name: str,
         translate: Translate,
         bus: MessageBus,
-        producer: AIOKafkaProducer,
+        producer: Sender,
         *,
         actor: str,
     ) -> None:
@@ -87,11 +83,6 @@ class TopicConsumer:
         return self._translate(envelope), causation
 
 
-def applied_one_by_one(error: BaseException, batch: Sequence[Received]) -> None:
-    """The batch failed and changed nothing; its facts go one by one."""
-    log.info("batch of %d applied one by one: %r", len(batch), error)
-
-
 def subscribe(
     router: KafkaRouter, consumer: TopicConsumer, settings: Settings, group_suffix: str = ""
 ) -> LogicSubscriber[Any]:
@@ -114,9 +105,10 @@ def subscribe_batches(
     consumer: TopicConsumer,
     settings: Settings,
     batches: BatchFactory,
-    on_fallback: Fallback = applied_one_by_one,
+    on_fallback: Fallback = consuming.applied_one_by_one,
 ) -> LogicSubscriber[Any]:
-    """Register ``consumer`` on ``router`` as a batch subscriber (see the module)."""
+    """Register ``consumer`` on ``router`` as a batch subscriber (see the module);
+    ``on_fallback`` hears of every batch that was applied one by one instead."""
 
     async def handle_many(received: Sequence[Received]) -> None:
         await handle_batch(batches, [consumer.command(one) for one in received])
