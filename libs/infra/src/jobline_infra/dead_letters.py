@@ -15,8 +15,8 @@ from jobline_infra.observability.metrics import dead_lettered
 log = logging.getLogger(__name__)
 
 
-class Origin(Protocol):
-    """Where a consumed message came from: an aiokafka ``ConsumerRecord`` is one."""
+class Position(Protocol):
+    """Where in Kafka a consumed message was."""
 
     @property
     def topic(self) -> str: ...
@@ -24,6 +24,11 @@ class Origin(Protocol):
     def partition(self) -> int: ...
     @property
     def offset(self) -> int: ...
+
+
+class Origin(Position, Protocol):
+    """A consumed message, where it was and what it was: a ``ConsumerRecord`` is one."""
+
     @property
     def key(self) -> bytes | None: ...
     @property
@@ -42,7 +47,7 @@ class Sender(Protocol):
     ) -> object: ...
 
 
-def dead_letter_headers(origin: Origin, consumer: str, kind: str, reason: str) -> dict[str, str]:
+def dead_letter_headers(origin: Position, consumer: str, kind: str, reason: str) -> dict[str, str]:
     """``x-dlq-kind``, ``x-dlq-reason``, ``x-dlq-consumer`` (the group that gave up) and
     ``x-original-topic/partition/offset``, as documented in docs/asyncapi.yaml."""
     return {
