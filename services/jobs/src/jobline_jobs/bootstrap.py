@@ -11,8 +11,8 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from jobline_contracts.topics import (
     COMMS_EVENTS,
@@ -41,7 +41,6 @@ from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.entrypoints import consumers, http, operations
-from jobline_jobs.entrypoints.batch_consumer import BatchMessageConsumer, subscribe_batches
 from jobline_jobs.entrypoints.translate import (
     comms_event_to_command,
     fact_to_command,
@@ -62,7 +61,7 @@ class JobsRuntime:
     pool: asyncpg.Pool
     producer: AIOKafkaProducer | None
     broker: KafkaBroker | None
-    subscribers: dict[str, DefaultSubscriber]
+    subscribers: dict[str, LogicSubscriber[Any]]
     relay: OutboxRelay | None
     tokens: TokenStore
     queries: JobQueries
@@ -179,16 +178,15 @@ async def _start_consuming(
         logger=broker_logger(),
         middlewares=broker_middlewares("jobs"),
     )
-    facts = BatchMessageConsumer(
+    facts = consumers.TopicConsumer(
         topic(DISPATCH_EVENTS),
         "jobs.dispatch-facts",
         fact_to_command,
         bus,
         producer,
         actor="upstream",
-        batches=lambda: PostgresBatch(pool),
     )
-    renders = consumers.MessageConsumer(
+    renders = consumers.TopicConsumer(
         topic(INVOICING_EVENTS),
         "jobs.invoicing-events",
         invoicing_event_to_command,
@@ -196,7 +194,7 @@ async def _start_consuming(
         producer,
         actor="invoicing",
     )
-    statuses = consumers.MessageConsumer(
+    statuses = consumers.TopicConsumer(
         topic(COMMS_EVENTS),
         "jobs.comms-events",
         comms_event_to_command,
@@ -204,14 +202,16 @@ async def _start_consuming(
         producer,
         actor="comms",
     )
-    runtime.broker, runtime.subscribers = (
-        broker,
-        {
-            DISPATCH_EVENTS.name: subscribe_batches(broker, facts, settings),
-            INVOICING_EVENTS.name: consumers.subscribe(broker, renders, settings, ".invoicing"),
-            COMMS_EVENTS.name: consumers.subscribe(broker, statuses, settings, ".comms"),
-        },
-    )
+    router = KafkaRouter()
+    runtime.subscribers = {
+        DISPATCH_EVENTS.name: consumers.subscribe_batches(
+            router, facts, settings, batches=lambda: PostgresBatch(pool)
+        ),
+        INVOICING_EVENTS.name: consumers.subscribe(router, renders, settings, ".invoicing"),
+        COMMS_EVENTS.name: consumers.subscribe(router, statuses, settings, ".comms"),
+    }
+    broker.include_router(router)
+    runtime.broker = broker
     await broker.start()
     # Registered last so it runs first: stop consuming (finishing the message in hand and
     # committing) before the relay, producer and pool go away.

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import JOBS_LIFECYCLE
+from jobline_infra.dead_letters import dead_letter_headers
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
@@ -57,14 +58,7 @@ class OutboxWriter:
 
     def add_dead_letter(self, source: SourceMessage, consumer: str, kind: str, reason: str) -> None:
         """The original bytes, unchanged, with why they were refused in the headers."""
-        headers = {
-            "x-dlq-kind": kind,
-            "x-dlq-reason": reason,
-            "x-dlq-consumer": consumer,
-            "x-original-topic": source.topic,
-            "x-original-partition": str(source.partition),
-            "x-original-offset": str(source.offset),
-        }
+        headers = dead_letter_headers(source, consumer, kind, reason)
         self._rows.append((source.topic + ".dlq", source.key, source.value, json.dumps(headers)))
 
     async def flush(self) -> None:
