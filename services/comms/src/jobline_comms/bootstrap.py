@@ -10,8 +10,8 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from faststream.kafka.subscriber.usecase import BatchSubscriber
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from jobline_comms.adapters.attempts import PostgresAttempts
 from jobline_comms.adapters.blob_store import BlobStore
@@ -49,7 +49,7 @@ class CommsRuntime:
     services: Services
     pool: "asyncpg.Pool[Any]"
     broker: KafkaBroker
-    subscriber: BatchSubscriber
+    subscriber: LogicSubscriber[Any]
     signatures: TwilioSignatures = field(init=False)
 
     def __post_init__(self) -> None:
@@ -177,9 +177,6 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
         )
         stack.push_async_callback(_stopped, checking, checks_stop)
 
-        consumer = commands.CommandConsumer(
-            services, DeadLetters(producer, settings.consumer_group), dispatcher.wake
-        )
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             client_id="jobline-comms",
@@ -187,13 +184,17 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
             logger=broker_logger(),
             middlewares=broker_middlewares("comms"),
         )
+        router = KafkaRouter()
         subscriber = commands.subscribe(
-            broker,
-            consumer,
+            router,
+            services,
+            DeadLetters(producer, settings.consumer_group),
+            dispatcher.wake,
             group_id=settings.consumer_group,
             auto_offset_reset=settings.auto_offset_reset,
-            topic=prefix + COMMS_COMMANDS.name,
+            spec=replace(COMMS_COMMANDS, name=prefix + COMMS_COMMANDS.name),
         )
+        broker.include_router(router)
         await broker.start()
         # Registered last so it runs first: stop taking commands, commit, leave the group.
         stack.push_async_callback(broker.stop)

@@ -21,12 +21,13 @@ MIGRATIONS = files("jobline_comms.adapters.migrations")
 
 
 async def before_0005(conn: asyncpg.Connection) -> None:
-    """The schema as 0001-0003 left it, recorded as applied."""
+    """The schema as 0001-0004 left it, recorded as applied."""
     await conn.execute(
         "CREATE SCHEMA comms; CREATE TABLE comms.schema_migrations (version integer PRIMARY KEY,"
         " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
     )
-    for name in ("0001_ledger.sql", "0002_trace_context.sql", "0003_status_checks.sql"):
+    earlier = sorted(m.name for m in MIGRATIONS.iterdir() if m.name[:4].isdigit())
+    for name in (n for n in earlier if n < "0005"):
         await conn.execute((MIGRATIONS / name).read_text())
         await conn.execute(
             "INSERT INTO comms.schema_migrations VALUES ($1, $2)", int(name[:4]), name

@@ -5,6 +5,7 @@ relay publishes the rows once that transaction commits."""
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from jobline_comms.domain.events import (
 from jobline_contracts import comms as wire
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import COMMS_EVENTS, DLQ_SUFFIX
+from jobline_infra.dead_letters import dead_letter_headers
 from jobline_infra.postgres import Connection
 
 NOTIFY_CHANNEL = "comms_outbox"
@@ -28,6 +30,15 @@ RELAY_LOCK = 0x434D524C  # "CMRL": elects one relay among the comms processes
 Caused = tuple[Event, Causation, str | None]
 Row = Mapping[str, Any]
 _Message = tuple[str, bytes | None, bytes, str, str | None]  # topic, key, value, headers, trace
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where the delivery's command was consumed, as its ledger row keeps it."""
+
+    topic: str
+    partition: int
+    offset: int
 
 
 def to_wire(event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn) -> Payload:
@@ -103,13 +114,7 @@ async def _dead_letter_sources(conn: Connection, ids: list[UUID]) -> dict[UUID, 
 def _dead_letter(source: Row, reason: str, consumer: str, traceparent: str | None) -> _Message:
     """The delivery's original command, unchanged, for ``<topic>.dlq``, with the reason
     and its origin in ``x-dlq-*`` / ``x-original-*`` headers."""
-    headers = {
-        "x-dlq-kind": "retries_exhausted",
-        "x-dlq-reason": reason,
-        "x-dlq-consumer": consumer,
-        "x-original-topic": source["source_topic"],
-        "x-original-partition": str(source["source_partition"]),
-        "x-original-offset": str(source["source_offset"]),
-    }
+    origin = _Origin(source["source_topic"], source["source_partition"], source["source_offset"])
+    headers = dead_letter_headers(origin, consumer, "retries_exhausted", reason)
     topic = source["source_topic"] + DLQ_SUFFIX
     return (topic, source["command_key"], source["command"], json.dumps(headers), traceparent)
