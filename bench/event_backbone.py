@@ -1,14 +1,15 @@
-"""Benchmark: ingest throughput and end-to-end latency of the event backbone, against the
-bare pipe (issue 8).
+"""Benchmark: ingest throughput, CPU per fact and end-to-end latency of the event
+backbone, against the bare pipe (issues 8 and 15).
 
 In one run, on the local stack: the limits of this machine (a bare aiokafka pipe, a bare
-asyncpg batch-insert loop), then the jobs service (with comms and invoicing running
-beside it, as in production) taking 200,000 dispatch facts of 20,000 jobs over 100
-tenants as fast as they are published, then a steady 1,000 facts/s for 60 s; the peak
-RSS of every service throughout; then, with a second jobs process beside the first (same
-consumer group, so the partitions split; relaying too, so the outbox lanes split), another
-200,000 facts of new jobs as fast as they come (``ingest_facts_per_s_2p``). See
-``backbone_report`` for what is written.
+asyncpg batch-insert loop), then the jobs service — a ``consume`` process and a ``relay``
+process, as operators scale it, with comms and invoicing running beside it — taking
+200,000 dispatch facts of 20,000 jobs over 100 tenants as fast as they are published
+(each process's CPU from /proc over that ingest: per fact for the consumer, per event
+relayed for the relay), then a steady 1,000 facts/s for 60 s; the peak RSS of every
+service throughout; then, with a second ``consume`` process beside the first (same
+consumer group, so the partitions split), another 200,000 facts of new jobs as fast as
+they come (``ingest_facts_per_s_2p``). See ``backbone_report`` for what is written.
 """
 
 import asyncio
@@ -19,6 +20,8 @@ from contextlib import ExitStack, contextmanager
 
 from bench import backbone, backbone_report, ingest, latency, pg_baseline, pipe_baseline
 from bench.common import BenchResult, recreate_database, say, setting
+from bench.cpu import CpuMeter
+from bench.metrics import counter_total
 from bench.service import wait_ready
 
 JOBS = 20_000
@@ -47,30 +50,43 @@ def run() -> BenchResult:
         _services(url, server, kafka, run_id) as children,
         backbone.MemoryWatch({n: c.process.pid for n, c in children.items()}) as memory,
     ):
-        ingested, steady_run = asyncio.run(_measure(kafka, bulk, steady))
+        ingested, costs, steady_run = asyncio.run(_measure(kafka, bulk, steady, children))
         with _second_jobs_process(url, kafka, run_id, children["jobs"]):
             ingested_2p = asyncio.run(_measure_ingest(kafka, bulk_2p))
     report = backbone_report.Report(
-        pg, pipe, ingested, steady_run, memory, time.perf_counter() - started, ingested_2p
+        pg, pipe, ingested, steady_run, memory, time.perf_counter() - started, costs, ingested_2p
     )
     return report.result()
 
 
 async def _measure(
-    kafka: str, bulk: list[backbone.Fact], steady: list[backbone.Fact]
-) -> tuple[ingest.IngestRun, latency.LatencyRun]:
+    kafka: str,
+    bulk: list[backbone.Fact],
+    steady: list[backbone.Fact],
+    children: dict[str, backbone.Child],
+) -> tuple[ingest.IngestRun, backbone_report.Costs, latency.LatencyRun]:
     clock = backbone.TopicClock(
         kafka, backbone.LIFECYCLE_TOPIC, marker=backbone.PAID, causations=True
     )
+    consumer, relay = children["jobs"], children["jobs-relay"]
+    assert relay.url is not None  # noqa: S101 - started with one
     await clock.start()
     try:
         await backbone.warm_up(kafka, clock, backbone.WarmupFact(backbone.FACTS_TOPIC))
+        consumer_cpu, relay_cpu = CpuMeter([consumer.process.pid]), CpuMeter([relay.process.pid])
+        published = counter_total(relay.url, "jobline_outbox_published")
+        consumer_cpu.start()
+        relay_cpu.start()
         ingested = await ingest.measure(kafka, clock, bulk)
+        consumer_cpu.stop()
+        relay_cpu.stop()
+        events = counter_total(relay.url, "jobline_outbox_published") - published
+        costs = backbone_report.Costs(consumer_cpu.seconds, relay_cpu.seconds, int(events))
         await asyncio.sleep(5)  # let the relay and autovacuum settle
         steady_run = await latency.measure(kafka, clock, steady, RATE)
     finally:
         await clock.stop()
-    return ingested, steady_run
+    return ingested, costs, steady_run
 
 
 async def _measure_ingest(kafka: str, bulk: list[backbone.Fact]) -> ingest.IngestRun:
@@ -100,13 +116,12 @@ def _jobs_env(url: str, kafka: str, port: int, run_id: str) -> dict[str, str]:
 def _second_jobs_process(
     url: str, kafka: str, run_id: str, first: backbone.Child
 ) -> Iterator[None]:
-    """A second jobs process consuming and relaying beside the first: ready once the
-    group gave it partitions (it joins the first's group, so it resumes from the group's
-    committed offsets) and the first is ready again after the rebalance; its relay takes
-    half the outbox lanes within a few seconds."""
+    """A second jobs consumer process beside the first: ready once the group gave it
+    partitions (it joins the first's group, so it resumes from the group's committed
+    offsets) and the first is ready again after the rebalance."""
     port, jobs_http = backbone.free_url()
-    env = {**_jobs_env(url, kafka, port, run_id), "JOBLINE_JOBS_ROLES": "consume,relay"}
-    argv = ["-m", "jobline_jobs.cli", "serve"]
+    env = _jobs_env(url, kafka, port, run_id)
+    argv = ["-m", "jobline_jobs.cli", "consume"]
     with backbone.child("bench-backbone-jobs-2", argv, env, jobs_http):
         assert first.url is not None  # noqa: S101 - started with one
         wait_ready(first.url, first.name, backbone.LOGS / f"{first.name}.log", first.process)
@@ -161,14 +176,23 @@ def _services(
                 invoicing_http,
             )
         )
+        port, relay_http = backbone.free_url()
+        relay = stack.enter_context(
+            backbone.child(
+                "bench-backbone-jobs-relay",
+                ["-m", "jobline_jobs.cli", "relay"],
+                _jobs_env(url, kafka, port, run_id),
+                relay_http,
+            )
+        )
         port, jobs_http = backbone.free_url()
         jobs = stack.enter_context(
             backbone.child(
                 "bench-backbone-jobs",
-                ["-m", "jobline_jobs.cli", "serve"],
+                ["-m", "jobline_jobs.cli", "consume"],
                 _jobs_env(url, kafka, port, run_id),
                 jobs_http,
             )
         )
-        say(f"services ready (jobs pid {jobs.process.pid})")
-        yield {"jobs": jobs, "comms": comms, "invoicing": invoicing}
+        say(f"services ready (jobs consumer pid {jobs.process.pid}, relay {relay.process.pid})")
+        yield {"jobs": jobs, "jobs-relay": relay, "comms": comms, "invoicing": invoicing}
