@@ -4,11 +4,13 @@ A batch (up to ``consumer_batch_size`` records from the partitions assigned, eac
 partition's records in offset order) is decoded first: an undecodable record is
 dead-lettered at once and left out. The rest go through ``handle_batch`` in one
 transaction. If that fails for any reason (a refusal, a crash, a database outage), it
-changed nothing, and the same records are applied one by one exactly as the per-message
-subscriber does: good ones land, a refused one is recorded and dead-lettered, a crashing
-one is dead-lettered after its retries, and an outage is retried with backoff (past the
-budget the error propagates and the batch is redelivered). Offsets are committed when
-the handler returns, after every effect was committed.
+changed nothing; the fallback is logged at WARNING and counted in
+``jobline_batch_fallbacks_total{reason}``, and the same records are applied one by one
+exactly as the per-message subscriber does: good ones land, a refused one is recorded
+and dead-lettered, a crashing one is dead-lettered after its retries, and an outage is
+retried with backoff (past the budget the error propagates and the batch is
+redelivered). Offsets are committed when the handler returns, after every effect was
+committed.
 """
 
 import logging
@@ -23,10 +25,11 @@ from faststream.kafka.subscriber.usecase import DefaultSubscriber
 
 from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.topics import TopicSpec
+from jobline_infra.observability.metrics import batch_fell_back
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.commands import Command
-from jobline_jobs.entrypoints.consumers import MessageConsumer, Translate
-from jobline_jobs.service_layer.batches import BatchFactory, handle_batch
+from jobline_jobs.entrypoints.consumers import TRANSIENT_ERRORS, MessageConsumer, Translate
+from jobline_jobs.service_layer.batches import BatchAborted, BatchFactory, handle_batch
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
 
@@ -59,7 +62,9 @@ class BatchMessageConsumer(MessageConsumer):
         try:
             await handle_batch(self._batches, [(command, cause) for command, cause, _ in items])
         except Exception as error:
-            log.info("batch of %d applied one by one: %r", len(items), error)
+            reason = _fallback_reason(error)
+            log.warning("batch of %d applied one by one (%s): %r", len(items), reason, error)
+            batch_fell_back(reason)
             for command, causation, source in items:
                 await self._apply(command, causation, source)
 
@@ -82,6 +87,15 @@ class BatchMessageConsumer(MessageConsumer):
             source=source,
         )
         return self._translate(envelope), causation, source
+
+
+def _fallback_reason(error: Exception) -> str:
+    """Why a batch fell back, in the metric's small vocabulary."""
+    if isinstance(error, BatchAborted):
+        return error.reason  # refused, conflict
+    if isinstance(error, TRANSIENT_ERRORS):
+        return "transient"
+    return "error"
 
 
 def subscribe_batches(

@@ -1,0 +1,81 @@
+"""A lifecycle outbox row holds exactly the bytes ``Envelope.to_json`` writes, with a
+message id derived from its cause, and the timeline gets the same payload JSON."""
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from jobline_contracts import lifecycle as wire
+from jobline_contracts.envelope import Envelope, Payload
+from jobline_contracts.topics import JOBS_LIFECYCLE
+from jobline_jobs.adapters.outbox import event_id, lifecycle_row
+from jobline_jobs.service_layer.unit_of_work import Causation
+
+JOB = uuid4()
+PAYLOADS: list[Payload] = [
+    wire.JobDispatchAssigned(
+        job_id=JOB,
+        job_number="J-1",
+        dispatch_id=uuid4(),
+        technician_id=uuid4(),
+        arrival_window_start=datetime(2026, 11, 26, 15, 0, 0, 123456, tzinfo=UTC),
+        arrival_window_end=datetime(2026, 11, 26, 17, 0, tzinfo=timezone(timedelta(hours=-7))),
+    ),
+    wire.JobRecallLinked(
+        job_id=JOB,
+        job_number="J-1",
+        original_job_id=uuid4(),
+        reason="leak came back \u00e9 \"again\"\n",
+        chargeback_id=None,
+        chargeback_amount=Decimal("0.00"),
+    ),
+    wire.JobPaymentRecorded(
+        job_id=JOB,
+        job_number="J-1",
+        payment_id=uuid4(),
+        amount=Decimal("12.50"),
+        amount_paid=Decimal("12.50"),
+        balance_due=Decimal("87.50"),
+        currency="USD",
+    ),
+]
+CAUSES = [
+    datetime(2026, 11, 26, 15, 0, tzinfo=UTC),
+    datetime(2026, 11, 26, 15, 0, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+]
+
+
+@pytest.mark.parametrize("occurred_at", CAUSES)
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_lifecycle_row_is_the_envelope_serialised_by_pydantic(
+    payload: Payload, occurred_at: datetime
+) -> None:
+    cause = uuid4()
+    causation = Causation("jobs.test", cause, "job.test", uuid4(), occurred_at, "upstream")
+    row, details = lifecycle_row(payload, "tenant-a", JOB, causation, 3)
+    expected = Envelope.wrap(
+        payload,
+        tenant_id="tenant-a",
+        occurred_at=occurred_at,
+        correlation_id=causation.correlation_id,
+        causation_id=cause,
+        message_id=event_id(causation, 3),
+    )
+    assert row.value == expected.to_json()
+    assert Envelope[type(payload)].model_validate_json(row.value) == expected  # type: ignore[misc]
+    assert (row.topic, row.key) == (JOBS_LIFECYCLE.name, str(JOB).encode())
+    assert json.loads(row.headers)["message-type"] == payload.message_type
+    assert json.loads(details) == payload.model_dump(mode="json")
+
+
+def test_the_same_cause_gives_the_same_ids_and_another_index_another() -> None:
+    causation = Causation("jobs.test", uuid4(), "job.test", uuid4(), CAUSES[0], "upstream")
+    again = Causation("jobs.other", causation.message_id, "job.x", uuid4(), CAUSES[1], "x")
+    assert event_id(causation, 0) == event_id(again, 0) != event_id(causation, 1)
+    first, _ = lifecycle_row(PAYLOADS[0], "tenant-a", JOB, causation, 0)
+    replay, _ = lifecycle_row(PAYLOADS[0], "tenant-a", JOB, causation, 0)
+    assert first == replay
+    assert json.loads(first.value)["message_id"] == str(event_id(causation, 0))
