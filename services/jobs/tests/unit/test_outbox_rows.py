@@ -28,7 +28,7 @@ PAYLOADS: list[Payload] = [
         job_id=JOB,
         job_number="J-1",
         original_job_id=uuid4(),
-        reason="leak came back \u00e9 \"again\"\n",
+        reason='leak came back \u00e9 "again"\n',
         chargeback_id=None,
         chargeback_amount=Decimal("0.00"),
     ),
