@@ -23,6 +23,7 @@ from jobline_contracts.topics import JOBS_LIFECYCLE
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
+from jobline_jobs.adapters.rows import COPY_FROM
 from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.domain import commands as c
 from jobline_jobs.service_layer.batches import handle_batch
@@ -93,7 +94,7 @@ def _dispatch_to(
     )
 
 
-def facts() -> list[c.Command]:
+def facts(story: int) -> list[c.Command]:
     """Parties, a job from dispatch to paid with a second visit and a document, a recall
     of it with a chargeback, and a job whose customer and property arrive after it."""
     ids, t = Ids(), TENANT
@@ -105,7 +106,7 @@ def facts() -> list[c.Command]:
         c.UpsertTechnician(t, T0, ids.tech_b, "Ana", "+15555550102", Decimal("0.1"), card, "USD"),
         c.UpsertCustomer(t, T0, ids.customer, "Dana Whitfield", (contact,), _address()),
         c.UpsertProperty(t, T0, ids.prop, ids.customer, _address(), ()),
-        _dispatch(ids, ids.job, "J-100", ids.visit, ids.tech_a),
+        _dispatch(ids, ids.job, f"J-{story}00", ids.visit, ids.tech_a),
         c.AssignDispatch(t, T0, ids.job, second),
         c.RescheduleJob(t, T0, ids.job, T0 + timedelta(days=1), T0 + timedelta(days=1, hours=2)),
         c.ChangeDispatchStatus(t, T0, ids.job, ids.visit, "en_route"),
@@ -120,11 +121,16 @@ def facts() -> list[c.Command]:
         c.InvoiceJob(t, T0, ids.job),
         c.RecordPayment(t, T0, ids.job, uuid4(), Decimal("100.00"), "card"),
         c.RecordPayment(t, T0, ids.job, uuid4(), Decimal("129.14"), "cash"),
-        _dispatch(ids, ids.recall, "J-101", ids.recall_visit, ids.tech_b),
+        _dispatch(ids, ids.recall, f"J-{story}01", ids.recall_visit, ids.tech_b),
         c.LinkRecall(t, T0, ids.recall, ids.job, "leak came back", uuid4()),
         c.ChangeDispatchStatus(t, T0, ids.recall, ids.recall_visit, "en_route"),
         _dispatch_to(
-            ids.late_customer, ids.late_property, ids.late_job, "J-102", ids.late_visit, ids.tech_a
+            ids.late_customer,
+            ids.late_property,
+            ids.late_job,
+            f"J-{story}02",
+            ids.late_visit,
+            ids.tech_a,
         ),
         c.AddDocument(
             *(t, T0, uuid4(), None, ids.late_property, "document", "blobs/b", "b.pdf", "x/pdf"),
@@ -198,12 +204,13 @@ async def everything(db: asyncpg.Pool) -> dict[str, list[tuple[object, ...]]]:
     return found
 
 
-@pytest.mark.parametrize("batch_size", [5, 100])
+@pytest.mark.parametrize("batch_size", [5, 1000])
 async def test_the_batch_path_writes_what_the_single_path_writes(
     two_databases: tuple[asyncpg.Pool, asyncpg.Pool], batch_size: int
 ) -> None:
     batched_db, single_db = two_databases
-    items = with_causes(facts())
+    # Three stories: enough rows of a kind in one batch for the writer to COPY them.
+    items = with_causes([fact for story in (1, 2, 3) for fact in facts(story)])
 
     batched = []
     for start in range(0, len(items), batch_size):
@@ -221,7 +228,7 @@ async def test_the_batch_path_writes_what_the_single_path_writes(
         assert batch_rows[table] == rows, table
     # It compared something: the story left rows where it should have.
     lifecycle = [r for r in single_rows["outbox"] if r[0] == JOBS_LIFECYCLE.name]
-    assert len(lifecycle) > 20
-    assert len(single_rows["chargebacks"]) == len(single_rows["recall_links"]) == 1
-    assert len(single_rows["payments"]) == 2
-    assert len(single_rows["documents"]) == 2
+    assert len(lifecycle) > COPY_FROM
+    assert len(single_rows["chargebacks"]) == len(single_rows["recall_links"]) == 3
+    assert len(single_rows["payments"]) == 6
+    assert len(single_rows["documents"]) == 6

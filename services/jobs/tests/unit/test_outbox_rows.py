@@ -2,6 +2,7 @@
 message id derived from its cause, and the timeline gets the same payload JSON."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import uuid4
@@ -11,7 +12,7 @@ import pytest
 from jobline_contracts import lifecycle as wire
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import JOBS_LIFECYCLE
-from jobline_jobs.adapters.outbox import event_id, lifecycle_row
+from jobline_jobs.adapters.outbox import CausedMessages, event_id
 from jobline_jobs.service_layer.unit_of_work import Causation
 
 JOB = uuid4()
@@ -55,7 +56,10 @@ def test_a_lifecycle_row_is_the_envelope_serialised_by_pydantic(
 ) -> None:
     cause = uuid4()
     causation = Causation("jobs.test", cause, "job.test", uuid4(), occurred_at, "upstream")
-    row, details = lifecycle_row(payload, "tenant-a", JOB, causation, 3)
+    messages = CausedMessages(causation)
+    for _ in range(3):
+        messages.row(PAYLOADS[0], "tenant-a", uuid4())
+    row, details = messages.row(payload, "tenant-a", JOB)
     expected = Envelope.wrap(
         payload,
         tenant_id="tenant-a",
@@ -71,11 +75,16 @@ def test_a_lifecycle_row_is_the_envelope_serialised_by_pydantic(
     assert json.loads(details) == payload.model_dump(mode="json")
 
 
-def test_the_same_cause_gives_the_same_ids_and_another_index_another() -> None:
+def test_a_redelivered_cause_writes_the_same_bytes_and_each_event_its_own_id() -> None:
     causation = Causation("jobs.test", uuid4(), "job.test", uuid4(), CAUSES[0], "upstream")
-    again = Causation("jobs.other", causation.message_id, "job.x", uuid4(), CAUSES[1], "x")
-    assert event_id(causation, 0) == event_id(again, 0) != event_id(causation, 1)
-    first, _ = lifecycle_row(PAYLOADS[0], "tenant-a", JOB, causation, 0)
-    replay, _ = lifecycle_row(PAYLOADS[0], "tenant-a", JOB, causation, 0)
-    assert first == replay
-    assert json.loads(first.value)["message_id"] == str(event_id(causation, 0))
+    redelivered = replace(causation, source=None)  # another copy of the same envelope
+
+    def written(why: Causation) -> list[bytes]:
+        messages = CausedMessages(why)
+        return [messages.row(payload, "tenant-a", JOB)[0].value for payload in PAYLOADS]
+
+    first = written(causation)
+    assert first == written(redelivered)
+    ids = [json.loads(value)["message_id"] for value in first]
+    assert ids == [str(event_id(causation, n)) for n in range(len(PAYLOADS))]
+    assert len(set(ids)) == len(PAYLOADS)

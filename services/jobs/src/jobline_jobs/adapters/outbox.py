@@ -5,8 +5,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -42,51 +41,75 @@ def event_id(causation: Causation, index: int) -> UUID:
     return uuid.uuid5(causation.message_id, str(index))
 
 
-def _event_id_text(causation_id: UUID, index: int) -> str:
-    """``str(uuid5(causation_id, str(index)))`` without building the UUID on the way."""
-    digest = hashlib.sha1(causation_id.bytes + b"%d" % index, usedforsecurity=False).digest()
-    n = int.from_bytes(digest[:16])
-    n = (n & _CLEAR_VERSION_AND_VARIANT) | _VERSION_5_RFC_4122
-    h = f"{n:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+class CausedMessages:
+    """The lifecycle messages one causing message writes, as outbox rows.
 
+    They are numbered in the order written, and each one's id derives from the cause's
+    id and its number (:func:`event_id`). Each payload is serialised once: the envelope
+    around it is written field by field in the order ``Envelope.to_json`` writes them
+    (a unit test holds the bytes equal), from a stamp of the fields the cause's messages
+    share, worked out once per cause (UUIDs and datetimes are slow to format).
+    """
 
-_CLEAR_VERSION_AND_VARIANT = ~((0xF000 << 64) | (0xC000 << 48))
-_VERSION_5_RFC_4122 = (5 << 76) | (0x8000 << 48)
+    def __init__(self, causation: Causation) -> None:
+        self._causation = causation
+        self._namespace = causation.message_id.bytes
+        self._count = 0
+        self._stamps: dict[str, bytes] = {}
+        self._traceparent: str | None = None
 
+    def row(self, payload: Payload, tenant_id: str, job_id: UUID) -> tuple[OutboxRow, str]:
+        """The next message, ``payload`` for job ``job_id``, and its payload as JSON (for
+        the timeline)."""
+        if self._count == 0:
+            self._traceparent = current_traceparent()
+        number, self._count = self._count, self._count + 1
+        body = payload.__pydantic_serializer__.to_json(payload)
+        value = b"".join(
+            (
+                b'{"message_id":"',
+                self._event_id(number),
+                b'","type":"',
+                payload.message_type.encode(),
+                b'","schema_version":%d' % payload.schema_version,
+                self._stamp(tenant_id),
+                body,
+                b"}",
+            )
+        )
+        message_type = payload.message_type
+        key = str(job_id).encode()
+        row = OutboxRow(JOBS_LIFECYCLE.name, key, value, _headers(message_type), self._traceparent)
+        return row, body.decode()
 
-@lru_cache(maxsize=256)
-def _stamp(tenant_id: str, occurred_at: datetime, correlation_id: UUID, cause: UUID) -> str:
-    """The envelope fields every message caused by ``cause`` shares, as JSON."""
-    at = pydantic_core.to_json(occurred_at).decode()
-    return (
-        f',"occurred_at":{at},"tenant_id":{json.dumps(tenant_id)},'
-        f'"correlation_id":"{correlation_id}","causation_id":"{cause}","payload":'
-    )
+    def _event_id(self, number: int) -> bytes:
+        """``str(uuid5(cause, str(number)))``, without building the UUID on the way."""
+        digest = bytearray(
+            hashlib.sha1(self._namespace + b"%d" % number, usedforsecurity=False).digest()[:16]
+        )
+        digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+        digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+        h = digest.hex().encode()
+        return b"-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:]))
 
-
-def lifecycle_row(
-    payload: Payload, tenant_id: str, job_id: UUID, causation: Causation, index: int
-) -> tuple[OutboxRow, str]:
-    """The lifecycle message of ``payload`` as an outbox row, and the payload's JSON (for
-    the timeline). The payload is serialised once, and the envelope around it is written
-    field by field in the order ``Envelope.to_json`` writes them, from parts shared by the
-    messages of one cause (a unit test holds the bytes equal to ``Envelope.to_json``'s)."""
-    body = payload.__pydantic_serializer__.to_json(payload).decode()
-    stamp = _stamp(tenant_id, causation.occurred_at, causation.correlation_id, causation.message_id)
-    value = (
-        f'{{"message_id":"{_event_id_text(causation.message_id, index)}",'
-        f'"type":"{payload.message_type}","schema_version":{payload.schema_version}'
-        f"{stamp}{body}}}"
-    )
-    row = OutboxRow(
-        JOBS_LIFECYCLE.name,
-        str(job_id).encode(),
-        value.encode(),
-        _headers(payload.message_type),
-        current_traceparent(),
-    )
-    return row, body
+    def _stamp(self, tenant_id: str) -> bytes:
+        stamp = self._stamps.get(tenant_id)
+        if stamp is None:
+            why, to_json = self._causation, pydantic_core.to_json
+            stamp = self._stamps[tenant_id] = b"".join(
+                (
+                    b',"occurred_at":',
+                    to_json(why.occurred_at),
+                    b',"tenant_id":',
+                    to_json(tenant_id),
+                    b',"correlation_id":',
+                    to_json(why.correlation_id),
+                    b',"causation_id":',
+                    to_json(why.message_id),
+                    b',"payload":',
+                )
+            )
+        return stamp
 
 
 def dead_letter_row(source: SourceMessage, consumer: str, kind: str, reason: str) -> OutboxRow:

@@ -32,7 +32,7 @@ from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim, UnitOfW
 class PostgresBatch(Batch):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._claimed: set[UUID] = set()
+        self._claimed: set[int] = set()  # message ids as ints: UUID's hash is Python
 
     async def __aenter__(self) -> Self:
         self._conn: PoolConnectionProxy[Any] = await self._pool.acquire()
@@ -62,7 +62,7 @@ class PostgresBatch(Batch):
                 consumer,
                 [c.message_id for _, c in items if c.consumer == consumer],
             )
-            self._claimed.update(row["message_id"] for row in claimed)
+            self._claimed.update(row["message_id"].int for row in claimed)
         session = self.session
         await session.directory.look_up_tenants({command.tenant_id for command, _ in items})
         await session.jobs.get_many(
@@ -75,8 +75,8 @@ class PostgresBatch(Batch):
         )
 
     def claim(self, message_id: UUID) -> bool:
-        if message_id in self._claimed:
-            self._claimed.discard(message_id)  # a second copy in the batch is a duplicate
+        if message_id.int in self._claimed:
+            self._claimed.discard(message_id.int)  # a second copy in the batch is a duplicate
             return True
         return False
 

@@ -27,7 +27,7 @@ from jobline_jobs.adapters.invoice_renders import (
 )
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.lifecycle import to_wire
-from jobline_jobs.adapters.outbox import dead_letter_row, lifecycle_row
+from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
 from jobline_jobs.adapters.rows import RowWriter, TimelineEntry
 from jobline_jobs.domain.errors import Conflict
 from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim, UnitOfWork
@@ -67,7 +67,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.jobs, self.directory = session.jobs, session.directory
         self.invoice_renders = session.invoice_renders
         self.deliveries = PostgresDeliveryStatuses(session.conn, self.causation)
-        self._caused = 0  # events this message caused so far (they number its messages)
+        self._messages = CausedMessages(self.causation)
 
     async def __aexit__(
         self,
@@ -117,10 +117,7 @@ class PostgresUnitOfWork(UnitOfWork):
             self.jobs.save(job, self.causation)
             for event in job.events:
                 payload = to_wire(event)
-                message, details = lifecycle_row(
-                    payload, job.tenant_id, job.job_id, self.causation, self._caused
-                )
-                self._caused += 1
+                message, details = self._messages.row(payload, job.tenant_id, job.job_id)
                 entry = self._timeline(job.tenant_id, job.job_id, payload.message_type, details)
                 self._rows.add(entry)
                 self._rows.add(message)

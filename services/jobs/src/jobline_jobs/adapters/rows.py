@@ -4,7 +4,8 @@ Repositories and the unit of work do not write state row by row; they hand the r
 change needs to a :class:`RowWriter`, which sends each kind with one statement, kinds in
 foreign-key order (parties, jobs, line items, job updates, visits, their history,
 payments, recall links, chargebacks, timeline, outbox), each kind's rows in the order
-they were added, so outbox ids follow the order of each job's events. A message on its
+they were added, so outbox ids follow the order of each job's events (COPY where many
+rows of a plain insert pay for it). A message on its
 own sends its rows when its handler is done; a batch of messages sends them all once,
 at commit. Either way the same rows are written in the same order.
 """
@@ -223,6 +224,16 @@ STATEMENTS: dict[type[Row], str] = {
 }
 
 
+# Plain inserts of many rows go by COPY instead: about a microsecond less client CPU a
+# row. (Not the outbox: its columns may be computed in the insert.)
+COPIED: dict[type[Row], str] = {
+    LineItemInsert: "line_items",
+    DispatchHistory: "dispatch_status_history",
+    TimelineEntry: "timeline",
+}
+COPY_FROM = 32  # rows; fewer go by executemany, which needs no extra round trip
+
+
 class RowWriter:
     """The rows of one transaction not yet sent (see the module)."""
 
@@ -250,7 +261,12 @@ class RowWriter:
             if rows:
                 self._rows[kind] = []
                 self.statements += 1
-                await self._conn.executemany(STATEMENTS[kind], rows)
+                if len(rows) >= COPY_FROM and kind in COPIED:
+                    await self._conn.copy_records_to_table(
+                        COPIED[kind], schema_name="jobs", columns=kind._fields, records=rows
+                    )
+                else:
+                    await self._conn.executemany(STATEMENTS[kind], rows)
         if notify:
             await self._conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
