@@ -23,7 +23,7 @@ from jobline_contracts.topics import JOBS_LIFECYCLE
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
-from jobline_jobs.adapters.rows import COPY_FROM
+from jobline_jobs.adapters.row_writer import COPY_FROM
 from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.domain import commands as c
 from jobline_jobs.service_layer.batches import handle_batch

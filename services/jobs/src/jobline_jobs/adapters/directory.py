@@ -7,7 +7,7 @@ from uuid import UUID
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters import rows
-from jobline_jobs.adapters.rows import RowWriter
+from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.domain import commands
 from jobline_jobs.service_layer.unit_of_work import Directory
 

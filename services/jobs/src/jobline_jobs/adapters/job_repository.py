@@ -9,9 +9,10 @@ from uuid import UUID
 import asyncpg
 
 from jobline_infra.postgres import Connection
-from jobline_jobs.adapters import rows
-from jobline_jobs.adapters.rows import RowWriter
-from jobline_jobs.domain import commands, events
+from jobline_jobs.adapters import job_rows
+from jobline_jobs.adapters.row_writer import RowWriter
+from jobline_jobs.adapters.rows import PaymentInsert
+from jobline_jobs.domain import commands
 from jobline_jobs.domain.billing import Share
 from jobline_jobs.domain.model import Dispatch, Job
 from jobline_jobs.domain.workflow import DispatchStatus, Step
@@ -201,120 +202,12 @@ class PostgresJobRepository(JobRepository):
         """Hand the writer the job's row (inserted if new, updated if it recorded events)
         and the rows its events imply."""
         key = (job.tenant_id, job.job_id)
-        if key in self._new:
-            self._new.discard(key)
-            self._writer.add(_insert_row(job))
-            self._writer.extend(_line_rows(job))
-        elif job.events:
-            self._writer.add(_update_row(job))
-        for event in job.events:
-            self._side_rows(job, event, causation)
-
-    def _side_rows(self, job: Job, event: events.Event, causation: Causation) -> None:
-        """Rows that follow from an event: visits, their history, payments, recalls."""
-        add, tenant, at = self._writer.add, job.tenant_id, causation.occurred_at
-        match event:
-            case events.DispatchAssigned():
-                add(
-                    rows.DispatchInsert(
-                        tenant,
-                        event.dispatch_id,
-                        job.job_id,
-                        event.technician_id,
-                        event.window_start,
-                        event.window_end,
-                    )
-                )
-                add(
-                    rows.DispatchHistory(
-                        tenant, event.dispatch_id, "scheduled", at, causation.message_id
-                    )
-                )
-            case events.DispatchStatusChanged():
-                status = event.to_status.value
-                add(rows.DispatchUpdate(tenant, event.dispatch_id, status))
-                add(
-                    rows.DispatchHistory(
-                        tenant, event.dispatch_id, status, at, causation.message_id
-                    )
-                )
-            case events.PaymentRecorded():
-                self._recorded.add((tenant, event.payment_id))
-                add(
-                    rows.PaymentInsert(
-                        tenant, event.payment_id, job.job_id, event.amount, event.method, at
-                    )
-                )
-            case events.RecallLinked():
-                add(
-                    rows.RecallLinkInsert(
-                        tenant, job.job_id, event.original_job_id, event.reason, at, causation.actor
-                    )
-                )
-            case events.ChargebackRecorded():
-                add(
-                    rows.ChargebackInsert(
-                        tenant,
-                        event.chargeback_id,
-                        event.recall_job_id,
-                        job.job_id,
-                        event.technician_id,
-                        event.fixing_technician_id,
-                        event.normal_charge,
-                        event.policy_percent,
-                        event.earned_commission,
-                        event.amount,
-                        at,
-                    )
-                )
-            case _:
-                pass
-
-
-def _insert_row(job: Job) -> rows.JobInsert:
-    share = job.share
-    return rows.JobInsert(
-        job.tenant_id,
-        job.job_id,
-        job.job_number,
-        job.customer_id,
-        job.property_id,
-        job.technician_id,
-        job.summary,
-        job.step.value,
-        job.scheduled_start,
-        job.scheduled_end,
-        job.completed_at,
-        job.currency,
-        job.tax_rate,
-        job.total,
-        job.amount_paid,
-        job.parent_job_id,
-        share.percent if share else None,
-        share.amount if share else None,
-        job.bill_on,
-    )
-
-
-def _line_rows(job: Job) -> list[rows.LineItemInsert]:
-    t, j = job.tenant_id, job.job_id
-    return [
-        rows.LineItemInsert(
-            t, j, li.line_id, n, li.code, li.description, li.quantity, li.unit_price, li.taxable
+        new = key in self._new
+        if not (new or job.events):
+            return
+        self._new.discard(key)
+        written = job_rows.rows_of(job, causation, new=new)
+        self._writer.extend(written)
+        self._recorded.update(
+            (row.tenant_id, row.payment_id) for row in written if type(row) is PaymentInsert
         )
-        for n, li in enumerate(job.line_items)
-    ]
-
-
-def _update_row(job: Job) -> rows.JobUpdate:
-    return rows.JobUpdate(
-        job.tenant_id,
-        job.job_id,
-        job.step.value,
-        job.scheduled_start,
-        job.scheduled_end,
-        job.completed_at,
-        job.amount_paid,
-        job.deferred_at,
-        job.deferral_reason,
-    )

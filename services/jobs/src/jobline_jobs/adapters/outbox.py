@@ -15,7 +15,8 @@ from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import JOBS_LIFECYCLE
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
-from jobline_jobs.adapters.rows import NOTIFY_CHANNEL, OutboxRow, RowWriter
+from jobline_jobs.adapters.row_writer import NOTIFY_CHANNEL, RowWriter
+from jobline_jobs.adapters.rows import OutboxRow
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
 
 __all__ = ["NOTIFY_CHANNEL", "RELAY_LOCK", "dead_letter_row", "envelope_row", "insert"]

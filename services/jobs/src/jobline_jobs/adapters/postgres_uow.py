@@ -28,7 +28,8 @@ from jobline_jobs.adapters.invoice_renders import (
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.lifecycle import to_wire
 from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
-from jobline_jobs.adapters.rows import RowWriter, TimelineEntry
+from jobline_jobs.adapters.row_writer import RowWriter
+from jobline_jobs.adapters.rows import TimelineEntry
 from jobline_jobs.domain.errors import Conflict
 from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim, UnitOfWork
 

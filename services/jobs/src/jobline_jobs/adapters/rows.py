@@ -1,24 +1,13 @@
-"""Typed rows, and the writer that sends them: one ``executemany`` per kind per send.
-
-Repositories and the unit of work do not write state row by row; they hand the rows a
-change needs to a :class:`RowWriter`, which sends each kind with one statement, kinds in
-foreign-key order (parties, jobs, line items, job updates, visits, their history,
-payments, recall links, chargebacks, timeline, outbox), each kind's rows in the order
-they were added, so outbox ids follow the order of each job's events (COPY where many
-rows of a plain insert pay for it). A message on its
-own sends its rows when its handler is done; a batch of messages sends them all once,
-at commit. Either way the same rows are written in the same order.
+"""Typed rows: one small immutable tuple per kind of row the write path writes, and each
+kind's statement. ``STATEMENTS`` lists the kinds in foreign-key order (parties, jobs,
+line items, job updates, visits, their history, payments, recall links, chargebacks,
+timeline, outbox), the order ``row_writer.RowWriter`` sends them in.
 """
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple, TypeVar
 from uuid import UUID
-
-from jobline_infra.postgres import Connection
-
-NOTIFY_CHANNEL = "jobs_outbox"
 
 
 class CustomerPlaceholder(NamedTuple):
@@ -222,55 +211,3 @@ STATEMENTS: dict[type[Row], str] = {
     OutboxRow: "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent)"
     " VALUES ($1, $2, $3, $4, $5)",
 }
-
-
-# Plain inserts of many rows go by COPY instead: about a microsecond less client CPU a
-# row. (Not the outbox: its columns may be computed in the insert.)
-COPIED: dict[type[Row], str] = {
-    LineItemInsert: "line_items",
-    DispatchHistory: "dispatch_status_history",
-    TimelineEntry: "timeline",
-}
-COPY_FROM = 32  # rows; fewer go by executemany, which needs no extra round trip
-
-
-class RowWriter:
-    """The rows of one transaction not yet sent (see the module)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._rows: dict[type[Row], list[Row]] = {kind: [] for kind in STATEMENTS}
-        self.statements = 0  # sent to the server, for the curious
-
-    def add(self, row: Row) -> None:
-        self._rows[type(row)].append(row)
-
-    def extend(self, rows: Sequence[Row]) -> None:
-        for row in rows:
-            self._rows[type(row)].append(row)
-
-    def pending(self, kind: type[R]) -> list[R]:
-        """The rows of ``kind`` added and not yet sent, in order."""
-        return self._rows[kind]  # type: ignore[index, return-value]
-
-    async def send(self) -> None:
-        """Send what is pending, one statement per kind, in foreign-key order; a NOTIFY,
-        delivered at commit, wakes the relay when outbox rows were among them."""
-        notify = bool(self._rows[OutboxRow])
-        for kind, rows in self._rows.items():
-            if rows:
-                self._rows[kind] = []
-                self.statements += 1
-                if len(rows) >= COPY_FROM and kind in COPIED:
-                    await self._conn.copy_records_to_table(
-                        COPIED[kind], schema_name="jobs", columns=kind._fields, records=rows
-                    )
-                else:
-                    await self._conn.executemany(STATEMENTS[kind], rows)
-        if notify:
-            await self._conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
-
-    def discard(self) -> None:
-        """Forget what is pending (its savepoint was rolled back)."""
-        for rows in self._rows.values():
-            rows.clear()
