@@ -37,6 +37,7 @@ def _event_rows(job: Job, event: events.Event, causation: Causation, add: Add) -
                     event.technician_id,
                     event.window_start,
                     event.window_end,
+                    "scheduled",
                 )
             )
             add(

@@ -15,6 +15,7 @@ from jobline_infra.postgres import Connection
 from jobline_jobs.adapters.rows import (
     STATEMENTS,
     DispatchHistory,
+    DispatchInsert,
     LineItemInsert,
     OutboxRow,
     R,
@@ -28,6 +29,7 @@ NOTIFY_CHANNEL = "jobs_outbox"
 # row. (Not the outbox: its columns may be computed in the insert.)
 COPIED: dict[type[Row], str] = {
     LineItemInsert: "line_items",
+    DispatchInsert: "dispatches",
     DispatchHistory: "dispatch_status_history",
     TimelineEntry: "timeline",
 }

@@ -83,6 +83,7 @@ class DispatchInsert(NamedTuple):
     technician_id: UUID
     window_start: datetime
     window_end: datetime
+    status: str
 
 
 class DispatchUpdate(NamedTuple):
@@ -193,7 +194,7 @@ STATEMENTS: dict[type[Row], str] = {
          WHERE tenant_id = $1 AND job_id = $2""",
     DispatchInsert: """INSERT INTO jobs.dispatches (tenant_id, dispatch_id, job_id,
             technician_id, window_start, window_end, status)
-        VALUES ($1, $2, $3, $4, $5, $6, 'scheduled')""",
+        VALUES ($1, $2, $3, $4, $5, $6, $7)""",
     DispatchUpdate: "UPDATE jobs.dispatches SET status = $3"
     " WHERE tenant_id = $1 AND dispatch_id = $2",
     DispatchHistory: """INSERT INTO jobs.dispatch_status_history (tenant_id, dispatch_id,
