@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
-from jobline_jobs.adapters.communications import Communications
+from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import Invoices
 from jobline_jobs.adapters.job_details import JobDetails
@@ -41,7 +41,7 @@ class ApiTestRuntime:
     upload_limit: int
     invoices: Invoices
     invoice_wait: float
-    communications: Communications
+    communications: PostgresCommunicationQueries
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
@@ -68,7 +68,7 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
         UPLOAD_LIMIT,
         Invoices(pool),
         INVOICE_WAIT,
-        Communications(pool),
+        PostgresCommunicationQueries(pool),
     )
     return app
 

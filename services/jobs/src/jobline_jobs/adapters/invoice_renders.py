@@ -1,15 +1,43 @@
-"""Recording what the invoicing and comms services report: renders and deliveries."""
+"""Invoice renders (asked for, and what the invoicing service reported) and the statuses
+of deliveries the comms service reports, for the unit of work."""
 
-import json
+from uuid import UUID
 
 from jobline_infra.postgres import Connection
+from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain import commands
-from jobline_jobs.service_layer.unit_of_work import Causation, DeliveryStatuses, InvoiceRenders
+from jobline_jobs.domain.sends import RenderRequest, TrackedDelivery
+from jobline_jobs.service_layer.unit_of_work import DeliveryStatuses, InvoiceRenders
 
 
-class PostgresInvoiceRenders(InvoiceRenders):
+class PostgresInvoiceRenders(Tracking[RenderRequest], InvoiceRenders):
     def __init__(self, conn: Connection) -> None:
+        super().__init__()
         self._conn = conn
+
+    async def requested(self, tenant_id: str, job_id: UUID, snapshot_sha256: str) -> bool:
+        found = await self._conn.fetchval(
+            """SELECT 1 FROM jobs.invoice_renders
+                WHERE tenant_id = $1 AND job_id = $2 AND snapshot_sha256 = $3""",
+            tenant_id,
+            job_id,
+            snapshot_sha256,
+        )
+        return found is not None
+
+    def add(self, request: RenderRequest) -> None:
+        self._track((request.tenant_id, request.job_id), request)
+
+    async def save(self, request: RenderRequest) -> None:
+        # No ON CONFLICT: of two concurrent requests for one snapshot, the second fails on
+        # the primary key and its outbox command goes with it, so one render is asked for.
+        await self._conn.execute(
+            """INSERT INTO jobs.invoice_renders (tenant_id, job_id, snapshot_sha256, status)
+               VALUES ($1, $2, $3, 'requested')""",
+            request.tenant_id,
+            request.job_id,
+            request.snapshot_sha256,
+        )
 
     async def record(self, cmd: commands.RecordInvoiceRender) -> None:
         # A rendered PDF is final for its snapshot: a late failure report of a retried
@@ -35,54 +63,39 @@ class PostgresInvoiceRenders(InvoiceRenders):
         )
 
 
-# A final status is never overwritten by a late, earlier one (callbacks can race).
-_FINAL = ("delivered", "failed", "bounced", "opted_out")
+class PostgresDeliveryStatuses(Tracking[TrackedDelivery], DeliveryStatuses):
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self._conn = conn
 
-
-class PostgresDeliveryStatuses(DeliveryStatuses):
-    def __init__(self, conn: Connection, causation: Causation) -> None:
-        self._conn, self._causation = conn, causation
-
-    async def record_status(self, cmd: commands.RecordDeliveryStatus) -> None:
-        changed = await self._conn.fetchrow(
-            """UPDATE jobs.deliveries d
-                  SET status = $3, error_code = $4, error_message = $5, updated_at = $6
-                 FROM jobs.communications c
+    async def get(self, tenant_id: str, delivery_id: UUID) -> TrackedDelivery | None:
+        row = await self._conn.fetchrow(
+            """SELECT d.tenant_id, d.delivery_id, d.communication_id, c.job_id, j.job_number,
+                      c.channel, d.recipient_name, d.status, d.error_code, d.error_message,
+                      d.updated_at
+                 FROM jobs.deliveries d
+                 JOIN jobs.communications c USING (tenant_id, communication_id)
+                 JOIN jobs.jobs j ON j.tenant_id = c.tenant_id AND j.job_id = c.job_id
                 WHERE d.tenant_id = $1 AND d.delivery_id = $2
-                  AND c.tenant_id = d.tenant_id AND c.communication_id = d.communication_id
-                  AND NOT (d.status = ANY($7::text[]) AND $3 <> ALL($7::text[]))
-            RETURNING c.job_id, d.communication_id, d.recipient_name, c.channel""",
-            cmd.tenant_id,
-            cmd.delivery_id,
-            cmd.status,
-            cmd.error_code,
-            cmd.error_message,
-            cmd.occurred_at,
-            list(_FINAL),
+                  FOR UPDATE OF d""",
+            tenant_id,
+            delivery_id,
         )
-        if changed is None:
-            return
-        details = {
-            "delivery_id": str(cmd.delivery_id),
-            "status": cmd.status,
-            "communication_id": str(changed["communication_id"]),
-            "recipient": changed["recipient_name"],
-            "channel": changed["channel"],
-            "error_code": cmd.error_code,
-            "error_message": cmd.error_message,
-        }
-        # Delivery outcomes belong on the job's timeline beside the request that caused them.
+        if row is None:
+            return None
+        return self._track((tenant_id, delivery_id), TrackedDelivery(*row))
+
+    async def save(self, delivery: TrackedDelivery) -> None:
         await self._conn.execute(
-            """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause, actor,
-                   details, message_id)
-               VALUES ($1, $2, $3, 'event', 'delivery.status_changed', $4, $5, $6, $7)""",
-            cmd.tenant_id,
-            changed["job_id"],
-            cmd.occurred_at,
-            self._causation.message_type,
-            self._causation.actor,
-            json.dumps(details),
-            self._causation.message_id,
+            """UPDATE jobs.deliveries
+                  SET status = $3, error_code = $4, error_message = $5, updated_at = $6
+                WHERE tenant_id = $1 AND delivery_id = $2""",
+            delivery.tenant_id,
+            delivery.delivery_id,
+            delivery.status,
+            delivery.error_code,
+            delivery.error_message,
+            delivery.updated_at,
         )
 
     async def record_opt_out(self, cmd: commands.RecordOptOut) -> None:

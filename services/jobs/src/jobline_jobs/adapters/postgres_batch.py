@@ -24,6 +24,7 @@ from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
 from jobline_infra.postgres import Connection
+from jobline_jobs.adapters.communications import PostgresCommunications
 from jobline_jobs.adapters.directory import PostgresDirectory
 from jobline_jobs.adapters.invoice_renders import (
     PostgresDeliveryStatuses,
@@ -281,8 +282,9 @@ class BatchUnitOfWork(PostgresUnitOfWork):
         self._conn, self._tx = conn, None
         self.jobs = self._repo = batch.jobs
         self.directory = batch.directory
+        self.communications = PostgresCommunications(conn)
         self.invoice_renders = batch.invoice_renders
-        self.deliveries = PostgresDeliveryStatuses(conn, self.causation)
+        self.deliveries = PostgresDeliveryStatuses(conn)
         self._outbox = batch.outbox
         return self
 

@@ -3,6 +3,7 @@
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -11,15 +12,16 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
-from jobline_jobs.adapters import idempotency
+from jobline_jobs.adapters import idempotency, wire
+from jobline_jobs.adapters.communications import PostgresCommunications
 from jobline_jobs.adapters.directory import PostgresDirectory
 from jobline_jobs.adapters.invoice_renders import (
     PostgresDeliveryStatuses,
     PostgresInvoiceRenders,
 )
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
-from jobline_jobs.adapters.lifecycle import to_wire
 from jobline_jobs.adapters.outbox import OutboxWriter
+from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain import events
 from jobline_jobs.domain.errors import Conflict
 from jobline_jobs.domain.model import Job
@@ -27,6 +29,13 @@ from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim, UnitOfW
 
 
 class PostgresUnitOfWork(UnitOfWork):
+    """The only writer of the timeline and the outbox: each event any aggregate recorded
+    becomes one timeline row (when it has one) and its outbox rows, both from ``wire``."""
+
+    communications: PostgresCommunications
+    invoice_renders: PostgresInvoiceRenders
+    deliveries: PostgresDeliveryStatuses
+
     def __init__(self, pool: asyncpg.Pool, causation: Causation) -> None:
         self._pool = pool
         self.causation = causation
@@ -37,10 +46,15 @@ class PostgresUnitOfWork(UnitOfWork):
         await self._tx.start()
         self.jobs = self._repo = PostgresJobRepository(self._conn)
         self.directory = PostgresDirectory(self._conn)
+        self.communications = PostgresCommunications(self._conn)
         self.invoice_renders = PostgresInvoiceRenders(self._conn)
-        self.deliveries = PostgresDeliveryStatuses(self._conn, self.causation)
+        self.deliveries = PostgresDeliveryStatuses(self._conn)
         self._outbox = OutboxWriter(self._conn)
         return self
+
+    def _stores(self) -> "tuple[Tracking[Any], ...]":
+        """The repositories of aggregates other than jobs, in the order they are saved."""
+        return (self.communications, self.deliveries, self.invoice_renders)
 
     async def __aexit__(
         self,
@@ -80,6 +94,8 @@ class PostgresUnitOfWork(UnitOfWork):
     async def _undo(self, savepoint: Transaction) -> None:
         await savepoint.rollback()
         self._repo.forget()
+        for store in self._stores():
+            store.forget()
         self._outbox.discard()
 
     async def record_rejection(
@@ -119,18 +135,26 @@ class PostgresUnitOfWork(UnitOfWork):
             await self._repo.save(job)
             for event in job.events:
                 await self._persist_side_rows(job, event)
-                payload = to_wire(event)
-                await self._timeline(
-                    job.tenant_id,
-                    job.job_id,
-                    "event",
-                    payload.message_type,
-                    payload.model_dump(mode="json"),
-                )
-                self._outbox.add_lifecycle(job.tenant_id, job.job_id, payload, self.causation)
+                await self._write(job.tenant_id, event)
             job.events.clear()
         self._repo.new.clear()
+        for store in self._stores():
+            for aggregate in store.seen():
+                if aggregate.events:
+                    await store.save(aggregate)
+                    for event in aggregate.events:
+                        await self._write(aggregate.tenant_id, event)
+                    aggregate.events.clear()
         await self._outbox.flush()
+
+    async def _write(self, tenant_id: str, event: events.Event) -> None:
+        """The event's timeline row and outbox messages."""
+        entry, rows = wire.written(event, tenant_id, self.causation)
+        if entry is not None:
+            await self._timeline(
+                tenant_id, event.job_id, "event", entry.type, entry.details, at=entry.at
+            )
+        self._outbox.add(rows)
 
     async def _persist_side_rows(self, job: Job, event: events.Event) -> None:
         """Rows that follow from an event: visits, their history, payments."""
@@ -215,14 +239,22 @@ class PostgresUnitOfWork(UnitOfWork):
         )
 
     async def _timeline(
-        self, tenant_id: str, job_id: UUID, kind: str, type_: str, details: dict[str, object]
+        self,
+        tenant_id: str,
+        job_id: UUID,
+        kind: str,
+        type_: str,
+        details: dict[str, object],
+        *,
+        at: datetime | None = None,
     ) -> None:
+        """The one writer of timeline rows (by default, at the time of the message)."""
         await self._conn.execute(
             """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause, actor,
                    details, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
             tenant_id,
             job_id,
-            self.causation.occurred_at,
+            at or self.causation.occurred_at,
             kind,
             type_,
             self.causation.message_type,
