@@ -30,7 +30,7 @@ from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
-from jobline_jobs.adapters.invoices import Invoices
+from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.migrate import migrate
@@ -47,7 +47,7 @@ from jobline_jobs.entrypoints.translate import (
     invoicing_event_to_command,
 )
 from jobline_jobs.service_layer.messagebus import MessageBus
-from jobline_jobs.service_layer.queries import CommunicationQueries
+from jobline_jobs.service_layer.queries import CommunicationQueries, InvoiceQueries
 from jobline_jobs.service_layer.schedule import release_due_communications
 from jobline_jobs.service_layer.unit_of_work import Causation
 
@@ -69,7 +69,7 @@ class JobsRuntime:
     idempotency: IdempotencyKeys
     bus: MessageBus
     blobs: BlobStore
-    invoices: Invoices
+    invoices: InvoiceQueries
     communications: CommunicationQueries
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -170,7 +170,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             idempotency=IdempotencyKeys(pool, settings.idempotency_lease_seconds),
             bus=bus,
             blobs=BlobStore(settings.blob_url),
-            invoices=Invoices(pool),
+            invoices=PostgresInvoiceQueries(pool),
             communications=PostgresCommunicationQueries(pool),
         )
         if settings.relay_enabled:

@@ -16,7 +16,7 @@ from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
-from jobline_jobs.adapters.invoices import Invoices
+from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
@@ -39,7 +39,7 @@ class ApiTestRuntime:
     bus: MessageBus
     blobs: BlobStore
     upload_limit: int
-    invoices: Invoices
+    invoices: PostgresInvoiceQueries
     invoice_wait: float
     communications: PostgresCommunicationQueries
 
@@ -66,7 +66,7 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
         MessageBus(lambda why: PostgresUnitOfWork(pool, why)),
         BlobStore(blob_dir.as_uri()),
         UPLOAD_LIMIT,
-        Invoices(pool),
+        PostgresInvoiceQueries(pool),
         INVOICE_WAIT,
         PostgresCommunicationQueries(pool),
     )

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from jobline_jobs.domain import commands, events
 from jobline_jobs.domain.communications import Contact, StoredFile
+from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
 from jobline_jobs.service_layer.unit_of_work import (
@@ -18,6 +19,7 @@ from jobline_jobs.service_layer.unit_of_work import (
     DeliveryStatuses,
     Directory,
     InvoiceRenders,
+    Invoices,
     JobRepository,
     KeyClaim,
     UnitOfWork,
@@ -134,6 +136,24 @@ class FakeCommunications(Communications):
         return list(self._seen.values())
 
 
+class FakeInvoices(Invoices):
+    def __init__(self, world: "World") -> None:
+        self.world = world
+        self._seen: list[Invoice] = []
+
+    async def numbered(self, tenant_id: str, job_id: UUID) -> bool:
+        return (tenant_id, job_id) in self.world.invoices
+
+    async def next_number(self, tenant_id: str) -> InvoiceTerms:
+        return InvoiceTerms(len(self.world.invoices) + 1, self.world.time_zone, 30)
+
+    def add(self, invoice: Invoice) -> None:
+        self._seen.append(invoice)
+
+    def seen(self) -> list[Invoice]:
+        return list(self._seen)
+
+
 class FakeInvoiceRenders(InvoiceRenders):
     def __init__(self, world: "World") -> None:
         self.world = world
@@ -177,6 +197,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.jobs = FakeJobs(deepcopy(world.jobs), world.payments)
         self.directory = world.directory
         self.communications = FakeCommunications(world)
+        self.invoices = FakeInvoices(world)
         self.invoice_renders = FakeInvoiceRenders(world)
         self.deliveries = FakeDeliveryStatuses(world)
         self.applied_keys: list[KeyClaim] = []
@@ -191,6 +212,7 @@ class FakeUnitOfWork(UnitOfWork):
         except Exception:
             self.jobs = FakeJobs(deepcopy(self.world.jobs), self.world.payments)
             self.communications = FakeCommunications(self.world)
+            self.invoices = FakeInvoices(self.world)
             self.invoice_renders = FakeInvoiceRenders(self.world)
             self.deliveries = FakeDeliveryStatuses(self.world)
             raise
@@ -221,6 +243,9 @@ class FakeUnitOfWork(UnitOfWork):
             self.world.published.extend(delivery.events)
             delivery.events.clear()
             self.world.deliveries[delivery.delivery_id] = delivery
+        for invoice in self.invoices.seen():
+            self.world.published.extend(invoice.events)
+            self.world.invoices[(invoice.tenant_id, invoice.job_id)] = invoice
         for request in self.invoice_renders.seen():
             self.world.published.extend(request.events)
             self.world.renders_requested.add(
@@ -241,6 +266,8 @@ class World:
         self.files: list[StoredFile] = []
         self.communications: dict[UUID, Communication] = {}
         self.deliveries: dict[UUID, TrackedDelivery] = {}  # as the comms service reports them
+        self.invoices: dict[tuple[str, UUID], Invoice] = {}
+        self.time_zone = "UTC"  # the tenant's, which dates its invoices
         self.renders_requested: set[tuple[str, UUID, str]] = set()
         self.renders_recorded: list[commands.RecordInvoiceRender] = []
         self.opt_outs: list[commands.RecordOptOut] = []

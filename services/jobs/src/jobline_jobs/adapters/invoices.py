@@ -1,77 +1,69 @@
-"""Invoices: numbers (given on first need), the tenant's branding, and where the render
-of each snapshot stands."""
+"""Invoices: numbering them (for the unit of work), and the reads of the API: number and
+dates, the tenant's branding, where the render of each snapshot stands."""
 
 import json
-from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from jobline_infra.postgres import Connection
+from jobline_jobs.adapters.tracking import Tracking
+from jobline_jobs.domain.errors import UnknownTenant
+from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
+from jobline_jobs.service_layer import unit_of_work
 from jobline_jobs.service_layer.queries import InvoiceHeader, InvoiceQueries
 
 
-async def _header(conn: Connection, tenant_id: str, job_id: UUID) -> InvoiceHeader | None:
-    row = await conn.fetchrow(
-        """SELECT invoice_number, issued_on, due_on FROM jobs.invoices
-            WHERE tenant_id = $1 AND job_id = $2""",
-        tenant_id,
-        job_id,
-    )
-    return None if row is None else InvoiceHeader(*row)
+class PostgresInvoices(Tracking[Invoice], unit_of_work.Invoices):
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self._conn = conn
 
+    async def numbered(self, tenant_id: str, job_id: UUID) -> bool:
+        found = await self._conn.fetchval(
+            "SELECT 1 FROM jobs.invoices WHERE tenant_id = $1 AND job_id = $2", tenant_id, job_id
+        )
+        return found is not None
 
-async def ensure_number(conn: Connection, tenant_id: str, job_id: UUID) -> InvoiceHeader:
-    """The job's invoice number, assigned on first need from the tenant's counter."""
-    if (found := await _header(conn, tenant_id, job_id)) is not None:
-        return found
-    async with conn.transaction():
-        tenant = await conn.fetchrow(
+    async def next_number(self, tenant_id: str) -> InvoiceTerms:
+        tenant = await self._conn.fetchrow(
             """UPDATE jobs.tenants SET next_invoice_seq = next_invoice_seq + 1
                 WHERE tenant_id = $1
             RETURNING next_invoice_seq - 1 AS seq, time_zone, payment_terms_days""",
             tenant_id,
         )
         if tenant is None:
-            raise LookupError(f"tenant {tenant_id!r} does not exist")
-        # Someone may have numbered it while we waited for the tenant's row lock.
-        if (found := await _header(conn, tenant_id, job_id)) is not None:
-            raise _AlreadyNumbered(found)
-        issued = datetime.now(ZoneInfo(tenant["time_zone"])).date()
-        header = InvoiceHeader(
-            f"INV-{tenant['seq']:06d}",
-            issued,
-            issued + timedelta(days=tenant["payment_terms_days"]),
-        )
-        await conn.execute(
+            raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
+        return InvoiceTerms(*tenant)
+
+    def add(self, invoice: Invoice) -> None:
+        self._track((invoice.tenant_id, invoice.job_id), invoice)
+
+    async def save(self, invoice: Invoice) -> None:
+        await self._conn.execute(
             """INSERT INTO jobs.invoices (tenant_id, job_id, invoice_number, issued_on, due_on)
                VALUES ($1, $2, $3, $4, $5)""",
-            tenant_id,
-            job_id,
-            header.number,
-            header.issued_on,
-            header.due_on,
+            invoice.tenant_id,
+            invoice.job_id,
+            invoice.number,
+            invoice.issued_on,
+            invoice.due_on,
         )
-    return header
 
 
-class _AlreadyNumbered(Exception):
-    def __init__(self, header: InvoiceHeader) -> None:
-        self.header = header
-
-
-class Invoices(InvoiceQueries):
+class PostgresInvoiceQueries(InvoiceQueries):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def header(self, tenant_id: str, job_id: UUID) -> InvoiceHeader:
-        async with self._pool.acquire() as conn:
-            try:
-                return await ensure_number(conn, tenant_id, job_id)
-            except _AlreadyNumbered as already:
-                return already.header
+    async def header(self, tenant_id: str, job_id: UUID) -> InvoiceHeader | None:
+        row = await self._pool.fetchrow(
+            """SELECT invoice_number, issued_on, due_on FROM jobs.invoices
+                WHERE tenant_id = $1 AND job_id = $2""",
+            tenant_id,
+            job_id,
+        )
+        return None if row is None else InvoiceHeader(*row)
 
     async def tenant(self, tenant_id: str) -> dict[str, Any]:
         row = await self._pool.fetchrow(

@@ -30,6 +30,7 @@ from jobline_jobs.adapters.invoice_renders import (
     PostgresDeliveryStatuses,
     PostgresInvoiceRenders,
 )
+from jobline_jobs.adapters.invoices import PostgresInvoices
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL, OutboxWriter
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
@@ -283,6 +284,7 @@ class BatchUnitOfWork(PostgresUnitOfWork):
         self.jobs = self._repo = batch.jobs
         self.directory = batch.directory
         self.communications = PostgresCommunications(conn)
+        self.invoices = PostgresInvoices(conn)
         self.invoice_renders = batch.invoice_renders
         self.deliveries = PostgresDeliveryStatuses(conn)
         self._outbox = batch.outbox

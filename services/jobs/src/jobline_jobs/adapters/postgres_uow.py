@@ -19,6 +19,7 @@ from jobline_jobs.adapters.invoice_renders import (
     PostgresDeliveryStatuses,
     PostgresInvoiceRenders,
 )
+from jobline_jobs.adapters.invoices import PostgresInvoices
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.outbox import OutboxWriter
 from jobline_jobs.adapters.tracking import Tracking
@@ -33,6 +34,7 @@ class PostgresUnitOfWork(UnitOfWork):
     becomes one timeline row (when it has one) and its outbox rows, both from ``wire``."""
 
     communications: PostgresCommunications
+    invoices: PostgresInvoices
     invoice_renders: PostgresInvoiceRenders
     deliveries: PostgresDeliveryStatuses
 
@@ -47,6 +49,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.jobs = self._repo = PostgresJobRepository(self._conn)
         self.directory = PostgresDirectory(self._conn)
         self.communications = PostgresCommunications(self._conn)
+        self.invoices = PostgresInvoices(self._conn)
         self.invoice_renders = PostgresInvoiceRenders(self._conn)
         self.deliveries = PostgresDeliveryStatuses(self._conn)
         self._outbox = OutboxWriter(self._conn)
@@ -54,7 +57,7 @@ class PostgresUnitOfWork(UnitOfWork):
 
     def _stores(self) -> "tuple[Tracking[Any], ...]":
         """The repositories of aggregates other than jobs, in the order they are saved."""
-        return (self.communications, self.deliveries, self.invoice_renders)
+        return (self.invoices, self.communications, self.deliveries, self.invoice_renders)
 
     async def __aexit__(
         self,

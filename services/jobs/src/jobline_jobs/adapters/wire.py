@@ -131,6 +131,11 @@ def _(event: events.DeliveryStatusChanged, tenant_id: str, causation: Causation)
 
 
 @written.register
+def _(event: events.InvoiceNumbered, tenant_id: str, causation: Causation) -> Written:  # noqa: ARG001
+    return None, []  # the invoice's row says it; nobody else is told
+
+
+@written.register
 def _(event: events.InvoiceRenderRequested, tenant_id: str, causation: Causation) -> Written:  # noqa: ARG001
     command = RenderInvoice(
         job_id=event.job_id,

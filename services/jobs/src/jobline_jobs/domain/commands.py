@@ -289,3 +289,8 @@ class ReleaseDueCommunications(Command):
 
 
 EVERY_TENANT = "*"
+
+
+@dataclass(frozen=True)
+class NumberInvoice(JobCommand):
+    """Give the job's invoice its number from the tenant's counter, unless it has one."""

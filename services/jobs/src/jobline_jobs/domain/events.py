@@ -202,3 +202,12 @@ class InvoiceRenderRequested(Event):
 
     snapshot_sha256: str
     snapshot: Mapping[str, Any]  # the snapshot as canonical JSON
+
+
+@dataclass(frozen=True)
+class InvoiceNumbered(Event):
+    """The job's invoice got its number (and dates), once, on first need."""
+
+    invoice_number: str
+    issued_on: date
+    due_on: date

@@ -7,6 +7,7 @@ from typing import Any
 
 from jobline_jobs.domain import commands, recalls
 from jobline_jobs.domain.errors import Conflict, UnknownJob
+from jobline_jobs.domain.invoices import Invoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
 from jobline_jobs.domain.workflow import DispatchStatus
@@ -181,6 +182,17 @@ async def send_invoice(cmd: commands.SendInvoice, uow: UnitOfWork) -> None:
     await send_communication(email, uow)
 
 
+async def number_invoice(cmd: commands.NumberInvoice, uow: UnitOfWork) -> None:
+    # The job's row lock gives one number per job, however many requests ask at once.
+    job = await _job(uow, cmd)
+    if await uow.invoices.numbered(cmd.tenant_id, cmd.job_id):
+        return
+    terms = await uow.invoices.next_number(cmd.tenant_id)
+    uow.invoices.add(
+        Invoice.numbered(cmd.tenant_id, cmd.job_id, job.job_number, terms, cmd.occurred_at)
+    )
+
+
 async def request_invoice_render(cmd: commands.RequestInvoiceRender, uow: UnitOfWork) -> None:
     renders = uow.invoice_renders
     if await renders.requested(cmd.tenant_id, cmd.job_id, cmd.snapshot_sha256):
@@ -221,6 +233,7 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.RecordOptOut: record_opt_out,
     commands.SendCommunication: send_communication,
     commands.SendInvoice: send_invoice,
+    commands.NumberInvoice: number_invoice,
     commands.RequestInvoiceRender: request_invoice_render,
     commands.ReleaseDueCommunications: release_due_communications,
 }

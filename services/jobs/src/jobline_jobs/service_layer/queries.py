@@ -122,8 +122,8 @@ class InvoiceHeader:
 
 class InvoiceQueries(ABC):
     @abstractmethod
-    async def header(self, tenant_id: str, job_id: UUID) -> InvoiceHeader:
-        """The job's invoice number and dates (a number is given on first need)."""
+    async def header(self, tenant_id: str, job_id: UUID) -> InvoiceHeader | None:
+        """The job's invoice number and dates; None until it is numbered (NumberInvoice)."""
 
     @abstractmethod
     async def tenant(self, tenant_id: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.communications import Contact, StoredFile
+from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
 
@@ -152,6 +153,25 @@ class Communications(ABC):
         """Communications added or loaded in this unit of work."""
 
 
+class Invoices(ABC):
+    """Invoice numbers: the tenant's counter, and which jobs have one."""
+
+    @abstractmethod
+    async def numbered(self, tenant_id: str, job_id: UUID) -> bool: ...
+
+    @abstractmethod
+    async def next_number(self, tenant_id: str) -> InvoiceTerms:
+        """Take the tenant's next invoice sequence number (the tenant is locked until the
+        unit of work ends, so numbers are given in order and never twice)."""
+
+    @abstractmethod
+    def add(self, invoice: Invoice) -> None:
+        """Track a newly numbered invoice; it is inserted on commit."""
+
+    @abstractmethod
+    def seen(self) -> list[Invoice]: ...
+
+
 class InvoiceRenders(ABC):
     """Renders of invoice snapshots: asked for, and what the invoicing service reported."""
 
@@ -189,6 +209,7 @@ class UnitOfWork(ABC):
     jobs: JobRepository
     directory: Directory
     communications: Communications
+    invoices: Invoices
     invoice_renders: InvoiceRenders
     deliveries: DeliveryStatuses
     causation: Causation

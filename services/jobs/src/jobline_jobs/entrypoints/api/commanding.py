@@ -5,6 +5,7 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -33,12 +34,24 @@ _STATUS = {
 
 
 async def execute(
-    rt: ApiRuntime, who: Principal, command: commands.Command, message_id: UUID | None = None
+    rt: ApiRuntime,
+    who: Principal,
+    command: commands.Command,
+    *,
+    message_id: UUID | None = None,
+    effect: bool = True,
 ) -> None:
     """Apply ``command`` as ``who``; a domain refusal becomes a 404, 409 or 422.
-    ``message_id`` names the request (a new one when None); it correlates what it causes."""
+
+    ``message_id`` names the request (a new one when None); it correlates what it causes.
+    ``effect``: the command is what the request's Idempotency-Key stands for, marked
+    applied with it; False for a step on the way (numbering an invoice, asking for its
+    PDF), so a request that dies after such a step may still be retried."""
+    why = _causation(who, command, message_id)
+    if not effect:
+        why = replace(why, key_claim=None)
     try:
-        await rt.bus.execute(command, _causation(who, command, message_id))
+        await rt.bus.execute(command, why)
     except errors.Rejected as refusal:
         raise refused(refusal) from refusal
 

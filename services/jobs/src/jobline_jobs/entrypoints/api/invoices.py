@@ -53,6 +53,11 @@ async def _current(rt: ApiRuntime, who: Principal, job_id: UUID) -> tuple[Invoic
         if parent is not None:
             schedule, parent_number = parent["subjobs"], parent["job_number"]
     header = await rt.invoices.header(who.tenant_id, job_id)
+    if header is None:  # numbered on first need
+        await execute(rt, who, commands.NumberInvoice(who.tenant_id, now(), job_id), effect=False)
+        header = await rt.invoices.header(who.tenant_id, job_id)
+        if header is None:
+            raise not_found("job")  # deleted meanwhile
     tenant = await rt.invoices.tenant(who.tenant_id)
     snapshot = build_snapshot(job, tenant, header, schedule, parent_number)
     return snapshot, canonical_sha256(snapshot)
@@ -153,7 +158,7 @@ async def _request_render(
         snapshot=snapshot.model_dump(mode="json"),
     )
     try:
-        await execute(rt, who, command)
+        await execute(rt, who, command, effect=False)
     except ApiError as refusal:
         if refusal.status != 409:  # 409: asked for already (concurrent downloads race)
             raise
