@@ -217,7 +217,10 @@ class PostgresBatch(Batch):
         conn = cast(Connection, self.writes)  # the subset of a connection adapters use
         self.jobs = BatchJobRepository(self.writes)
         self.directory = CachedDirectory(conn)
+        self.communications = PostgresCommunications(conn)
+        self.invoices = PostgresInvoices(conn)
         self.invoice_renders = PostgresInvoiceRenders(conn)
+        self.deliveries = PostgresDeliveryStatuses(conn)
         self.outbox = OutboxWriter(conn)
         return self
 
@@ -283,10 +286,10 @@ class BatchUnitOfWork(PostgresUnitOfWork):
         self._conn, self._tx = conn, None
         self.jobs = self._repo = batch.jobs
         self.directory = batch.directory
-        self.communications = PostgresCommunications(conn)
-        self.invoices = PostgresInvoices(conn)
+        self.communications = batch.communications
+        self.invoices = batch.invoices
         self.invoice_renders = batch.invoice_renders
-        self.deliveries = PostgresDeliveryStatuses(conn)
+        self.deliveries = batch.deliveries
         self._outbox = batch.outbox
         return self
 
