@@ -1,15 +1,18 @@
 """The unit of work on PostgreSQL: claim, state, timeline and outbox in one transaction.
 
 Handlers change aggregates; when a handler is done, :meth:`PostgresUnitOfWork._stage`
-turns what they changed into typed rows (the jobs' rows and what their events imply, a
-timeline entry and a lifecycle message per event) for the transaction's
-:class:`RowWriter`. A message on its own sends them at once, inside its savepoint; a
-message in a batch (``postgres_batch``) leaves them for the batch's commit.
+turns what they changed into typed rows for the transaction's :class:`RowWriter`: each
+changed aggregate's own rows (from its repository), and per event what ``wire`` maps it
+to, a timeline entry and outbox messages stamped by the cause's :class:`CausedMessages`.
+It is the only writer of the timeline and the outbox. A message on its own sends the
+rows at once, inside its savepoint; a message in a batch (``postgres_batch``) leaves
+them for the batch's commit.
 """
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -19,18 +22,21 @@ from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
 from jobline_infra.postgres import Connection
-from jobline_jobs.adapters import idempotency
+from jobline_jobs.adapters import idempotency, wire
+from jobline_jobs.adapters.communications import PostgresCommunications
 from jobline_jobs.adapters.directory import PostgresDirectory
 from jobline_jobs.adapters.invoice_renders import (
     PostgresDeliveryStatuses,
     PostgresInvoiceRenders,
 )
+from jobline_jobs.adapters.invoices import PostgresInvoices
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
-from jobline_jobs.adapters.lifecycle import to_wire
 from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.rows import TimelineEntry
+from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.errors import Conflict
+from jobline_jobs.domain.events import Event
 from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim, UnitOfWork
 
 
@@ -43,7 +49,17 @@ class Session:
         self.rows = RowWriter(conn)
         self.jobs = PostgresJobRepository(conn, self.rows)
         self.directory = PostgresDirectory(conn, self.rows)
-        self.invoice_renders = PostgresInvoiceRenders(conn)
+        self.invoices = PostgresInvoices(conn, self.rows)
+        self.communications = PostgresCommunications(conn, self.rows)
+        self.deliveries = PostgresDeliveryStatuses(conn, self.rows)
+        self.invoice_renders = PostgresInvoiceRenders(conn, self.rows)
+        # The repositories of aggregates other than jobs, in the order they are saved.
+        self.stores: tuple[Tracking[Any], ...] = (
+            self.invoices,
+            self.communications,
+            self.deliveries,
+            self.invoice_renders,
+        )
 
 
 class PostgresUnitOfWork(UnitOfWork):
@@ -51,6 +67,10 @@ class PostgresUnitOfWork(UnitOfWork):
 
     jobs: PostgresJobRepository
     directory: PostgresDirectory
+    communications: PostgresCommunications
+    invoices: PostgresInvoices
+    invoice_renders: PostgresInvoiceRenders
+    deliveries: PostgresDeliveryStatuses
 
     def __init__(self, pool: asyncpg.Pool, causation: Causation) -> None:
         self._pool = pool
@@ -66,8 +86,8 @@ class PostgresUnitOfWork(UnitOfWork):
     def _bind(self, session: Session) -> None:
         self._session, self._rows = session, session.rows
         self.jobs, self.directory = session.jobs, session.directory
-        self.invoice_renders = session.invoice_renders
-        self.deliveries = PostgresDeliveryStatuses(session.conn, self.causation)
+        self.communications, self.invoices = session.communications, session.invoices
+        self.invoice_renders, self.deliveries = session.invoice_renders, session.deliveries
         self._messages = CausedMessages(self.causation)
 
     async def __aexit__(
@@ -109,29 +129,49 @@ class PostgresUnitOfWork(UnitOfWork):
     async def _undo(self, savepoint: Transaction) -> None:
         await savepoint.rollback()
         self.jobs.forget()
+        for store in self._session.stores:
+            store.forget()
         self._rows.discard()
 
     def _stage(self) -> None:
         """Rows for what the handler changed: each touched job's own (and its events'),
-        then per event a timeline entry and its lifecycle message, in event order."""
+        then each other changed aggregate's, each followed by its events' timeline
+        entries and outbox messages, in event order."""
         for job in self.jobs.take_touched():
             self.jobs.save(job, self.causation)
-            for event in job.events:
-                payload = to_wire(event)
-                message, details = self._messages.row(payload, job.tenant_id, job.job_id)
-                entry = self._timeline(job.tenant_id, job.job_id, payload.message_type, details)
-                self._rows.add(entry)
-                self._rows.add(message)
+            self._written(job.tenant_id, job.events)
             job.events.clear()
+        for store in self._session.stores:
+            for aggregate in store.changed():
+                store.save(aggregate)
+                self._written(aggregate.tenant_id, aggregate.events)
+                aggregate.events.clear()
+
+    def _written(self, tenant_id: str, events: Iterable[Event]) -> None:
+        """Each event's timeline entry (if it has one) and outbox messages, by ``wire``."""
+        add = self._rows.add
+        for event in events:
+            entry, messages = wire.written(event, tenant_id, self._messages)
+            if entry is not None:
+                add(self._timeline(tenant_id, event.job_id, entry.type, entry.details, at=entry.at))
+            self._rows.extend(messages)
 
     def _timeline(
-        self, tenant_id: str, job_id: UUID, type_: str, details: str, kind: str = "event"
+        self,
+        tenant_id: str,
+        job_id: UUID,
+        type_: str,
+        details: str,
+        *,
+        at: datetime | None = None,
+        kind: str = "event",
     ) -> TimelineEntry:
+        """A timeline row, by default at the time of the message being handled."""
         why = self.causation
         return TimelineEntry(
             tenant_id,
             job_id,
-            why.occurred_at,
+            at or why.occurred_at,
             kind,
             type_,
             why.message_type,
@@ -151,7 +191,7 @@ class PostgresUnitOfWork(UnitOfWork):
         )
         if job_id is not None and await self._job_exists(tenant_id, job_id):
             details = json.dumps({"reason": reason})
-            self._rows.add(self._timeline(tenant_id, job_id, kind, details, "rejected"))
+            self._rows.add(self._timeline(tenant_id, job_id, kind, details, kind="rejected"))
         if self.causation.source is not None:
             self._rows.add(
                 dead_letter_row(self.causation.source, self.causation.consumer, kind, reason)
