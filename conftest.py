@@ -12,6 +12,7 @@ from jobline_contracts.topics import TOPICS
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.tenants import add_tenant
+from jobline_testing.brokers import BrokerMode, broker_mode_for
 from jobline_testing.databases import fresh_database
 from jobline_testing.infra import Infra, provide
 from jobline_testing.kafka import FactPublisher, TopicWatcher
@@ -23,6 +24,19 @@ from jobline_testing.services import ServiceProcess, jobs_env
 def infra() -> Iterator[Infra]:
     with provide() as found:
         yield found
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(False, id="in-memory"),
+        pytest.param(True, id="real-broker", marks=pytest.mark.real_broker),
+    ]
+)
+async def broker_mode(request: pytest.FixtureRequest) -> AsyncIterator[BrokerMode]:
+    """The test once on FastStream's in-memory broker and once on the real Kafka."""
+    bootstrap = request.getfixturevalue("infra").kafka_bootstrap_servers if request.param else None
+    async with broker_mode_for(bootstrap) as mode:
+        yield mode
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ class Report:
     latency: LatencyRun
     memory: backbone.MemoryWatch
     seconds: float
+    ingest_2p: IngestRun | None = None  # with a second jobs process beside the first
 
     @property
     def ratio(self) -> float:
@@ -34,6 +35,7 @@ class Report:
         figures = {
             "ingest_facts_per_s": self.ingest.per_s,
             "ingest_vs_pipe_ratio": self.ratio,
+            **({"ingest_facts_per_s_2p": self.ingest_2p.per_s} if self.ingest_2p else {}),
             "pipe_facts_per_s": self.pipe.per_s,
             "pg_executemany_rows_per_s": self.pg.executemany_per_s,
             "pg_copy_rows_per_s": self.pg.copy_per_s,
@@ -112,6 +114,7 @@ class Report:
                 f"| jobs service ingest, {i.facts:,} facts of {i.jobs:,} jobs, 100 tenants | "
                 f"{i.per_s:,.0f} facts/s ({i.seconds:.1f} s; publishing took "
                 f"{i.publish_s:.1f} s) |",
+                *self._two_processes(),
                 f"| latency at {lat.rate:,} facts/s for {lat.seconds} s: p50 / p95 / p99 / max | "
                 f"{lat.p50:,.0f} / {lat.p95:,.0f} / {lat.p99:,.0f} / {lat.max:,.0f} ms |",
                 f"| facts of the steady run without a lifecycle event after 120 s | "
@@ -140,6 +143,18 @@ class Report:
                 "",
             ]
         )
+
+    def _two_processes(self) -> list[str]:
+        """The ingest figure with two jobs processes, as a row beside the one-process one."""
+        two = self.ingest_2p
+        if two is None:
+            return []
+        return [
+            f"| the same with two jobs processes (one consumer group, partitions and outbox "
+            f"lanes split between them), {two.facts:,} facts of {two.jobs:,} new jobs | "
+            f"{two.per_s:,.0f} facts/s ({two.per_s / self.ingest.per_s:.2f} times one process; "
+            f"{two.seconds:.1f} s) |"
+        ]
 
 
 def _chart(run: LatencyRun, path: Path) -> None:

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = {
-    "DATABASE_URL": "postgresql://jobline:jobline@127.0.0.1:5432/jobline",
+    "DATABASE_URL": "postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable",
     "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092",
 }
 

@@ -5,7 +5,10 @@ In one run, on the local stack: the limits of this machine (a bare aiokafka pipe
 asyncpg batch-insert loop), then the jobs service (with comms and invoicing running
 beside it, as in production) taking 200,000 dispatch facts of 20,000 jobs over 100
 tenants as fast as they are published, then a steady 1,000 facts/s for 60 s; the peak
-RSS of every service throughout. See ``backbone_report`` for what is written.
+RSS of every service throughout; then, with a second jobs process beside the first (same
+consumer group, so the partitions split; relaying too, so the outbox lanes split), another
+200,000 facts of new jobs as fast as they come (``ingest_facts_per_s_2p``). See
+``backbone_report`` for what is written.
 """
 
 import asyncio
@@ -16,6 +19,7 @@ from contextlib import ExitStack, contextmanager
 
 from bench import backbone, backbone_report, ingest, latency, pg_baseline, pipe_baseline
 from bench.common import BenchResult, recreate_database, say, setting
+from bench.service import wait_ready
 
 JOBS = 20_000
 RATE, SECONDS = 1_000, 60
@@ -30,6 +34,7 @@ def run() -> BenchResult:
     factory = backbone.FactFactory()
     bulk = factory.stage_major(jobs)
     steady = [f for _ in range(seconds) for f in factory.stage_major(RATE // 10)]
+    bulk_2p = factory.stage_major(jobs)
     url = asyncio.run(backbone.fresh_database(server))
     asyncio.run(backbone.ensure_bench_topics(kafka))
     say(f"bare PostgreSQL: {len(bulk):,} rows, executemany and COPY")
@@ -37,10 +42,16 @@ def run() -> BenchResult:
     say(f"bare pipe: {len(bulk):,} facts")
     pipe = pipe_baseline.measure(kafka, bulk)
     say(f"bare pipe: {pipe.per_s:,.0f} facts/s")
-    with _services(url, server, kafka) as pids, backbone.MemoryWatch(pids) as memory:
+    run_id = uuid.uuid4().hex[:12]
+    with (
+        _services(url, server, kafka, run_id) as children,
+        backbone.MemoryWatch({n: c.process.pid for n, c in children.items()}) as memory,
+    ):
         ingested, steady_run = asyncio.run(_measure(kafka, bulk, steady))
+        with _second_jobs_process(url, kafka, run_id, children["jobs"]):
+            ingested_2p = asyncio.run(_measure_ingest(kafka, bulk_2p))
     report = backbone_report.Report(
-        pg, pipe, ingested, steady_run, memory, time.perf_counter() - started
+        pg, pipe, ingested, steady_run, memory, time.perf_counter() - started, ingested_2p
     )
     return report.result()
 
@@ -62,12 +73,53 @@ async def _measure(
     return ingested, steady_run
 
 
+async def _measure_ingest(kafka: str, bulk: list[backbone.Fact]) -> ingest.IngestRun:
+    clock = backbone.TopicClock(
+        kafka, backbone.LIFECYCLE_TOPIC, marker=backbone.PAID, causations=False
+    )
+    await clock.start()
+    try:
+        await backbone.warm_up(kafka, clock, backbone.WarmupFact(backbone.FACTS_TOPIC))
+        return await ingest.measure(kafka, clock, bulk)
+    finally:
+        await clock.stop()
+
+
+def _jobs_env(url: str, kafka: str, port: int, run_id: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "JOBLINE_JOBS_HTTP_PORT": str(port),
+        "JOBLINE_JOBS_CONSUMER_GROUP": f"bench-jobs-{run_id}",
+        "JOBLINE_JOBS_AUTO_OFFSET_RESET": "latest",
+        "JOBLINE_JOBS_TOPIC_PREFIX": backbone.PREFIX,
+    }
+
+
 @contextmanager
-def _services(url: str, server: str, kafka: str) -> Iterator[dict[str, int]]:
+def _second_jobs_process(
+    url: str, kafka: str, run_id: str, first: backbone.Child
+) -> Iterator[None]:
+    """A second jobs process consuming and relaying beside the first: ready once the
+    group gave it partitions (it joins the first's group, so it resumes from the group's
+    committed offsets) and the first is ready again after the rebalance; its relay takes
+    half the outbox lanes within a few seconds."""
+    port, jobs_http = backbone.free_url()
+    env = {**_jobs_env(url, kafka, port, run_id), "JOBLINE_JOBS_ROLES": "consume,relay"}
+    argv = ["-m", "jobline_jobs.cli", "serve"]
+    with backbone.child("bench-backbone-jobs-2", argv, env, jobs_http):
+        assert first.url is not None  # noqa: S101 - started with one
+        wait_ready(first.url, first.name, backbone.LOGS / f"{first.name}.log", first.process)
+        yield
+
+
+@contextmanager
+def _services(
+    url: str, server: str, kafka: str, run_id: str
+) -> Iterator[dict[str, backbone.Child]]:
     """The three services (and the Twilio sandbox comms talks to) as child processes;
-    yields their pids by name."""
+    yields them by name."""
     comms_url = asyncio.run(recreate_database(server, COMMS_DATABASE))
-    run_id = uuid.uuid4().hex[:12]
     with ExitStack() as stack:
         port, twilio = backbone.free_url()
         stack.enter_context(
@@ -114,20 +166,9 @@ def _services(url: str, server: str, kafka: str) -> Iterator[dict[str, int]]:
             backbone.child(
                 "bench-backbone-jobs",
                 ["-m", "jobline_jobs.cli", "serve"],
-                {
-                    "DATABASE_URL": url,
-                    "KAFKA_BOOTSTRAP_SERVERS": kafka,
-                    "JOBLINE_JOBS_HTTP_PORT": str(port),
-                    "JOBLINE_JOBS_CONSUMER_GROUP": f"bench-jobs-{run_id}",
-                    "JOBLINE_JOBS_AUTO_OFFSET_RESET": "latest",
-                    "JOBLINE_JOBS_TOPIC_PREFIX": backbone.PREFIX,
-                },
+                _jobs_env(url, kafka, port, run_id),
                 jobs_http,
             )
         )
         say(f"services ready (jobs pid {jobs.process.pid})")
-        yield {
-            "jobs": jobs.process.pid,
-            "comms": comms.process.pid,
-            "invoicing": invoicing.process.pid,
-        }
+        yield {"jobs": jobs, "comms": comms, "invoicing": invoicing}

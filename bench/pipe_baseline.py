@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer
 
 from bench import backbone
 from bench.common import say
+from bench.cpu import CpuMeter
 
 IN, OUT = backbone.PREFIX + "pipe.in", backbone.PREFIX + "pipe.out"
 LAST_FACT = b'"type":"payment.recorded"'
@@ -27,6 +28,7 @@ class PipeRun:
     facts: int
     per_s: float
     publish_s: float
+    cpu_us_per_message: float  # the worker's process CPU, from the first publish to the last out
 
 
 async def _forward(bootstrap: str, source: str, target: str, group: str) -> None:
@@ -63,22 +65,26 @@ def measure(kafka: str, facts: list[backbone.Fact]) -> PipeRun:
     asyncio.run(backbone.ensure_bench_topics(kafka, {IN: 6, OUT: 6}))
     group = f"bench-pipe-{uuid.uuid4().hex[:12]}"
     argv = ["-m", "bench.pipe_baseline", kafka, IN, OUT, group]
-    with backbone.child("bench-pipe", argv, {}):
-        return asyncio.run(_measure(kafka, facts))
+    with backbone.child("bench-pipe", argv, {}) as worker:
+        return asyncio.run(_measure(kafka, facts, worker.process.pid))
 
 
-async def _measure(kafka: str, facts: list[backbone.Fact]) -> PipeRun:
+async def _measure(kafka: str, facts: list[backbone.Fact], worker_pid: int) -> PipeRun:
     # Each job's facts keep their partition and order: its payment out means all of it out.
     clock = backbone.TopicClock(kafka, OUT, marker=LAST_FACT, causations=False)
     await clock.start()
     try:
         await backbone.warm_up(kafka, clock, backbone.WarmupFact(IN))
         say(f"pipe: publishing {len(facts):,} facts")
+        cpu = CpuMeter([worker_pid])
+        cpu.start()
         publish_s, started = await publish_all(kafka, IN, facts)
         last = await clock.wait_marked({f.key for f in facts}, within=600)
+        cpu.stop()
     finally:
         await clock.stop()
-    return PipeRun(len(facts), len(facts) / (last - started), publish_s)
+    per_message = cpu.seconds * 1e6 / len(facts)
+    return PipeRun(len(facts), len(facts) / (last - started), publish_s, per_message)
 
 
 async def publish_all(kafka: str, topic: str, facts: list[backbone.Fact]) -> tuple[float, float]:

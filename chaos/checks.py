@@ -42,7 +42,7 @@ async def _pending(pool: asyncpg.Pool, accepted: Accepted) -> dict[str, int]:
                 (SELECT FROM jobs.processed_messages p WHERE p.message_id = m.id)) AS facts,
              (SELECT count(*) FROM jobs.outbox) AS jobs_outbox,
              (SELECT count(*) FROM comms.outbox) AS comms_outbox,
-             (SELECT count(*) FROM comms.deliveries WHERE state IN ('queued', 'claimed'))
+             (SELECT count(*) FROM comms.deliveries WHERE status IN ('queued', 'claimed'))
                 AS in_flight,
              (SELECT count(*) FROM jobs.deliveries d WHERE d.communication_id = ANY($2::uuid[])
                 AND (d.status = 'queued' OR NOT EXISTS
@@ -85,6 +85,7 @@ class Findings:
     events_missing: int = 0
     events_duplicated: int = 0
     events_unexplained: int = 0
+    jobs_out_of_order: int = 0  # jobs whose events came out in another order than committed
     deliveries: dict[str, Counter[str]] = field(default_factory=dict)  # channel → counts
     unknown: list[str] = field(default_factory=list)
     invoice_sends: int = 0
@@ -95,7 +96,7 @@ class Findings:
     @property
     def failures(self) -> list[str]:
         names = ("facts_lost", "facts_refused", "jobs_in_wrong_state", "events_missing",
-                 "events_unexplained", "invoice_pdfs_missing")  # fmt: skip
+                 "events_unexplained", "jobs_out_of_order", "invoice_pdfs_missing")  # fmt: skip
         found = [f"{n.replace('_', ' ')}: {getattr(self, n)}" for n in names if getattr(self, n)]
         found += [
             f"{channel} deliveries {what}: {counts[what]}"
@@ -144,26 +145,53 @@ async def _facts(pool: asyncpg.Pool, accepted: Accepted, found: Findings) -> Non
 
 
 async def _lifecycle(stack: Stack, found: Findings) -> None:
-    """Each state change and operator send (its timeline row) against the topic."""
+    """Each state change and operator send (its timeline row) against the topic, and each
+    job's events in the order its timeline committed them."""
     rows = await stack.pool.fetch(
         """SELECT job_id, type, message_id FROM jobs.timeline
-            WHERE tenant_id = $1 AND kind = 'event' AND type = ANY($2)""",
+            WHERE tenant_id = $1 AND kind = 'event' AND type = ANY($2) ORDER BY entry_id""",
         TENANT,
         [*LIFECYCLE_TYPES, *SENDS_PUBLISHED_AS],
     )
-    expected = Counter(
+    committed = [
         (str(r["job_id"]), SENDS_PUBLISHED_AS.get(r["type"], r["type"]), str(r["message_id"]))
         for r in rows
-    )
-    seen: Counter[tuple[str, str, str]] = Counter()
-    for record in await read_topic(stack.bootstrap, JOBS_LIFECYCLE.name):
+    ]
+    expected = Counter(committed)
+    records = await read_topic(stack.bootstrap, JOBS_LIFECYCLE.name)
+    published: list[tuple[str, str, str]] = []
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
         body = json.loads(record.value)
-        seen[record.key_text, body["type"], str(body["causation_id"])] += 1
+        published.append((record.key_text, body["type"], str(body["causation_id"])))
+    seen = Counter(published)
     found.events_expected = sum(expected.values())
     found.events_published = sum(seen.values())
     found.events_missing = sum((expected - seen).values())
     found.events_duplicated = sum(n - expected[k] for k, n in seen.items() if k in expected)
     found.events_unexplained = sum(n for k, n in seen.items() if k not in expected)
+    found.jobs_out_of_order = out_of_order(committed, published)
+
+
+def out_of_order(
+    committed: list[tuple[str, str, str]], published: list[tuple[str, str, str]]
+) -> int:
+    """Jobs whose events' first copies on the topic are not in commit order (a copy
+    republished after a crash repeats what came before; it cannot reorder)."""
+    order: dict[str, list[tuple[str, str, str]]] = {}
+    for event in committed:
+        order.setdefault(event[0], []).append(event)
+    first: dict[str, list[tuple[str, str, str]]] = {}
+    for event in dict.fromkeys(published):
+        first.setdefault(event[0], []).append(event)
+    wrong = 0
+    for job, events in order.items():
+        mine = set(events)
+        out = [e for e in first.get(job, []) if e in mine]
+        shown = set(out)
+        if out != [e for e in events if e in shown]:
+            wrong += 1
+            log.error("job %s: events out of order: %s", job, [e[1] for e in out])
+    return wrong
 
 
 def _mails(stack: Stack) -> dict[str, list[EmailMessage]]:
@@ -196,7 +224,7 @@ async def _deliveries(
     ours = set(accepted.communications) | set(accepted.invoice_sends)
     rows = await stack.pool.fetch(
         """SELECT d.delivery_id::text AS id, d.communication_id, c.channel, d.status,
-                  l.state, l.attempts
+                  l.status AS comms_status, l.attempts
              FROM jobs.deliveries d JOIN jobs.communications c USING (tenant_id, communication_id)
              LEFT JOIN comms.deliveries l ON l.delivery_id = d.delivery_id
             WHERE d.tenant_id = $1""",
@@ -209,10 +237,10 @@ async def _deliveries(
         counts["accepted" if is_ours else "unacknowledged request"] += 1
         if reached > 1:
             counts["duplicated"] += 1
-        if row["state"] == "unknown":
+        if row["comms_status"] == "unknown":
             counts["unknown"] += 1
             found.unknown.append(
-                f"{row['channel']} {row['id']}: unknown in the ledger, reached the provider"
+                f"{row['channel']} {row['id']}: unknown in comms, reached the provider"
                 f" {reached}x, jobs shows {row['status']}"
             )
         elif reached >= 1:

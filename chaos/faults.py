@@ -1,6 +1,7 @@
-"""The faults, one at a time, spread over the load: SIGKILLs of the jobs service (3), of
-a comms worker (3, alternating workers) and of the invoicing worker (1), and a restart of
-the Kafka broker and of PostgreSQL (1 each)."""
+"""The faults, one at a time, spread over the load: SIGKILLs of a jobs process (4: each
+consumer and each API process, which also relays, once), of a comms worker (3,
+alternating workers) and of the invoicing worker (1), and a restart of the Kafka broker
+and of PostgreSQL (1 each)."""
 
 import asyncio
 import logging
@@ -12,15 +13,16 @@ from chaos.stack import Stack
 log = logging.getLogger("chaos.faults")
 
 SCHEDULE = (
-    "kill jobs",
+    "kill jobs-consume-1",
     "kill comms-1",
+    "kill jobs-api-1",
     "restart kafka",
     "kill invoicing",
     "kill comms-2",
-    "kill jobs",
+    "kill jobs-consume-2",
     "restart postgres",
     "kill comms-1",
-    "kill jobs",
+    "kill jobs-api-2",
 )
 
 

@@ -8,6 +8,7 @@ never gets an answer, counted as unacknowledged rather than accepted.
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import time
@@ -57,10 +58,16 @@ class Load:
         """Keep the load on until ``stop`` is set."""
         await self._producer.start()
         headers = {"Authorization": f"Bearer {self.stack.token}"}
-        async with httpx.AsyncClient(
-            base_url=self.stack.api_url, headers=headers, timeout=20
-        ) as api:
-            self._api = api
+        async with contextlib.AsyncExitStack() as clients:
+            # A load balancer's view: each request (a retry too) to the next API process.
+            self._apis = itertools.cycle(
+                [
+                    await clients.enter_async_context(
+                        httpx.AsyncClient(base_url=url, headers=headers, timeout=20)
+                    )
+                    for url in self.stack.api_urls
+                ]
+            )
             tasks = [
                 *(self._loop(stop, self._new_job, 1.2) for _ in range(3)),
                 *(self._loop(stop, self._communicate, 0.6) for _ in range(2)),
@@ -70,6 +77,10 @@ class Load:
                 await asyncio.gather(*tasks)
             finally:
                 await self._producer.stop()
+
+    @property
+    def _api(self) -> httpx.AsyncClient:
+        return next(self._apis)
 
     async def _loop(
         self, stop: asyncio.Event, step: Callable[[], Awaitable[None]], every: float

@@ -1,5 +1,6 @@
 """The table ``make chaos`` prints (and keeps in .run/chaos/report.md)."""
 
+import re
 from collections import Counter
 
 from chaos.checks import Findings
@@ -8,8 +9,7 @@ from chaos.load import Accepted
 
 
 def _faults(injected: list[Injected]) -> list[str]:
-    kinds = Counter(" ".join(i.fault.split()[:2]).replace("comms-1", "comms").replace(
-        "comms-2", "comms") for i in injected if i.error is None)  # fmt: skip
+    kinds = Counter(re.sub(r"-\d+$", "", i.fault) for i in injected if i.error is None)
     lines = [
         f"faults injected: {sum(kinds.values())} ("
         + ", ".join(f"{k} x{n}" for k, n in kinds.items())
@@ -42,8 +42,9 @@ def render(
         f" jobs in a wrong step {found.jobs_in_wrong_state} of {len(accepted.jobs)} |",
         f"| lifecycle events | {found.events_expected} state changes and sends |"
         f" {found.events_published} published | {found.events_missing} |"
-        f" {found.events_duplicated} | unexplained {found.events_unexplained}"
-        " (duplicates: at-least-once relay after a crash; consumers dedupe by message_id) |",
+        f" {found.events_duplicated} | unexplained {found.events_unexplained}, jobs out of"
+        f" order {found.jobs_out_of_order} (duplicates: at-least-once relay after a crash;"
+        " consumers dedupe by message_id) |",
     ]
     for channel, counts in sorted(found.deliveries.items()):
         lines.append(

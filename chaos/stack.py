@@ -62,7 +62,7 @@ class ChaosService(ServiceProcess):
     def start(self, *, ready_timeout: float = 120.0) -> None:
         with self.log_path.open("ab") as log_file:
             self.process = subprocess.Popen(  # noqa: S603 - our own services, by module name
-                [sys.executable, "-m", f"jobline_{self.name}.cli", "serve"],
+                [sys.executable, "-m", f"jobline_{self.name}.cli", self.verb],
                 env=self.env, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT,
                 start_new_session=True,
             )  # fmt: skip
@@ -95,8 +95,9 @@ class Stack:
     services: dict[str, ChaosService] = field(default_factory=dict)
 
     @property
-    def api_url(self) -> str:
-        return self.services["jobs"].url
+    def api_urls(self) -> list[str]:
+        """The jobs API processes, which the load spreads its requests over."""
+        return [s.url for name, s in self.services.items() if name.startswith("jobs-api")]
 
     async def kill(self, name: str) -> float:
         """SIGKILL ``name`` and start it again on the same port; returns seconds to ready."""
@@ -138,15 +139,23 @@ def _service_envs(
         "JOBLINE_COMMS_SMTP_TIMEOUT": "3",
         "JOBLINE_COMMS_CLAIM_TIMEOUT": "8",
     }
+    jobs = {
+        **common,
+        "JOBLINE_JOBS_BLOB_URL": blobs,
+        "JOBLINE_JOBS_INVOICE_WAIT_SECONDS": "8",
+        # A key whose request a kill cut short is taken over by the load's retry after
+        # this, well inside the load's answer deadline.
+        "JOBLINE_JOBS_IDEMPOTENCY_LEASE_SECONDS": "15",
+    }
+    # Jobs scaled out: two API processes that also relay the outbox (its lanes split
+    # between them, each lane relayed by one at a time) and two consumer processes of one
+    # group (the partitions split between them).
+    api = {**jobs, "JOBLINE_JOBS_ROLES": "api,relay"}
     return {
-        "jobs": {
-            **common,
-            "JOBLINE_JOBS_BLOB_URL": blobs,
-            "JOBLINE_JOBS_INVOICE_WAIT_SECONDS": "8",
-            # A key whose request a kill cut short is taken over by the load's retry after
-            # this, well inside the load's answer deadline.
-            "JOBLINE_JOBS_IDEMPOTENCY_LEASE_SECONDS": "15",
-        },
+        "jobs-api-1": api,
+        "jobs-api-2": api,
+        "jobs-consume-1": jobs,
+        "jobs-consume-2": jobs,
         "invoicing": {**common, "JOBLINE_INVOICING_BLOB_URL": blobs},
         "comms-1": {**comms, "JOBLINE_COMMS_WORKER_ID": "chaos-comms-1"},
         "comms-2": {**comms, "JOBLINE_COMMS_WORKER_ID": "chaos-comms-2"},
@@ -154,7 +163,8 @@ def _service_envs(
 
 
 async def _start_service(name: str, env: dict[str, str]) -> ChaosService:
-    service = ChaosService(name.split("-", maxsplit=1)[0], env, RUN / "logs")
+    verb = "consume" if name.startswith("jobs-consume") else "serve"
+    service = ChaosService(name.split("-", maxsplit=1)[0], env, RUN / "logs", verb)
     service.log_path = RUN / "logs" / f"{name}.log"
     if name.startswith("comms"):
         # Twilio's status callbacks come back to the worker that sent the message.
@@ -196,7 +206,7 @@ async def _stop_infrastructure() -> None:
 async def running_stack() -> AsyncIterator[Stack]:
     """The whole chaos stack, stopped on the way out whatever happens."""
     bootstrap = f"127.0.0.1:{KAFKA_PORT}"
-    admin_url = f"postgresql://jobline:jobline@127.0.0.1:{PG_PORT}/jobline"
+    admin_url = f"postgresql://jobline:jobline@127.0.0.1:{PG_PORT}/jobline?sslmode=disable"
     async with AsyncExitStack() as stack:
         stack.push_async_callback(_stop_infrastructure)
         await _infrastructure()

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from chaos.checks import Findings
+from chaos.checks import Findings, out_of_order
 from chaos.faults import Injected
 from chaos.load import Accepted
 from chaos.report import render
@@ -48,6 +48,7 @@ def test_unknowns_and_republished_events_pass_and_are_explained() -> None:
         ("facts_lost", None, "facts lost: 1"),
         ("events_missing", None, "events missing: 1"),
         ("invoice_pdfs_missing", None, "invoice pdfs missing: 1"),
+        ("jobs_out_of_order", None, "jobs out of order: 1"),
         ("lost", "email", "email deliveries lost: 1"),
         ("duplicated", "sms", "sms deliveries duplicated: 1"),
     ],
@@ -68,3 +69,18 @@ def test_a_fault_that_could_not_be_injected_fails_the_run() -> None:
     failed = [*FAULTS, Injected("kill invoicing", 56, 0.0, "TimeoutError()")]
     text = render(failed, Accepted(), clean(), TIMINGS)
     assert text.endswith("RESULT: FAIL - fault not injected: kill invoicing")
+
+
+def test_a_job_is_out_of_order_only_when_its_first_copies_are() -> None:
+    a, b, c = (("job-1", t, "cause") for t in ("job.created", "job.started", "job.completed"))
+    other = ("job-2", "job.created", "cause")
+    committed = [a, other, b, c]
+    assert out_of_order(committed, [a, b, other, a, b, c]) == 0  # a crash republished a, b
+    assert out_of_order(committed, [a, c]) == 0  # b missing is counted elsewhere
+    assert out_of_order(committed, [b, a, c, other]) == 1
+    assert out_of_order(committed, [a, c, b]) == 1
+
+
+def test_faults_on_numbered_processes_are_summed_by_kind() -> None:
+    faults = [Injected("kill jobs-api-1", 14, 3.0), Injected("kill jobs-api-2", 28, 3.0)]
+    assert "faults injected: 2 (kill jobs-api x2)" in render(faults, Accepted(), clean(), TIMINGS)

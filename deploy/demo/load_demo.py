@@ -292,7 +292,9 @@ async def defer_some(dsn: str, api_url: str) -> int:
 
 async def main() -> int:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    dsn = os.environ.get("DATABASE_URL", "postgresql://jobline:jobline@127.0.0.1:5432/jobline")
+    dsn = os.environ.get(
+        "DATABASE_URL", "postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable"
+    )
     await provision_tenants(dsn)
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=20

@@ -13,7 +13,7 @@ declare -A PORTS=([jobs]="${JOBLINE_JOBS_HTTP_PORT:-8000}" [comms]="${JOBLINE_CO
                   [sandbox-twilio]="${JOBLINE_SANDBOX_TWILIO_PORT:-8025}" \
                   [sandbox-smtp]="${JOBLINE_SANDBOX_SMTP_PORT:-1025}")
 export JOBLINE_SANDBOX_MAIL_DIR="${JOBLINE_SANDBOX_MAIL_DIR:-$RUN/mail}"
-export DATABASE_URL="${DATABASE_URL:-postgresql://jobline:jobline@127.0.0.1:5432/jobline}"
+export DATABASE_URL="${DATABASE_URL:-postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable}"
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
 
 alive() { [[ -f "$RUN/pids/$1" ]] && kill -0 "$(cat "$RUN/pids/$1")" 2>/dev/null; }

@@ -11,6 +11,7 @@ from jobline_contracts.topics import TOPICS
 pytestmark = pytest.mark.unit
 
 SERVICES = {"jobs": 8000, "comms": 8001, "invoicing": 8002}
+JOBS_ROLES = {"jobs-consume": "consume", "jobs-relay": "relay"}  # beside the API, `jobs`
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def _image_of(service: dict) -> str | None:
 
 def test_every_variable_set_is_a_setting_of_the_program(compose, support):
     ours = {n: s for n, s in compose["services"].items() if _image_of(s)}
-    assert set(ours) == {"migrate", "sandbox-twilio", "sandbox-smtp", *SERVICES}
+    assert set(ours) == {"migrate", "sandbox-twilio", "sandbox-smtp", *SERVICES, *JOBS_ROLES}
     for name, service in ours.items():
         unknown = set(service.get("environment", {})) - support.env_names_of(_image_of(service))
         assert not unknown, f"{name}: not settings of its program: {unknown}"
@@ -74,6 +75,8 @@ def test_start_order_waits_for_health_and_one_shot_jobs(compose, support):
                 assert target.get("restart") == "no", f"{dependency} is a one-shot job"
     needs = {
         "jobs": {"postgres", "kafka", "kafka-topics", "migrate"},
+        "jobs-consume": {"postgres", "kafka", "kafka-topics", "migrate"},
+        "jobs-relay": {"postgres", "kafka", "kafka-topics", "migrate"},
         "comms": {"postgres", "kafka", "kafka-topics", "sandbox-twilio", "sandbox-smtp"},
         "invoicing": {"kafka", "kafka-topics"},
         "migrate": {"postgres"},
@@ -94,6 +97,17 @@ def test_services_listen_where_the_local_stack_does_and_report_readiness(compose
     assert comms["JOBLINE_COMMS_TWILIO_BASE_URL"] == "http://sandbox-twilio:8025"
     assert comms["JOBLINE_COMMS_SMTP_HOST"] == "sandbox-smtp"
     assert comms["JOBLINE_COMMS_PUBLIC_BASE_URL"] == "http://comms:8001"
+
+
+def test_jobs_runs_each_role_in_its_own_service(compose):
+    services = compose["services"]
+    assert services["jobs"]["command"] == ["serve"]
+    assert services["jobs"]["environment"]["JOBLINE_JOBS_ROLES"] == "api"
+    for name, verb in JOBS_ROLES.items():
+        assert services[name]["command"] == [verb]
+        assert "JOBLINE_JOBS_ROLES" not in services[name]["environment"]
+        assert "ports" not in services[name]  # 8000 is the API's on the host
+        assert "http://127.0.0.1:8000/readyz" in " ".join(services[name]["healthcheck"]["test"])
 
 
 def test_the_blob_store_is_shared(compose):

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from jobline_comms.config import Settings as CommsSettings
-from jobline_contracts.topics import COMMS_COMMANDS, TOPICS
+from jobline_contracts.topics import COMMS_COMMANDS, DISPATCH_EVENTS, TOPICS
 
 pytestmark = pytest.mark.unit
 
@@ -17,6 +17,8 @@ pytestmark = pytest.mark.unit
 K8S_VERSIONS = ("1.30", kubernetes_validate.latest_version())
 OUR_IMAGES = {"jobline/jobs": "jobs", "jobline/comms": "comms", "jobline/invoicing": "invoicing"}
 DEPLOYMENTS = {"jobline-jobs": 8000, "jobline-comms": 8001, "jobline-invoicing": 8002}
+# The jobs service's other roles: health, readiness and metrics on the same port, no Service.
+JOBS_ROLES = {"jobline-jobs-consume": "consume", "jobline-jobs-relay": "relay"}
 
 
 def _strict(schema: Any) -> Any:
@@ -139,7 +141,7 @@ def _unknown_settings(docs, support) -> dict[str, set[str]]:
 
 def test_every_variable_set_is_a_setting_of_the_service(k8s_documents, support):
     unknown = _unknown_settings([doc for _, doc in k8s_documents], support)
-    assert len(unknown) == 4  # three Deployments and the migration Job
+    assert len(unknown) == 6  # five Deployments and the migration Job
     assert not any(unknown.values()), unknown
 
 
@@ -155,14 +157,14 @@ def test_a_misspelt_setting_is_caught(k8s_documents, support):
 
 def test_deployments_probe_limit_and_run_unprivileged(k8s_objects):
     deployments = {d["metadata"]["name"]: d for d in k8s_objects("Deployment")}
-    assert set(deployments) == set(DEPLOYMENTS)
+    assert set(deployments) == set(DEPLOYMENTS) | set(JOBS_ROLES)
     for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["runAsUser"] != 0
         (container,) = pod["containers"]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        assert ports == {"http": DEPLOYMENTS[name]}
+        assert ports == {"http": DEPLOYMENTS.get(name, 8000)}
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
         assert set(container["resources"]) == {"requests", "limits"}
@@ -188,7 +190,23 @@ def test_each_deployment_has_a_service_and_a_disruption_budget(k8s_objects):
     ]
     services = [selects(s["spec"]["selector"]) for s in k8s_objects("Service")]
     assert sorted(map(sorted, budgets)) == [[n] for n in sorted(labels)]
-    assert sorted(map(sorted, services)) == [[n] for n in sorted(labels)]
+    assert sorted(map(sorted, services)) == [[n] for n in sorted(DEPLOYMENTS)]
+
+
+def test_jobs_runs_each_role_in_its_own_deployment(k8s_objects):
+    deployments = {d["metadata"]["name"]: d for d in k8s_objects("Deployment")}
+    roles = {}
+    for name in ("jobline-jobs", *JOBS_ROLES):
+        (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        roles[name] = (container["args"], env.get("JOBLINE_JOBS_ROLES"))
+    assert roles == {
+        "jobline-jobs": (["serve"], "api"),
+        "jobline-jobs-consume": (["consume"], None),
+        "jobline-jobs-relay": (["relay"], None),
+    }
+    # Consumers beyond the partitions would idle and never turn ready.
+    assert deployments["jobline-jobs-consume"]["spec"]["replicas"] <= DISPATCH_EVENTS.partitions
 
 
 def test_comms_scales_on_its_consumer_group_lag_up_to_the_partitions(k8s_objects):

@@ -36,7 +36,7 @@ async def test_sigkill_after_commit_before_publish_loses_no_lifecycle_event(
     env = jobs_env(own_database_url, kafka_bootstrap, f"jobs-crash-{uuid.uuid4().hex[:8]}")
     # The first process commits facts but never publishes: its relay is off, so every
     # outbox row it writes is, by construction, committed and not yet sent.
-    silent = ServiceProcess("jobs", {**env, "JOBLINE_JOBS_RELAY_ENABLED": "false"}, service_logs)
+    silent = ServiceProcess("jobs", {**env, "JOBLINE_JOBS_ROLES": "api,consume"}, service_logs)
     lifecycle = await watch(JOBS_LIFECYCLE.name)
     story = JobStory(tenant)
     silent.start()

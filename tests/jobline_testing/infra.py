@@ -57,7 +57,7 @@ def _local_stack() -> Iterator[Infra]:
     try:
         yield Infra(
             kafka_bootstrap_servers="127.0.0.1:9092",
-            database_url="postgresql://jobline:jobline@127.0.0.1:5432/jobline",
+            database_url="postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable",
             source="local stack",
         )
     finally:

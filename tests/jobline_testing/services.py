@@ -22,10 +22,11 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """``jobline-<name> serve`` in a child process, with its log in a file."""
+    """``jobline-<name> <verb>`` (``serve`` unless told) in a child process, with its log in
+    a file."""
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, verb: str = "serve") -> None:
+        self.name, self.verb = name, verb
         self.port = free_port()
         self.log_path = log_dir / f"{name}-{self.port}.log"
         # Finished spans as JSON lines beside the log, so tests can follow a trace.
@@ -45,7 +46,7 @@ class ServiceProcess:
     def start(self, *, ready_timeout: float = 60.0) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"jobline_{self.name}.cli", "serve"],
+            [sys.executable, "-m", f"jobline_{self.name}.cli", self.verb],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,98 +1,192 @@
 """Fakes that subclass the real ports, the services built from them, and the sandboxes."""
 
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import Self
 from uuid import UUID
 
 import pytest
 
-from jobline_comms.domain.commands import Causation, Command
+from jobline_comms.domain.commands import Causation, Command, channel_of
+from jobline_comms.domain.delivery import Delivery
 from jobline_comms.domain.email import OutgoingEmail
 from jobline_comms.domain.events import Event
-from jobline_comms.domain.model import State, advances, states_before
 from jobline_comms.domain.outcomes import Accepted, Outcome
-from jobline_comms.domain.policy import Decision
 from jobline_comms.domain.replies import OptChange
 from jobline_comms.domain.senders import Senders
 from jobline_comms.service_layer.handlers import Services
 from jobline_comms.service_layer.ports import (
+    Acceptance,
     Admission,
+    Attempts,
     Blobs,
-    Due,
     EmailProvider,
-    Incoming,
-    Ledger,
+    OptOuts,
+    Picked,
     ProviderStatus,
     RateLimiter,
+    Reports,
     SmsProvider,
     StatusCheck,
 )
+from jobline_comms.service_layer.unit_of_work import (
+    Changes,
+    Deliveries,
+    Intake,
+    OptOutBook,
+    UnitOfWork,
+)
+
+
+def new_delivery(cmd: Command, causation: Causation | None = None) -> Delivery:
+    """The delivery intake makes of ``cmd``: queued, due now."""
+    causation = causation or Causation(cmd.tenant_id, uuid.uuid4(), uuid.uuid4())
+    channel = channel_of(cmd)
+    return Delivery(cmd.delivery_id, cmd.communication_id, cmd.tenant_id, channel, causation)
 
 
 @dataclass
-class Row:
-    state: State = State.QUEUED
-    attempts: int = 0
-    lease: UUID | None = None
-    decision: Decision | None = None
+class Store:
+    """What the fakes share: the stored deliveries (copies), opt-outs and events."""
 
-
-@dataclass
-class FakeLedger(Ledger):
-    rows: dict[UUID, Row] = field(default_factory=dict)
+    deliveries: dict[UUID, Delivery] = field(default_factory=dict)
     opt_outs: dict[tuple[str, str], bool] = field(default_factory=dict)
     texted: list[tuple[str, str, str]] = field(default_factory=list)  # tenant, sender, phone
+    messages: set[UUID] = field(default_factory=set)  # deduplication records
     events: list[Event] = field(default_factory=list)
     lose_claims: bool = False
 
-    async def accept(self, cmd: Command, sender: str, causation: Causation, incoming: Incoming):
-        if cmd.delivery_id in self.rows:
-            return Admission.KNOWN
-        self.rows[cmd.delivery_id] = Row()
-        return Admission.NEW
+    def write(self, delivery: Delivery) -> bool:
+        """As the real unit of work: only over a stored status the change may follow."""
+        stored = self.deliveries.get(delivery.delivery_id)
+        if delivery.changed and (stored is None or stored.status not in delivery.overwrites()):
+            return False
+        self.events.extend(delivery.events)
+        delivery.stored()
+        self.deliveries[delivery.delivery_id] = replace(delivery, events=[])
+        return True
 
-    async def pick_due(self, limit: int) -> list[Due]:
+    def pick(self, cmd: Command) -> Picked:
+        """The delivery of ``cmd`` (queued now if new) as a pick would lease it."""
+        stored = self.deliveries.get(cmd.delivery_id)
+        if stored is None:
+            stored = new_delivery(cmd)
+            self.deliveries[cmd.delivery_id] = stored
+        return Picked(replace(stored, events=[], lease=uuid.uuid4()), cmd)
+
+
+@dataclass
+class FakeAttempts(Attempts):
+    store: Store
+
+    async def pick_due(self, limit: int) -> list[Picked]:
         return []
 
-    async def claim(self, due: Due) -> int | None:
-        row = self.rows.setdefault(due.delivery_id, Row())
-        if self.lose_claims or row.state is not State.QUEUED:
-            return None
-        row.state, row.attempts = State.CLAIMED, row.attempts + 1
-        return row.attempts
+    async def claim(self, delivery: Delivery) -> bool:
+        return not self.store.lose_claims and self.store.write(delivery)
 
-    async def settle(self, delivery_id: UUID, decision: Decision) -> bool:
-        row = self.rows.setdefault(delivery_id, Row())
-        allowed = (
-            [State.CLAIMED] if decision.state is State.QUEUED else states_before(decision.state)
-        )
-        if row.state not in allowed:
-            return False
-        row.state, row.decision = decision.state, decision
-        return True
 
-    async def expire_claims(self) -> int:
-        return 0
+@dataclass
+class FakeChanges(Changes):
+    store: Store
 
-    async def report(self, delivery_id, provider_message_id, state, error_code) -> bool:
-        row = self.rows.get(delivery_id) if delivery_id else None
-        if row is None or not advances(row.state, state):
-            return False
-        row.state = state
-        return True
+    async def save(self, delivery: Delivery) -> bool:
+        return self.store.write(delivery)
+
+
+@dataclass
+class FakeReports(Reports):
+    store: Store
+
+    async def find(self, delivery_id: UUID | None, provider_message_id: str) -> Delivery | None:
+        for stored in self.store.deliveries.values():
+            if stored.delivery_id == delivery_id or (
+                delivery_id is None and stored.provider_message_id == provider_message_id
+            ):
+                return replace(stored, events=[])
+        return None
 
     async def due_status_checks(self, after: float, give_up_after: float) -> list[StatusCheck]:
         return []
 
-    async def is_opted_out(self, tenant_id: str, phone: str) -> bool:
-        return self.opt_outs.get((tenant_id, phone), False)
 
-    async def set_opt(self, tenant_id: str, phone: str, change: OptChange) -> bool:
-        before = self.opt_outs.get((tenant_id, phone), False)
-        self.opt_outs[tenant_id, phone] = change.opted_out
-        return before != change.opted_out
+@dataclass
+class FakeOptOuts(OptOuts, OptOutBook):
+    store: Store
+
+    async def is_opted_out(self, tenant_id: str, phone: str) -> bool:
+        return self.store.opt_outs.get((tenant_id, phone), False)
 
     async def tenants_texting(self, sender: str, phone: str) -> list[str]:
-        return sorted({t for t, s, p in self.texted if s == sender and p == phone})
+        return sorted({t for t, s, p in self.store.texted if s == sender and p == phone})
+
+    async def change(self, tenant_id: str, phone: str, change: OptChange) -> bool:
+        before = self.store.opt_outs.get((tenant_id, phone), False)
+        self.store.opt_outs[tenant_id, phone] = change.opted_out
+        return before != change.opted_out
+
+
+@dataclass
+class FakeIntake(Intake, Deliveries):
+    store: Store
+
+    async def add(self, batch: list[Acceptance]) -> list[Admission]:
+        answers = []
+        for a in batch:
+            if a.causation.message_id in self.store.messages:
+                answers.append(Admission.DUPLICATE)
+                continue
+            self.store.messages.add(a.causation.message_id)  # type: ignore[arg-type]
+            if a.cmd.delivery_id in self.store.deliveries:
+                answers.append(Admission.KNOWN)
+                continue
+            self.store.deliveries[a.cmd.delivery_id] = new_delivery(a.cmd, a.causation)
+            answers.append(Admission.NEW)
+        return answers
+
+    async def known(self, delivery_ids) -> dict[UUID, Delivery]:
+        stored = self.store.deliveries
+        return {i: replace(stored[i], events=[]) for i in delivery_ids}
+
+    async def expired_claims(self) -> list[Delivery]:
+        return []
+
+
+@dataclass
+class FakeUnitOfWork(UnitOfWork):
+    """Writes at commit, all or nothing as far as these tests look."""
+
+    store: Store
+    saved: list[Delivery] = field(default_factory=list)
+    recorded: list[Event] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.intake = FakeIntake(self.store)
+        self.deliveries = self.intake
+        self.opt_outs = FakeOptOuts(self.store)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+    def save(self, delivery: Delivery) -> None:
+        self.saved.append(delivery)
+
+    def record(self, event: Event, causation: Causation) -> None:
+        self.recorded.append(event)
+
+    async def commit(self) -> None:
+        for delivery in self.saved:
+            self.store.write(delivery)
+        self.store.events.extend(self.recorded)
 
 
 @dataclass
@@ -138,15 +232,19 @@ class FakeLimiter(RateLimiter):
 
 
 @pytest.fixture
-def ledger() -> Ledger:
-    """An in-memory ledger; integration tests override it with the PostgreSQL one."""
-    return FakeLedger()
+def store() -> Store:
+    return Store()
 
 
 @pytest.fixture
-def services(ledger: Ledger) -> Services:
+def services(store: Store) -> Services:
+    """The handlers on fakes; integration tests override it with the PostgreSQL adapters."""
     return Services(
-        ledger=ledger,
+        unit_of_work=lambda: FakeUnitOfWork(store),
+        changes=FakeChanges(store),
+        attempts=FakeAttempts(store),
+        reports=FakeReports(store),
+        opt_outs=FakeOptOuts(store),
         sms=FakeSms(),
         email=FakeEmail(),
         blobs=FakeBlobs(),

@@ -1,9 +1,13 @@
 """The outbox relay: publishes committed outbox rows to Kafka in id order, then deletes them.
 
-One relay is active at a time (a session advisory lock), so per-key order holds across
-replicas. It wakes on NOTIFY and also polls, so a missed notification only delays.
-A crash after sending and before deleting republishes a batch: at-least-once, and
-consumers deduplicate on message_id.
+The outbox is cut into lanes by key hash (``outbox_lanes``); each lane is relayed by the
+one replica whose session holds its advisory lock, so N replicas relay in parallel while
+each key's rows go out in id order. A replica relays the lanes it holds together: one
+query in id order over its lanes, every row of the batch in flight at once, one delete.
+It wakes on NOTIFY and also polls, so a missed notification only delays. A crash after
+sending and before deleting republishes a batch: at-least-once, and consumers
+deduplicate on message_id. A lost database session loses its locks (the server drops
+them), so the replica starts over: reconnect, rejoin, take lanes again.
 """
 
 import asyncio
@@ -11,21 +15,26 @@ import contextlib
 import json
 import logging
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
 
 from jobline_contracts.topics import DLQ_SUFFIX
 from jobline_infra.observability import metrics, tracing
+from jobline_infra.outbox_lanes import LaneClaims
 
 log = logging.getLogger(__name__)
+_COLUMNS = "outbox_id, topic, key, value, headers, traceparent"
 
 
 class OutboxRelay:
     """Relays ``<schema>.outbox`` (columns outbox_id, topic, key, value, headers,
-    traceparent), woken by NOTIFY on ``channel``; ``lock_id`` elects one relay per service."""
+    traceparent, lane_hash), woken by NOTIFY on ``channel``, over ``lanes`` lanes whose
+    advisory locks derive from ``lock_id`` (one per service)."""
 
     def __init__(
         self,
@@ -35,17 +44,23 @@ class OutboxRelay:
         schema: str,
         channel: str,
         lock_id: int,
+        lanes: int = 8,
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        rebalance_interval: float = 2.0,
         topic_prefix: str = "",
     ) -> None:
         self._schema, self._channel, self._lock_id = schema, channel, lock_id
         self._dsn = dsn
         self._producer = producer
         self._batch_size = batch_size
-        self._poll_interval = poll_interval
+        self._poll_interval, self._rebalance_interval = poll_interval, rebalance_interval
         self._topic_prefix = topic_prefix
         self._wake = asyncio.Event()
+        self.lanes = lanes
+        LaneClaims(lock_id, lanes)  # checks both now, not at the first connection
+        self.held: frozenset[int] = frozenset()
+        self.connected = False  # a database session: holding lanes or waiting for some
         self.published = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -53,45 +68,82 @@ class OutboxRelay:
         backoff = 0.2
         while not stop.is_set():
             try:
-                await self._lead_and_relay(stop)
+                await self._session(stop)
                 backoff = 0.2
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("outbox relay: %s; retrying in %.1fs", error, backoff)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError) as error:
+                # A broker that timed a batch out: start over (new session, lanes taken
+                # again); what was sent and not deleted goes again, never lost.
+                log.warning("outbox relay %s: %r; retrying in %.1fs", self._schema, error, backoff)
                 await _sleep_unless(stop, backoff)
                 backoff = min(backoff * 2, 10.0)
 
-    async def _lead_and_relay(self, stop: asyncio.Event) -> None:
+    async def _session(self, stop: asyncio.Event) -> None:
+        """One database session: join, then relay the lanes held, rebalancing now and then.
+        Whatever ends it, the session's locks end with it."""
         conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
+        claims = LaneClaims(self._lock_id, self.lanes)
         try:
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_id):
+            self.connected = True  # holding lanes or waiting for some: ready either way
+            while not await claims.join(conn):
+                log.info("outbox relay %s: a single-relay process leads; waiting", self._schema)
                 if await _sleep_unless(stop, self._poll_interval * 2):
                     return
             await conn.add_listener(self._channel, lambda *_: self._wake.set())
-            log.info("outbox relay: leading")
+            loop = asyncio.get_running_loop()
+            next_round = loop.time()
             while not stop.is_set():
+                if loop.time() >= next_round:
+                    await self._rebalance(conn, claims)
+                    next_round = loop.time() + self._rebalance_interval
                 self._wake.clear()
-                if await self.relay_batch(conn) == self._batch_size:
+                if self.held and await self.relay_batch(conn, self.held) == self._batch_size:
                     continue  # more may be waiting
-                waiter = asyncio.ensure_future(self._wake.wait())
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait(
-                    {waiter, stopper},
-                    timeout=self._poll_interval,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                waiter.cancel()
-                stopper.cancel()
+                await self._idle(stop, min(self._poll_interval, next_round - loop.time()))
         finally:
+            self.connected = False
+            self._hold(claims, frozenset())
             with contextlib.suppress(Exception):
                 await conn.close(timeout=5)
 
-    async def relay_batch(self, conn: asyncpg.Connection) -> int:
-        """Send one batch in id order and delete it once the broker acknowledged all of it."""
-        rows = await conn.fetch(
-            "SELECT outbox_id, topic, key, value, headers, traceparent"  # noqa: S608
-            f" FROM {self._schema}.outbox ORDER BY outbox_id LIMIT $1",
-            self._batch_size,
+    async def _rebalance(self, conn: asyncpg.Connection, claims: LaneClaims) -> None:
+        """Between batches, so a lane is released only once what was read of it is sent."""
+        taken, surplus = await claims.rebalance(conn)
+        await claims.release(conn, surplus)
+        if taken or surplus:
+            self._wake.set()  # new lanes may have rows waiting
+        self._hold(claims, frozenset(claims.held))
+
+    def _hold(self, claims: LaneClaims, held: frozenset[int]) -> None:
+        if held != self.held:
+            log.info(
+                "outbox relay %s: holds lanes %s of %d (%d relay(s))",
+                self._schema, sorted(held) or "none", self.lanes, claims.relays,
+            )  # fmt: skip
+            for lane in range(self.lanes):
+                metrics.OUTBOX_LANE_HELD.labels(self._schema, str(lane)).set(lane in held)
+        self.held = held
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        waiter = asyncio.ensure_future(self._wake.wait())
+        stopper = asyncio.ensure_future(stop.wait())
+        await asyncio.wait(
+            {waiter, stopper}, timeout=max(seconds, 0.0), return_when=asyncio.FIRST_COMPLETED
         )
+        waiter.cancel()
+        stopper.cancel()
+
+    async def relay_batch(self, conn: asyncpg.Connection, lanes: Collection[int]) -> int:
+        """Send one batch of ``lanes`` in id order and delete it once the broker
+        acknowledged all of it."""
+        if len(lanes) == self.lanes:  # all of them: no filter to evaluate
+            query = f"SELECT {_COLUMNS} FROM {self._schema}.outbox ORDER BY outbox_id LIMIT $1"  # noqa: S608
+            rows = await conn.fetch(query, self._batch_size)
+        else:
+            query = (
+                f"SELECT {_COLUMNS} FROM {self._schema}.outbox"  # noqa: S608
+                " WHERE lane_hash % $2 = ANY($3::int[]) ORDER BY outbox_id LIMIT $1"
+            )
+            rows = await conn.fetch(query, self._batch_size, self.lanes, sorted(lanes))
         if not rows:
             return 0
         deliveries = [await self._send(row) for row in rows]

@@ -1,52 +1,87 @@
-"""Applying a consumed message with retries: how every Jobline consumer treats failures.
+"""The one retry policy of every Jobline consumer, on tenacity (see the README).
 
 Infrastructure failures (the caller says which) are retried with exponential backoff and
-jitter and, past a budget, re-raised so the subscriber seeks back and the message comes
-again later. Any other exception is a poison candidate: after a few crashes the caller is
-told to dead-letter the message, so it never blocks its partition.
+jitter and, past a time budget, re-raised so the subscriber seeks back and the message
+comes again later. Any other exception is a poison candidate: after a few crashes the
+caller is told to dead-letter the message, so it never blocks its partition. What is
+retried is logged here; what is given up on is the caller's to log.
 """
 
-import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from tenacity import AsyncRetrying, RetryCallState, wait_exponential_jitter
+from tenacity.stop import stop_base
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+Transient = tuple[type[BaseException], ...]
 
 
 class GaveUp(Exception):
     """The handler kept crashing on this message; ``reason`` is for the dead letter."""
 
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, error: BaseException) -> None:
         super().__init__(f"{type(error).__name__}: {error}")
         self.reason = str(self)
+        self.error = error
+
+
+class _Budget(stop_base):
+    """Two budgets in one stop: time for transient failures, a count for the others
+    (tenacity's stock stops count every attempt alike)."""
+
+    def __init__(self, transient: Transient, max_crashes: int, max_wait: float) -> None:
+        self.transient, self._max_crashes, self._max_wait = transient, max_crashes, max_wait
+        self.crashes = 0
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, self.transient):
+            return (retry_state.seconds_since_start or 0.0) >= self._max_wait
+        self.crashes += 1
+        return self.crashes >= self._max_crashes
+
+
+def _log_retry(label: object, budget: _Budget) -> Callable[[RetryCallState], None]:
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        pause = state.upcoming_sleep
+        if isinstance(error, budget.transient):
+            log.warning("transient failure on %s: %r; retrying in %.2fs", label, error, pause)
+        else:
+            log.error("handler crashed on %s (%d)", label, budget.crashes, exc_info=error)
+
+    return before_sleep
 
 
 async def retrying(
     attempt: Callable[[], Awaitable[T]],
     *,
-    transient: tuple[type[BaseException], ...],
+    transient: Transient,
     label: object,
     max_crashes: int = 3,
     max_transient_wait: float = 60.0,
 ) -> T:
     """``attempt()`` until it succeeds; raises the transient error past the wait budget,
     or :class:`GaveUp` after ``max_crashes`` other failures."""
-    crashes, waited, delay = 0, 0.0, 0.1
-    while True:
-        try:
-            return await attempt()
-        except transient as error:
-            if waited >= max_transient_wait:
-                raise
-            log.warning("transient failure on %s: %r; retrying", label, error)
-        except Exception as error:
-            crashes += 1
-            log.exception("handler crashed on %s (%d)", label, crashes)
-            if crashes >= max_crashes:
-                raise GaveUp(error) from error
-        pause = delay * (1 + random.random())  # noqa: S311 - jitter, not crypto
-        await asyncio.sleep(pause)
-        waited, delay = waited + pause, min(delay * 2, 5.0)
+    budget = _Budget(transient, max_crashes, max_transient_wait)
+    retryer = AsyncRetrying(
+        stop=budget,
+        # 0.1 s doubling to 5 s, plus up to 0.1 s of jitter so replicas do not stampede
+        wait=wait_exponential_jitter(multiplier=0.1, max=5.0, jitter=0.1),
+        before_sleep=_log_retry(label, budget),
+        reraise=True,
+    )
+
+    async def call() -> T:  # tenacity awaits only what it sees is a coroutine function
+        return await attempt()
+
+    try:
+        return await retryer(call)
+    except transient:
+        raise
+    except Exception as error:
+        raise GaveUp(error) from error

@@ -10,17 +10,20 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from faststream.kafka.subscriber.usecase import BatchSubscriber
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
+from jobline_comms.adapters.attempts import PostgresAttempts
 from jobline_comms.adapters.blob_store import BlobStore
-from jobline_comms.adapters.ledger import PostgresLedger
 from jobline_comms.adapters.migrate import migrate
+from jobline_comms.adapters.opt_outs import PostgresOptOuts
 from jobline_comms.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
 from jobline_comms.adapters.rate_limit import PostgresRateLimiter
+from jobline_comms.adapters.reports import PostgresReports
 from jobline_comms.adapters.smtp_email import SmtpEmail
 from jobline_comms.adapters.twilio_signatures import TwilioSignatures
 from jobline_comms.adapters.twilio_sms import TwilioSms
+from jobline_comms.adapters.unit_of_work import BatchedChanges, PostgresUnitOfWork
 from jobline_comms.config import Settings
 from jobline_comms.domain.policy import Backoff
 from jobline_comms.domain.senders import Senders
@@ -46,7 +49,7 @@ class CommsRuntime:
     services: Services
     pool: "asyncpg.Pool[Any]"
     broker: KafkaBroker
-    subscriber: BatchSubscriber
+    subscriber: LogicSubscriber[Any]
     signatures: TwilioSignatures = field(init=False)
 
     def __post_init__(self) -> None:
@@ -101,10 +104,15 @@ async def _services(settings: Settings, pool: "asyncpg.Pool[Any]") -> tuple[Serv
         callback_url=settings.status_callback_url,
         timeout=settings.twilio_timeout,
     )
+    consumer = settings.consumer_group
     services = Services(
-        ledger=PostgresLedger(
-            pool, consumer=settings.consumer_group, claim_timeout=settings.claim_timeout
+        unit_of_work=lambda: PostgresUnitOfWork(
+            pool, consumer=consumer, claim_timeout=settings.claim_timeout
         ),
+        changes=BatchedChanges(pool, consumer=consumer),
+        attempts=PostgresAttempts(pool),
+        reports=PostgresReports(pool),
+        opt_outs=PostgresOptOuts(pool),
         sms=sms,
         email=SmtpEmail(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout),
         blobs=BlobStore(settings.blob_url),
@@ -169,9 +177,6 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
         )
         stack.push_async_callback(_stopped, checking, checks_stop)
 
-        consumer = commands.CommandConsumer(
-            services, DeadLetters(producer, settings.consumer_group), dispatcher.wake
-        )
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             client_id="jobline-comms",
@@ -179,13 +184,17 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
             logger=broker_logger(),
             middlewares=broker_middlewares("comms"),
         )
+        router = KafkaRouter()
         subscriber = commands.subscribe(
-            broker,
-            consumer,
+            router,
+            services,
+            DeadLetters(producer, settings.consumer_group),
+            dispatcher.wake,
             group_id=settings.consumer_group,
             auto_offset_reset=settings.auto_offset_reset,
-            topic=prefix + COMMS_COMMANDS.name,
+            spec=replace(COMMS_COMMANDS, name=prefix + COMMS_COMMANDS.name),
         )
+        broker.include_router(router)
         await broker.start()
         # Registered last so it runs first: stop taking commands, commit, leave the group.
         stack.push_async_callback(broker.stop)
@@ -205,7 +214,7 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
 
 
 async def _keep_session(_conn: "asyncpg.Connection[Any]") -> None:
-    """Nothing to reset on release: the ledger sets no session state (no LISTEN, SET or
+    """Nothing to reset on release: the adapters set no session state (no LISTEN, SET or
     lasting advisory lock on pooled connections; asyncpg still rolls back an open
     transaction). The default reset query cost one more round trip per pool use."""
 

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
         default="development", validation_alias=AliasChoices("JOBLINE_ENV")
     )
     database_url: PostgresDsn = Field(
-        default=PostgresDsn("postgresql://jobline:jobline@127.0.0.1:5432/jobline"),
+        default=PostgresDsn("postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable"),
         validation_alias=AliasChoices("JOBLINE_COMMS_DATABASE_URL", "DATABASE_URL"),
     )
     kafka_bootstrap_servers: str = Field(

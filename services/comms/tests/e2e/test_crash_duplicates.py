@@ -82,13 +82,13 @@ async def creates_per_delivery(sandboxes: Sandboxes, ids: list[str]) -> Counter[
     return found
 
 
-async def states(db: asyncpg.Pool, ids: list[str]) -> dict[str, str]:
+async def statuses(db: asyncpg.Pool, ids: list[str]) -> dict[str, str]:
     rows = await db.fetch(
-        "SELECT delivery_id::text AS id, state FROM comms.deliveries"
+        "SELECT delivery_id::text AS id, status FROM comms.deliveries"
         " WHERE delivery_id = ANY($1::uuid[])",
         ids,
     )
-    return {r["id"]: r["state"] for r in rows}
+    return {r["id"]: r["status"] for r in rows}
 
 
 async def test_a_worker_killed_mid_batch_never_texts_anyone_twice(
@@ -113,16 +113,16 @@ async def test_a_worker_killed_mid_batch_never_texts_anyone_twice(
             for delivery_id, raw in commands:
                 await publisher.publish_raw(COMMS_COMMANDS.name, raw, key=delivery_id.encode())
 
-        async def in_ledger_and_calling() -> bool:
+        async def taken_in_and_calling() -> bool:
             # Every delivery accepted (so none depends on an uncommitted offset), and the
             # first calls on their way to the provider.
-            accepted = len(await states(db, ids)) == DELIVERIES
+            accepted = len(await statuses(db, ids)) == DELIVERIES
             created = await creates_per_delivery(slow_sandboxes, ids)
             return accepted and sum(created.values()) >= KILL_AFTER_CREATES
 
-        await eventually(in_ledger_and_calling, within=60, every=0.05)
+        await eventually(taken_in_and_calling, within=60, every=0.05)
         await asyncio.to_thread(first.kill)
-        at_kill = await states(db, ids)
+        at_kill = await statuses(db, ids)
         created_at_kill = sum((await creates_per_delivery(slow_sandboxes, ids)).values())
         # Killed in the middle: calls in flight, and deliveries not yet attempted.
         assert "claimed" in at_kill.values(), at_kill
@@ -131,14 +131,14 @@ async def test_a_worker_killed_mid_batch_never_texts_anyone_twice(
         await asyncio.to_thread(second.start)
 
         async def all_settled() -> bool:
-            found = await states(db, ids)
-            return all(state in {"delivered", "unknown"} for state in found.values())
+            found = await statuses(db, ids)
+            return all(status in {"delivered", "unknown"} for status in found.values())
 
         await eventually(all_settled, within=90, every=0.2)
         # Stopped (attempts in flight finish first), the worker can send nothing more.
         await asyncio.to_thread(second.stop)
         created = await creates_per_delivery(slow_sandboxes, ids)
-        final = await states(db, ids)
+        final = await statuses(db, ids)
     finally:
         await asyncio.to_thread(first.stop)
         await asyncio.to_thread(second.stop)
@@ -147,9 +147,9 @@ async def test_a_worker_killed_mid_batch_never_texts_anyone_twice(
     twice = {d: n for d, n in created.items() if n > 1}
     assert not twice, f"deliveries sent more than once: {twice}"
     for delivery_id in ids:
-        state = final[delivery_id]
-        assert state == "unknown" or (state == "delivered" and created[delivery_id] == 1), (
+        status = final[delivery_id]
+        assert status == "unknown" or (status == "delivered" and created[delivery_id] == 1), (
             delivery_id,
-            state,
+            status,
             created[delivery_id],
         )

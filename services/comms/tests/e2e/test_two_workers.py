@@ -100,7 +100,7 @@ async def test_two_workers_share_the_load_within_the_senders_rate(
         async def all_delivered() -> bool:
             delivered = await db.fetchval(
                 "SELECT count(*) FROM comms.deliveries"
-                " WHERE delivery_id = ANY($1::uuid[]) AND state = 'delivered'",
+                " WHERE delivery_id = ANY($1::uuid[]) AND status = 'delivered'",
                 ids,
             )
             return bool(delivered == len(ids))

@@ -12,7 +12,7 @@ from jobline_comms.adapters.smtp_email import SmtpEmail
 from jobline_comms.adapters.twilio_sms import TwilioSms
 from jobline_comms.config import PLACEHOLDER_SID, PLACEHOLDER_TOKEN
 from jobline_comms.domain.email import File, OutgoingEmail
-from jobline_comms.domain.model import State
+from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.outcomes import Accepted, Refused, Transient
 from jobline_testing.services import free_port
 
@@ -49,12 +49,12 @@ async def test_an_accepted_sms_has_a_sid_and_carries_its_delivery_in_the_callbac
 async def test_an_invalid_number_fails_at_once_with_21211(sms):
     outcome = await sms.send(uuid.uuid4(), "+15005550001", SENDER, "Hi")
     assert isinstance(outcome, Refused)
-    assert (outcome.state, outcome.code) == (State.FAILED, "21211")
+    assert (outcome.status, outcome.code) == (DeliveryStatus.FAILED, "21211")
 
 
 async def test_an_opted_out_number_is_refused_with_21610(sms):
     outcome = await sms.send(uuid.uuid4(), "+15005550004", SENDER, "Hi")
-    assert (outcome.state, outcome.code) == (State.OPTED_OUT, "21610")
+    assert (outcome.status, outcome.code) == (DeliveryStatus.OPTED_OUT, "21610")
 
 
 async def test_the_429_number_is_transient_twice_then_accepted(sms):
@@ -103,7 +103,7 @@ async def test_an_email_arrives_with_its_attachments_byte_identical(sandboxes):
 async def test_a_refused_recipient_bounces_with_550(sandboxes):
     outcome = await SmtpEmail("127.0.0.1", sandboxes.smtp_port).send(mail("bounce@example.com"))
     assert isinstance(outcome, Refused)
-    assert (outcome.state, outcome.code) == (State.BOUNCED, "550")
+    assert (outcome.status, outcome.code) == (DeliveryStatus.BOUNCED, "550")
 
 
 async def test_a_temporary_refusal_is_transient(sandboxes):

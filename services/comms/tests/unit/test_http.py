@@ -7,10 +7,10 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from jobline_comms.domain.model import State
+from jobline_comms.domain.commands import SendSms
+from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.entrypoints.http import build_app
 from jobline_comms.service_layer.handlers import Services
-from jobline_comms.service_layer.ports import Due
 
 pytestmark = pytest.mark.unit
 TOKEN = "test-token"  # noqa: S105 - a test token for signing
@@ -43,28 +43,34 @@ def signed(url: str, params: dict[str, str]) -> dict[str, str]:
     return {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, params)}
 
 
-async def test_a_signed_status_callback_moves_the_delivery(api, services):
-    delivery_id = uuid.uuid4()
-    await services.ledger.claim(Due(delivery_id, b"{}", uuid.uuid4()))
+async def claimed(store, services) -> uuid.UUID:
+    cmd = SendSms(uuid.uuid4(), uuid.uuid4(), "acme", "+15555550101", "On our way")
+    picked = store.pick(cmd)
+    picked.delivery.claim()
+    assert await services.attempts.claim(picked.delivery)
+    return cmd.delivery_id
+
+
+async def test_a_signed_status_callback_moves_the_delivery(api, services, store):
+    delivery_id = await claimed(store, services)
     url = f"{BASE}/v1/twilio/status?delivery_id={delivery_id}"
     form = {"MessageSid": "SM1", "MessageStatus": "delivered", "To": "+15555550101"}
     answer = await api.post(
         f"/v1/twilio/status?delivery_id={delivery_id}", data=form, headers=signed(url, form)
     )
     assert answer.status_code == 204
-    assert services.ledger.rows[delivery_id].state is State.DELIVERED
+    assert store.deliveries[delivery_id].status is DeliveryStatus.DELIVERED
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Twilio-Signature": "forged"}])
-async def test_a_forged_status_callback_is_refused(api, services, headers):
-    delivery_id = uuid.uuid4()
-    await services.ledger.claim(Due(delivery_id, b"{}", uuid.uuid4()))
+async def test_a_forged_status_callback_is_refused(api, services, store, headers):
+    delivery_id = await claimed(store, services)
     form = {"MessageSid": "SM1", "MessageStatus": "delivered"}
     answer = await api.post(
         f"/v1/twilio/status?delivery_id={delivery_id}", data=form, headers=headers
     )
     assert answer.status_code == 403
-    assert services.ledger.rows[delivery_id].state is State.CLAIMED
+    assert store.deliveries[delivery_id].status is DeliveryStatus.CLAIMED
 
 
 async def test_a_signature_for_other_parameters_is_refused(api):
@@ -74,11 +80,11 @@ async def test_a_signature_for_other_parameters_is_refused(api):
     assert (await api.post("/v1/twilio/inbound", data=form, headers=headers)).status_code == 403
 
 
-async def test_an_inbound_stop_opts_out_and_answers_empty_twiml(api, services):
+async def test_an_inbound_stop_opts_out_and_answers_empty_twiml(api, store):
     url = f"{BASE}/v1/twilio/inbound"
     form = {"From": "+15555550101", "To": "+15005551111", "Body": "STOP"}
     answer = await api.post("/v1/twilio/inbound", data=form, headers=signed(url, form))
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/xml")
     assert answer.text.endswith("<Response/>")
-    assert services.ledger.opt_outs["acme", "+15555550101"] is True
+    assert store.opt_outs["acme", "+15555550101"] is True

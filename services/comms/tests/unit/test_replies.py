@@ -2,7 +2,7 @@
 
 import pytest
 
-from jobline_comms.domain.model import State
+from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.replies import OptChange, classify_reply, provider_status
 
 pytestmark = pytest.mark.unit
@@ -25,16 +25,16 @@ def test_other_replies_change_nothing(body):
 
 
 @pytest.mark.parametrize(
-    ("status", "state"),
+    ("reported", "status"),
     [
-        ("sent", State.SENT),
-        ("delivered", State.DELIVERED),
-        ("undelivered", State.FAILED),
-        ("failed", State.FAILED),
+        ("sent", DeliveryStatus.SENT),
+        ("delivered", DeliveryStatus.DELIVERED),
+        ("undelivered", DeliveryStatus.FAILED),
+        ("failed", DeliveryStatus.FAILED),
         ("queued", None),
         ("sending", None),
         ("accepted", None),
     ],
 )
-def test_provider_statuses(status, state):
-    assert provider_status(status) is state
+def test_provider_statuses(reported, status):
+    assert provider_status(reported) is status

@@ -9,7 +9,7 @@ import pytest
 from jobline_comms.adapters.outbox import key_of, to_wire
 from jobline_comms.domain.commands import SendEmail, SendSms
 from jobline_comms.domain.events import DeliveryStatusChanged, RecipientOptedOut
-from jobline_comms.domain.model import Channel, State
+from jobline_comms.domain.model import Channel, DeliveryStatus
 from jobline_comms.entrypoints.translate import causation_of, to_command
 from jobline_contracts.codec import decode
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
@@ -38,7 +38,7 @@ def test_the_golden_email_becomes_a_send_email_with_its_attachment():
 
 def test_events_translate_to_the_contract_messages():
     event = DeliveryStatusChanged(
-        uuid.uuid4(), uuid.uuid4(), Channel.SMS, State.FAILED, "SM1", "21211", "invalid"
+        uuid.uuid4(), uuid.uuid4(), Channel.SMS, DeliveryStatus.FAILED, "SM1", "21211", "invalid"
     )
     assert to_wire(event).message_type == "delivery.status_changed"
     assert key_of(event) == str(event.delivery_id)

@@ -4,10 +4,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from jobline_contracts.topics import INVOICING_COMMANDS, INVOICING_EVENTS
 from jobline_infra.dead_letters import DeadLetters
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 class InvoicingRuntime:
     settings: Settings
     broker: KafkaBroker
-    subscriber: DefaultSubscriber
+    subscriber: LogicSubscriber[Any]
 
     async def readiness(self) -> dict[str, str]:
         checks = {"kafka": "ok", "consumer": "ok"}
@@ -62,11 +63,6 @@ async def running(settings: Settings) -> AsyncIterator[InvoicingRuntime]:
             renderer=renderer,
             events=KafkaEventPublisher(producer),
         )
-        consumer = commands.CommandConsumer(
-            services,
-            DeadLetters(producer, settings.consumer_group),
-            max_transient_wait=settings.max_transient_wait,
-        )
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             client_id="jobline-invoicing",
@@ -74,13 +70,17 @@ async def running(settings: Settings) -> AsyncIterator[InvoicingRuntime]:
             logger=broker_logger(),
             middlewares=broker_middlewares("invoicing"),
         )
+        router = KafkaRouter()
         subscriber = commands.subscribe(
-            broker,
-            consumer,
+            router,
+            services,
+            DeadLetters(producer, settings.consumer_group),
             group_id=settings.consumer_group,
             auto_offset_reset=settings.auto_offset_reset,
             concurrency=settings.render_workers,
+            max_transient_wait=settings.max_transient_wait,
         )
+        broker.include_router(router)
         await broker.start()
         # Registered last so it runs first: stop consuming (finishing the render in hand
         # and committing) before the producer and the render workers go away.

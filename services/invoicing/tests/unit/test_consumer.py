@@ -1,10 +1,11 @@
-"""The command subscriber's policy: dead letters, retries, and outcomes that commit."""
+"""The command subscriber's policy: dead letters, retries, and outcomes that commit,
+driven through FastStream's in-memory broker and again through the real Kafka."""
 
 import uuid
 from collections.abc import Mapping
 
 import pytest
-from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaRouter
 
 from jobline_contracts.topics import INVOICING_COMMANDS
 from jobline_infra.dead_letters import DeadLetters
@@ -12,9 +13,11 @@ from jobline_invoicing.domain.commands import Causation
 from jobline_invoicing.domain.content import PdfFacts
 from jobline_invoicing.domain.events import Event, InvoiceRendered
 from jobline_invoicing.domain.rendering import Drawn, DrawOutcome
-from jobline_invoicing.entrypoints.commands import CommandConsumer
+from jobline_invoicing.entrypoints.commands import subscribe
 from jobline_invoicing.service_layer.handlers import Services
 from jobline_invoicing.service_layer.ports import EventPublisher, InvoiceStore, Renderer
+from jobline_testing.brokers import BrokerMode, BrokerProducer, Letter, collect_dead_letters
+from jobline_testing.polling import eventually
 
 pytestmark = pytest.mark.unit
 NEW_ID = str(uuid.uuid4()).encode()
@@ -54,32 +57,52 @@ class RecordingEvents(EventPublisher):
         self.published.append((event, causation))
 
 
-class RecordingDeadLetters(DeadLetters):
-    def __init__(self) -> None:
-        self.sent: list[tuple[ConsumerRecord, str, str]] = []
+class Wired:
+    """The subscriber on a topic of its own, with what it published and dead-lettered."""
 
-    async def send(self, record, kind: str, reason: str) -> None:
-        self.sent.append((record, kind, reason))
+    def __init__(self, mode: BrokerMode, store: InvoiceStore, **options: float) -> None:
+        self.mode, self.store, self.options = mode, store, options
+        self.events = RecordingEvents()
+        self.letters: list[Letter] = []
+
+    async def send(self, *raws: bytes, until=None) -> None:
+        spec = await self.mode.topic(INVOICING_COMMANDS)
+        broker, router = self.mode.broker(), KafkaRouter()
+        subscribe(
+            router,
+            Services(self.store, StubRenderer(), self.events),
+            DeadLetters(BrokerProducer(broker), "invoicing"),
+            group_id=f"{spec.name}.invoicing",
+            auto_offset_reset="earliest",
+            concurrency=1,
+            spec=spec,
+            **self.options,
+        )
+        self.letters = collect_dead_letters(router, spec)
+        broker.include_router(router)
+        async with self.mode.running(broker) as running:
+            for raw in raws:
+                await running.publish(raw, spec.name, key=b"key")
+            if until is not None:
+                await eventually(until, within=30)
 
 
-def record(value: bytes) -> ConsumerRecord:
-    topic = INVOICING_COMMANDS.name
-    return ConsumerRecord(topic, 0, 7, 0, 0, b"key", value, None, 3, len(value), [])
+def _done(wired: Wired, events: int = 0, letters: int = 0):
+    async def check() -> bool:
+        return len(wired.events.published) >= events and len(wired.letters) >= letters
+
+    return check
 
 
-def consumer(store: InvoiceStore, **options):
-    events, dead = RecordingEvents(), RecordingDeadLetters()
-    services = Services(store, StubRenderer(), events)
-    return CommandConsumer(services, dead, **options), events, dead
-
-
-async def test_a_command_is_rendered_and_its_outcome_published(golden_raw, golden):
-    handler, events, dead = consumer(FlakyStore())
-    await handler.handle(record(golden_raw))
-    [(event, cause)] = events.published
+async def test_a_command_is_rendered_and_its_outcome_published(
+    broker_mode: BrokerMode, golden_raw, golden
+):
+    wired = Wired(broker_mode, FlakyStore())
+    await wired.send(golden_raw, until=_done(wired, events=1))
+    [(event, cause)] = wired.events.published
     assert isinstance(event, InvoiceRendered)
     assert cause == Causation("acme", golden.message_id, golden.correlation_id)
-    assert dead.sent == []
+    assert wired.letters == []
 
 
 @pytest.mark.parametrize(
@@ -95,33 +118,42 @@ async def test_a_command_is_rendered_and_its_outcome_published(golden_raw, golde
         ),
     ],
 )
-async def test_undecodable_commands_are_dead_lettered(raw, kind):
-    handler, events, dead = consumer(FlakyStore())
-    await handler.handle(record(raw))
-    assert [(r.value, k) for r, k, _ in dead.sent] == [(raw, kind)]
-    assert events.published == []
+async def test_undecodable_commands_are_dead_lettered(broker_mode: BrokerMode, raw, kind):
+    wired = Wired(broker_mode, FlakyStore())
+    await wired.send(raw, until=_done(wired, letters=1))
+    assert [(letter.value, letter.headers["x-dlq-kind"]) for letter in wired.letters] == [
+        (raw, kind)
+    ]
+    assert wired.letters[0].headers["x-dlq-consumer"] == "invoicing"
+    assert wired.events.published == []
 
 
-async def test_transient_failures_are_retried_until_they_pass(golden_raw):
+async def test_transient_failures_are_retried_until_they_pass(broker_mode: BrokerMode, golden_raw):
     store = FlakyStore(OSError("blob store down"), TimeoutError())
-    handler, events, dead = consumer(store)
-    await handler.handle(record(golden_raw))
-    assert len(events.published) == 1
+    wired = Wired(broker_mode, store)
+    await wired.send(golden_raw, until=_done(wired, events=1))
+    assert len(wired.events.published) == 1
     assert len(store.saved) == 1
-    assert dead.sent == []
+    assert wired.letters == []
 
 
 async def test_past_the_retry_budget_a_transient_failure_is_left_for_redelivery(golden_raw):
-    handler, events, dead = consumer(FlakyStore(*[OSError("down")] * 5), max_transient_wait=0.2)
+    # In-memory only: on the real broker the command would simply come again.
+    wired = Wired(BrokerMode(None), FlakyStore(*[OSError("down")] * 5), max_transient_wait=0.2)
     with pytest.raises(OSError, match="down"):
-        await handler.handle(record(golden_raw))
-    assert events.published == []
-    assert dead.sent == []
+        await wired.send(golden_raw)
+    assert wired.events.published == []
+    assert wired.letters == []
 
 
-async def test_a_command_that_keeps_crashing_the_handler_is_dead_lettered(golden_raw):
-    handler, events, dead = consumer(FlakyStore(*[RuntimeError("bug")] * 3))
-    await handler.handle(record(golden_raw))
-    [(_, kind, reason)] = dead.sent
-    assert (kind, reason) == ("handler_error", "RuntimeError: bug")
-    assert events.published == []
+async def test_a_command_that_keeps_crashing_the_handler_is_dead_lettered(
+    broker_mode: BrokerMode, golden_raw
+):
+    wired = Wired(broker_mode, FlakyStore(*[RuntimeError("bug")] * 3))
+    await wired.send(golden_raw, until=_done(wired, letters=1))
+    [letter] = wired.letters
+    assert (letter.headers["x-dlq-kind"], letter.headers["x-dlq-reason"]) == (
+        "handler_error",
+        "RuntimeError: bug",
+    )
+    assert wired.events.published == []

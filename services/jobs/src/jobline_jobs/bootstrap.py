@@ -4,14 +4,15 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from jobline_contracts.topics import (
     COMMS_EVENTS,
@@ -39,8 +40,7 @@ from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
-from jobline_jobs.entrypoints import consumers, http
-from jobline_jobs.entrypoints.batch_consumer import BatchMessageConsumer, subscribe_batches
+from jobline_jobs.entrypoints import consumers, http, operations
 from jobline_jobs.entrypoints.translate import (
     comms_event_to_command,
     fact_to_command,
@@ -56,11 +56,14 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class JobsRuntime:
+    """What a jobs process runs: the roles of ``settings.roles`` (``api``, ``consume``,
+    ``relay``), each started by a small piece below; what a role does not need is None."""
+
     settings: Settings
     pool: asyncpg.Pool
-    producer: AIOKafkaProducer
-    broker: KafkaBroker
-    subscribers: dict[str, DefaultSubscriber]
+    producer: AIOKafkaProducer | None
+    broker: KafkaBroker | None
+    subscribers: dict[str, LogicSubscriber[Any]]
     relay: OutboxRelay | None
     tokens: TokenStore
     queries: JobQueries
@@ -82,16 +85,20 @@ class JobsRuntime:
         return self.settings.invoice_wait_seconds
 
     async def readiness(self) -> dict[str, str]:
-        checks = {"postgres": "ok", "kafka": "ok"}
+        """Each role's own dependencies: the API needs PostgreSQL; a consumer, Kafka and
+        partitions it reads; a relay, its lanes held or awaited (a member of the relays)."""
+        checks = {"postgres": "ok"}
         try:
             await self.pool.fetchval("SELECT 1")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             checks["postgres"] = f"unreachable: {error}"
-        if not await self.broker.ping(timeout=2.0):
-            checks["kafka"] = "unreachable"
+        if self.broker is not None:
+            checks["kafka"] = "ok" if await self.broker.ping(timeout=2.0) else "unreachable"
         for topic, subscriber in self.subscribers.items():
             ok = await is_reading(subscriber)
             checks[f"consumer {topic}"] = "ok" if ok else "no partitions positioned yet"
+        if self.relay is not None:
+            checks["outbox relay"] = "ok" if self.relay.connected else "not connected"
         return checks
 
     async def refresh_metrics(self) -> None:
@@ -101,67 +108,18 @@ class JobsRuntime:
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
-    """Start everything the service needs; stop it in reverse order on exit."""
-    pool: asyncpg.Pool = await asyncpg.create_pool(
-        settings.dsn, min_size=2, max_size=settings.db_pool_size
-    )
+    """Start the roles of ``settings.roles``; stop them in reverse order on exit."""
+    roles = set(settings.roles)
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(pool.close)
-        if settings.migrate_on_start:
-            async with pool.acquire() as conn:
-                await migrate(conn)
-        topic = _namespaced(settings.topic_prefix)
-        await ensure_topics(
-            settings.kafka_bootstrap_servers, map(topic, TOPICS), client_id="jobline-jobs"
-        )
-        producer = idempotent_producer(settings.kafka_bootstrap_servers, "jobline-jobs")
-        await producer.start()
-        stack.push_async_callback(producer.stop)
-
+        pool = await _database(stack, settings)
+        producer = await _producer(stack, settings) if roles & {"consume", "relay"} else None
         bus = MessageBus(lambda causation: _uow(pool, causation))
-        broker = KafkaBroker(
-            settings.kafka_bootstrap_servers,
-            client_id="jobline-jobs",
-            log_level=logging.DEBUG,
-            logger=broker_logger(),
-            middlewares=broker_middlewares("jobs"),
-        )
-        facts = BatchMessageConsumer(
-            topic(DISPATCH_EVENTS),
-            "jobs.dispatch-facts",
-            fact_to_command,
-            bus,
-            producer,
-            actor="upstream",
-            batches=lambda: PostgresBatch(pool),
-        )
-        renders = consumers.MessageConsumer(
-            topic(INVOICING_EVENTS),
-            "jobs.invoicing-events",
-            invoicing_event_to_command,
-            bus,
-            producer,
-            actor="invoicing",
-        )
-        statuses = consumers.MessageConsumer(
-            topic(COMMS_EVENTS),
-            "jobs.comms-events",
-            comms_event_to_command,
-            bus,
-            producer,
-            actor="comms",
-        )
-        subscribers = {
-            DISPATCH_EVENTS.name: subscribe_batches(broker, facts, settings),
-            INVOICING_EVENTS.name: consumers.subscribe(broker, renders, settings, ".invoicing"),
-            COMMS_EVENTS.name: consumers.subscribe(broker, statuses, settings, ".comms"),
-        }
         runtime = JobsRuntime(
             settings,
             pool,
             producer,
-            broker,
-            subscribers,
+            broker=None,
+            subscribers={},
             relay=None,
             tokens=TokenStore(pool),
             queries=JobQueries(pool),
@@ -173,30 +131,124 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             invoices=PostgresInvoiceQueries(pool),
             communications=PostgresCommunicationQueries(pool),
         )
-        if settings.relay_enabled:
-            runtime.relay = OutboxRelay(
-                settings.dsn,
-                producer,
-                schema="jobs",
-                channel=NOTIFY_CHANNEL,
-                lock_id=RELAY_LOCK,
-                batch_size=settings.relay_batch_size,
-                topic_prefix=settings.topic_prefix,
-            )
-            task = asyncio.create_task(runtime.relay.run(runtime.stopping), name="outbox-relay")
-            stack.push_async_callback(_stop_task, task, runtime.stopping)
-        scheduler = asyncio.create_task(_release_scheduled(bus, runtime.stopping), name="scheduler")
-        stack.push_async_callback(_stop_task, scheduler, runtime.stopping)
-        await broker.start()
-        # Registered last so it runs first: stop consuming (finishing the message in
-        # hand and committing) before the relay, producer and pool go away.
-        stack.push_async_callback(broker.stop)
-        log.info("jobs service started")
+        if producer is not None and "relay" in roles:
+            _start_relay(stack, runtime, producer)
+        if producer is not None and "consume" in roles:
+            await _start_consuming(stack, runtime, producer)
+        log.info("jobs service started: %s", ", ".join(settings.roles))
         # What start-up built (modules, routes, schemas, clients: ~120k objects) lives as
         # long as the process: frozen, the collector's full passes no longer walk it (each
         # such pass stalled every request in flight for ~55 ms), as in the comms service.
         gc.freeze()
         yield runtime
+
+
+async def _database(stack: contextlib.AsyncExitStack, settings: Settings) -> asyncpg.Pool:
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        settings.dsn, min_size=2, max_size=settings.db_pool_size
+    )
+    stack.push_async_callback(pool.close)
+    if settings.migrate_on_start:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+    return pool
+
+
+async def _producer(stack: contextlib.AsyncExitStack, settings: Settings) -> AIOKafkaProducer:
+    """The topics (created if missing) and the idempotent producer of consumers and relay."""
+    topic = _namespaced(settings.topic_prefix)
+    await ensure_topics(
+        settings.kafka_bootstrap_servers, map(topic, TOPICS), client_id="jobline-jobs"
+    )
+    producer = idempotent_producer(settings.kafka_bootstrap_servers, "jobline-jobs")
+    await producer.start()
+    stack.push_async_callback(producer.stop)
+    return producer
+
+
+async def _start_consuming(
+    stack: contextlib.AsyncExitStack, runtime: JobsRuntime, producer: AIOKafkaProducer
+) -> None:
+    """The broker and its subscribers (dispatch facts, invoicing and comms events); several
+    consume processes of one group split the partitions."""
+    settings, pool, bus = runtime.settings, runtime.pool, runtime.bus
+    topic = _namespaced(settings.topic_prefix)
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id="jobline-jobs",
+        log_level=logging.DEBUG,
+        logger=broker_logger(),
+        middlewares=broker_middlewares("jobs"),
+    )
+    facts = consumers.TopicConsumer(
+        topic(DISPATCH_EVENTS),
+        "jobs.dispatch-facts",
+        fact_to_command,
+        bus,
+        producer,
+        actor="upstream",
+    )
+    renders = consumers.TopicConsumer(
+        topic(INVOICING_EVENTS),
+        "jobs.invoicing-events",
+        invoicing_event_to_command,
+        bus,
+        producer,
+        actor="invoicing",
+    )
+    statuses = consumers.TopicConsumer(
+        topic(COMMS_EVENTS),
+        "jobs.comms-events",
+        comms_event_to_command,
+        bus,
+        producer,
+        actor="comms",
+    )
+    router = KafkaRouter()
+    runtime.subscribers = {
+        DISPATCH_EVENTS.name: consumers.subscribe_batches(
+            router, facts, settings, batches=lambda: PostgresBatch(pool)
+        ),
+        INVOICING_EVENTS.name: consumers.subscribe(router, renders, settings, ".invoicing"),
+        COMMS_EVENTS.name: consumers.subscribe(router, statuses, settings, ".comms"),
+    }
+    broker.include_router(router)
+    runtime.broker = broker
+    await broker.start()
+    # Registered last so it runs first: stop consuming (finishing the message in hand and
+    # committing) before the relay, producer and pool go away.
+    stack.push_async_callback(broker.stop)
+
+
+def _start_relay(
+    stack: contextlib.AsyncExitStack, runtime: JobsRuntime, producer: AIOKafkaProducer
+) -> None:
+    """The outbox relay (the lanes this process holds: ``jobline_infra.outbox_lanes``) and
+    the scheduler of due communications."""
+    settings, stopping = runtime.settings, runtime.stopping
+    runtime.relay = OutboxRelay(
+        settings.dsn,
+        producer,
+        schema="jobs",
+        channel=NOTIFY_CHANNEL,
+        lock_id=RELAY_LOCK,
+        lanes=settings.outbox_lanes,
+        batch_size=settings.relay_batch_size,
+        topic_prefix=settings.topic_prefix,
+    )
+    _background(stack, runtime.relay.run(stopping), "outbox-relay", stopping)
+    _background(stack, _release_scheduled(runtime.bus, stopping), "scheduler", stopping)
+
+
+def _background(
+    stack: contextlib.AsyncExitStack,
+    work: Coroutine[Any, Any, None],
+    name: str,
+    stopping: asyncio.Event,
+) -> None:
+    """Run ``work`` until ``stopping`` is set on the way out."""
+    task = asyncio.create_task(work, name=name)
+    stack.push_async_callback(_stop_task, task, stopping)
 
 
 async def _release_scheduled(bus: MessageBus, stop: asyncio.Event) -> None:
@@ -226,7 +278,8 @@ async def _stop_task(task: "asyncio.Task[None]", stopping: asyncio.Event) -> Non
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """The HTTP app, whose lifespan runs the whole service."""
+    """The HTTP app, whose lifespan runs the process's roles: the API and console with
+    ``api``, otherwise only /healthz, /readyz and /metrics."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -234,6 +287,6 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.runtime = runtime
             yield
 
-    app = http.build_app(lifespan)
+    app = http.build_app(lifespan) if "api" in settings.roles else operations.build_app(lifespan)
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app

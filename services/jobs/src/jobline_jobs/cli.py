@@ -1,8 +1,14 @@
-"""``jobline-jobs``: run the service, migrate the database, provision tenants and tokens."""
+"""``jobline-jobs``: run the service, migrate the database, provision tenants and tokens.
+
+``serve`` runs the roles of ``JOBLINE_JOBS_ROLES`` (by default all three: the HTTP API and
+console, the Kafka consumers, the outbox relay) in one process; ``consume`` and ``relay``
+run one role alone, with /healthz, /readyz and /metrics on the HTTP port. Scale them
+apart: consumers up to the partitions (one group), relays up to the outbox lanes."""
 
 import argparse
 import asyncio
 import sys
+from typing import Any
 
 import asyncpg
 import uvicorn
@@ -14,11 +20,24 @@ from jobline_jobs.adapters.tokens import ROLES, issue_token
 from jobline_jobs.bootstrap import create_app
 from jobline_jobs.config import Settings
 
+_ROLE_VERBS: dict[str, dict[str, Any]] = {
+    "consume": {"roles": ("consume",)},
+    "relay": {"roles": ("relay",)},
+}
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jobline-jobs", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the HTTP API, the fact consumer and the outbox relay")
+    commands.add_parser(
+        "serve",
+        help="run the roles of JOBLINE_JOBS_ROLES (default api,consume,relay: the HTTP API and "
+        "console, the Kafka consumers, the outbox relay)",
+    )
+    commands.add_parser("consume", help="run the Kafka consumers alone (role consume)")
+    commands.add_parser(
+        "relay", help="run the outbox relay and the scheduled sends alone (role relay)"
+    )
     commands.add_parser("migrate", help="apply pending database migrations")
     tenants = commands.add_parser("tenants", help="manage tenants").add_subparsers(
         dest="action", required=True
@@ -55,9 +74,9 @@ async def _with_connection(settings: Settings, args: argparse.Namespace) -> None
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    settings = Settings(**_ROLE_VERBS.get(args.command, {}))
     observability.setup("jobs", settings.log_level)
-    if args.command == "serve":
+    if args.command in ("serve", *_ROLE_VERBS):
         uvicorn.run(
             create_app(settings),
             host=settings.http_host,

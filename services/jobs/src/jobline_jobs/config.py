@@ -1,17 +1,20 @@
 """Settings of the jobs service, from the environment, checked at start-up."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, PostgresDsn
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, PostgresDsn, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Role = Literal["api", "consume", "relay"]
+ROLES: tuple[Role, ...] = ("api", "consume", "relay")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOBLINE_JOBS_", extra="ignore")
 
     database_url: PostgresDsn = Field(
-        default=PostgresDsn("postgresql://jobline:jobline@127.0.0.1:5432/jobline"),
+        default=PostgresDsn("postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable"),
         validation_alias=AliasChoices("JOBLINE_JOBS_DATABASE_URL", "DATABASE_URL"),
     )
     kafka_bootstrap_servers: str = Field(
@@ -26,8 +29,18 @@ class Settings(BaseSettings):
     # A new consumer group must not skip facts published before it first ran.
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     migrate_on_start: bool = True
-    relay_enabled: bool = Field(
-        default=True, description="Run the outbox relay in this process (one leads at a time)"
+    roles: Annotated[tuple[Role, ...], NoDecode] = Field(
+        default=ROLES,
+        min_length=1,
+        description="What this process runs, comma-separated: api (HTTP API and console), "
+        "consume (the Kafka subscribers), relay (outbox relay and scheduled sends)",
+    )
+    outbox_lanes: int = Field(
+        default=8,
+        ge=1,
+        le=1024,
+        description="Lanes of the outbox, each relayed by one process at a time; the same "
+        "in every jobs process (relays of another count wait until the old ones are gone)",
     )
     topic_prefix: str = Field(
         default="",
@@ -56,6 +69,13 @@ class Settings(BaseSettings):
         "recorded no effect (its process died); longer than any request takes",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+        return value
 
     @property
     def dsn(self) -> str:

@@ -1,6 +1,7 @@
 """A batch of facts that cannot go through in one transaction falls back to one message at
-a time: the fallback is logged at WARNING with its cause and counted in
-``jobline_batch_fallbacks_total{reason}``; a batch that goes through is neither."""
+a time: the jobs' fallback hook on the consumer edge logs it at WARNING with its cause and
+counts it in ``jobline_batch_fallbacks_total{reason}``; a batch that goes through is
+neither. The records go through the edge the batch subscriber uses, on PostgreSQL."""
 
 import logging
 from dataclasses import replace
@@ -14,31 +15,37 @@ from prometheus_client import REGISTRY
 from jobline_contracts.codec import decode
 from jobline_contracts.envelope import Payload
 from jobline_contracts.topics import DISPATCH_EVENTS
+from jobline_infra.consuming import ConsumerEdge
 from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
-from jobline_jobs.entrypoints.batch_consumer import BatchMessageConsumer
+from jobline_jobs.entrypoints import consumers
 from jobline_jobs.entrypoints.translate import fact_to_command
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_testing.stories import JobStory
 
 pytestmark = pytest.mark.integration
 
-LOGGER = "jobline_jobs.entrypoints.batch_consumer"
+LOGGER = "jobline_jobs.entrypoints.consumers"
 
 
 @pytest.fixture
-async def consumer(db: asyncpg.Pool) -> BatchMessageConsumer:
+async def edge(db: asyncpg.Pool) -> ConsumerEdge:
     # Never started: the cases here dead-letter through the outbox, not the producer.
     producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1")
-    return BatchMessageConsumer(
+    facts = consumers.TopicConsumer(
         DISPATCH_EVENTS,
         "jobs.dispatch-facts",
         fact_to_command,
         MessageBus(lambda why: PostgresUnitOfWork(db, why)),
         producer,
         actor="upstream",
-        batches=lambda: PostgresBatch(db),
     )
+    return consumers.batch_edge(facts, lambda: PostgresBatch(db))
+
+
+async def consume(edge: ConsumerEdge, batch: list[ConsumerRecord[Any, Any]]) -> None:
+    """One poll's records, as the batch subscriber hands them to the edge."""
+    await edge.consume_batch([edge.decode(record) for record in batch])
 
 
 def records(story: JobStory, payloads: list[Payload]) -> list[ConsumerRecord[Any, Any]]:
@@ -64,7 +71,7 @@ async def outcomes(db: asyncpg.Pool, batch: list[ConsumerRecord[Any, Any]]) -> l
 
 
 async def test_a_refused_fact_makes_the_batch_fall_back_with_a_warning_and_a_count(
-    consumer: BatchMessageConsumer,
+    edge: ConsumerEdge,
     db: asyncpg.Pool,
     tenant: str,
     caplog: pytest.LogCaptureFixture,
@@ -75,7 +82,7 @@ async def test_a_refused_fact_makes_the_batch_fall_back_with_a_warning_and_a_cou
     before = fallbacks("refused")
 
     with caplog.at_level(logging.INFO, logger=LOGGER):
-        await consumer.handle_many(batch)
+        await consume(edge, batch)
 
     logged = [r for r in caplog.records if r.name == LOGGER]
     assert [r.levelno for r in logged] == [logging.WARNING]
@@ -85,19 +92,19 @@ async def test_a_refused_fact_makes_the_batch_fall_back_with_a_warning_and_a_cou
 
 
 async def test_a_clash_at_commit_is_counted_as_a_conflict(
-    consumer: BatchMessageConsumer,
+    edge: ConsumerEdge,
     db: asyncpg.Pool,
     tenant: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     first, second = JobStory(tenant), JobStory(tenant)
-    await consumer.handle_many(records(first, [first.dispatched()]))
+    await consume(edge, records(first, [first.dispatched()]))
     # Another job under a number taken already: only the insert at commit finds out.
     clash = records(second, [replace(second, number=first.number).dispatched()])
     before = fallbacks("conflict")
 
     with caplog.at_level(logging.INFO, logger=LOGGER):
-        await consumer.handle_many(clash)
+        await consume(edge, clash)
 
     logged = [r for r in caplog.records if r.name == LOGGER]
     assert [r.levelno for r in logged] == [logging.WARNING]
@@ -107,7 +114,7 @@ async def test_a_clash_at_commit_is_counted_as_a_conflict(
 
 
 async def test_a_batch_that_goes_through_is_neither_logged_nor_counted(
-    consumer: BatchMessageConsumer,
+    edge: ConsumerEdge,
     db: asyncpg.Pool,
     tenant: str,
     caplog: pytest.LogCaptureFixture,
@@ -117,7 +124,7 @@ async def test_a_batch_that_goes_through_is_neither_logged_nor_counted(
     before = {reason: fallbacks(reason) for reason in ("refused", "conflict", "error")}
 
     with caplog.at_level(logging.INFO, logger=LOGGER):
-        await consumer.handle_many(batch)
+        await consume(edge, batch)
 
     assert [r for r in caplog.records if r.name == LOGGER] == []
     assert {reason: fallbacks(reason) for reason in before} == before

@@ -41,7 +41,7 @@ DEAD_LETTERS = Counter(
 BATCH_FALLBACKS = Counter(
     "jobline_batch_fallbacks_total",
     "Batches of messages applied one by one instead, by why the batch failed"
-    " (refused, conflict, transient, error)",
+    " (refused, conflict, error)",
     ["reason"],
 )
 OUTBOX_PUBLISHED = Counter(
@@ -58,6 +58,11 @@ OUTBOX_OLDEST_AGE = Gauge(
     "jobline_outbox_oldest_unpublished_age_seconds",
     "Age of the oldest unpublished outbox row; 0 when the outbox is empty",
     ["outbox"],
+)
+OUTBOX_LANE_HELD = Gauge(
+    "jobline_outbox_relay_lane_held",
+    "1 for each outbox lane this process relays (holds the lane's advisory lock), else 0",
+    ["outbox", "lane"],
 )
 DELIVERIES = Counter(
     "jobline_comms_deliveries_total",

@@ -1,6 +1,6 @@
 """Concurrent single calls gathered into one batched call (natural batching).
 
-Every attempt in flight claims, settles and reports on its own; done one statement or
+Every attempt in flight claims, settles and is reported on by itself; done one statement or
 transaction each, they made a worker spend its time in database round trips. A
 :class:`Batcher` lets each caller still await its own answer, while the calls made
 during one batch's round trip go together in the next. A lone call goes at once, so
@@ -66,6 +66,20 @@ class Batcher(Generic[T, R]):
                     future.set_exception(answer)  # this item failed, not the batch
                 else:
                     future.set_result(answer)
+
+
+async def each_alone(
+    items: Sequence[T], run: Callable[[Sequence[T]], Awaitable[Sequence[R | Exception]]]
+) -> list[R | Exception]:
+    """A batch failed in the database: run each item by itself (its own transaction), so
+    one item's failure is that item's answer alone."""
+    answers: list[R | Exception] = []
+    for item in items:
+        try:
+            answers.extend(await run([item]))
+        except Exception as error:  # handed to that item's caller
+            answers.append(error)
+    return answers
 
 
 def rounds(items: Sequence[T], key: Callable[[T], object]) -> list[list[int]]:

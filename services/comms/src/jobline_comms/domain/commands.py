@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from jobline_comms.domain.model import Channel
+
 
 @dataclass(frozen=True)
 class Causation:
@@ -48,6 +50,5 @@ class SendEmail:
 Command = SendSms | SendEmail
 
 
-def address_of(cmd: Command) -> str:
-    """The recipient's phone number or email address."""
-    return cmd.to
+def channel_of(cmd: Command) -> Channel:
+    return Channel.SMS if isinstance(cmd, SendSms) else Channel.EMAIL

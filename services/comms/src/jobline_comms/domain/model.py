@@ -8,12 +8,12 @@ class Channel(StrEnum):
     EMAIL = "email"
 
 
-class State(StrEnum):
-    """The ledger state of one delivery.
+class DeliveryStatus(StrEnum):
+    """The status of one delivery (the contracts' ``DeliveryStatus``, plus ``claimed``).
 
     ``queued``: accepted, waiting for its (next) attempt. ``claimed``: an attempt is about
     to call, or is calling, the provider. ``unknown``: a call was made and its outcome was
-    lost (a crash or a timeout mid-call); it is never resent automatically.
+    lost (a crash or a timeout mid-call); it is reconciled, never resent automatically.
     """
 
     QUEUED = "queued"
@@ -26,32 +26,39 @@ class State(StrEnum):
     OPTED_OUT = "opted_out"
 
 
-FINAL = frozenset({State.DELIVERED, State.FAILED, State.BOUNCED, State.OPTED_OUT})
+FINAL = frozenset(
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.BOUNCED,
+        DeliveryStatus.OPTED_OUT,
+    }
+)
 
-# How far along each state is. Provider reports arrive out of order (``delivered``
+# How far along each status is. Provider reports arrive out of order (``delivered``
 # before ``sent``, a callback before the create call returned), so a report only ever
 # moves a delivery forward.
 _RANK = {
-    State.QUEUED: 0,
-    State.CLAIMED: 1,
-    State.UNKNOWN: 2,
-    State.SENT: 3,
-    State.DELIVERED: 4,
-    State.FAILED: 4,
-    State.BOUNCED: 4,
-    State.OPTED_OUT: 4,
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.CLAIMED: 1,
+    DeliveryStatus.UNKNOWN: 2,
+    DeliveryStatus.SENT: 3,
+    DeliveryStatus.DELIVERED: 4,
+    DeliveryStatus.FAILED: 4,
+    DeliveryStatus.BOUNCED: 4,
+    DeliveryStatus.OPTED_OUT: 4,
 }
 
 
-def states_before(new: State) -> list[State]:
-    """The states from which a delivery may move to ``new``."""
-    return [s for s, rank in _RANK.items() if rank < _RANK[new]]
+def statuses_before(new: DeliveryStatus) -> frozenset[DeliveryStatus]:
+    """The statuses from which a delivery may move to ``new``."""
+    return frozenset(s for s, rank in _RANK.items() if rank < _RANK[new])
 
 
-def advances(current: State, new: State) -> bool:
+def advances(current: DeliveryStatus, new: DeliveryStatus) -> bool:
     """True if moving from ``current`` to ``new`` is progress."""
     return _RANK[new] > _RANK[current]
 
 
-# Once a call may have reached the provider, the outcome is what the ledger says.
-PAST_CLAIM = frozenset({State.UNKNOWN, State.SENT}) | FINAL
+# Once a call may have reached the provider, the outcome is what the delivery says.
+PAST_CLAIM = frozenset({DeliveryStatus.UNKNOWN, DeliveryStatus.SENT}) | FINAL

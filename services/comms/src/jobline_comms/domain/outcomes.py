@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from jobline_comms.domain.model import State
+from jobline_comms.domain.model import DeliveryStatus
 
 TWILIO_OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
 SMTP_MAILBOX_UNAVAILABLE = 550
@@ -17,9 +17,9 @@ class Accepted:
 
 @dataclass(frozen=True)
 class Refused:
-    """A permanent refusal: retrying cannot help. ``state`` is failed, bounced or opted_out."""
+    """A permanent refusal: retrying cannot help. ``status`` is failed, bounced or opted_out."""
 
-    state: State
+    status: DeliveryStatus
     code: str
     message: str
 
@@ -49,8 +49,8 @@ def classify_twilio_error(http_status: int, code: int | None, message: str) -> O
     if http_status == 429 or http_status >= 500:
         return Transient(shown, message)
     if code == TWILIO_OPTED_OUT:
-        return Refused(State.OPTED_OUT, shown, message)
-    return Refused(State.FAILED, shown, message)
+        return Refused(DeliveryStatus.OPTED_OUT, shown, message)
+    return Refused(DeliveryStatus.FAILED, shown, message)
 
 
 def classify_smtp_reply(code: int, message: str, *, recipient_refused: bool) -> Outcome:
@@ -59,5 +59,5 @@ def classify_smtp_reply(code: int, message: str, *, recipient_refused: bool) -> 
     if 400 <= code < 500:
         return Transient(str(code), message)
     if recipient_refused or code == SMTP_MAILBOX_UNAVAILABLE:
-        return Refused(State.BOUNCED, str(code), message)
-    return Refused(State.FAILED, str(code), message)
+        return Refused(DeliveryStatus.BOUNCED, str(code), message)
+    return Refused(DeliveryStatus.FAILED, str(code), message)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from jobline_comms.domain.model import State
+from jobline_comms.domain.model import DeliveryStatus
 
 # The standard keywords carriers and Twilio honour; the whole reply is the keyword.
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -26,15 +26,15 @@ def classify_reply(body: str) -> OptChange | None:
 
 
 _PROVIDER_STATUS = {
-    "sent": State.SENT,
-    "delivered": State.DELIVERED,
-    "read": State.DELIVERED,
-    "undelivered": State.FAILED,
-    "failed": State.FAILED,
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,
+    "undelivered": DeliveryStatus.FAILED,
+    "failed": DeliveryStatus.FAILED,
 }
 
 
-def provider_status(status: str) -> State | None:
-    """The ledger state a Twilio ``MessageStatus`` reports, or None for interim ones
+def provider_status(status: str) -> DeliveryStatus | None:
+    """The delivery status a Twilio ``MessageStatus`` reports, or None for interim ones
     (queued, accepted, sending, scheduled…)."""
     return _PROVIDER_STATUS.get(status.strip().lower())

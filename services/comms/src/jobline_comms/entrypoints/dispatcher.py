@@ -1,8 +1,8 @@
-"""The dispatcher: picks due deliveries from the ledger and attempts each one.
+"""The dispatcher: picks due deliveries and attempts each one.
 
 First attempts and retries take the same path: the consumer only records a delivery as
 due, and a retry is the same delivery due again later. Every worker process runs one;
-they share the work through the ledger (SKIP LOCKED), not through Kafka partitions.
+they share the work through the database (SKIP LOCKED), not through Kafka partitions.
 It also turns claims whose worker died mid-call into ``unknown``.
 """
 
@@ -13,13 +13,10 @@ import time
 
 import asyncpg
 
-from jobline_comms.domain.commands import Command, SendSms
-from jobline_comms.domain.model import State
-from jobline_comms.entrypoints.translate import to_command
-from jobline_comms.service_layer.handlers import Services, attempt_delivery
-from jobline_comms.service_layer.ports import Due
-from jobline_contracts.codec import decode
-from jobline_contracts.topics import COMMS_COMMANDS
+from jobline_comms.domain.commands import Command, channel_of
+from jobline_comms.domain.model import DeliveryStatus
+from jobline_comms.service_layer.handlers import Services, attempt_delivery, expire_claims
+from jobline_comms.service_layer.ports import Picked
 from jobline_infra.observability import metrics, tracing
 from jobline_infra.observability.logging import bound
 
@@ -54,10 +51,10 @@ class Dispatcher:
             self._wake.clear()
             try:
                 if time.monotonic() - last_sweep > self._sweep_interval:
-                    await self._services.ledger.expire_claims()
+                    await expire_claims(self._services)
                     last_sweep = time.monotonic()
                 free = self._concurrency - len(self._tasks)
-                picked = await self._services.ledger.pick_due(free) if free > 0 else []
+                picked = await self._services.attempts.pick_due(free) if free > 0 else []
                 backoff = 0.2
             except _DB_ERRORS as error:
                 log.warning("dispatcher: %s; retrying in %.1fs", error, backoff)
@@ -77,32 +74,31 @@ class Dispatcher:
         self._tasks.discard(task)
         self._wake.set()  # room for another attempt
 
-    async def _attempt(self, due: Due) -> None:
-        # A child of the request that asked for the delivery (its traceparent is kept in
-        # the ledger), however much later and on whichever worker the attempt runs.
+    async def _attempt(self, picked: Picked) -> None:
+        # A child of the request that asked for the delivery (its traceparent is kept
+        # with it), however much later and on whichever worker the attempt runs.
+        delivery_id = str(picked.delivery.delivery_id)
         with (
-            tracing.continued("comms attempt", due.traceparent, delivery_id=str(due.delivery_id)),
-            bound(delivery_id=str(due.delivery_id)),
+            tracing.continued("comms attempt", picked.traceparent, delivery_id=delivery_id),
+            bound(delivery_id=delivery_id),
         ):
             try:
-                envelope = decode(COMMS_COMMANDS, due.raw)
-                command = to_command(envelope)
-                with bound(correlation_id=str(envelope.correlation_id)):
-                    state = await attempt_delivery(command, due, self._services)
-                    _observe(command, state)
+                with bound(correlation_id=str(picked.delivery.causation.correlation_id)):
+                    status = await attempt_delivery(picked, self._services)
+                    _observe(picked.command, status)
             except Exception:
                 # The row stays queued (its lease runs out and it is picked again) or, if it
                 # was claimed, turns unknown after the claim timeout: never a blind resend.
-                log.exception("attempt of delivery %s failed", due.delivery_id)
+                log.exception("attempt of delivery %s failed", delivery_id)
 
 
-def _observe(command: Command, state: State | None) -> None:
+def _observe(command: Command, status: DeliveryStatus | None) -> None:
     """Count the outcome; the recipient is logged for operators, masked as personal data."""
-    if state is None:
+    if status is None:
         return  # another worker took it
-    channel = "sms" if isinstance(command, SendSms) else "email"
-    metrics.DELIVERIES.labels(channel, state.value).inc()
-    log.info("delivery by %s to %s: %s", channel, command.to, state.value)
+    channel = channel_of(command).value
+    metrics.DELIVERIES.labels(channel, status.value).inc()
+    log.info("delivery by %s to %s: %s", channel, command.to, status.value)
 
 
 async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:

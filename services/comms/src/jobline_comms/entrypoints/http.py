@@ -83,18 +83,18 @@ def build_app(lifespan: Lifespan | None = None) -> FastAPI:
     async def twilio_status(request: Request, runtime: RuntimeDep) -> Response:
         """A message status callback: the delivery moves forward (never back)."""
         params = await _signed_form(request, runtime, runtime.status_callback_url)
-        state = provider_status(params.get("MessageStatus", ""))
+        status = provider_status(params.get("MessageStatus", ""))
         sid = params.get("MessageSid", "")
-        if state is not None and sid:
+        if status is not None and sid:
             moved = await record_provider_status(
                 _uuid(request.query_params.get("delivery_id")),
                 sid,
-                state,
+                status,
                 params.get("ErrorCode") or None,
                 runtime.services,
             )
             if moved:
-                DELIVERIES.labels("sms", state.value).inc()
+                DELIVERIES.labels("sms", status.value).inc()
         return Response(status_code=204)
 
     @app.post("/v1/twilio/inbound", tags=["twilio"])

@@ -2,7 +2,7 @@
 
 Twilio sends each status callback once. If ours was down or the network dropped it, the
 delivery would stay ``sent`` for ever and the operator would never see ``delivered`` or
-``failed``. Every worker runs this loop; the ledger hands each overdue text to one worker
+``failed``. Every worker runs this loop; each overdue text goes to one worker
 (SKIP LOCKED), asks again after ever longer waits while the carrier has not reported, and
 not at all once a text is older than a status worth asking for.
 """
@@ -40,7 +40,7 @@ class StatusChecks:
         every = min(self._after, 10.0)
         while not stop.is_set():
             try:
-                due = await self._services.ledger.due_status_checks(
+                due = await self._services.reports.due_status_checks(
                     self._after, self._give_up_after
                 )
             except _FAILURES as error:

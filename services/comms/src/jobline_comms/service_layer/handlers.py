@@ -1,4 +1,8 @@
-"""The handlers: accept a command, attempt a delivery, take in provider reports."""
+"""The handlers: take in commands, attempt a delivery, take in provider reports and replies.
+
+Each loads what it needs through a repository, lets the :class:`Delivery` decide, and
+hands the delivery to a unit of work, which writes it and its events.
+"""
 
 import logging
 import random
@@ -7,24 +11,29 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from jobline_comms.domain.commands import Causation, Command, SendEmail, SendSms
+from jobline_comms.domain.delivery import Delivery
 from jobline_comms.domain.email import File, OutgoingEmail, attachment_problem
-from jobline_comms.domain.model import State
+from jobline_comms.domain.events import RecipientOptedIn, RecipientOptedOut
+from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.outcomes import Outcome, Refused
-from jobline_comms.domain.policy import Backoff, Decision, decide
+from jobline_comms.domain.policy import Backoff
 from jobline_comms.domain.replies import OptChange, classify_reply
 from jobline_comms.domain.senders import Senders
 from jobline_comms.service_layer.ports import (
     Acceptance,
     Admission,
+    Attempts,
     Blobs,
-    Due,
     EmailProvider,
-    Incoming,
-    Ledger,
+    OptOuts,
+    Picked,
     RateLimiter,
+    Received,
+    Reports,
     SmsProvider,
     StatusCheck,
 )
+from jobline_comms.service_layer.unit_of_work import Changes, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +42,11 @@ log = logging.getLogger(__name__)
 class Services:
     """What the handlers work with (real adapters in bootstrap, fakes in unit tests)."""
 
-    ledger: Ledger
+    unit_of_work: Callable[[], UnitOfWork]
+    changes: Changes
+    attempts: Attempts
+    reports: Reports
+    opt_outs: OptOuts
     sms: SmsProvider
     email: EmailProvider
     blobs: Blobs
@@ -50,42 +63,43 @@ def sender_of(cmd: Command, senders: Senders) -> str:
     return senders.email_for(cmd.tenant_id)
 
 
-async def accept_delivery(
-    cmd: Command, causation: Causation, incoming: Incoming, services: Services
-) -> Admission:
-    """Put the delivery in the ledger, due now. Sending happens in the dispatcher, so a
-    slow or failing provider never holds up the partition the command came from."""
-    return await services.ledger.accept(cmd, sender_of(cmd, services.senders), causation, incoming)
-
-
-async def accept_deliveries(
-    batch: Sequence[tuple[Command, Causation, Incoming]], services: Services
-) -> list[Admission]:
-    """:func:`accept_delivery` for a batch of commands at once (one ledger transaction)."""
-    return await services.ledger.accept_many(
-        [
-            Acceptance(cmd, sender_of(cmd, services.senders), causation, incoming)
-            for cmd, causation, incoming in batch
+async def accept_deliveries(batch: Sequence[Received], services: Services) -> list[Admission]:
+    """Take in decoded commands, in one unit of work: each new delivery is queued, due now
+    (sending happens in the dispatcher, so a slow provider never holds up the partition);
+    one already taken in decides what a redelivered command means, never calling again."""
+    accepted = [
+        Acceptance(r.cmd, sender_of(r.cmd, services.senders), r.causation, r.incoming)
+        for r in batch
+    ]
+    async with services.unit_of_work() as uow:
+        admissions = await uow.intake.add(accepted)
+        again = [
+            a.cmd.delivery_id
+            for a, n in zip(batch, admissions, strict=True)
+            if n is Admission.KNOWN
         ]
-    )
+        known = await uow.intake.known(again)
+        for delivery_id in again:
+            known[delivery_id].redeliver()
+        for delivery in known.values():
+            uow.save(delivery)
+        await uow.commit()
+    return admissions
 
 
-async def attempt_delivery(cmd: Command, due: Due, services: Services) -> State | None:
+async def attempt_delivery(picked: Picked, services: Services) -> DeliveryStatus | None:
     """One attempt: refuse opted-out numbers, wait for the sender's turn, claim, call
     the provider once, record the outcome. None if another worker took the delivery."""
+    delivery, cmd = picked.delivery, picked.command
     if isinstance(cmd, SendSms):
-        if await services.ledger.is_opted_out(cmd.tenant_id, cmd.to):
-            refused = Decision(State.OPTED_OUT, error_code="opted_out", error_message="STOP")
-            await services.ledger.settle(cmd.delivery_id, refused)
-            return State.OPTED_OUT
+        if await services.opt_outs.is_opted_out(cmd.tenant_id, cmd.to):
+            return await _refuse(delivery, DeliveryStatus.OPTED_OUT, "opted_out", "STOP", services)
         sender = services.senders.sms_for(cmd.tenant_id)
         await services.limiter.wait_turn(sender)
-        return await _call_once(cmd, due, services, lambda: _send_sms(cmd, sender, services))
+        return await _call_once(delivery, services, lambda: _send_sms(cmd, sender, services))
     files = await _attachments(cmd, services.blobs)
     if isinstance(files, str):
-        bad = Decision(State.FAILED, error_code="attachment_invalid", error_message=files)
-        await services.ledger.settle(cmd.delivery_id, bad)
-        return State.FAILED
+        return await _refuse(delivery, DeliveryStatus.FAILED, "attachment_invalid", files, services)
     email = OutgoingEmail(
         cmd.delivery_id,
         services.senders.email_for(cmd.tenant_id),
@@ -95,32 +109,40 @@ async def attempt_delivery(cmd: Command, due: Due, services: Services) -> State 
         cmd.body_text,
         files,
     )
-    return await _call_once(cmd, due, services, lambda: services.email.send(email))
+    return await _call_once(delivery, services, lambda: services.email.send(email))
+
+
+async def _refuse(
+    delivery: Delivery, status: DeliveryStatus, code: str, why: str, services: Services
+) -> DeliveryStatus:
+    delivery.refuse(status, code, why)
+    await services.changes.save(delivery)
+    return status
 
 
 async def _send_sms(cmd: SendSms, sender: str, services: Services) -> Outcome:
     outcome = await services.sms.send(cmd.delivery_id, cmd.to, sender, cmd.body)
-    if isinstance(outcome, Refused) and outcome.state is State.OPTED_OUT:
+    if isinstance(outcome, Refused) and outcome.status is DeliveryStatus.OPTED_OUT:
         # The carrier knows of a STOP we never saw: remember it, so the next send is
         # refused here without another provider call.
-        await services.ledger.set_opt(
-            cmd.tenant_id, cmd.to, OptChange(opted_out=True, keyword=outcome.code)
+        await change_opt(
+            cmd.tenant_id, cmd.to, OptChange(opted_out=True, keyword=outcome.code), services
         )
     return outcome
 
 
 async def _call_once(
-    cmd: Command, due: Due, services: Services, call: Callable[[], Awaitable[Outcome]]
-) -> State | None:
-    attempts = await services.ledger.claim(due)
-    if attempts is None:
+    delivery: Delivery, services: Services, call: Callable[[], Awaitable[Outcome]]
+) -> DeliveryStatus | None:
+    delivery.claim()
+    if not await services.attempts.claim(delivery):
         return None  # the lease moved to another worker; it owns the attempt now
     outcome = await call()
-    decision = decide(outcome, attempts, services.max_attempts, services.backoff, services.jitter())
-    if decision.state is State.QUEUED:
-        log.warning("delivery %s attempt %d: %s", cmd.delivery_id, attempts, outcome)
-    await services.ledger.settle(cmd.delivery_id, decision)
-    return decision.state
+    delivery.settle(outcome, services.max_attempts, services.backoff, services.jitter())
+    if delivery.status is DeliveryStatus.QUEUED:
+        log.warning("delivery %s attempt %d: %s", delivery.delivery_id, delivery.attempts, outcome)
+    await services.changes.save(delivery)
+    return delivery.status
 
 
 async def _attachments(cmd: SendEmail, blobs: Blobs) -> tuple[File, ...] | str:
@@ -137,38 +159,66 @@ async def _attachments(cmd: SendEmail, blobs: Blobs) -> tuple[File, ...] | str:
     return tuple(files)
 
 
+async def expire_claims(services: Services) -> int:
+    """Claims older than a provider call may take: the worker died mid-call. Their
+    outcome is unknown; they wait for a status callback or an operator, never a resend."""
+    async with services.unit_of_work() as uow:
+        expired = await uow.deliveries.expired_claims()
+        for delivery in expired:
+            delivery.expire_claim()
+            uow.save(delivery)
+        await uow.commit()
+    return len(expired)
+
+
 async def record_provider_status(
     delivery_id: UUID | None,
     provider_message_id: str,
-    state: State,
+    status: DeliveryStatus,
     error_code: str | None,
     services: Services,
 ) -> bool:
-    """A status callback: move the delivery forward (never back) and report it."""
-    return await services.ledger.report(delivery_id, provider_message_id, state, error_code)
+    """A status report (a callback, or a status check's answer): the delivery moves
+    forward, never back, and says so. False if none matches or it is already further."""
+    delivery = await services.reports.find(delivery_id, provider_message_id)
+    if delivery is None or not delivery.record_status(status, provider_message_id, error_code):
+        return False
+    return await services.changes.save(delivery)
 
 
-async def check_status(check: StatusCheck, services: Services) -> State | None:
+async def check_status(check: StatusCheck, services: Services) -> DeliveryStatus | None:
     """Ask the provider about a text whose final status never came (its callback was
-    lost) and record the answer as if the callback had brought it. The state it moved
+    lost) and record the answer as if the callback had brought it. The status it moved
     to, or None if the provider has nothing newer. Never sends anything."""
-    status = await services.sms.status(check.provider_message_id)
-    if status.state is None:
+    answer = await services.sms.status(check.provider_message_id)
+    if answer.status is None:
         return None
-    moved = await services.ledger.report(
-        check.delivery_id, check.provider_message_id, status.state, status.error_code
+    moved = await record_provider_status(
+        check.delivery_id, check.provider_message_id, answer.status, answer.error_code, services
     )
-    return status.state if moved else None
+    return answer.status if moved else None
+
+
+async def change_opt(tenant_id: str, phone: str, change: OptChange, services: Services) -> bool:
+    """Record an opt-out/in; an event only when it changed anything (a first-ever START
+    changes nothing)."""
+    async with services.unit_of_work() as uow:
+        if not await uow.opt_outs.change(tenant_id, phone, change):
+            return False
+        kind = RecipientOptedOut if change.opted_out else RecipientOptedIn
+        uow.record(kind(phone, change.keyword), Causation(tenant_id, None, None))
+        await uow.commit()
+    return True
 
 
 async def record_reply(phone: str, number: str, body: str, services: Services) -> list[str]:
     """An inbound text to one of our numbers. STOP/START words opt the phone out/in for
-    every tenant that texts from ``number``; returns the tenants whose state changed."""
+    every tenant that texts from ``number``; returns the tenants whose status changed."""
     change = classify_reply(body)
     if change is None:
         return []
     tenants = set(services.senders.tenants_of_number(number))
-    tenants |= set(await services.ledger.tenants_texting(number, phone))
-    changed = [t for t in sorted(tenants) if await services.ledger.set_opt(t, phone, change)]
+    tenants |= set(await services.opt_outs.tenants_texting(number, phone))
+    changed = [t for t in sorted(tenants) if await change_opt(t, phone, change, services)]
     log.info("reply %s from %s to %s: changed %s", change.keyword, phone, number, changed)
     return changed

@@ -1,17 +1,20 @@
-"""What the handlers need from the outside world; adapters implement these."""
+"""What the handlers need from the outside world; adapters implement these.
+
+The repositories go by concern: the intake of commands, the attempts (picking and
+claiming), the provider's status reports, the opt-outs. Every change they lead to is
+written by a unit of work (:mod:`jobline_comms.service_layer.unit_of_work`).
+"""
 
 import abc
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from jobline_comms.domain.commands import Causation, Command
+from jobline_comms.domain.delivery import Delivery
 from jobline_comms.domain.email import OutgoingEmail
-from jobline_comms.domain.model import State
+from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.outcomes import Outcome
-from jobline_comms.domain.policy import Decision
-from jobline_comms.domain.replies import OptChange
 
 
 @dataclass(frozen=True)
@@ -27,23 +30,32 @@ class Incoming:
 
 
 @dataclass(frozen=True)
-class Due:
-    """A delivery picked for an attempt, under a lease only its picker may claim."""
+class Received:
+    """A command as it came in, decoded once: what intake takes."""
 
-    delivery_id: UUID
-    raw: bytes
-    lease: UUID
-    traceparent: str | None = None
+    cmd: Command
+    causation: Causation
+    incoming: Incoming
 
 
 @dataclass(frozen=True)
 class Acceptance:
-    """One command to record, as :meth:`Ledger.accept` takes it."""
+    """A received command and the number or address its delivery is sent from."""
 
     cmd: Command
     sender: str
     causation: Causation
     incoming: Incoming
+
+
+@dataclass(frozen=True)
+class Picked:
+    """A delivery picked for an attempt (under a lease only this pick may claim), with
+    the command it carries out, as intake decoded it."""
+
+    delivery: Delivery
+    command: Command
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,58 +68,34 @@ class StatusCheck:
 
 @dataclass(frozen=True)
 class ProviderStatus:
-    """What the provider says of a message now: a ledger state, or None while interim."""
+    """What the provider says of a message now: a delivery status, or None while interim."""
 
-    state: State | None
+    status: DeliveryStatus | None
     error_code: str | None = None
 
 
 class Admission(enum.Enum):
     NEW = "new"
-    DUPLICATE = "duplicate"  # this very message was handled before
-    KNOWN = "known"  # another command for a delivery already in the ledger
+    DUPLICATE = "duplicate"  # this very message has its deduplication record already
+    KNOWN = "known"  # another command for a delivery already taken in
 
 
-class Ledger(abc.ABC):
-    """Deliveries, opt-outs and processed commands; every change writes its events to
-    the outbox in the same transaction."""
-
+class Attempts(abc.ABC):
     @abc.abstractmethod
-    async def accept(
-        self, cmd: Command, sender: str, causation: Causation, incoming: Incoming
-    ) -> Admission:
-        """Record the command; for a known delivery, republish its state (never resend)."""
-
-    async def accept_many(self, batch: Sequence[Acceptance]) -> list[Admission]:
-        """:meth:`accept` for each, in order; adapters do it in one transaction."""
-        return [await self.accept(a.cmd, a.sender, a.causation, a.incoming) for a in batch]
-
-    @abc.abstractmethod
-    async def pick_due(self, limit: int) -> list[Due]:
+    async def pick_due(self, limit: int) -> list[Picked]:
         """Lease up to ``limit`` queued deliveries whose attempt is due."""
 
     @abc.abstractmethod
-    async def claim(self, due: Due) -> int | None:
-        """Mark the delivery ``claimed`` (committed); the attempt number, or None if
-        the lease was lost."""
+    async def claim(self, delivery: Delivery) -> bool:
+        """Write the delivery's claim (committed before the provider is called); False if
+        its lease was lost, and then this attempt must not call."""
 
-    @abc.abstractmethod
-    async def settle(self, delivery_id: UUID, decision: Decision) -> bool:
-        """Apply ``decision`` unless the delivery already moved past it."""
 
+class Reports(abc.ABC):
     @abc.abstractmethod
-    async def expire_claims(self) -> int:
-        """Turn claims older than the call timeout (a worker died mid-call) to unknown."""
-
-    @abc.abstractmethod
-    async def report(
-        self,
-        delivery_id: UUID | None,
-        provider_message_id: str,
-        state: State,
-        error_code: str | None,
-    ) -> bool:
-        """Apply a provider's status report; False if no delivery matches or it is stale."""
+    async def find(self, delivery_id: UUID | None, provider_message_id: str) -> Delivery | None:
+        """The delivery a status report is about: by the delivery id the callback URL
+        carries (known even when the create call's answer was lost), else by the sid."""
 
     @abc.abstractmethod
     async def due_status_checks(self, after: float, give_up_after: float) -> list[StatusCheck]:
@@ -115,12 +103,10 @@ class Ledger(abc.ABC):
         not asked about since, or not for as long as they had waited when last asked (the
         waits double); marked as asked about now. A few at a time, each to one worker."""
 
+
+class OptOuts(abc.ABC):
     @abc.abstractmethod
     async def is_opted_out(self, tenant_id: str, phone: str) -> bool: ...
-
-    @abc.abstractmethod
-    async def set_opt(self, tenant_id: str, phone: str, change: OptChange) -> bool:
-        """Record an opt-out/in; True (and an event) if it changed anything."""
 
     @abc.abstractmethod
     async def tenants_texting(self, sender: str, phone: str) -> list[str]:

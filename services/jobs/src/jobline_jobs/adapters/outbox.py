@@ -11,6 +11,7 @@ import pydantic_core
 
 from jobline_contracts.envelope import Payload
 from jobline_contracts.topics import JOBS_LIFECYCLE
+from jobline_infra.dead_letters import dead_letter_headers
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_jobs.adapters.row_writer import NOTIFY_CHANNEL
 from jobline_jobs.adapters.rows import OutboxRow
@@ -140,14 +141,7 @@ class CausedMessages:
 
 def dead_letter_row(source: SourceMessage, consumer: str, kind: str, reason: str) -> OutboxRow:
     """The original bytes, unchanged, with why they were refused in the headers."""
-    headers = {
-        "x-dlq-kind": kind,
-        "x-dlq-reason": reason,
-        "x-dlq-consumer": consumer,
-        "x-original-topic": source.topic,
-        "x-original-partition": str(source.partition),
-        "x-original-offset": str(source.offset),
-    }
+    headers = dead_letter_headers(source, consumer, kind, reason)
     return OutboxRow(
         source.topic + ".dlq", source.key, source.value, json.dumps(headers), current_traceparent()
     )

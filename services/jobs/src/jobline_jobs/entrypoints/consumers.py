@@ -1,31 +1,37 @@
-"""Kafka subscribers of the jobs service: decode, translate, hand to the bus.
+"""Kafka subscribers of the jobs service: the message bus behind the consumer edge.
 
-Offsets are committed only after the bus committed the effect (or dead-lettered the
-message). Undecodable messages are dead-lettered at once; database outages are retried
-with backoff and, past that, redelivered; a message that keeps crashing the handler is
-dead-lettered after a few attempts so it never blocks its partition.
+The edge (jobline_infra.consuming) decodes each record once, dead-letters what is no
+message of its topic, retries database outages with backoff (past the budget the record
+is redelivered) and dead-letters a message that keeps crashing the handler, so it never
+blocks its partition. The bus records a domain refusal and its dead letter in the
+message's own transaction. Offsets are committed only after the bus committed the effect
+(or a dead letter was written).
+
+The dispatch facts come in batches: one poll's facts through ``handle_batch`` in one
+transaction. If that fails for another reason than an outage (a refusal, a crash), it
+changed nothing; the fallback hook (:func:`fell_back`: a WARNING with the cause, and
+``jobline_batch_fallbacks_total{reason}``) is told why and the facts are applied one by
+one, exactly as the per-message subscriber does.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer, ConsumerRecord
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
-from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from faststream.kafka import KafkaRouter
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
-from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.envelope import Envelope
 from jobline_contracts.topics import TopicSpec
-from jobline_infra.observability.logging import bound
-from jobline_infra.observability.metrics import dead_lettered
-from jobline_infra.retrying import GaveUp, retrying
+from jobline_infra import consuming
+from jobline_infra.consuming import ConsumerEdge, Fallback, Received, RetryPolicy
+from jobline_infra.dead_letters import DeadLetters, Sender
+from jobline_infra.observability.metrics import batch_fell_back
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.commands import Command
-from jobline_jobs.service_layer.messagebus import MessageBus, Outcome
+from jobline_jobs.service_layer.batches import BatchAborted, BatchFactory, handle_batch
+from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
 
 log = logging.getLogger(__name__)
@@ -45,7 +51,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class MessageConsumer:
+class TopicConsumer:
     """Applies the messages of one topic through the bus, exactly once in effect."""
 
     def __init__(
@@ -54,27 +60,22 @@ class MessageConsumer:
         name: str,
         translate: Translate,
         bus: MessageBus,
-        producer: AIOKafkaProducer,
+        producer: Sender,
         *,
         actor: str,
-        max_handler_attempts: int = 3,
-        max_transient_wait: float = 60.0,
     ) -> None:
         self.spec, self.name, self._translate, self._actor = spec, name, translate, actor
         self._bus = bus
-        self._producer = producer
-        self._max_handler_attempts = max_handler_attempts
-        self._max_transient_wait = max_transient_wait
+        self.dead_letters = DeadLetters(producer, name)
 
-    async def handle(self, record: ConsumerRecord[Any, Any]) -> Outcome:
+    async def handle(self, received: Received) -> None:
+        await self._bus.handle(*self.command(received))
+
+    def command(self, received: Received) -> tuple[Command, Causation]:
+        envelope, record = received.envelope, received.record
         source = SourceMessage(
             record.topic, record.partition, record.offset, record.key, record.value or b""
         )
-        try:
-            envelope = decode(self.spec, source.value)
-        except UndecodableMessage as bad:
-            await self._dead_letter(source, bad.kind, bad.reason)
-            return Outcome.REJECTED
         causation = Causation(
             consumer=self.name,
             message_id=envelope.message_id,
@@ -84,61 +85,67 @@ class MessageConsumer:
             actor=self._actor,
             source=source,
         )
-        ids = {
-            "correlation_id": str(envelope.correlation_id),
-            "message_id": str(causation.message_id),
-        }
-        with bound(**ids):
-            return await self._apply(self._translate(envelope), causation, source)
-
-    async def _apply(
-        self, command: Command, causation: Causation, source: SourceMessage
-    ) -> Outcome:
-        try:
-            return await retrying(
-                lambda: self._bus.handle(command, causation),
-                transient=TRANSIENT_ERRORS,
-                label=causation.message_id,
-                max_crashes=self._max_handler_attempts,
-                max_transient_wait=self._max_transient_wait,
-            )
-        except GaveUp as gave_up:
-            await self._dead_letter(source, "handler_error", gave_up.reason)
-            return Outcome.REJECTED
-
-    async def _dead_letter(self, source: SourceMessage, kind: str, reason: str) -> None:
-        log.warning(
-            "dead-lettering %s[%d]@%d: %s", source.topic, source.partition, source.offset, reason
-        )
-        headers = [
-            ("x-dlq-kind", kind.encode()),
-            ("x-dlq-reason", reason.encode()),
-            ("x-dlq-consumer", self.name.encode()),
-            ("x-original-topic", source.topic.encode()),
-            ("x-original-partition", str(source.partition).encode()),
-            ("x-original-offset", str(source.offset).encode()),
-        ]
-        await self._producer.send_and_wait(
-            self.spec.dlq, value=source.value, key=source.key, headers=headers
-        )
-        dead_lettered(source.topic, kind)
+        return self._translate(envelope), causation
 
 
 def subscribe(
-    broker: KafkaBroker, consumer: MessageConsumer, settings: Settings, group_suffix: str = ""
-) -> DefaultSubscriber:
-    """Register ``consumer`` on ``broker``; returns the subscriber (its consumer shows the
+    router: KafkaRouter, consumer: TopicConsumer, settings: Settings, group_suffix: str = ""
+) -> LogicSubscriber[Any]:
+    """Register ``consumer`` on ``router``; returns the subscriber (its consumer shows the
     partitions assigned, which readiness reports). One consumer group per topic keeps
     each group's subscription uniform."""
-    subscriber = broker.subscriber(
-        consumer.spec.name,
+    edge = ConsumerEdge(
+        consumer.spec, consumer.handle, consumer.dead_letters, RetryPolicy(TRANSIENT_ERRORS)
+    )
+    return consuming.subscribe(
+        router,
+        edge,
         group_id=settings.consumer_group + group_suffix,
         auto_offset_reset=settings.auto_offset_reset,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
     )
 
-    @subscriber
-    async def on_message(message: KafkaMessage) -> None:
-        await consumer.handle(message.raw_message)
 
-    return subscriber
+def fell_back(error: BaseException, batch: Sequence[Received]) -> None:
+    """The jobs' fallback hook: a batch applied one by one instead is worth a WARNING
+    with its cause, and a count by reason (``jobline_batch_fallbacks_total``)."""
+    reason = error.reason if isinstance(error, BatchAborted) else "error"  # refused, conflict
+    log.warning("batch of %d applied one by one (%s): %r", len(batch), reason, error)
+    batch_fell_back(reason)
+
+
+def batch_edge(
+    consumer: TopicConsumer, batches: BatchFactory, on_fallback: Fallback = fell_back
+) -> ConsumerEdge:
+    """The edge of ``consumer`` in batch mode: a poll's messages through ``handle_batch``
+    in one transaction, one by one when that fails (``on_fallback`` hears of it)."""
+
+    async def handle_many(received: Sequence[Received]) -> None:
+        await handle_batch(batches, [consumer.command(one) for one in received])
+
+    return ConsumerEdge(
+        consumer.spec,
+        consumer.handle,
+        consumer.dead_letters,
+        RetryPolicy(TRANSIENT_ERRORS),
+        handle_batch=handle_many,
+        on_fallback=on_fallback,
+    )
+
+
+def subscribe_batches(
+    router: KafkaRouter,
+    consumer: TopicConsumer,
+    settings: Settings,
+    batches: BatchFactory,
+    on_fallback: Fallback = fell_back,
+) -> LogicSubscriber[Any]:
+    """Register ``consumer`` on ``router`` as a batch subscriber (see the module and
+    :func:`batch_edge`)."""
+    return consuming.subscribe_batches(
+        router,
+        batch_edge(consumer, batches, on_fallback),
+        group_id=settings.consumer_group,
+        auto_offset_reset=settings.auto_offset_reset,
+        max_records=settings.consumer_batch_size,
+        batch_timeout_ms=settings.consumer_batch_timeout_ms,
+    )

@@ -1,5 +1,5 @@
-"""Claim before call, against the real ledger: one provider call per delivery, whatever
-is redelivered; a claim left by a crash becomes ``unknown``, never a resend."""
+"""Claim before call, against PostgreSQL: one provider call per delivery, whatever is
+redelivered; a claim left by a crash becomes ``unknown``, never a resend."""
 
 import asyncio
 import json
@@ -7,13 +7,20 @@ import uuid
 
 import pytest
 
-from jobline_comms.adapters.ledger import PostgresLedger
-from jobline_comms.domain.commands import Causation, SendSms
-from jobline_comms.domain.model import State
+from jobline_comms.adapters.attempts import PostgresAttempts
+from jobline_comms.adapters.reports import PostgresReports
+from jobline_comms.domain.commands import AttachmentRef, Causation, SendEmail, SendSms
+from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.outcomes import Accepted, Transient
 from jobline_comms.domain.replies import OptChange
-from jobline_comms.service_layer.handlers import accept_delivery, attempt_delivery
-from jobline_comms.service_layer.ports import Admission, Incoming
+from jobline_comms.service_layer.handlers import (
+    accept_deliveries,
+    attempt_delivery,
+    change_opt,
+    expire_claims,
+    record_provider_status,
+)
+from jobline_comms.service_layer.ports import Admission, Incoming, Received
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
 
 pytestmark = pytest.mark.integration
@@ -29,12 +36,21 @@ def incoming(raw: bytes = b'{"command": 1}') -> Incoming:
 
 async def accept(cmd, services, message_id=None):
     causation = Causation(cmd.tenant_id, message_id or uuid.uuid4(), uuid.uuid4())
-    return await accept_delivery(cmd, causation, incoming(), services), causation
+    (admission,) = await accept_deliveries([Received(cmd, causation, incoming())], services)
+    return admission, causation
 
 
 async def pick(services, delivery_id):
-    picked = [d for d in await services.ledger.pick_due(100) if d.delivery_id == delivery_id]
+    picked = [
+        p for p in await services.attempts.pick_due(100) if p.delivery.delivery_id == delivery_id
+    ]
     return picked[0] if picked else None
+
+
+async def claim(services, delivery_id) -> None:
+    picked = await pick(services, delivery_id)
+    picked.delivery.claim()
+    assert await services.attempts.claim(picked.delivery)
 
 
 async def statuses(pool, delivery_id) -> list[str]:
@@ -46,19 +62,32 @@ async def statuses(pool, delivery_id) -> list[str]:
     return [json.loads(r["value"])["payload"]["status"] for r in rows]
 
 
-async def state_of(pool, delivery_id) -> str:
+async def status_of(pool, delivery_id) -> str:
     return await pool.fetchval(
-        "SELECT state FROM comms.deliveries WHERE delivery_id = $1", delivery_id
+        "SELECT status FROM comms.deliveries WHERE delivery_id = $1", delivery_id
     )
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+async def test_a_picked_delivery_carries_its_command_as_intake_decoded_it(services, channel):
+    ref = AttachmentRef("acme/a.pdf", "a.pdf", "application/pdf", 3, "ab" * 32)
+    email = SendEmail(
+        uuid.uuid4(), uuid.uuid4(), "acme", "d@example.com", "Hi", "Body", None, (ref,)
+    )
+    cmd = new_sms() if channel == "sms" else email
+    (_, causation) = await accept(cmd, services)
+    picked = await pick(services, cmd.delivery_id)
+    assert picked.command == cmd
+    assert picked.delivery.causation == causation
+    assert (picked.delivery.status, picked.delivery.channel) == ("queued", channel)
 
 
 async def test_a_redelivered_command_never_calls_the_provider_twice(services, comms_pool):
     cmd = new_sms()
     (admission, causation) = await accept(cmd, services)
     assert admission is Admission.NEW
-    assert (
-        await attempt_delivery(cmd, await pick(services, cmd.delivery_id), services) is State.SENT
-    )
+    picked = await pick(services, cmd.delivery_id)
+    assert await attempt_delivery(picked, services) is DeliveryStatus.SENT
 
     # The same message again, and the same delivery in a new message (a republish).
     assert (await accept(cmd, services, causation.message_id))[0] is Admission.DUPLICATE
@@ -66,30 +95,44 @@ async def test_a_redelivered_command_never_calls_the_provider_twice(services, co
     assert await pick(services, cmd.delivery_id) is None
     assert len(services.sms.calls) == 1
     assert await statuses(comms_pool, cmd.delivery_id) == ["sent", "sent"]
+    recorded = await comms_pool.fetchval(
+        "SELECT count(*) FROM comms.processed_messages"
+        " WHERE consumer = 'comms-test' AND delivery_id = $1",
+        cmd.delivery_id,
+    )
+    assert recorded == 2
 
 
 async def test_two_workers_picking_at_once_get_disjoint_deliveries(services, comms_pool):
-    other = PostgresLedger(comms_pool, consumer="comms-test")
+    other = PostgresAttempts(comms_pool)
     for _ in range(20):
         await accept(new_sms(), services)
-    mine, theirs = await asyncio.gather(services.ledger.pick_due(15), other.pick_due(15))
+    mine, theirs = await asyncio.gather(services.attempts.pick_due(15), other.pick_due(15))
     assert mine
     assert theirs
-    assert not {d.delivery_id for d in mine} & {d.delivery_id for d in theirs}
+    assert not {p.delivery.delivery_id for p in mine} & {p.delivery.delivery_id for p in theirs}
+
+
+async def test_a_claim_under_a_lost_lease_is_refused(services):
+    cmd = new_sms()
+    await accept(cmd, services)
+    picked = await pick(services, cmd.delivery_id)
+    picked.delivery.lease = uuid.uuid4()  # another pick leased it since
+    picked.delivery.claim()
+    assert not await services.attempts.claim(picked.delivery)
 
 
 async def test_a_claim_left_by_a_crash_becomes_unknown_and_is_not_resent(services, comms_pool):
     cmd = new_sms()
     await accept(cmd, services)
-    due = await pick(services, cmd.delivery_id)
-    assert await services.ledger.claim(due) == 1
+    await claim(services, cmd.delivery_id)
     # The worker died during the provider call; time passes beyond the claim timeout.
     await comms_pool.execute(
         "UPDATE comms.deliveries SET claimed_at = now() - interval '1 hour' WHERE delivery_id = $1",
         cmd.delivery_id,
     )
     assert (await accept(cmd, services))[0] is Admission.KNOWN
-    assert await state_of(comms_pool, cmd.delivery_id) == "unknown"
+    assert await status_of(comms_pool, cmd.delivery_id) == "unknown"
     assert await statuses(comms_pool, cmd.delivery_id) == ["unknown"]
     assert await pick(services, cmd.delivery_id) is None
     assert services.sms.calls == []
@@ -98,21 +141,22 @@ async def test_a_claim_left_by_a_crash_becomes_unknown_and_is_not_resent(service
 async def test_the_sweeper_turns_stale_claims_unknown(services, comms_pool):
     cmd = new_sms()
     await accept(cmd, services)
-    await services.ledger.claim(await pick(services, cmd.delivery_id))
+    await claim(services, cmd.delivery_id)
     await comms_pool.execute(
         "UPDATE comms.deliveries SET claimed_at = now() - interval '1 hour' WHERE delivery_id = $1",
         cmd.delivery_id,
     )
-    assert await services.ledger.expire_claims() >= 1
-    assert await state_of(comms_pool, cmd.delivery_id) == "unknown"
+    assert await expire_claims(services) >= 1
+    assert await status_of(comms_pool, cmd.delivery_id) == "unknown"
+    assert await statuses(comms_pool, cmd.delivery_id) == ["unknown"]
 
 
 async def test_a_fresh_claim_is_left_alone_on_redelivery(services, comms_pool):
     cmd = new_sms()
     await accept(cmd, services)
-    await services.ledger.claim(await pick(services, cmd.delivery_id))
+    await claim(services, cmd.delivery_id)
     assert (await accept(cmd, services))[0] is Admission.KNOWN
-    assert await state_of(comms_pool, cmd.delivery_id) == "claimed"
+    assert await status_of(comms_pool, cmd.delivery_id) == "claimed"
     assert await statuses(comms_pool, cmd.delivery_id) == []
 
 
@@ -121,9 +165,9 @@ async def test_retries_are_scheduled_then_dead_lettered_past_the_budget(services
     services.sms.outcomes = [Transient("503", "down")] * 3
     await accept(cmd, services)
     for attempt in range(3):
-        due = await pick(services, cmd.delivery_id)
-        assert due is not None, f"attempt {attempt + 1} was not due"
-        await attempt_delivery(cmd, due, services)
+        picked = await pick(services, cmd.delivery_id)
+        assert picked is not None, f"attempt {attempt + 1} was not due"
+        await attempt_delivery(picked, services)
         # Make the scheduled retry due now rather than waiting for the backoff.
         later = await comms_pool.fetchval(
             "SELECT next_attempt_at > now() FROM comms.deliveries WHERE delivery_id = $1",
@@ -134,7 +178,8 @@ async def test_retries_are_scheduled_then_dead_lettered_past_the_budget(services
             "UPDATE comms.deliveries SET next_attempt_at = now() WHERE delivery_id = $1",
             cmd.delivery_id,
         )
-    assert await state_of(comms_pool, cmd.delivery_id) == "failed"
+    assert await status_of(comms_pool, cmd.delivery_id) == "failed"
+    assert await statuses(comms_pool, cmd.delivery_id) == ["failed"]
     dead = await comms_pool.fetchrow(
         "SELECT key, value, headers FROM comms.outbox WHERE topic = $1 AND key = $2",
         COMMS_COMMANDS.dlq,
@@ -143,6 +188,7 @@ async def test_retries_are_scheduled_then_dead_lettered_past_the_budget(services
     assert dead["value"] == b'{"command": 1}'
     headers = json.loads(dead["headers"])
     assert headers["x-dlq-kind"] == "retries_exhausted"
+    assert headers["x-dlq-consumer"] == "comms-test"
     assert headers["x-original-offset"] == "42"
     assert "503" in headers["x-dlq-reason"]
 
@@ -150,23 +196,29 @@ async def test_retries_are_scheduled_then_dead_lettered_past_the_budget(services
 async def test_status_reports_move_forward_only(services, comms_pool):
     cmd = new_sms()
     await accept(cmd, services)
-    await services.ledger.claim(await pick(services, cmd.delivery_id))
+    await claim(services, cmd.delivery_id)
     # The callback can beat the create call's answer: found by the delivery id.
-    assert await services.ledger.report(cmd.delivery_id, "SMabc", State.DELIVERED, None)
-    assert not await services.ledger.report(None, "SMabc", State.SENT, None)
-    assert await state_of(comms_pool, cmd.delivery_id) == "delivered"
+    assert await record_provider_status(
+        cmd.delivery_id, "SMabc", DeliveryStatus.DELIVERED, None, services
+    )
+    assert not await record_provider_status(None, "SMabc", DeliveryStatus.SENT, None, services)
+    assert await status_of(comms_pool, cmd.delivery_id) == "delivered"
     assert await statuses(comms_pool, cmd.delivery_id) == ["delivered"]
 
 
 async def test_opt_outs_change_once_and_a_first_start_changes_nothing(services, comms_pool):
     phone = f"+1555{uuid.uuid4().int % 10_000_000:07d}"
-    ledger = services.ledger
-    assert not await ledger.set_opt("acme", phone, OptChange(opted_out=False, keyword="START"))
-    assert await ledger.set_opt("acme", phone, OptChange(opted_out=True, keyword="STOP"))
-    assert not await ledger.set_opt("acme", phone, OptChange(opted_out=True, keyword="QUIT"))
-    assert await ledger.is_opted_out("acme", phone)
-    assert not await ledger.is_opted_out("bolt", phone)
-    assert await ledger.set_opt("acme", phone, OptChange(opted_out=False, keyword="START"))
+
+    async def change(*, opted_out: bool, keyword: str) -> bool:
+        opt = OptChange(opted_out=opted_out, keyword=keyword)
+        return await change_opt("acme", phone, opt, services)
+
+    assert not await change(opted_out=False, keyword="START")
+    assert await change(opted_out=True, keyword="STOP")
+    assert not await change(opted_out=True, keyword="QUIT")
+    assert await services.opt_outs.is_opted_out("acme", phone)
+    assert not await services.opt_outs.is_opted_out("bolt", phone)
+    assert await change(opted_out=False, keyword="START")
     types = await comms_pool.fetch(
         "SELECT value FROM comms.outbox WHERE key = $1 ORDER BY outbox_id", phone.encode()
     )
@@ -180,10 +232,10 @@ async def test_a_text_long_sent_is_due_for_one_status_check_at_a_time(services, 
     cmd, sid = new_sms(), f"SM{uuid.uuid4().hex}"
     services.sms.outcomes.append(Accepted(sid))
     await accept(cmd, services)
-    await attempt_delivery(cmd, await pick(services, cmd.delivery_id), services)
+    await attempt_delivery(await pick(services, cmd.delivery_id), services)
 
-    async def due(ledger=services.ledger):
-        checks = await ledger.due_status_checks(after=60, give_up_after=3600)
+    async def due(reports=services.reports):
+        checks = await reports.due_status_checks(after=60, give_up_after=3600)
         return [c for c in checks if c.delivery_id == cmd.delivery_id]
 
     assert await due() == []  # sent just now: its callbacks may still come
@@ -196,7 +248,7 @@ async def test_a_text_long_sent_is_due_for_one_status_check_at_a_time(services, 
     assert check.provider_message_id == sid
     # Asked about now: neither this worker nor another asks again before the wait is over.
     assert await due() == []
-    assert await due(PostgresLedger(comms_pool, consumer="comms-test")) == []
+    assert await due(PostgresReports(comms_pool)) == []
 
     async def asked(minutes_ago: int, at_age: int) -> None:
         await comms_pool.execute(
