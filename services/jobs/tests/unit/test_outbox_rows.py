@@ -10,8 +10,9 @@ from uuid import uuid4
 import pytest
 
 from jobline_contracts import lifecycle as wire
+from jobline_contracts.comms import SendSms
 from jobline_contracts.envelope import Envelope, Payload
-from jobline_contracts.topics import JOBS_LIFECYCLE
+from jobline_contracts.topics import COMMS_COMMANDS, JOBS_LIFECYCLE
 from jobline_jobs.adapters.outbox import CausedMessages, event_id
 from jobline_jobs.service_layer.unit_of_work import Causation
 
@@ -88,3 +89,52 @@ def test_a_redelivered_cause_writes_the_same_bytes_and_each_event_its_own_id() -
     ids = [json.loads(value)["message_id"] for value in first]
     assert ids == [str(event_id(causation, n)) for n in range(len(PAYLOADS))]
     assert len(set(ids)) == len(PAYLOADS)
+
+
+def test_a_command_to_another_service_is_stamped_the_same_way_in_its_own_flow() -> None:
+    causation = Causation("api", uuid4(), "api.SendCommunication", uuid4(), CAUSES[1], "op")
+    messages = CausedMessages(causation)
+    lifecycle, _ = messages.row(PAYLOADS[0], "tenant-a", JOB)
+    communication, delivery = uuid4(), uuid4()
+    command = SendSms(
+        delivery_id=delivery,
+        communication_id=communication,
+        job_id=JOB,
+        recipient_id=uuid4(),
+        to="+15555550100",
+        body='On our way "soon" \u00e9',
+    )
+
+    row = messages.command(
+        COMMS_COMMANDS.name, delivery, command, "tenant-a", correlation_id=communication
+    )
+
+    expected = Envelope.wrap(
+        command,
+        tenant_id="tenant-a",
+        occurred_at=CAUSES[1],
+        correlation_id=communication,
+        causation_id=causation.message_id,
+        message_id=event_id(causation, 1),
+    )
+    assert row.value == expected.to_json()
+    assert (row.topic, row.key) == (COMMS_COMMANDS.name, str(delivery).encode())
+    assert json.loads(lifecycle.value)["correlation_id"] == str(causation.correlation_id)
+
+
+def test_a_command_published_later_keeps_the_trace_it_is_given() -> None:
+    causation = Causation("scheduler", uuid4(), "scheduler", uuid4(), CAUSES[0], "scheduler")
+    messages = CausedMessages(causation)
+    stored = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    command = SendSms(
+        delivery_id=uuid4(),
+        communication_id=uuid4(),
+        job_id=JOB,
+        recipient_id=uuid4(),
+        to="+15555550100",
+        body="Reminder",
+    )
+
+    row = messages.command(COMMS_COMMANDS.name, uuid4(), command, "t", traceparent=stored)
+
+    assert row.traceparent == stored
