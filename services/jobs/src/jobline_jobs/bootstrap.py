@@ -29,9 +29,9 @@ from jobline_infra.observability.metrics import refresh_outbox
 from jobline_infra.outbox_relay import OutboxRelay
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
-from jobline_jobs.adapters.communications import Communications
+from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
-from jobline_jobs.adapters.invoices import Invoices
+from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.migrate import migrate
@@ -47,6 +47,8 @@ from jobline_jobs.entrypoints.translate import (
     invoicing_event_to_command,
 )
 from jobline_jobs.service_layer.messagebus import MessageBus
+from jobline_jobs.service_layer.queries import CommunicationQueries, InvoiceQueries
+from jobline_jobs.service_layer.schedule import release_due_communications
 from jobline_jobs.service_layer.unit_of_work import Causation
 
 log = logging.getLogger(__name__)
@@ -70,8 +72,8 @@ class JobsRuntime:
     idempotency: IdempotencyKeys
     bus: MessageBus
     blobs: BlobStore
-    invoices: Invoices
-    communications: Communications
+    invoices: InvoiceQueries
+    communications: CommunicationQueries
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -126,8 +128,8 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             idempotency=IdempotencyKeys(pool, settings.idempotency_lease_seconds),
             bus=bus,
             blobs=BlobStore(settings.blob_url),
-            invoices=Invoices(pool),
-            communications=Communications(pool),
+            invoices=PostgresInvoiceQueries(pool),
+            communications=PostgresCommunicationQueries(pool),
         )
         if producer is not None and "relay" in roles:
             _start_relay(stack, runtime, producer)
@@ -235,7 +237,7 @@ def _start_relay(
         topic_prefix=settings.topic_prefix,
     )
     _background(stack, runtime.relay.run(stopping), "outbox-relay", stopping)
-    _background(stack, _release_scheduled(runtime.communications, stopping), "scheduler", stopping)
+    _background(stack, _release_scheduled(runtime.bus, stopping), "scheduler", stopping)
 
 
 def _background(
@@ -249,12 +251,12 @@ def _background(
     stack.push_async_callback(_stop_task, task, stopping)
 
 
-async def _release_scheduled(communications: Communications, stop: asyncio.Event) -> None:
+async def _release_scheduled(bus: MessageBus, stop: asyncio.Event) -> None:
     """Hand communications whose send_at has come to the outbox (the schedule is in the
     database, so it survives restarts; SKIP LOCKED lets several replicas share it)."""
     while not stop.is_set():
         try:
-            await communications.release_due()
+            await release_due_communications(bus)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("scheduler: %s", error)
         with contextlib.suppress(TimeoutError):

@@ -12,8 +12,10 @@ import asyncpg
 import pytest
 
 from jobline_jobs.adapters.blob_store import BlobStore
-from jobline_jobs.adapters.communications import Communications
+from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.domain import commands
+from jobline_jobs.service_layer.messagebus import MessageBus
+from jobline_jobs.service_layer.schedule import release_due_communications
 from jobs_testing.api import TenantSeeder, api_app, client
 
 pytestmark = pytest.mark.integration
@@ -246,11 +248,11 @@ async def test_a_later_send_waits_for_its_time_and_survives_in_the_database(db, 
     assert sent.json()["status"] == "scheduled"
     communication = sent.json()["communication_id"]
     assert await commands_for(db, communication) == []
-    scheduler = Communications(db)  # a fresh one: nothing is kept in memory
+    scheduler = MessageBus(lambda why: PostgresUnitOfWork(db, why))  # nothing kept in memory
     deadline = time.monotonic() + 10
     while not await commands_for(db, communication):
         assert time.monotonic() < deadline, "the scheduled text was never released"
-        await scheduler.release_due()
+        await release_due_communications(scheduler)
     assert len(await commands_for(db, communication)) == 1
 
 

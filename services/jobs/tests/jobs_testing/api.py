@@ -14,9 +14,9 @@ from fastapi import FastAPI
 
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
-from jobline_jobs.adapters.communications import Communications
+from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
-from jobline_jobs.adapters.invoices import Invoices
+from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
@@ -39,9 +39,9 @@ class ApiTestRuntime:
     bus: MessageBus
     blobs: BlobStore
     upload_limit: int
-    invoices: Invoices
+    invoices: PostgresInvoiceQueries
     invoice_wait: float
-    communications: Communications
+    communications: PostgresCommunicationQueries
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
@@ -66,9 +66,9 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
         MessageBus(lambda why: PostgresUnitOfWork(pool, why)),
         BlobStore(blob_dir.as_uri()),
         UPLOAD_LIMIT,
-        Invoices(pool),
+        PostgresInvoiceQueries(pool),
         INVOICE_WAIT,
-        Communications(pool),
+        PostgresCommunicationQueries(pool),
     )
     return app
 

@@ -4,16 +4,22 @@ real interfaces, so a port change breaks them loudly."""
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from copy import deepcopy
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
 from jobline_jobs.domain import commands, events
+from jobline_jobs.domain.communications import Contact, StoredFile
+from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
 from jobline_jobs.domain.model import Job
+from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
 from jobline_jobs.service_layer.unit_of_work import (
     Causation,
+    Communications,
     DeliveryStatuses,
     Directory,
     InvoiceRenders,
+    Invoices,
     JobRepository,
     KeyClaim,
     UnitOfWork,
@@ -96,23 +102,91 @@ class FakeDirectory(Directory):
         return True
 
 
+class FakeCommunications(Communications):
+    """The world's contacts, opt-outs and files; communications kept until commit."""
+
+    def __init__(self, world: "World") -> None:
+        self.world = world
+        self._seen: dict[UUID, Communication] = {}
+
+    async def contacts(
+        self, tenant_id: str, customer_id: UUID, property_id: UUID
+    ) -> dict[UUID, Contact]:
+        return {c.contact_id: c for c in self.world.contacts}
+
+    async def opted_out(self, tenant_id: str) -> frozenset[str]:
+        return frozenset(self.world.opted_out)
+
+    async def files(self, tenant_id: str, job_id: UUID) -> dict[tuple[str, UUID], StoredFile]:
+        return {(f.file.kind, f.file.file_id): f for f in self.world.files}
+
+    def add(self, communication: Communication) -> None:
+        self._seen[communication.communication_id] = communication
+
+    async def due(self, limit: int) -> list[Communication]:
+        due = [
+            deepcopy(c)
+            for c in self.world.communications.values()
+            if not c.released and c.send_at <= self.world.now
+        ][:limit]
+        self._seen.update((c.communication_id, c) for c in due)
+        return due
+
+    def seen(self) -> list[Communication]:
+        return list(self._seen.values())
+
+
+class FakeInvoices(Invoices):
+    def __init__(self, world: "World") -> None:
+        self.world = world
+        self._seen: list[Invoice] = []
+
+    async def numbered(self, tenant_id: str, job_id: UUID) -> bool:
+        return (tenant_id, job_id) in self.world.invoices
+
+    async def next_number(self, tenant_id: str) -> InvoiceTerms:
+        return InvoiceTerms(len(self.world.invoices) + 1, self.world.time_zone, 30)
+
+    def add(self, invoice: Invoice) -> None:
+        self._seen.append(invoice)
+
+    def seen(self) -> list[Invoice]:
+        return list(self._seen)
+
+
 class FakeInvoiceRenders(InvoiceRenders):
-    def __init__(self) -> None:
-        self.recorded: list[commands.RecordInvoiceRender] = []
+    def __init__(self, world: "World") -> None:
+        self.world = world
+        self._seen: list[RenderRequest] = []
 
     async def record(self, cmd: commands.RecordInvoiceRender) -> None:
-        self.recorded.append(cmd)
+        self.world.renders_recorded.append(cmd)
+
+    async def requested(self, tenant_id: str, job_id: UUID, snapshot_sha256: str) -> bool:
+        return (tenant_id, job_id, snapshot_sha256) in self.world.renders_requested
+
+    def add(self, request: RenderRequest) -> None:
+        self._seen.append(request)
+
+    def seen(self) -> list[RenderRequest]:
+        return list(self._seen)
 
 
 class FakeDeliveryStatuses(DeliveryStatuses):
-    def __init__(self) -> None:
-        self.recorded: list[object] = []
+    def __init__(self, world: "World") -> None:
+        self.world = world
+        self._seen: dict[UUID, TrackedDelivery] = {}
 
-    async def record_status(self, cmd: commands.RecordDeliveryStatus) -> None:
-        self.recorded.append(cmd)
+    async def get(self, tenant_id: str, delivery_id: UUID) -> TrackedDelivery | None:
+        if delivery_id not in self._seen and delivery_id in self.world.deliveries:
+            self._seen[delivery_id] = deepcopy(self.world.deliveries[delivery_id])
+        return self._seen.get(delivery_id)
+
+    def seen(self) -> list[TrackedDelivery]:
+        return list(self._seen.values())
 
     async def record_opt_out(self, cmd: commands.RecordOptOut) -> None:
-        self.recorded.append(cmd)
+        self.world.opt_outs.append(cmd)
 
 
 class FakeUnitOfWork(UnitOfWork):
@@ -122,8 +196,10 @@ class FakeUnitOfWork(UnitOfWork):
         self.world, self.causation = world, causation
         self.jobs = FakeJobs(deepcopy(world.jobs), world.payments)
         self.directory = world.directory
-        self.invoice_renders = world.invoice_renders
-        self.deliveries = world.deliveries
+        self.communications = FakeCommunications(world)
+        self.invoices = FakeInvoices(world)
+        self.invoice_renders = FakeInvoiceRenders(world)
+        self.deliveries = FakeDeliveryStatuses(world)
         self.applied_keys: list[KeyClaim] = []
 
     async def claim(self) -> bool:
@@ -135,6 +211,10 @@ class FakeUnitOfWork(UnitOfWork):
             yield
         except Exception:
             self.jobs = FakeJobs(deepcopy(self.world.jobs), self.world.payments)
+            self.communications = FakeCommunications(self.world)
+            self.invoices = FakeInvoices(self.world)
+            self.invoice_renders = FakeInvoiceRenders(self.world)
+            self.deliveries = FakeDeliveryStatuses(self.world)
             raise
 
     async def record_rejection(
@@ -155,6 +235,22 @@ class FakeUnitOfWork(UnitOfWork):
             )
             job.events.clear()
             self.world.jobs[(job.tenant_id, job.job_id)] = job
+        for communication in self.communications.seen():
+            self.world.published.extend(communication.events)
+            communication.events.clear()
+            self.world.communications[communication.communication_id] = communication
+        for delivery in self.deliveries.seen():
+            self.world.published.extend(delivery.events)
+            delivery.events.clear()
+            self.world.deliveries[delivery.delivery_id] = delivery
+        for invoice in self.invoices.seen():
+            self.world.published.extend(invoice.events)
+            self.world.invoices[(invoice.tenant_id, invoice.job_id)] = invoice
+        for request in self.invoice_renders.seen():
+            self.world.published.extend(request.events)
+            self.world.renders_requested.add(
+                (request.tenant_id, request.job_id, request.snapshot_sha256)
+            )
 
     async def rollback(self) -> None:
         pass
@@ -165,8 +261,17 @@ class World:
         self.jobs: dict[tuple[str, UUID], Job] = {}
         self.payments: set[UUID] = set()
         self.directory = FakeDirectory(tenants)
-        self.invoice_renders = FakeInvoiceRenders()
-        self.deliveries = FakeDeliveryStatuses()
+        self.contacts: list[Contact] = []
+        self.opted_out: set[str] = set()
+        self.files: list[StoredFile] = []
+        self.communications: dict[UUID, Communication] = {}
+        self.deliveries: dict[UUID, TrackedDelivery] = {}  # as the comms service reports them
+        self.invoices: dict[tuple[str, UUID], Invoice] = {}
+        self.time_zone = "UTC"  # the tenant's, which dates its invoices
+        self.renders_requested: set[tuple[str, UUID, str]] = set()
+        self.renders_recorded: list[commands.RecordInvoiceRender] = []
+        self.opt_outs: list[commands.RecordOptOut] = []
+        self.now = datetime.now(UTC)  # what the scheduler's ``due`` compares send_at with
         self.claimed: set[UUID] = set()
         self.published: list[object] = []
         self.rejections: list[tuple[str, str]] = []

@@ -38,6 +38,12 @@ DEAD_LETTERS = Counter(
     "Messages sent to <topic>.dlq, by original topic and kind",
     ["topic", "kind"],
 )
+BATCH_FALLBACKS = Counter(
+    "jobline_batch_fallbacks_total",
+    "Batches of messages applied one by one instead, by why the batch failed"
+    " (refused, conflict, error)",
+    ["reason"],
+)
 OUTBOX_PUBLISHED = Counter(
     "jobline_outbox_published_total",
     "Outbox rows the relay published (and deleted), by outbox and topic",
@@ -87,6 +93,11 @@ def kafka_middleware(service: str) -> KafkaPrometheusMiddleware:
 def dead_lettered(topic: str, kind: str) -> None:
     """Count one message dead-lettered from ``topic``."""
     DEAD_LETTERS.labels(topic, kind).inc()
+
+
+def batch_fell_back(reason: str) -> None:
+    """Count one batch that fell back to the one-message-at-a-time path."""
+    BATCH_FALLBACKS.labels(reason).inc()
 
 
 async def refresh_outbox(conn: "asyncpg.Pool[Any] | Connection", schema: str) -> None:

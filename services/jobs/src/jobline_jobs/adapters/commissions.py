@@ -6,16 +6,16 @@ A deferred job's commission is listed as deferred until the job is un-deferred.
 """
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from jobline_jobs.domain.money import to_cents
+from jobline_jobs.service_layer.queries import CommissionQueries
 
 
-class Commissions:
+class Commissions(CommissionQueries):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
@@ -86,11 +86,3 @@ class Commissions:
             for r in chargebacks
         ]
         return sorted(entries, key=lambda e: (e["at"], e["job_number"]))
-
-
-def totals(entries: list[dict[str, Any]]) -> dict[str, Decimal]:
-    by_kind = {
-        kind: sum((e["amount"] for e in entries if e["kind"] == kind), Decimal("0.00"))
-        for kind in ("earned", "deferred", "charged_back")
-    }
-    return {**by_kind, "payable": by_kind["earned"] + by_kind["charged_back"]}

@@ -6,6 +6,8 @@ from decimal import Decimal
 from uuid import UUID
 
 from jobline_infra.postgres import Connection
+from jobline_jobs.adapters import rows
+from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.domain import commands
 from jobline_jobs.service_layer.unit_of_work import Directory
 
@@ -15,14 +17,26 @@ _NEWER = "WHERE {t}.version_at IS NULL OR {t}.version_at <= EXCLUDED.version_at"
 
 
 class PostgresDirectory(Directory):
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    """The directory of one transaction: tenants are looked up once; placeholders for a
+    job's parties go to the transaction's :class:`RowWriter`."""
+
+    def __init__(self, conn: Connection, writer: RowWriter) -> None:
+        self._conn, self._writer = conn, writer
+        self._tenants: dict[str, bool] = {}
+
+    async def look_up_tenants(self, tenant_ids: set[str]) -> None:
+        """Whether each tenant exists, in one statement."""
+        found = await self._conn.fetch(
+            "SELECT tenant_id FROM jobs.tenants WHERE tenant_id = ANY($1::text[])",
+            list(tenant_ids),
+        )
+        self._tenants.update(dict.fromkeys(tenant_ids, False))
+        self._tenants.update((r["tenant_id"], True) for r in found)
 
     async def tenant_exists(self, tenant_id: str) -> bool:
-        found = await self._conn.fetchval(
-            "SELECT 1 FROM jobs.tenants WHERE tenant_id = $1", tenant_id
-        )
-        return found is not None
+        if tenant_id not in self._tenants:
+            await self.look_up_tenants({tenant_id})
+        return self._tenants[tenant_id]
 
     async def upsert_customer(self, cmd: commands.UpsertCustomer) -> bool:
         applied = await self._conn.fetchval(
@@ -92,22 +106,17 @@ class PostgresDirectory(Directory):
         return bool(applied)
 
     async def ensure_parties(self, cmd: commands.DispatchJob) -> None:
-        await self._ensure_customer(cmd.tenant_id, cmd.customer_id)
-        await self._conn.execute(
-            """INSERT INTO jobs.properties (tenant_id, property_id, customer_id)
-               VALUES ($1, $2, $3) ON CONFLICT DO NOTHING""",
-            cmd.tenant_id,
-            cmd.property_id,
-            cmd.customer_id,
-        )
-        technicians = {cmd.technician_id, cmd.first_visit.technician_id}
-        await self._conn.executemany(
-            """INSERT INTO jobs.technicians (tenant_id, technician_id)
-               VALUES ($1, $2) ON CONFLICT DO NOTHING""",
-            [(cmd.tenant_id, t) for t in sorted(technicians)],
-        )
+        tenant, add = cmd.tenant_id, self._writer.add
+        add(rows.CustomerPlaceholder(tenant, cmd.customer_id))
+        add(rows.PropertyPlaceholder(tenant, cmd.property_id, cmd.customer_id))
+        for technician in sorted({cmd.technician_id, cmd.first_visit.technician_id}):
+            add(rows.TechnicianPlaceholder(tenant, technician))
 
     async def property_exists(self, tenant_id: str, property_id: UUID) -> bool:
+        # A placeholder written earlier in the batch counts (it is not sent yet).
+        pending = self._writer.pending(rows.PropertyPlaceholder)
+        if any(p.tenant_id == tenant_id and p.property_id == property_id for p in pending):
+            return True
         found = await self._conn.fetchval(
             "SELECT 1 FROM jobs.properties WHERE tenant_id = $1 AND property_id = $2",
             tenant_id,

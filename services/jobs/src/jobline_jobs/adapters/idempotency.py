@@ -11,24 +11,15 @@ no effect was recorded (so running it again cannot apply anything twice), and an
 import json
 import logging
 import uuid
-from dataclasses import dataclass
-from typing import Any, Literal
 
 import asyncpg
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.domain.errors import Conflict
+from jobline_jobs.service_layer.queries import Claim, IdempotencyLedger
 from jobline_jobs.service_layer.unit_of_work import KeyClaim
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Claim:
-    state: Literal["new", "replay", "mismatch", "in_progress", "applied"]
-    status_code: int | None = None
-    response: Any = None
-    held: KeyClaim | None = None  # for "new": the hold the request's effect must present
 
 
 async def mark_applied(conn: Connection, claim: KeyClaim) -> None:
@@ -59,7 +50,7 @@ def _earlier(row: asyncpg.Record, request_hash: bytes) -> Claim | None:
     return None
 
 
-class IdempotencyKeys:
+class IdempotencyKeys(IdempotencyLedger):
     def __init__(self, pool: asyncpg.Pool, lease: float = 60.0) -> None:
         self._pool, self._lease = pool, lease
 

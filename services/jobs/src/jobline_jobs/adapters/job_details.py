@@ -8,6 +8,7 @@ import asyncpg
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters.job_queries import JOB_ROW_SQL
+from jobline_jobs.service_layer.queries import JobDetailsQueries
 
 # The list row plus what only the details show.
 _DETAIL = (
@@ -26,7 +27,7 @@ def _address(raw: str | None) -> dict[str, Any] | None:
     return None if raw is None else dict(json.loads(raw))
 
 
-class JobDetails:
+class JobDetails(JobDetailsQueries):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 

@@ -5,15 +5,16 @@ Every query is scoped by tenant in SQL. Pages are keyset pages over
 view's predicate matches a partial index of migration 0002 exactly.
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from jobline_jobs.domain.views import STEP_VIEWS, View
+from jobline_jobs.service_layer.queries import JobLists, ListQuery
+
+__all__ = ["JobQueries", "ListQuery", "today_bounds"]
 
 JOB_ROW_SQL = """
 SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled_end,
@@ -46,17 +47,6 @@ SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled
 """
 
 
-@dataclass(frozen=True)
-class ListQuery:
-    view: View = View.ALL
-    text: str | None = None
-    customer_id: UUID | None = None
-    property_id: UUID | None = None
-    technician_id: UUID | None = None
-    limit: int = 50
-    after: tuple[datetime, str] | None = None
-
-
 def today_bounds(time_zone: str, today: date | None = None) -> tuple[datetime, datetime]:
     """Midnight to midnight of today in the tenant's zone (23 or 25 hours on DST days)."""
     zone = ZoneInfo(time_zone)
@@ -87,7 +77,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class JobQueries:
+class JobQueries(JobLists):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 

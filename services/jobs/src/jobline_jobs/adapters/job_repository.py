@@ -1,5 +1,7 @@
-"""Jobs in PostgreSQL. Loading a job locks its row until the unit of work ends, which
-is what keeps outbox ids in commit order per job."""
+"""Jobs in PostgreSQL. Loading a job locks its row until the transaction ends, which is
+what keeps outbox ids in commit order per job. Saving a job hands its rows (and the rows
+its events imply: visits, their history, payments, recall links, chargebacks) to the
+transaction's :class:`RowWriter`; nothing is written row by row."""
 
 from collections.abc import Iterable
 from uuid import UUID
@@ -7,11 +9,14 @@ from uuid import UUID
 import asyncpg
 
 from jobline_infra.postgres import Connection
+from jobline_jobs.adapters import job_rows
+from jobline_jobs.adapters.row_writer import RowWriter
+from jobline_jobs.adapters.rows import PaymentInsert
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.billing import Share
 from jobline_jobs.domain.model import Dispatch, Job
 from jobline_jobs.domain.workflow import DispatchStatus, Step
-from jobline_jobs.service_layer.unit_of_work import JobRepository
+from jobline_jobs.service_layer.unit_of_work import Causation, JobRepository
 
 _LOAD = """
 SELECT j.*,
@@ -38,6 +43,10 @@ SELECT 1 FROM jobs.jobs
  WHERE (tenant_id, job_id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))
  ORDER BY tenant_id, job_id
    FOR UPDATE
+"""
+_PAYMENTS_AMONG = """
+SELECT tenant_id, payment_id FROM jobs.payments
+ WHERE (tenant_id, payment_id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))
 """
 _LOAD_MANY = _LOAD.replace(
     "WHERE j.tenant_id = $1 AND j.job_id = $2",
@@ -79,14 +88,32 @@ def _job_from_row(row: asyncpg.Record) -> Job:
 
 
 class PostgresJobRepository(JobRepository):
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._seen: dict[tuple[str, UUID], Job] = {}
-        self.new: set[tuple[str, UUID]] = set()
+    """The jobs of one transaction. A batch shares one among its messages: ``seen`` is
+    what the current message touched, ``take_touched`` hands that over and starts anew."""
+
+    def __init__(self, conn: Connection, writer: RowWriter) -> None:
+        self._conn, self._writer = conn, writer
+        self._loaded: dict[tuple[str, UUID], Job] = {}
+        self._absent: set[tuple[str, UUID]] = set()
+        self._touched: dict[tuple[str, UUID], Job] = {}
+        self._new: set[tuple[str, UUID]] = set()
+        # Payments: recorded in this transaction, or looked up (True if in the table).
+        self._recorded: set[tuple[str, UUID]] = set()
+        self._payments: dict[tuple[str, UUID], bool] = {}
 
     async def get(self, tenant_id: str, job_id: UUID) -> Job | None:
-        if (tenant_id, job_id) in self._seen:
-            return self._seen[(tenant_id, job_id)]
+        key = (tenant_id, job_id)
+        job = self._loaded.get(key)
+        if job is None:
+            if key in self._absent:
+                return None
+            job = await self._lock_and_load(tenant_id, job_id)
+            if job is None:
+                return None
+        self._touched[key] = job
+        return job
+
+    async def _lock_and_load(self, tenant_id: str, job_id: UUID) -> Job | None:
         # Lock first, then read: under READ COMMITTED each statement takes a new snapshot,
         # so the load sees everything committed by whoever held the lock before us (a
         # single locking statement would re-check the job row but not its subqueries).
@@ -95,41 +122,53 @@ class PostgresJobRepository(JobRepository):
             tenant_id,
             job_id,
         )
-        if not locked:
-            return None
-        row = await self._conn.fetchrow(_LOAD, tenant_id, job_id)
+        row = await self._conn.fetchrow(_LOAD, tenant_id, job_id) if locked else None
         if row is None:
             return None
-        job = _job_from_row(row)
-        self._seen[(tenant_id, job_id)] = job
+        job = self._loaded[(tenant_id, job_id)] = _job_from_row(row)
         return job
 
     async def get_many(self, keys: Iterable[tuple[str, UUID]]) -> list[Job]:
         """Lock and load many jobs with two statements. Locks are taken in (tenant, id)
         order, as every other locker of several jobs does, so lockers never wait in a
-        cycle; missing jobs are left out."""
+        cycle; missing jobs are left out (and known to be missing)."""
         keys = list(keys)
-        wanted = sorted(set(keys) - self._seen.keys())
+        wanted = sorted(set(keys) - self._loaded.keys() - self._absent)
         if wanted:
             tenants, ids = [t for t, _ in wanted], [j for _, j in wanted]
             await self._conn.execute(_LOCK_MANY, tenants, ids)
             for row in await self._conn.fetch(_LOAD_MANY, tenants, ids):
-                self._seen[(row["tenant_id"], row["job_id"])] = _job_from_row(row)
-        return [self._seen[key] for key in keys if key in self._seen]
+                self._loaded[(row["tenant_id"], row["job_id"])] = _job_from_row(row)
+            self._absent.update(key for key in wanted if key not in self._loaded)
+        return [self._loaded[key] for key in keys if key in self._loaded]
+
+    async def look_up_payments(self, keys: Iterable[tuple[str, UUID]]) -> None:
+        """Whether each payment is in the table, in one statement (``has_payment`` then
+        answers from memory)."""
+        wanted = set(keys) - self._payments.keys()
+        if not wanted:
+            return
+        found = await self._conn.fetch(
+            _PAYMENTS_AMONG, [t for t, _ in wanted], [p for _, p in wanted]
+        )
+        self._payments.update(dict.fromkeys(wanted, False))
+        self._payments.update(((r["tenant_id"], r["payment_id"]), True) for r in found)
 
     def add(self, job: Job) -> None:
-        self._seen[(job.tenant_id, job.job_id)] = job
-        self.new.add((job.tenant_id, job.job_id))
+        key = (job.tenant_id, job.job_id)
+        self._loaded[key] = self._touched[key] = job
+        self._new.add(key)
 
     async def has_payment(self, tenant_id: str, payment_id: UUID) -> bool:
-        found = await self._conn.fetchval(
-            "SELECT 1 FROM jobs.payments WHERE tenant_id = $1 AND payment_id = $2",
-            tenant_id,
-            payment_id,
-        )
-        return found is not None
+        key = (tenant_id, payment_id)
+        if key in self._recorded:
+            return True
+        if key not in self._payments:
+            await self.look_up_payments([key])
+        return self._payments[key]
 
     async def originals_of(self, tenant_id: str, job_id: UUID) -> frozenset[UUID]:
+        await self._writer.send()  # the walk must see links recorded earlier in the batch
         chain = await self._conn.fetch(
             """WITH RECURSIVE up(job_id) AS (
                    SELECT original_job_id FROM jobs.recall_links
@@ -144,79 +183,31 @@ class PostgresJobRepository(JobRepository):
         return frozenset(r["job_id"] for r in chain)
 
     def seen(self) -> list[Job]:
-        return list(self._seen.values())
+        return list(self._touched.values())
+
+    def take_touched(self) -> list[Job]:
+        """The jobs the current message touched; the next message starts with none."""
+        touched = list(self._touched.values())
+        self._touched.clear()
+        return touched
 
     def forget(self) -> None:
         """Drop tracked jobs (after a savepoint rollback their state is stale)."""
-        self._seen.clear()
-        self.new.clear()
+        self._loaded.clear()
+        self._touched.clear()
+        self._new.clear()
+        self._recorded.clear()
 
-    async def save(self, job: Job) -> None:
-        """Write the job row (insert if new) and its line items when new."""
-        if (job.tenant_id, job.job_id) in self.new:
-            await self._insert(job)
+    def save(self, job: Job, causation: Causation) -> None:
+        """Hand the writer the job's row (inserted if new, updated if it recorded events)
+        and the rows its events imply."""
+        key = (job.tenant_id, job.job_id)
+        new = key in self._new
+        if not (new or job.events):
             return
-        await self._conn.execute(
-            """UPDATE jobs.jobs
-                  SET step = $3, scheduled_start = $4, scheduled_end = $5, completed_at = $6,
-                      amount_paid = $7, deferred_at = $8, deferral_reason = $9,
-                      updated_at = now(), version = version + 1
-                WHERE tenant_id = $1 AND job_id = $2""",
-            job.tenant_id,
-            job.job_id,
-            job.step.value,
-            job.scheduled_start,
-            job.scheduled_end,
-            job.completed_at,
-            job.amount_paid,
-            job.deferred_at,
-            job.deferral_reason,
-        )
-
-    async def _insert(self, job: Job) -> None:
-        await self._conn.execute(
-            """INSERT INTO jobs.jobs (tenant_id, job_id, job_number, customer_id, property_id,
-                   technician_id, summary, step, scheduled_start, scheduled_end, completed_at,
-                   currency, tax_rate, total, amount_paid, search_text, parent_job_id,
-                   share_percent, share_amount, bill_on)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                       jobs.search_text_of($1, $3, $4, $5), $16, $17, $18, $19)""",
-            job.tenant_id,
-            job.job_id,
-            job.job_number,
-            job.customer_id,
-            job.property_id,
-            job.technician_id,
-            job.summary,
-            job.step.value,
-            job.scheduled_start,
-            job.scheduled_end,
-            job.completed_at,
-            job.currency,
-            job.tax_rate,
-            job.total,
-            job.amount_paid,
-            job.parent_job_id,
-            job.share.percent if job.share else None,
-            job.share.amount if job.share else None,
-            job.bill_on,
-        )
-        await self._conn.executemany(
-            """INSERT INTO jobs.line_items (tenant_id, job_id, line_id, position, code,
-                   description, quantity, unit_price, taxable)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-            [
-                (
-                    job.tenant_id,
-                    job.job_id,
-                    li.line_id,
-                    position,
-                    li.code,
-                    li.description,
-                    li.quantity,
-                    li.unit_price,
-                    li.taxable,
-                )
-                for position, li in enumerate(job.line_items)
-            ],
+        self._new.discard(key)
+        written = job_rows.rows_of(job, causation, new=new)
+        self._writer.extend(written)
+        self._recorded.update(
+            (row.tenant_id, row.payment_id) for row in written if type(row) is PaymentInsert
         )

@@ -1,4 +1,4 @@
-"""Domain events → lifecycle wire messages. The only place the two vocabularies meet."""
+"""Domain events → lifecycle payloads, for ``wire`` (which puts them in envelopes)."""
 
 from functools import singledispatch
 
@@ -159,4 +159,32 @@ def _(event: events.ChargebackRecorded) -> Payload:
         policy_percent=event.policy_percent,
         earned_commission=event.earned_commission,
         amount=event.amount,
+    )
+
+
+@to_wire.register
+def _(event: events.InvoiceSent) -> Payload:
+    return wire.JobInvoiceSent(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        communication_id=event.communication_id,
+        invoice_number=event.invoice_number,
+        pdf_sha256=event.pdf_sha256,
+        recipients=event.reachable,
+        sent_by=event.requested_by,
+    )
+
+
+@to_wire.register
+def _(event: events.CommunicationRequested) -> Payload:
+    return wire.JobCommunicationRequested(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        communication_id=event.communication_id,
+        channel="sms" if event.channel == "sms" else "email",
+        recipients=event.reachable,
+        opted_out=len(event.recipients) - event.reachable,
+        attachments=event.attachments,
+        send_at=event.send_at,
+        requested_by=event.requested_by,
     )

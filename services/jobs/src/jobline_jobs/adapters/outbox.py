@@ -1,69 +1,147 @@
-"""Writing the outbox: lifecycle envelopes and dead letters, in the caller's transaction."""
+"""Outbox rows: the messages a cause writes, stamped once each, and dead letters. A row's
+``value`` is exactly what the relay publishes."""
 
+import hashlib
 import json
-from collections.abc import Sequence
-from typing import Any
+import uuid
+from functools import cache
 from uuid import UUID
 
-from jobline_contracts.envelope import Envelope, Payload
+import pydantic_core
+
+from jobline_contracts.envelope import Payload
 from jobline_contracts.topics import JOBS_LIFECYCLE
 from jobline_infra.dead_letters import dead_letter_headers
 from jobline_infra.observability.tracing import current_traceparent
-from jobline_infra.postgres import Connection
+from jobline_jobs.adapters.row_writer import NOTIFY_CHANNEL
+from jobline_jobs.adapters.rows import OutboxRow
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
 
-NOTIFY_CHANNEL = "jobs_outbox"
+__all__ = ["NOTIFY_CHANNEL", "RELAY_LOCK", "CausedMessages", "dead_letter_row", "event_id"]
+
 RELAY_LOCK = 0x52454C59  # "RELY": elects one relay among the jobs processes
 
-OutboxRow = tuple[str, bytes | None, bytes, str]  # topic, key, value, headers as JSON
-_INSERT = (
-    "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent) VALUES ($1, $2, $3, $4, $5)"
-)
+
+@cache
+def _headers(message_type: str) -> str:
+    return json.dumps({"content-type": "application/json", "message-type": message_type})
 
 
-def envelope_row(topic: str, key: UUID, envelope: Envelope[Any]) -> OutboxRow:
-    """An envelope as an outbox row, keyed by ``key``."""
-    headers = {"content-type": "application/json", "message-type": envelope.type}
-    return (topic, str(key).encode(), envelope.to_json(), json.dumps(headers))
+def event_id(causation: Causation, index: int) -> UUID:
+    """The message id of the ``index``-th message ``causation`` caused: the same on every
+    redelivery of the cause, so a replayed fact writes byte-identical outbox rows."""
+    return uuid.uuid5(causation.message_id, str(index))
 
 
-async def insert(conn: Connection, rows: Sequence[OutboxRow]) -> None:
-    """``rows`` into the outbox in the caller's transaction, with the trace being handled
-    (the request or message); the NOTIFY, delivered at commit, wakes the relay."""
-    if not rows:
-        return
-    traceparent = current_traceparent()
-    await conn.executemany(_INSERT, [(*row, traceparent) for row in rows])
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+class CausedMessages:
+    """The messages one causing message writes (lifecycle events, commands to the comms
+    and invoicing services), as outbox rows.
 
+    They are numbered in the order written, and each one's id derives from the cause's
+    id and its number (:func:`event_id`). Each payload is serialised once: the envelope
+    around it is written field by field in the order ``Envelope.to_json`` writes them
+    (a unit test holds the bytes equal), from a stamp of the fields the cause's messages
+    share, worked out once per cause and correlation (UUIDs and datetimes are slow to
+    format). Every message happened when its cause did and names it as its cause.
+    """
 
-class OutboxWriter:
-    """Collects outbox rows during a unit of work and writes them in one statement."""
+    def __init__(self, causation: Causation) -> None:
+        self._causation = causation
+        self._namespace = causation.message_id.bytes
+        self._count = 0
+        self._stamps: dict[object, bytes] = {}
+        self._traceparent: str | None = None
+        self._traced = False
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._rows: list[OutboxRow] = []
-
-    def add_lifecycle(
-        self, tenant_id: str, job_id: UUID, payload: Payload, causation: Causation
-    ) -> None:
-        envelope = Envelope.wrap(
-            payload,
-            tenant_id=tenant_id,
-            occurred_at=causation.occurred_at,
-            correlation_id=causation.correlation_id,
-            causation_id=causation.message_id,
+    def row(self, payload: Payload, tenant_id: str, job_id: UUID) -> tuple[OutboxRow, str]:
+        """The next lifecycle message, ``payload`` of job ``job_id``, and its payload as
+        JSON (for the timeline)."""
+        value, body = self._value(payload, tenant_id, None)
+        row = OutboxRow(
+            JOBS_LIFECYCLE.name,
+            str(job_id).encode(),
+            value,
+            _headers(payload.message_type),
+            self._trace(),
         )
-        self._rows.append(envelope_row(JOBS_LIFECYCLE.name, job_id, envelope))
+        return row, body.decode()
 
-    def add_dead_letter(self, source: SourceMessage, consumer: str, kind: str, reason: str) -> None:
-        """The original bytes, unchanged, with why they were refused in the headers."""
-        headers = dead_letter_headers(source, consumer, kind, reason)
-        self._rows.append((source.topic + ".dlq", source.key, source.value, json.dumps(headers)))
+    def command(
+        self,
+        topic: str,
+        key: UUID,
+        payload: Payload,
+        tenant_id: str,
+        *,
+        correlation_id: UUID | None = None,
+        traceparent: str | None = None,
+    ) -> OutboxRow:
+        """The next message to another service, keyed by ``key``; in the flow of
+        ``correlation_id`` (by default the cause's), published in the trace
+        ``traceparent`` (by default the one being handled)."""
+        value, _ = self._value(payload, tenant_id, correlation_id)
+        headers = _headers(payload.message_type)
+        return OutboxRow(topic, str(key).encode(), value, headers, traceparent or self._trace())
 
-    async def flush(self) -> None:
-        await insert(self._conn, self._rows)
-        self._rows.clear()
+    def _value(
+        self, payload: Payload, tenant_id: str, correlation_id: UUID | None
+    ) -> tuple[bytes, bytes]:
+        number, self._count = self._count, self._count + 1
+        body = payload.__pydantic_serializer__.to_json(payload)
+        value = b"".join(
+            (
+                b'{"message_id":"',
+                self._event_id(number),
+                b'","type":"',
+                payload.message_type.encode(),
+                b'","schema_version":%d' % payload.schema_version,
+                self._stamp(tenant_id, correlation_id),
+                body,
+                b"}",
+            )
+        )
+        return value, body
 
-    def discard(self) -> None:
-        self._rows.clear()
+    def _trace(self) -> str | None:
+        """The trace being handled, read once per cause."""
+        if not self._traced:
+            self._traceparent, self._traced = current_traceparent(), True
+        return self._traceparent
+
+    def _event_id(self, number: int) -> bytes:
+        """``str(uuid5(cause, str(number)))``, without building the UUID on the way."""
+        digest = bytearray(
+            hashlib.sha1(self._namespace + b"%d" % number, usedforsecurity=False).digest()[:16]
+        )
+        digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+        digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+        h = digest.hex().encode()
+        return b"-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:]))
+
+    def _stamp(self, tenant_id: str, correlation_id: UUID | None) -> bytes:
+        key = tenant_id if correlation_id is None else (tenant_id, correlation_id)
+        stamp = self._stamps.get(key)
+        if stamp is None:
+            why, to_json = self._causation, pydantic_core.to_json
+            stamp = self._stamps[key] = b"".join(
+                (
+                    b',"occurred_at":',
+                    to_json(why.occurred_at),
+                    b',"tenant_id":',
+                    to_json(tenant_id),
+                    b',"correlation_id":',
+                    to_json(correlation_id or why.correlation_id),
+                    b',"causation_id":',
+                    to_json(why.message_id),
+                    b',"payload":',
+                )
+            )
+        return stamp
+
+
+def dead_letter_row(source: SourceMessage, consumer: str, kind: str, reason: str) -> OutboxRow:
+    """The original bytes, unchanged, with why they were refused in the headers."""
+    headers = dead_letter_headers(source, consumer, kind, reason)
+    return OutboxRow(
+        source.topic + ".dlq", source.key, source.value, json.dumps(headers), current_traceparent()
+    )

@@ -1,8 +1,18 @@
-"""The unit of work on PostgreSQL: claim, state, timeline and outbox in one transaction."""
+"""The unit of work on PostgreSQL: claim, state, timeline and outbox in one transaction.
+
+Handlers change aggregates; when a handler is done, :meth:`PostgresUnitOfWork._stage`
+turns what they changed into typed rows for the transaction's :class:`RowWriter`: each
+changed aggregate's own rows (from its repository), and per event what ``wire`` maps it
+to, a timeline entry and outbox messages stamped by the cause's :class:`CausedMessages`.
+It is the only writer of the timeline and the outbox. A message on its own sends the
+rows at once, inside its savepoint; a message in a batch (``postgres_batch``) leaves
+them for the batch's commit.
+"""
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -11,22 +21,57 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
-from jobline_jobs.adapters import idempotency
+from jobline_infra.postgres import Connection
+from jobline_jobs.adapters import idempotency, wire
+from jobline_jobs.adapters.communications import PostgresCommunications
 from jobline_jobs.adapters.directory import PostgresDirectory
 from jobline_jobs.adapters.invoice_renders import (
     PostgresDeliveryStatuses,
     PostgresInvoiceRenders,
 )
+from jobline_jobs.adapters.invoices import PostgresInvoices
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
-from jobline_jobs.adapters.lifecycle import to_wire
-from jobline_jobs.adapters.outbox import OutboxWriter
-from jobline_jobs.domain import events
+from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
+from jobline_jobs.adapters.row_writer import RowWriter
+from jobline_jobs.adapters.rows import TimelineEntry
+from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.errors import Conflict
-from jobline_jobs.domain.model import Job
+from jobline_jobs.domain.events import Event
 from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim, UnitOfWork
 
 
+class Session:
+    """One transaction's connection, row writer and adapters; a batch's messages share
+    one, a message on its own has its own."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.rows = RowWriter(conn)
+        self.jobs = PostgresJobRepository(conn, self.rows)
+        self.directory = PostgresDirectory(conn, self.rows)
+        self.invoices = PostgresInvoices(conn, self.rows)
+        self.communications = PostgresCommunications(conn, self.rows)
+        self.deliveries = PostgresDeliveryStatuses(conn, self.rows)
+        self.invoice_renders = PostgresInvoiceRenders(conn, self.rows)
+        # The repositories of aggregates other than jobs, in the order they are saved.
+        self.stores: tuple[Tracking[Any], ...] = (
+            self.invoices,
+            self.communications,
+            self.deliveries,
+            self.invoice_renders,
+        )
+
+
 class PostgresUnitOfWork(UnitOfWork):
+    """One message in its own transaction."""
+
+    jobs: PostgresJobRepository
+    directory: PostgresDirectory
+    communications: PostgresCommunications
+    invoices: PostgresInvoices
+    invoice_renders: PostgresInvoiceRenders
+    deliveries: PostgresDeliveryStatuses
+
     def __init__(self, pool: asyncpg.Pool, causation: Causation) -> None:
         self._pool = pool
         self.causation = causation
@@ -35,12 +80,15 @@ class PostgresUnitOfWork(UnitOfWork):
         self._conn: PoolConnectionProxy[Any] = await self._pool.acquire()
         self._tx: Transaction | None = self._conn.transaction()
         await self._tx.start()
-        self.jobs = self._repo = PostgresJobRepository(self._conn)
-        self.directory = PostgresDirectory(self._conn)
-        self.invoice_renders = PostgresInvoiceRenders(self._conn)
-        self.deliveries = PostgresDeliveryStatuses(self._conn, self.causation)
-        self._outbox = OutboxWriter(self._conn)
+        self._bind(Session(self._conn))
         return self
+
+    def _bind(self, session: Session) -> None:
+        self._session, self._rows = session, session.rows
+        self.jobs, self.directory = session.jobs, session.directory
+        self.communications, self.invoices = session.communications, session.invoices
+        self.invoice_renders, self.deliveries = session.invoice_renders, session.deliveries
+        self._messages = CausedMessages(self.causation)
 
     async def __aexit__(
         self,
@@ -54,7 +102,7 @@ class PostgresUnitOfWork(UnitOfWork):
             await self._pool.release(self._conn)
 
     async def claim(self) -> bool:
-        claimed = await self._conn.fetchval(
+        claimed = await self._session.conn.fetchval(
             """INSERT INTO jobs.processed_messages (consumer, message_id) VALUES ($1, $2)
                ON CONFLICT DO NOTHING RETURNING true""",
             self.causation.consumer,
@@ -64,11 +112,12 @@ class PostgresUnitOfWork(UnitOfWork):
 
     @asynccontextmanager
     async def attempt(self) -> AsyncIterator[None]:
-        savepoint = self._conn.transaction()  # nested: a SAVEPOINT
+        savepoint = self._session.conn.transaction()  # nested: a SAVEPOINT
         await savepoint.start()
         try:
             yield
-            await self._flush()
+            self._stage()
+            await self._rows.send()
         except asyncpg.UniqueViolationError as clash:
             await self._undo(savepoint)
             raise Conflict(f"already recorded: {clash.detail or clash}") from clash
@@ -79,28 +128,78 @@ class PostgresUnitOfWork(UnitOfWork):
 
     async def _undo(self, savepoint: Transaction) -> None:
         await savepoint.rollback()
-        self._repo.forget()
-        self._outbox.discard()
+        self.jobs.forget()
+        for store in self._session.stores:
+            store.forget()
+        self._rows.discard()
+
+    def _stage(self) -> None:
+        """Rows for what the handler changed: each touched job's own (and its events'),
+        then each other changed aggregate's, each followed by its events' timeline
+        entries and outbox messages, in event order."""
+        for job in self.jobs.take_touched():
+            self.jobs.save(job, self.causation)
+            self._written(job.tenant_id, job.events)
+            job.events.clear()
+        for store in self._session.stores:
+            for aggregate in store.changed():
+                store.save(aggregate)
+                self._written(aggregate.tenant_id, aggregate.events)
+                aggregate.events.clear()
+
+    def _written(self, tenant_id: str, events: Iterable[Event]) -> None:
+        """Each event's timeline entry (if it has one) and outbox messages, by ``wire``."""
+        add = self._rows.add
+        for event in events:
+            entry, messages = wire.written(event, tenant_id, self._messages)
+            if entry is not None:
+                add(self._timeline(tenant_id, event.job_id, entry.type, entry.details, at=entry.at))
+            self._rows.extend(messages)
+
+    def _timeline(
+        self,
+        tenant_id: str,
+        job_id: UUID,
+        type_: str,
+        details: str,
+        *,
+        at: datetime | None = None,
+        kind: str = "event",
+    ) -> TimelineEntry:
+        """A timeline row, by default at the time of the message being handled."""
+        why = self.causation
+        return TimelineEntry(
+            tenant_id,
+            job_id,
+            at or why.occurred_at,
+            kind,
+            type_,
+            why.message_type,
+            why.actor,
+            details,
+            why.message_id,
+        )
 
     async def record_rejection(
         self, tenant_id: str, job_id: UUID | None, kind: str, reason: str
     ) -> None:
-        await self._conn.execute(
+        await self._session.conn.execute(
             "UPDATE jobs.processed_messages SET outcome = 'rejected'"
             " WHERE consumer = $1 AND message_id = $2",
             self.causation.consumer,
             self.causation.message_id,
         )
         if job_id is not None and await self._job_exists(tenant_id, job_id):
-            await self._timeline(tenant_id, job_id, "rejected", kind, {"reason": reason})
+            details = json.dumps({"reason": reason})
+            self._rows.add(self._timeline(tenant_id, job_id, kind, details, kind="rejected"))
         if self.causation.source is not None:
-            self._outbox.add_dead_letter(
-                self.causation.source, self.causation.consumer, kind, reason
+            self._rows.add(
+                dead_letter_row(self.causation.source, self.causation.consumer, kind, reason)
             )
-        await self._outbox.flush()
+        await self._rows.send()
 
     async def mark_applied(self, claim: KeyClaim) -> None:
-        await idempotency.mark_applied(self._conn, claim)
+        await idempotency.mark_applied(self._session.conn, claim)
 
     async def commit(self) -> None:
         assert self._tx is not None, "commit outside the unit of work"  # noqa: S101
@@ -112,127 +211,8 @@ class PostgresUnitOfWork(UnitOfWork):
             await self._tx.rollback()
             self._tx = None
 
-    async def _flush(self) -> None:
-        for job in self._repo.seen():
-            if not job.events and (job.tenant_id, job.job_id) not in self._repo.new:
-                continue
-            await self._repo.save(job)
-            for event in job.events:
-                await self._persist_side_rows(job, event)
-                payload = to_wire(event)
-                await self._timeline(
-                    job.tenant_id,
-                    job.job_id,
-                    "event",
-                    payload.message_type,
-                    payload.model_dump(mode="json"),
-                )
-                self._outbox.add_lifecycle(job.tenant_id, job.job_id, payload, self.causation)
-            job.events.clear()
-        self._repo.new.clear()
-        await self._outbox.flush()
-
-    async def _persist_side_rows(self, job: Job, event: events.Event) -> None:
-        """Rows that follow from an event: visits, their history, payments."""
-        at = self.causation.occurred_at
-        match event:
-            case events.DispatchAssigned():
-                await self._conn.execute(
-                    """INSERT INTO jobs.dispatches (tenant_id, dispatch_id, job_id,
-                           technician_id, window_start, window_end, status)
-                       VALUES ($1, $2, $3, $4, $5, $6, 'scheduled')""",
-                    job.tenant_id,
-                    event.dispatch_id,
-                    job.job_id,
-                    event.technician_id,
-                    event.window_start,
-                    event.window_end,
-                )
-                await self._dispatch_history(job.tenant_id, event.dispatch_id, "scheduled")
-            case events.DispatchStatusChanged():
-                await self._conn.execute(
-                    "UPDATE jobs.dispatches SET status = $3"
-                    " WHERE tenant_id = $1 AND dispatch_id = $2",
-                    job.tenant_id,
-                    event.dispatch_id,
-                    event.to_status.value,
-                )
-                await self._dispatch_history(
-                    job.tenant_id, event.dispatch_id, event.to_status.value
-                )
-            case events.PaymentRecorded():
-                await self._conn.execute(
-                    """INSERT INTO jobs.payments (tenant_id, payment_id, job_id, amount, method,
-                           recorded_at) VALUES ($1, $2, $3, $4, $5, $6)""",
-                    job.tenant_id,
-                    event.payment_id,
-                    job.job_id,
-                    event.amount,
-                    event.method,
-                    at,
-                )
-            case events.RecallLinked():
-                await self._conn.execute(
-                    """INSERT INTO jobs.recall_links (tenant_id, recall_job_id, original_job_id,
-                           reason, linked_at, linked_by) VALUES ($1, $2, $3, $4, $5, $6)""",
-                    job.tenant_id,
-                    job.job_id,
-                    event.original_job_id,
-                    event.reason,
-                    at,
-                    self.causation.actor,
-                )
-            case events.ChargebackRecorded():
-                await self._conn.execute(
-                    """INSERT INTO jobs.chargebacks (tenant_id, chargeback_id, recall_job_id,
-                           original_job_id, technician_id, fixing_technician_id, normal_charge,
-                           policy_percent, earned_commission, amount, recorded_at)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
-                    job.tenant_id,
-                    event.chargeback_id,
-                    event.recall_job_id,
-                    job.job_id,
-                    event.technician_id,
-                    event.fixing_technician_id,
-                    event.normal_charge,
-                    event.policy_percent,
-                    event.earned_commission,
-                    event.amount,
-                    at,
-                )
-            case _:
-                pass
-
-    async def _dispatch_history(self, tenant_id: str, dispatch_id: UUID, status: str) -> None:
-        await self._conn.execute(
-            """INSERT INTO jobs.dispatch_status_history (tenant_id, dispatch_id, status, at,
-                   message_id) VALUES ($1, $2, $3, $4, $5)""",
-            tenant_id,
-            dispatch_id,
-            status,
-            self.causation.occurred_at,
-            self.causation.message_id,
-        )
-
-    async def _timeline(
-        self, tenant_id: str, job_id: UUID, kind: str, type_: str, details: dict[str, object]
-    ) -> None:
-        await self._conn.execute(
-            """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause, actor,
-                   details, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-            tenant_id,
-            job_id,
-            self.causation.occurred_at,
-            kind,
-            type_,
-            self.causation.message_type,
-            self.causation.actor,
-            json.dumps(details),
-            self.causation.message_id,
-        )
-
     async def _job_exists(self, tenant_id: str, job_id: UUID) -> bool:
-        found = await self._conn.fetchval(
+        found = await self._session.conn.fetchval(
             "SELECT 1 FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2", tenant_id, job_id
         )
         return found is not None

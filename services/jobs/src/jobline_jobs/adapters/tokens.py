@@ -4,26 +4,15 @@ import hashlib
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
-from typing import Literal
 
 import asyncpg
 
 from jobline_infra.postgres import Connection
+from jobline_jobs.service_layer.queries import ROLES, Principal, Role, Tokens
 
-Role = Literal["viewer", "operator"]
-ROLES: tuple[Role, ...] = ("viewer", "operator")
+__all__ = ["ROLES", "Principal", "Role", "TokenStore", "issue_token"]
+
 _PREFIX = "jl_"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: one tenant, one role, and the tenant's time zone."""
-
-    tenant_id: str
-    role: Role
-    time_zone: str
-    token_id: uuid.UUID
 
 
 def _hash(token: str) -> bytes:
@@ -49,7 +38,7 @@ async def issue_token(conn: Connection, tenant_id: str, role: Role, label: str =
     return token
 
 
-class TokenStore:
+class TokenStore(Tokens):
     """Resolves bearer tokens, remembering answers briefly: a revocation takes effect
     within ``ttl`` seconds, and a busy list view does not look its token up each time."""
 

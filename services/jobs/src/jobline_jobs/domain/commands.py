@@ -1,8 +1,10 @@
 """What Jobline is asked to do. Entry points translate wire messages into these."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 
@@ -231,3 +233,64 @@ class RecordOptOut(Command):
     phone: str
     opted_out: bool
     keyword: str
+
+
+@dataclass(frozen=True)
+class InvoicePdf:
+    """The job's current invoice PDF, as rendered for one snapshot."""
+
+    number: str
+    snapshot_sha256: str
+    pdf_sha256: str
+    blob_key: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class SendCommunication(JobCommand):
+    """Text or email the job's contacts, now or at ``send_at``."""
+
+    communication_id: UUID
+    channel: str
+    recipient_ids: tuple[UUID, ...]
+    body: str
+    subject: str | None
+    attachments: tuple[tuple[str, UUID], ...]  # (kind, id) of the job's files
+    send_at: datetime
+    invoice: InvoicePdf | None = None  # the invoice's PDF, when ("invoice", job_id) is attached
+
+
+@dataclass(frozen=True)
+class SendInvoice(JobCommand):
+    """Email the job's current invoice PDF to chosen contacts."""
+
+    communication_id: UUID
+    recipient_ids: tuple[UUID, ...]
+    message: str | None
+    invoice: InvoicePdf
+
+
+@dataclass(frozen=True)
+class RequestInvoiceRender(JobCommand):
+    """Ask the invoicing service for the PDF of this snapshot (once per snapshot)."""
+
+    job_number: str
+    snapshot_sha256: str
+    snapshot: Mapping[str, Any]  # canonical JSON
+
+
+@dataclass(frozen=True)
+class ReleaseDueCommunications(Command):
+    """Hand the scheduled communications whose time has come to the comms service.
+
+    Of every tenant: ``tenant_id`` is ``EVERY_TENANT``."""
+
+    limit: int = 100
+
+
+EVERY_TENANT = "*"
+
+
+@dataclass(frozen=True)
+class NumberInvoice(JobCommand):
+    """Give the job's invoice its number from the tenant's counter, unless it has one."""

@@ -30,6 +30,17 @@ class File:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """A file an email may attach, with what the comms service needs to send it."""
+
+    file: File
+    blob_key: str
+    filename: str
+    content_type: str
+    sha256: str | None  # None: announced by the dispatch system, never uploaded
+
+
+@dataclass(frozen=True)
 class Recipient:
     contact: Contact
     address: str

@@ -1,8 +1,11 @@
-"""What happened to a job: recorded by the aggregate, published through the outbox."""
+"""What happened to a job: recorded by the aggregates, written by the unit of work to the
+timeline and the outbox."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from jobline_jobs.domain.workflow import DispatchStatus, Step
@@ -121,3 +124,90 @@ class ChargebackRecorded(Event):
     policy_percent: Decimal
     earned_commission: Decimal
     amount: Decimal
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A file an email carries, as the comms service fetches it."""
+
+    blob_key: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """One delivery of a communication: to whom, at which address."""
+
+    delivery_id: UUID
+    recipient_id: UUID
+    recipient_name: str
+    address: str
+
+
+@dataclass(frozen=True)
+class CommunicationRequested(Event):
+    """An operator asked to text or email the job's contacts (now or later)."""
+
+    communication_id: UUID
+    channel: str
+    recipients: tuple[str, ...]  # names, every chosen one (opted out too)
+    reachable: int
+    attachments: int
+    send_at: datetime
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class InvoiceSent(CommunicationRequested):
+    """A communication carrying the job's current invoice PDF."""
+
+    invoice_number: str
+    pdf_sha256: str
+
+
+@dataclass(frozen=True)
+class DeliveriesReleased(Event):
+    """A communication's deliveries were handed to the comms service, one each."""
+
+    communication_id: UUID
+    channel: str
+    subject: str | None
+    body: str
+    files: tuple[SentFile, ...]
+    deliveries: tuple[Addressee, ...]
+    later: bool  # released by the scheduler, not by the request itself
+    traceparent: str | None  # the trace of the request that scheduled it
+
+
+@dataclass(frozen=True)
+class DeliveryStatusChanged(Event):
+    """The comms service reported where one delivery stands."""
+
+    delivery_id: UUID
+    communication_id: UUID
+    recipient: str
+    channel: str
+    status: str
+    error_code: str | None
+    error_message: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class InvoiceRenderRequested(Event):
+    """A PDF of this invoice snapshot was asked of the invoicing service."""
+
+    snapshot_sha256: str
+    snapshot: Mapping[str, Any]  # the snapshot as canonical JSON
+
+
+@dataclass(frozen=True)
+class InvoiceNumbered(Event):
+    """The job's invoice got its number (and dates), once, on first need."""
+
+    invoice_number: str
+    issued_on: date
+    due_on: date

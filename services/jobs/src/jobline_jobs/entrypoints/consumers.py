@@ -9,10 +9,12 @@ message's own transaction. Offsets are committed only after the bus committed th
 
 The dispatch facts come in batches: one poll's facts through ``handle_batch`` in one
 transaction. If that fails for another reason than an outage (a refusal, a crash), it
-changed nothing; the fallback hook is told why and the facts are applied one by one,
-exactly as the per-message subscriber does.
+changed nothing; the fallback hook (:func:`fell_back`: a WARNING with the cause, and
+``jobline_batch_fallbacks_total{reason}``) is told why and the facts are applied one by
+one, exactly as the per-message subscriber does.
 """
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,11 +27,14 @@ from jobline_contracts.topics import TopicSpec
 from jobline_infra import consuming
 from jobline_infra.consuming import ConsumerEdge, Fallback, Received, RetryPolicy
 from jobline_infra.dead_letters import DeadLetters, Sender
+from jobline_infra.observability.metrics import batch_fell_back
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.commands import Command
-from jobline_jobs.service_layer.batches import BatchFactory, handle_batch
+from jobline_jobs.service_layer.batches import BatchAborted, BatchFactory, handle_batch
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
+
+log = logging.getLogger(__name__)
 
 Translate = Callable[[Envelope[Any]], Command]
 
@@ -100,20 +105,24 @@ def subscribe(
     )
 
 
-def subscribe_batches(
-    router: KafkaRouter,
-    consumer: TopicConsumer,
-    settings: Settings,
-    batches: BatchFactory,
-    on_fallback: Fallback = consuming.applied_one_by_one,
-) -> LogicSubscriber[Any]:
-    """Register ``consumer`` on ``router`` as a batch subscriber (see the module);
-    ``on_fallback`` hears of every batch that was applied one by one instead."""
+def fell_back(error: BaseException, batch: Sequence[Received]) -> None:
+    """The jobs' fallback hook: a batch applied one by one instead is worth a WARNING
+    with its cause, and a count by reason (``jobline_batch_fallbacks_total``)."""
+    reason = error.reason if isinstance(error, BatchAborted) else "error"  # refused, conflict
+    log.warning("batch of %d applied one by one (%s): %r", len(batch), reason, error)
+    batch_fell_back(reason)
+
+
+def batch_edge(
+    consumer: TopicConsumer, batches: BatchFactory, on_fallback: Fallback = fell_back
+) -> ConsumerEdge:
+    """The edge of ``consumer`` in batch mode: a poll's messages through ``handle_batch``
+    in one transaction, one by one when that fails (``on_fallback`` hears of it)."""
 
     async def handle_many(received: Sequence[Received]) -> None:
         await handle_batch(batches, [consumer.command(one) for one in received])
 
-    edge = ConsumerEdge(
+    return ConsumerEdge(
         consumer.spec,
         consumer.handle,
         consumer.dead_letters,
@@ -121,9 +130,20 @@ def subscribe_batches(
         handle_batch=handle_many,
         on_fallback=on_fallback,
     )
+
+
+def subscribe_batches(
+    router: KafkaRouter,
+    consumer: TopicConsumer,
+    settings: Settings,
+    batches: BatchFactory,
+    on_fallback: Fallback = fell_back,
+) -> LogicSubscriber[Any]:
+    """Register ``consumer`` on ``router`` as a batch subscriber (see the module and
+    :func:`batch_edge`)."""
     return consuming.subscribe_batches(
         router,
-        edge,
+        batch_edge(consumer, batches, on_fallback),
         group_id=settings.consumer_group,
         auto_offset_reset=settings.auto_offset_reset,
         max_records=settings.consumer_batch_size,

@@ -1,10 +1,11 @@
 """Many messages in one transaction: the fast path for a busy topic.
 
 A batch claims its messages in one statement, locks and loads their jobs up front, runs
-each message through the ordinary handlers, and writes what they changed in bulk at
-commit. It only takes the happy path: a refusal or any error aborts the whole batch, and
-the caller then applies the messages one by one (each in its own transaction, with its
-retries and dead letters), so a bad message never costs the good ones their effect.
+each message through the ordinary handlers and unit-of-work code, and writes what they
+changed in bulk at commit. It only takes the happy path: a refusal or any error aborts
+the whole batch, and the caller then applies the messages one by one (each in its own
+transaction, with its retries and dead letters), so a bad message never costs the good
+ones their effect.
 """
 
 from abc import ABC, abstractmethod
@@ -19,7 +20,16 @@ from jobline_jobs.service_layer.unit_of_work import Causation, UnitOfWork
 
 
 class BatchAborted(Exception):
-    """The batch met something it leaves to the one-message-at-a-time path."""
+    """The batch met something it leaves to the one-message-at-a-time path: here, a
+    message the handlers refused."""
+
+    reason = "refused"
+
+
+class BatchConflict(BatchAborted):
+    """A row the batch wrote clashed with one already recorded."""
+
+    reason = "conflict"
 
 
 class Batch(ABC):

@@ -7,7 +7,9 @@ from typing import Any
 
 from jobline_jobs.domain import commands, recalls
 from jobline_jobs.domain.errors import Conflict, UnknownJob
+from jobline_jobs.domain.invoices import Invoice
 from jobline_jobs.domain.model import Job
+from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
 from jobline_jobs.domain.workflow import DispatchStatus
 from jobline_jobs.service_layer.unit_of_work import UnitOfWork
 
@@ -135,11 +137,74 @@ async def record_invoice_render(cmd: commands.RecordInvoiceRender, uow: UnitOfWo
 
 
 async def record_delivery_status(cmd: commands.RecordDeliveryStatus, uow: UnitOfWork) -> None:
-    await uow.deliveries.record_status(cmd)
+    delivery = await uow.deliveries.get(cmd.tenant_id, cmd.delivery_id)
+    if delivery is not None:  # not one of ours (or not yet): nothing to record
+        delivery.report(cmd.status, cmd.error_code, cmd.error_message, cmd.occurred_at)
 
 
 async def record_opt_out(cmd: commands.RecordOptOut, uow: UnitOfWork) -> None:
     await uow.deliveries.record_opt_out(cmd)
+
+
+async def send_communication(cmd: commands.SendCommunication, uow: UnitOfWork) -> None:
+    # The job's row lock orders this send's event after the job's earlier ones.
+    job = await _job(uow, cmd)
+    sends = uow.communications
+    files = await sends.files(cmd.tenant_id, cmd.job_id)
+    if cmd.invoice is not None:
+        files[("invoice", cmd.job_id)] = invoice_file(cmd.job_id, cmd.invoice)
+    communication = Communication.request(
+        cmd,
+        job_number=job.job_number,
+        requested_by=uow.causation.actor,
+        contacts=await sends.contacts(cmd.tenant_id, job.customer_id, job.property_id),
+        opted_out=await sends.opted_out(cmd.tenant_id),
+        files=files,
+    )
+    sends.add(communication)
+
+
+async def send_invoice(cmd: commands.SendInvoice, uow: UnitOfWork) -> None:
+    number = cmd.invoice.number
+    email = commands.SendCommunication(
+        cmd.tenant_id,
+        cmd.occurred_at,
+        cmd.job_id,
+        communication_id=cmd.communication_id,
+        channel="email",
+        recipient_ids=cmd.recipient_ids,
+        body=cmd.message or f"Please find attached invoice {number}.",
+        subject=f"Invoice {number}",
+        attachments=(("invoice", cmd.job_id),),
+        send_at=cmd.occurred_at,
+        invoice=cmd.invoice,
+    )
+    await send_communication(email, uow)
+
+
+async def number_invoice(cmd: commands.NumberInvoice, uow: UnitOfWork) -> None:
+    # The job's row lock gives one number per job, however many requests ask at once.
+    job = await _job(uow, cmd)
+    if await uow.invoices.numbered(cmd.tenant_id, cmd.job_id):
+        return
+    terms = await uow.invoices.next_number(cmd.tenant_id)
+    uow.invoices.add(
+        Invoice.numbered(cmd.tenant_id, cmd.job_id, job.job_number, terms, cmd.occurred_at)
+    )
+
+
+async def request_invoice_render(cmd: commands.RequestInvoiceRender, uow: UnitOfWork) -> None:
+    renders = uow.invoice_renders
+    if await renders.requested(cmd.tenant_id, cmd.job_id, cmd.snapshot_sha256):
+        raise Conflict(f"a render of snapshot {cmd.snapshot_sha256} was asked for already")
+    renders.add(RenderRequest.of(cmd))
+
+
+async def release_due_communications(
+    cmd: commands.ReleaseDueCommunications, uow: UnitOfWork
+) -> None:
+    for communication in await uow.communications.due(cmd.limit):
+        communication.release()
 
 
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
@@ -166,4 +231,9 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.RecordInvoiceRender: record_invoice_render,
     commands.RecordDeliveryStatus: record_delivery_status,
     commands.RecordOptOut: record_opt_out,
+    commands.SendCommunication: send_communication,
+    commands.SendInvoice: send_invoice,
+    commands.NumberInvoice: number_invoice,
+    commands.RequestInvoiceRender: request_invoice_render,
+    commands.ReleaseDueCommunications: release_due_communications,
 }

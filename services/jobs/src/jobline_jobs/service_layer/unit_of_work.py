@@ -14,7 +14,10 @@ from typing import Self
 from uuid import UUID
 
 from jobline_jobs.domain import commands
+from jobline_jobs.domain.communications import Contact, StoredFile
+from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
 from jobline_jobs.domain.model import Job
+from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
 
 
 @dataclass(frozen=True)
@@ -119,19 +122,84 @@ class Directory(ABC):
         """Store the document record; False if that document id exists already."""
 
 
+class Communications(ABC):
+    """Customer communications, and what a send needs to know of the job's parties."""
+
+    @abstractmethod
+    async def contacts(
+        self, tenant_id: str, customer_id: UUID, property_id: UUID
+    ) -> dict[UUID, Contact]:
+        """The contacts of the customer and the property."""
+
+    @abstractmethod
+    async def opted_out(self, tenant_id: str) -> frozenset[str]:
+        """The phones that replied STOP."""
+
+    @abstractmethod
+    async def files(self, tenant_id: str, job_id: UUID) -> dict[tuple[str, UUID], StoredFile]:
+        """The files of the job and its property, by (kind, id)."""
+
+    @abstractmethod
+    def add(self, communication: Communication) -> None:
+        """Track a new communication; it is inserted on commit."""
+
+    @abstractmethod
+    async def due(self, limit: int) -> list[Communication]:
+        """Scheduled communications (any tenant) whose time has come, locked; those another
+        unit of work holds are skipped, so several replicas share the schedule."""
+
+    @abstractmethod
+    def seen(self) -> list[Communication]:
+        """Communications added or loaded in this unit of work."""
+
+
+class Invoices(ABC):
+    """Invoice numbers: the tenant's counter, and which jobs have one."""
+
+    @abstractmethod
+    async def numbered(self, tenant_id: str, job_id: UUID) -> bool: ...
+
+    @abstractmethod
+    async def next_number(self, tenant_id: str) -> InvoiceTerms:
+        """Take the tenant's next invoice sequence number (the tenant is locked until the
+        unit of work ends, so numbers are given in order and never twice)."""
+
+    @abstractmethod
+    def add(self, invoice: Invoice) -> None:
+        """Track a newly numbered invoice; it is inserted on commit."""
+
+    @abstractmethod
+    def seen(self) -> list[Invoice]: ...
+
+
 class InvoiceRenders(ABC):
-    """What the invoicing service reported for each invoice snapshot."""
+    """Renders of invoice snapshots: asked for, and what the invoicing service reported."""
 
     @abstractmethod
     async def record(self, cmd: commands.RecordInvoiceRender) -> None:
         """Remember the outcome for the snapshot (a later outcome wins)."""
+
+    @abstractmethod
+    async def requested(self, tenant_id: str, job_id: UUID, snapshot_sha256: str) -> bool:
+        """Whether a render of this snapshot was asked for already."""
+
+    @abstractmethod
+    def add(self, request: RenderRequest) -> None:
+        """Track a new render request; it is inserted on commit."""
+
+    @abstractmethod
+    def seen(self) -> list[RenderRequest]: ...
 
 
 class DeliveryStatuses(ABC):
     """Where each delivery of a communication stands, and who opted out."""
 
     @abstractmethod
-    async def record_status(self, cmd: commands.RecordDeliveryStatus) -> None: ...
+    async def get(self, tenant_id: str, delivery_id: UUID) -> TrackedDelivery | None:
+        """The delivery, locked for this unit of work, or None."""
+
+    @abstractmethod
+    def seen(self) -> list[TrackedDelivery]: ...
 
     @abstractmethod
     async def record_opt_out(self, cmd: commands.RecordOptOut) -> None: ...
@@ -140,6 +208,8 @@ class DeliveryStatuses(ABC):
 class UnitOfWork(ABC):
     jobs: JobRepository
     directory: Directory
+    communications: Communications
+    invoices: Invoices
     invoice_renders: InvoiceRenders
     deliveries: DeliveryStatuses
     causation: Causation

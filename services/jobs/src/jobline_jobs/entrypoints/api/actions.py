@@ -8,7 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from jobline_jobs.adapters.commissions import totals
 from jobline_jobs.domain import commands, events
 from jobline_jobs.entrypoints.api import presenters, schemas
 from jobline_jobs.entrypoints.api.commanding import (
@@ -201,5 +200,5 @@ async def commissions(
         start=start,
         end=end,
         entries=[schemas.CommissionEntry(**e) for e in entries],
-        totals=schemas.CommissionTotals(**totals(entries)),
+        totals=schemas.CommissionTotals(**presenters.commission_totals(entries)),
     )

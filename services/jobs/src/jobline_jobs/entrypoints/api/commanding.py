@@ -5,17 +5,19 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import UTC, datetime
+from uuid import UUID
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from jobline_jobs.adapters.tokens import Principal
 from jobline_jobs.domain import commands, errors
 from jobline_jobs.domain.events import Event
 from jobline_jobs.entrypoints.api.deps import ApiRuntime
 from jobline_jobs.entrypoints.api.errors import ApiError
+from jobline_jobs.service_layer.queries import Principal
 from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim
 
 # The Idempotency-Key hold of the request being handled, set by ``idempotent`` around the
@@ -31,10 +33,25 @@ _STATUS = {
 }
 
 
-async def execute(rt: ApiRuntime, who: Principal, command: commands.Command) -> None:
-    """Apply ``command`` as ``who``; a domain refusal becomes a 404, 409 or 422."""
+async def execute(
+    rt: ApiRuntime,
+    who: Principal,
+    command: commands.Command,
+    *,
+    message_id: UUID | None = None,
+    effect: bool = True,
+) -> None:
+    """Apply ``command`` as ``who``; a domain refusal becomes a 404, 409 or 422.
+
+    ``message_id`` names the request (a new one when None); it correlates what it causes.
+    ``effect``: the command is what the request's Idempotency-Key stands for, marked
+    applied with it; False for a step on the way (numbering an invoice, asking for its
+    PDF), so a request that dies after such a step may still be retried."""
+    why = _causation(who, command, message_id)
+    if not effect:
+        why = replace(why, key_claim=None)
     try:
-        await rt.bus.execute(command, _causation(who, command))
+        await rt.bus.execute(command, why)
     except errors.Rejected as refusal:
         raise refused(refusal) from refusal
 
@@ -47,8 +64,10 @@ async def preview(rt: ApiRuntime, who: Principal, command: commands.Command) -> 
         raise refused(refusal) from refusal
 
 
-def _causation(who: Principal, command: commands.Command) -> Causation:
-    message_id = uuid.uuid4()
+def _causation(
+    who: Principal, command: commands.Command, message_id: UUID | None = None
+) -> Causation:
+    message_id = message_id or uuid.uuid4()
     return Causation(
         consumer="api",
         message_id=message_id,
@@ -56,7 +75,7 @@ def _causation(who: Principal, command: commands.Command) -> Causation:
         correlation_id=message_id,
         occurred_at=command.occurred_at,
         actor=actor(who),
-        key_claim=held_key(),
+        key_claim=_held_key.get(),
     )
 
 
@@ -65,11 +84,6 @@ def refused(refusal: errors.Rejected) -> ApiError:
     status = _STATUS.get(type(refusal), 409)
     code = "not_found" if status == 404 else refusal.kind
     return ApiError(status, code, refusal.reason)
-
-
-def held_key() -> KeyClaim | None:
-    """The Idempotency-Key this request holds, for an effect committed outside the bus."""
-    return _held_key.get()
 
 
 def actor(who: Principal) -> str:

@@ -1,6 +1,7 @@
 """Texting and emailing customers from a job, resending its invoice, and the history."""
 
-from datetime import UTC, datetime
+import uuid
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -8,15 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from jobline_jobs.adapters.communications import Draft, StoredFile
-from jobline_jobs.adapters.tokens import Principal
-from jobline_jobs.domain import communications as rules
-from jobline_jobs.domain.errors import Conflict, Rejected
-from jobline_jobs.entrypoints.api.commanding import Answer, actor, held_key, idempotent, refused
+from jobline_jobs.domain import commands
+from jobline_jobs.domain.errors import InvalidRequest
+from jobline_jobs.entrypoints.api.commanding import Answer, execute, idempotent, now
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 from jobline_jobs.entrypoints.api.invoices import current_pdf
 from jobline_jobs.entrypoints.api.schemas import Text
+from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["communications"])
 POST_ERRORS = responses(401, 403, 404, 409, 422)
@@ -144,58 +144,43 @@ async def _send(
     who: Principal,
     job_id: UUID,
     body: CommunicationRequest,
-    invoice: dict[str, str] | None = None,
+    invoice: commands.InvoicePdf | None = None,
 ) -> Accepted:
-    contacts = await rt.communications.contacts(who.tenant_id, job_id)
-    if contacts is None:
-        raise not_found("job")
-    wanted = [(a.kind, a.id) for a in body.attachments]
-    try:
-        rules.check_content(body.channel, body.body, body.subject, wanted)
-        chosen = rules.recipients(
-            body.channel,
-            body.recipient_ids,
-            contacts,
-            await rt.communications.opted_out(who.tenant_id),
-        )
-        files = await rt.communications.files(who.tenant_id, job_id)
-        if ("invoice", job_id) in wanted:
-            pdf = invoice or await current_pdf(rt, who, job_id)
-            files[("invoice", job_id)] = pdf_file(job_id, pdf)
-            invoice = pdf
-        attached = rules.attachments(wanted, {k: f.file for k, f in files.items()})
-    except Rejected as refusal:
-        raise ApiError(422, "invalid_request", refusal.reason) from refusal
-    stored = [files[(f.kind, f.file_id)] for f in attached]
-    if any(f.sha256 is None for f in stored):
-        raise ApiError(
-            422,
-            "invalid_request",
-            "an attachment announced by the dispatch system"
-            " has no digest; upload it through the API to attach it",
-        )
-    send_at = body.send_at or datetime.now(UTC)
-    draft = Draft(
-        who.tenant_id, job_id, body.channel, body.subject, body.body, send_at, actor(who), stored
+    wanted = tuple((a.kind, a.id) for a in body.attachments)
+    if invoice is None and body.channel == "email" and ("invoice", job_id) in wanted:
+        invoice = await current_pdf(rt, who, job_id)
+    at = now()
+    command = commands.SendCommunication(
+        who.tenant_id,
+        at,
+        job_id,
+        communication_id=uuid.uuid4(),
+        channel=body.channel,
+        recipient_ids=tuple(body.recipient_ids),
+        body=body.body,
+        subject=body.subject,
+        attachments=wanted,
+        send_at=body.send_at or at,
+        invoice=invoice,
     )
-    try:
-        communication_id = await rt.communications.save(draft, chosen, invoice, held_key())
-    except Conflict as taken_over:  # a retry took this request's Idempotency-Key over
-        raise refused(taken_over) from taken_over
+    await _execute(rt, who, command, command.communication_id)
     return Accepted(
-        communication_id=communication_id,
-        status="scheduled" if send_at > datetime.now(UTC) else "queued",
+        communication_id=command.communication_id,
+        status="scheduled" if command.send_at > at else "queued",
     )
 
 
-def pdf_file(job_id: UUID, pdf: dict[str, str]) -> StoredFile:
-    return StoredFile(
-        rules.File("invoice", job_id, int(pdf["bytes"])),
-        pdf["blob_key"],
-        f"{pdf['number']}.pdf",
-        "application/pdf",
-        pdf["pdf_sha256"],
-    )
+async def _execute(
+    rt: ApiRuntime, who: Principal, command: commands.Command, communication_id: UUID
+) -> None:
+    """Run the send as the request named by its communication id; a message the rules
+    refuse is an invalid request, like one the schema refuses."""
+    try:
+        await execute(rt, who, command, message_id=communication_id)
+    except ApiError as refusal:
+        if refusal.code != InvalidRequest.kind:
+            raise
+        raise ApiError(422, "invalid_request", refusal.message) from refusal
 
 
 @router.post(
@@ -251,16 +236,17 @@ async def resend_invoice(
     job_id: UUID, body: InvoiceSendRequest, request: Request, who: OperatorDep, rt: RuntimeDep
 ) -> JSONResponse:
     async def act() -> Answer:
-        pdf = await current_pdf(rt, who, job_id)
-        message = body.message or f"Please find attached invoice {pdf['number']}."
-        email = CommunicationRequest(
-            channel="email",
-            recipient_ids=body.recipient_ids,
-            body=message,
-            subject=f"Invoice {pdf['number']}",
-            attachments=[AttachmentRef(kind="invoice", id=job_id)],
+        command = commands.SendInvoice(
+            who.tenant_id,
+            now(),
+            job_id,
+            communication_id=uuid.uuid4(),
+            recipient_ids=tuple(body.recipient_ids),
+            message=body.message,
+            invoice=await current_pdf(rt, who, job_id),
         )
-        return 202, await _send(rt, who, job_id, email, invoice=pdf)
+        await _execute(rt, who, command, command.communication_id)
+        return 202, Accepted(communication_id=command.communication_id, status="queued")
 
     return await idempotent(request, rt, who, act)
 

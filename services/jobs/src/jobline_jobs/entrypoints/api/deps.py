@@ -1,36 +1,40 @@
-"""Request dependencies: the caller's principal and the read models."""
+"""Request dependencies: the caller's principal, the bus and the read models (ports of
+the service layer; ``bootstrap`` puts their implementations on the app's state)."""
 
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from jobline_jobs.adapters.blob_store import BlobStore
-from jobline_jobs.adapters.commissions import Commissions
-from jobline_jobs.adapters.communications import Communications
-from jobline_jobs.adapters.idempotency import IdempotencyKeys
-from jobline_jobs.adapters.invoices import Invoices
-from jobline_jobs.adapters.job_details import JobDetails
-from jobline_jobs.adapters.job_queries import JobQueries
-from jobline_jobs.adapters.tokens import Principal, TokenStore
+from jobline_infra.blob_store import BlobStore
 from jobline_jobs.entrypoints.api.errors import ApiError
 from jobline_jobs.service_layer.messagebus import MessageBus
+from jobline_jobs.service_layer.queries import (
+    CommissionQueries,
+    CommunicationQueries,
+    IdempotencyLedger,
+    InvoiceQueries,
+    JobDetailsQueries,
+    JobLists,
+    Principal,
+    Tokens,
+)
 
 
 class ApiRuntime(Protocol):
     """What the API needs from the running service."""
 
-    tokens: TokenStore
-    queries: JobQueries
-    details: JobDetails
-    commissions: Commissions
-    idempotency: IdempotencyKeys
+    tokens: Tokens
+    queries: JobLists
+    details: JobDetailsQueries
+    commissions: CommissionQueries
+    idempotency: IdempotencyLedger
     bus: MessageBus
     blobs: BlobStore
     upload_limit: int
-    invoices: Invoices
+    invoices: InvoiceQueries
     invoice_wait: float
-    communications: Communications
+    communications: CommunicationQueries
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency with ``ok`` or what is wrong with it."""

@@ -9,7 +9,6 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from jobline_jobs.adapters.tokens import Principal
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.documents import DocumentKind, checked_type, safe_filename
 from jobline_jobs.domain.errors import InvalidRequest
@@ -17,6 +16,7 @@ from jobline_jobs.entrypoints.api.commanding import Answer, execute, idempotent,
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 from jobline_jobs.entrypoints.api.presenters import invoiceable
+from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["documents"])
 UPLOAD_ERRORS = {

@@ -11,11 +11,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from jobline_contracts.invoicing import InvoiceSnapshot
-from jobline_jobs.adapters.invoices import build_snapshot, canonical_sha256
-from jobline_jobs.adapters.tokens import Principal
+from jobline_jobs.domain import commands
+from jobline_jobs.entrypoints.api.commanding import execute, now
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
+from jobline_jobs.entrypoints.api.invoice_snapshot import build_snapshot, canonical_sha256
 from jobline_jobs.entrypoints.api.presenters import invoiceable
+from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["invoices"])
 
@@ -51,6 +53,11 @@ async def _current(rt: ApiRuntime, who: Principal, job_id: UUID) -> tuple[Invoic
         if parent is not None:
             schedule, parent_number = parent["subjobs"], parent["job_number"]
     header = await rt.invoices.header(who.tenant_id, job_id)
+    if header is None:  # numbered on first need
+        await execute(rt, who, commands.NumberInvoice(who.tenant_id, now(), job_id), effect=False)
+        header = await rt.invoices.header(who.tenant_id, job_id)
+        if header is None:
+            raise not_found("job")  # deleted meanwhile
     tenant = await rt.invoices.tenant(who.tenant_id)
     snapshot = build_snapshot(job, tenant, header, schedule, parent_number)
     return snapshot, canonical_sha256(snapshot)
@@ -125,7 +132,7 @@ async def _rendered(
     is not ready by then; ApiError if rendering failed."""
     render = await rt.invoices.render(who.tenant_id, job_id, sha)
     if render is None:
-        await rt.invoices.request_render(who.tenant_id, job_id, snapshot, sha)
+        await _request_render(rt, who, job_id, snapshot, sha)
     deadline = time.monotonic() + rt.invoice_wait
     while render is None or render["status"] == "requested":
         if time.monotonic() >= deadline:
@@ -139,7 +146,25 @@ async def _rendered(
     return render
 
 
-async def current_pdf(rt: ApiRuntime, who: Principal, job_id: UUID) -> dict[str, str]:
+async def _request_render(
+    rt: ApiRuntime, who: Principal, job_id: UUID, snapshot: InvoiceSnapshot, sha: str
+) -> None:
+    command = commands.RequestInvoiceRender(
+        who.tenant_id,
+        now(),
+        job_id,
+        job_number=snapshot.job_number,
+        snapshot_sha256=sha,
+        snapshot=snapshot.model_dump(mode="json"),
+    )
+    try:
+        await execute(rt, who, command, effect=False)
+    except ApiError as refusal:
+        if refusal.status != 409:  # 409: asked for already (concurrent downloads race)
+            raise
+
+
+async def current_pdf(rt: ApiRuntime, who: Principal, job_id: UUID) -> commands.InvoicePdf:
     """The current invoice PDF's facts, rendering it first if needed (503 if not ready)."""
     snapshot, sha = await _current(rt, who, job_id)
     render = await _rendered(rt, who, job_id, snapshot, sha)
@@ -150,10 +175,10 @@ async def current_pdf(rt: ApiRuntime, who: Principal, job_id: UUID) -> dict[str,
             "the invoice PDF is still being rendered; try again in a few seconds",
             headers={"Retry-After": "2"},
         )
-    return {
-        "number": snapshot.invoice_number,
-        "snapshot_sha256": sha,
-        "pdf_sha256": render["pdf_sha256"],
-        "blob_key": render["blob_key"],
-        "bytes": str(render["bytes"]),
-    }
+    return commands.InvoicePdf(
+        number=snapshot.invoice_number,
+        snapshot_sha256=sha,
+        pdf_sha256=render["pdf_sha256"],
+        blob_key=render["blob_key"],
+        size_bytes=render["bytes"],
+    )

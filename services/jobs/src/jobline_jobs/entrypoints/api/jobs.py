@@ -6,11 +6,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobline_jobs.adapters.job_queries import ListQuery
 from jobline_jobs.domain.views import View
 from jobline_jobs.entrypoints.api import cursor, presenters, schemas
 from jobline_jobs.entrypoints.api.deps import PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import not_found, responses
+from jobline_jobs.service_layer.queries import ListQuery
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

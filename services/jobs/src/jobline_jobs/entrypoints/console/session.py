@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 
-from jobline_jobs.adapters.tokens import Principal
 from jobline_jobs.entrypoints.api.deps import RuntimeDep
 from jobline_jobs.entrypoints.console.api_client import Api
+from jobline_jobs.service_layer.queries import Principal
 
 SESSION_COOKIE = "jobline_session"
 CSRF_COOKIE = "jobline_csrf"

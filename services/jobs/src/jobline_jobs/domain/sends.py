@@ -1,0 +1,217 @@
+"""The aggregates of customer communications: a communication with its deliveries, one
+delivery's status, and a request to render an invoice. Each records its events."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from jobline_jobs.domain import commands
+from jobline_jobs.domain.communications import (
+    Contact,
+    File,
+    StoredFile,
+    attachments,
+    check_content,
+    recipients,
+)
+from jobline_jobs.domain.errors import InvalidRequest
+from jobline_jobs.domain.events import (
+    Addressee,
+    CommunicationRequested,
+    DeliveriesReleased,
+    DeliveryStatusChanged,
+    Event,
+    InvoiceRenderRequested,
+    InvoiceSent,
+    SentFile,
+)
+
+# A final status is never overwritten by a late, earlier one (callbacks can race).
+FINAL_STATUSES = frozenset({"delivered", "failed", "bounced", "opted_out"})
+
+
+@dataclass(frozen=True)
+class Delivery:
+    to: Addressee
+    status: str  # opted_out, scheduled, queued, then what the comms service reports
+
+
+@dataclass
+class Communication:
+    tenant_id: str
+    communication_id: UUID
+    job_id: UUID
+    job_number: str
+    channel: str
+    subject: str | None
+    body: str
+    files: tuple[SentFile, ...]
+    send_at: datetime
+    requested_by: str
+    deliveries: list[Delivery]
+    invoice: commands.InvoicePdf | None = None
+    released: bool = False
+    traceparent: str | None = None  # of the request that asked for it
+    events: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def request(
+        cls,
+        cmd: commands.SendCommunication,
+        *,
+        job_number: str,
+        requested_by: str,
+        contacts: Mapping[UUID, Contact],
+        opted_out: frozenset[str],
+        files: Mapping[tuple[str, UUID], StoredFile],
+    ) -> "Communication":
+        """A new communication, released at once when its time has come already."""
+        check_content(cmd.channel, cmd.body, cmd.subject, cmd.attachments)
+        chosen = recipients(cmd.channel, cmd.recipient_ids, contacts, opted_out)
+        attached = attachments(cmd.attachments, {k: f.file for k, f in files.items()})
+        stored = [files[(f.kind, f.file_id)] for f in attached]
+        communication = cls(
+            tenant_id=cmd.tenant_id,
+            communication_id=cmd.communication_id,
+            job_id=cmd.job_id,
+            job_number=job_number,
+            channel=cmd.channel,
+            subject=cmd.subject,
+            body=cmd.body,
+            files=tuple(_sent(f) for f in stored),
+            send_at=max(cmd.send_at, cmd.occurred_at),
+            requested_by=requested_by,
+            deliveries=[
+                Delivery(
+                    Addressee(uuid4(), r.contact.contact_id, r.contact.name, r.address),
+                    "opted_out" if r.opted_out else "scheduled",
+                )
+                for r in chosen
+            ],
+            invoice=cmd.invoice if ("invoice", cmd.job_id) in cmd.attachments else None,
+        )
+        communication.events.append(communication._requested())
+        if cmd.send_at <= cmd.occurred_at:
+            communication.release(later=False)
+        return communication
+
+    def _requested(self) -> CommunicationRequested:
+        names = tuple(d.to.recipient_name for d in self.deliveries)
+        reachable = sum(d.status != "opted_out" for d in self.deliveries)
+        common = (self.job_id, self.job_number, self.communication_id, self.channel, names)
+        if self.invoice is not None:
+            return InvoiceSent(
+                *common,
+                reachable,
+                len(self.files),
+                self.send_at,
+                self.requested_by,
+                self.invoice.number,
+                self.invoice.pdf_sha256,
+            )
+        return CommunicationRequested(
+            *common, reachable, len(self.files), self.send_at, self.requested_by
+        )
+
+    def release(self, *, later: bool = True) -> None:
+        """Queue every scheduled delivery: one command each goes to the comms service.
+        ``later``: by the scheduler, not by the request that asked for it."""
+        self.deliveries = [
+            replace(d, status="queued") if d.status == "scheduled" else d for d in self.deliveries
+        ]
+        self.released = True
+        self.events.append(
+            DeliveriesReleased(
+                job_id=self.job_id,
+                job_number=self.job_number,
+                communication_id=self.communication_id,
+                channel=self.channel,
+                subject=self.subject,
+                body=self.body,
+                files=self.files,
+                deliveries=tuple(d.to for d in self.deliveries if d.status == "queued"),
+                later=later,
+                traceparent=self.traceparent,
+            )
+        )
+
+
+def invoice_file(job_id: UUID, pdf: commands.InvoicePdf) -> StoredFile:
+    """The invoice PDF as a file of the job an email may attach."""
+    return StoredFile(
+        File("invoice", job_id, pdf.size_bytes),
+        pdf.blob_key,
+        f"{pdf.number}.pdf",
+        "application/pdf",
+        pdf.pdf_sha256,
+    )
+
+
+def _sent(stored: StoredFile) -> SentFile:
+    if stored.sha256 is None:
+        raise InvalidRequest(
+            "an attachment announced by the dispatch system"
+            " has no digest; upload it through the API to attach it"
+        )
+    return SentFile(
+        stored.blob_key, stored.filename, stored.content_type, stored.file.size_bytes, stored.sha256
+    )
+
+
+@dataclass
+class TrackedDelivery:
+    """One delivery whose status the comms service reports."""
+
+    tenant_id: str
+    delivery_id: UUID
+    communication_id: UUID
+    job_id: UUID
+    job_number: str
+    channel: str
+    recipient_name: str
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+    updated_at: datetime | None = None
+    events: list[Event] = field(default_factory=list)
+
+    def report(
+        self, status: str, error_code: str | None, error_message: str | None, at: datetime
+    ) -> None:
+        if self.status in FINAL_STATUSES and status not in FINAL_STATUSES:
+            return
+        self.status, self.error_code, self.error_message = status, error_code, error_message
+        self.updated_at = at
+        self.events.append(
+            DeliveryStatusChanged(
+                job_id=self.job_id,
+                job_number=self.job_number,
+                delivery_id=self.delivery_id,
+                communication_id=self.communication_id,
+                recipient=self.recipient_name,
+                channel=self.channel,
+                status=status,
+                error_code=error_code,
+                error_message=error_message,
+                at=at,
+            )
+        )
+
+
+@dataclass
+class RenderRequest:
+    """A request for the PDF of one invoice snapshot: made once per snapshot."""
+
+    tenant_id: str
+    job_id: UUID
+    snapshot_sha256: str
+    events: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, cmd: commands.RequestInvoiceRender) -> "RenderRequest":
+        request = cls(cmd.tenant_id, cmd.job_id, cmd.snapshot_sha256)
+        request.events.append(
+            InvoiceRenderRequested(cmd.job_id, cmd.job_number, cmd.snapshot_sha256, cmd.snapshot)
+        )
+        return request

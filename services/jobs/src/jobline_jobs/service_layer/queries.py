@@ -1,0 +1,149 @@
+"""The read side the API needs, as ports: answers about tokens, jobs, invoices and
+communications, and the Idempotency-Key ledger. Implemented in ``adapters`` and wired in
+``bootstrap``; entry points see only these (every change goes through the bus)."""
+
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from jobline_jobs.domain.communications import Contact
+from jobline_jobs.domain.views import View
+from jobline_jobs.service_layer.unit_of_work import KeyClaim
+
+Role = Literal["viewer", "operator"]
+ROLES: tuple[Role, ...] = ("viewer", "operator")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: one tenant, one role, and the tenant's time zone."""
+
+    tenant_id: str
+    role: Role
+    time_zone: str
+    token_id: uuid.UUID
+
+
+class Tokens(ABC):
+    @abstractmethod
+    async def resolve(self, token: str) -> Principal | None:
+        """The token's principal; None if it is unknown or revoked."""
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    view: View = View.ALL
+    text: str | None = None
+    customer_id: UUID | None = None
+    property_id: UUID | None = None
+    technician_id: UUID | None = None
+    limit: int = 50
+    after: tuple[datetime, str] | None = None
+
+
+class JobLists(ABC):
+    @abstractmethod
+    async def page(
+        self, tenant_id: str, time_zone: str, query: ListQuery
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of the view, and whether more follow."""
+
+    @abstractmethod
+    async def counts(self, tenant_id: str, time_zone: str) -> dict[View, int]: ...
+
+
+class JobDetailsQueries(ABC):
+    """One job (None: the tenant has no such job)."""
+
+    @abstractmethod
+    async def job(self, tenant_id: str, job_id: UUID) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def billing_schedule(self, tenant_id: str, job_id: UUID) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def dispatches(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None: ...
+
+    @abstractmethod
+    async def timeline(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None: ...
+
+    @abstractmethod
+    async def attachments(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None: ...
+
+    @abstractmethod
+    async def property_exists(self, tenant_id: str, property_id: UUID) -> bool: ...
+
+
+class CommissionQueries(ABC):
+    @abstractmethod
+    async def technician_exists(self, tenant_id: str, technician_id: UUID) -> bool: ...
+
+    @abstractmethod
+    async def chargeback(self, tenant_id: str, chargeback_id: UUID) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def entries(
+        self, tenant_id: str, technician_id: UUID, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        """The technician's commission entries in [start, end), oldest first."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    state: Literal["new", "replay", "mismatch", "in_progress", "applied"]
+    status_code: int | None = None
+    response: Any = None
+    held: KeyClaim | None = None  # for "new": the hold the request's effect must present
+
+
+class IdempotencyLedger(ABC):
+    """API requests by Idempotency-Key: claimed, then completed with their answer or
+    released (the effect itself marks the key applied, in its own transaction)."""
+
+    @abstractmethod
+    async def claim(self, tenant_id: str, key: str, request_hash: bytes) -> Claim: ...
+
+    @abstractmethod
+    async def complete(self, claim: KeyClaim, status_code: int, response: object) -> None: ...
+
+    @abstractmethod
+    async def release(self, claim: KeyClaim) -> None: ...
+
+
+@dataclass(frozen=True)
+class InvoiceHeader:
+    number: str
+    issued_on: date
+    due_on: date
+
+
+class InvoiceQueries(ABC):
+    @abstractmethod
+    async def header(self, tenant_id: str, job_id: UUID) -> InvoiceHeader | None:
+        """The job's invoice number and dates; None until it is numbered (NumberInvoice)."""
+
+    @abstractmethod
+    async def tenant(self, tenant_id: str) -> dict[str, Any]:
+        """The tenant's name, address and branding, as printed on its invoices."""
+
+    @abstractmethod
+    async def render(self, tenant_id: str, job_id: UUID, sha: str) -> dict[str, Any] | None:
+        """Where the render of this snapshot stands; None if it was never asked for."""
+
+
+class CommunicationQueries(ABC):
+    @abstractmethod
+    async def contacts(self, tenant_id: str, job_id: UUID) -> dict[UUID, Contact] | None:
+        """The job's customer and property contacts; None if the tenant has no such job."""
+
+    @abstractmethod
+    async def opted_out(self, tenant_id: str) -> frozenset[str]: ...
+
+    @abstractmethod
+    async def of_job(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    async def one(self, tenant_id: str, communication_id: UUID) -> dict[str, Any] | None: ...
