@@ -1,8 +1,11 @@
-"""The one retry policy: two budgets, one for outages (time) and one for crashes (count)."""
+"""The retry policies: a consumer's two budgets, one for outages (time) and one for crashes
+(count); a background loop's retries until its process stops."""
+
+import asyncio
 
 import pytest
 
-from jobline_infra.retrying import GaveUp, retrying
+from jobline_infra.retrying import GaveUp, retrying, until_stopped
 
 pytestmark = pytest.mark.unit
 
@@ -40,3 +43,20 @@ async def test_past_its_time_budget_an_outage_is_raised_as_itself():
     with pytest.raises(OSError, match="down"):
         await retrying(attempt, transient=(OSError,), label="m", max_transient_wait=0.3)
     assert 2 <= attempt.calls < 10
+
+
+async def test_a_background_step_is_retried_through_failures_until_it_succeeds():
+    attempt = Attempts(OSError("down"), OSError("down"))
+    result = await until_stopped((OSError,), asyncio.Event(), "loop")(attempt)
+    assert (result, attempt.calls) == ("done", 3)
+
+
+async def test_a_background_step_fails_at_once_when_stopping_and_never_on_other_errors():
+    stop = asyncio.Event()
+    stop.set()
+    attempt = Attempts(OSError("down"), OSError("down"))
+    with pytest.raises(OSError, match="down"):
+        await until_stopped((OSError,), stop, "loop")(attempt)
+    assert attempt.calls == 1
+    with pytest.raises(RuntimeError, match="bug"):
+        await until_stopped((OSError,), asyncio.Event(), "loop")(Attempts(RuntimeError("bug")))

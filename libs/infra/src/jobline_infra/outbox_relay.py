@@ -26,8 +26,10 @@ from opentelemetry.trace import SpanKind
 from jobline_contracts.topics import DLQ_SUFFIX
 from jobline_infra.observability import metrics, tracing
 from jobline_infra.outbox_lanes import LaneClaims
+from jobline_infra.retrying import until_stopped
 
 log = logging.getLogger(__name__)
+_FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError)
 _COLUMNS = "outbox_id, topic, key, value, headers, traceparent"
 
 
@@ -64,18 +66,12 @@ class OutboxRelay:
         self.published = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until ``stop`` is set, reconnecting after database or broker failures."""
-        backoff = 0.2
-        while not stop.is_set():
-            try:
-                await self._session(stop)
-                backoff = 0.2
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError) as error:
-                # A broker that timed a batch out: start over (new session, lanes taken
-                # again); what was sent and not deleted goes again, never lost.
-                log.warning("outbox relay %s: %r; retrying in %.1fs", self._schema, error, backoff)
-                await _sleep_unless(stop, backoff)
-                backoff = min(backoff * 2, 10.0)
+        """Relay until ``stop`` is set, starting a new session after database or broker
+        failures. A broker that timed a batch out starts one too (lanes taken again):
+        what was sent and not deleted goes again, never lost."""
+        sessions = until_stopped(_FAILURES, stop, f"outbox relay {self._schema}")
+        with contextlib.suppress(*_FAILURES):  # raised only once stopping
+            await sessions(self._session, stop)
 
     async def _session(self, stop: asyncio.Event) -> None:
         """One database session: join, then relay the lanes held, rebalancing now and then.

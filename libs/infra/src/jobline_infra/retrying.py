@@ -1,17 +1,28 @@
-"""The one retry policy of every Jobline consumer, on tenacity (see the README).
+"""The retry policies of Jobline, on tenacity (see the README).
 
-Infrastructure failures (the caller says which) are retried with exponential backoff and
-jitter and, past a time budget, re-raised so the subscriber seeks back and the message
-comes again later. Any other exception is a poison candidate: after a few crashes the
-caller is told to dead-letter the message, so it never blocks its partition. What is
-retried is logged here; what is given up on is the caller's to log.
+:func:`retrying` is every consumer's: infrastructure failures (the caller says which) are
+retried with exponential backoff and jitter and, past a time budget, re-raised so the
+subscriber seeks back and the message comes again later. Any other exception is a poison
+candidate: after a few crashes the caller is told to dead-letter the message, so it never
+blocks its partition. What is retried is logged here; what is given up on is the
+caller's to log.
+
+:func:`until_stopped` is the background loops' (outbox relays, the comms dispatcher):
+their infrastructure's failures are retried with backoff for as long as the process runs.
 """
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from tenacity import AsyncRetrying, RetryCallState, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    wait_exponential_jitter,
+)
 from tenacity.stop import stop_base
 
 log = logging.getLogger(__name__)
@@ -85,3 +96,28 @@ async def retrying(
         raise
     except Exception as error:
         raise GaveUp(error) from error
+
+
+def until_stopped(
+    failures: Transient, stop: asyncio.Event, label: str, *, most: float = 10.0
+) -> AsyncRetrying:
+    """A retrier for a background loop's step: ``failures`` are retried with backoff
+    (0.2 s doubling to ``most``, with jitter) until the step succeeds or ``stop`` is set,
+    when the last failure is raised; a pause ends as soon as ``stop`` is set."""
+
+    async def pause(seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning("%s: %r; retrying in %.1fs", label, error, state.upcoming_sleep)
+
+    return AsyncRetrying(
+        retry=retry_if_exception_type(failures),
+        wait=wait_exponential_jitter(initial=0.2, max=most, jitter=0.2),
+        stop=lambda _state: stop.is_set(),
+        sleep=pause,
+        before_sleep=before_sleep,
+        reraise=True,
+    )

@@ -19,6 +19,7 @@ from jobline_comms.service_layer.handlers import Services, attempt_delivery, exp
 from jobline_comms.service_layer.ports import Picked
 from jobline_infra.observability import metrics, tracing
 from jobline_infra.observability.logging import bound
+from jobline_infra.retrying import until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class Dispatcher:
         self._sweep_interval = sweep_interval
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last_sweep = 0.0
 
     def wake(self) -> None:
         """Look for due deliveries now rather than at the next poll."""
@@ -46,20 +48,14 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until ``stop`` is set, then let the attempts in flight finish."""
-        last_sweep, backoff = 0.0, 0.2
+        next_due = until_stopped(_DB_ERRORS, stop, "dispatcher")
         while not stop.is_set():
             self._wake.clear()
+            free = self._concurrency - len(self._tasks)
             try:
-                if time.monotonic() - last_sweep > self._sweep_interval:
-                    await expire_claims(self._services)
-                    last_sweep = time.monotonic()
-                free = self._concurrency - len(self._tasks)
-                picked = await self._services.attempts.pick_due(free) if free > 0 else []
-                backoff = 0.2
-            except _DB_ERRORS as error:
-                log.warning("dispatcher: %s; retrying in %.1fs", error, backoff)
-                picked, backoff = [], min(backoff * 2, 10.0)
-                await _wait_any(stop, asyncio.Event(), backoff)
+                picked: list[Picked] = await next_due(self._next_due, free)
+            except _DB_ERRORS:  # raised only once stopping
+                break
             for due in picked:
                 task = asyncio.create_task(self._attempt(due))
                 self._tasks.add(task)
@@ -69,6 +65,13 @@ class Dispatcher:
             await _wait_any(stop, self._wake, self._poll)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=30)
+
+    async def _next_due(self, free: int) -> list[Picked]:
+        """Turn expired claims into ``unknown`` now and then; pick what is due, if room."""
+        if time.monotonic() - self._last_sweep > self._sweep_interval:
+            await expire_claims(self._services)
+            self._last_sweep = time.monotonic()
+        return await self._services.attempts.pick_due(free) if free > 0 else []
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
