@@ -60,6 +60,8 @@ def _sample(name: str, **labels: str) -> float:
 
 @pytest.mark.unit
 async def test_rows_go_out_with_their_trace_context_and_are_counted():
+    # No exporter here, so no span: the stored context goes out as it is (the recorded
+    # publish span's own context is followed end to end in tests/e2e/test_observability).
     conn = FakeConnection(
         [
             _row(
