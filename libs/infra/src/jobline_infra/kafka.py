@@ -9,13 +9,16 @@ from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 
 def idempotent_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
-    """Idempotent and acks=all: a retried send never duplicates or reorders a partition."""
+    """Idempotent and acks=all: a retried send never duplicates or reorders a partition.
+    Batches of up to 256 KiB a partition (aiokafka's default is 16 KiB): a relay batch of
+    500 events then leaves in one produce request per broker instead of several."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
         linger_ms=5,
+        max_batch_size=256 * 1024,
     )
 
 
