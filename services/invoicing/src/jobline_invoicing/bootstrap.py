@@ -1,6 +1,7 @@
 """The one place that builds the invoicing service's resources and wires them together."""
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -91,6 +92,9 @@ async def running(settings: Settings) -> AsyncIterator[InvoicingRuntime]:
             renderer.template_version,
             settings.blob_url,
         )
+        # What start-up built lives as long as the process: frozen, the collector's full
+        # passes no longer walk it (as in the jobs and comms services).
+        gc.freeze()
         yield InvoicingRuntime(settings, broker, subscriber)
 
 
