@@ -115,7 +115,7 @@ def until_stopped(
 
     return AsyncRetrying(
         retry=retry_if_exception_type(failures),
-        wait=wait_exponential_jitter(initial=0.2, max=most, jitter=0.2),
+        wait=wait_exponential_jitter(multiplier=0.2, max=most, jitter=0.2),
         stop=lambda _state: stop.is_set(),
         sleep=pause,
         before_sleep=before_sleep,
