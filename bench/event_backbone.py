@@ -16,7 +16,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 
 from bench import backbone, backbone_report, ingest, latency, pg_baseline, pipe_baseline
 from bench.common import BenchResult, recreate_database, say, setting
@@ -101,6 +101,16 @@ async def _measure_ingest(kafka: str, bulk: list[backbone.Fact]) -> ingest.Inges
         await clock.stop()
 
 
+def _jobs_process(
+    name: str, verb: str, url: str, kafka: str, run_id: str
+) -> AbstractContextManager[backbone.Child]:
+    """``jobline-jobs <verb>`` on the bench's topics, database and consumer group."""
+    port, http = backbone.free_url()
+    return backbone.child(
+        name, ["-m", "jobline_jobs.cli", verb], _jobs_env(url, kafka, port, run_id), http
+    )
+
+
 def _jobs_env(url: str, kafka: str, port: int, run_id: str) -> dict[str, str]:
     return {
         "DATABASE_URL": url,
@@ -119,10 +129,7 @@ def _second_jobs_process(
     """A second jobs consumer process beside the first: ready once the group gave it
     partitions (it joins the first's group, so it resumes from the group's committed
     offsets) and the first is ready again after the rebalance."""
-    port, jobs_http = backbone.free_url()
-    env = _jobs_env(url, kafka, port, run_id)
-    argv = ["-m", "jobline_jobs.cli", "consume"]
-    with backbone.child("bench-backbone-jobs-2", argv, env, jobs_http):
+    with _jobs_process("bench-backbone-jobs-2", "consume", url, kafka, run_id):
         assert first.url is not None  # noqa: S101 - started with one
         wait_ready(first.url, first.name, backbone.LOGS / f"{first.name}.log", first.process)
         yield
@@ -176,23 +183,11 @@ def _services(
                 invoicing_http,
             )
         )
-        port, relay_http = backbone.free_url()
         relay = stack.enter_context(
-            backbone.child(
-                "bench-backbone-jobs-relay",
-                ["-m", "jobline_jobs.cli", "relay"],
-                _jobs_env(url, kafka, port, run_id),
-                relay_http,
-            )
+            _jobs_process("bench-backbone-jobs-relay", "relay", url, kafka, run_id)
         )
-        port, jobs_http = backbone.free_url()
         jobs = stack.enter_context(
-            backbone.child(
-                "bench-backbone-jobs",
-                ["-m", "jobline_jobs.cli", "consume"],
-                _jobs_env(url, kafka, port, run_id),
-                jobs_http,
-            )
+            _jobs_process("bench-backbone-jobs", "consume", url, kafka, run_id)
         )
         say(f"services ready (jobs consumer pid {jobs.process.pid}, relay {relay.process.pid})")
         yield {"jobs": jobs, "jobs-relay": relay, "comms": comms, "invoicing": invoicing}

@@ -10,7 +10,7 @@ from uuid import UUID
 import pydantic_core
 
 from jobline_contracts.envelope import Payload
-from jobline_contracts.topics import JOBS_LIFECYCLE
+from jobline_contracts.topics import DLQ_SUFFIX, JOBS_LIFECYCLE
 from jobline_infra.dead_letters import dead_letter_headers
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_jobs.adapters.row_writer import NOTIFY_CHANNEL
@@ -143,5 +143,9 @@ def dead_letter_row(source: SourceMessage, consumer: str, kind: str, reason: str
     """The original bytes, unchanged, with why they were refused in the headers."""
     headers = dead_letter_headers(source, consumer, kind, reason)
     return OutboxRow(
-        source.topic + ".dlq", source.key, source.value, json.dumps(headers), current_traceparent()
+        source.topic + DLQ_SUFFIX,
+        source.key,
+        source.value,
+        json.dumps(headers),
+        current_traceparent(),
     )
