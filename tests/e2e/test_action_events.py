@@ -43,7 +43,7 @@ async def test_actions_publish_exactly_their_events_in_order(
         steps = [
             ("defer", {"reason": "dispute"}),
             ("undefer", None),
-            ("subjobs", {"title": "Deposit", "share": {"percent": "20"}, "bill_on": "2026-12-01"}),
+            ("subjobs", {"title": "Deposit", "share": {"percent": "20"}}),  # billable at once
         ]
         for action, body in steps:
             answer = await api.post(f"/v1/jobs/{original.job_id}/{action}", json=body)
