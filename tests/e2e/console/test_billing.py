@@ -53,6 +53,12 @@ async def test_three_subjobs_20_20_60_schedule_the_whole_job(
     await dialog.get_by_role("button", name="Create subjob").click()
     await expect(dialog.get_by_role("alert")).to_contain_text("100")
     await dialog.get_by_role("button", name="Close dialog").click()
+    # In the list, a stage waiting for its date says so under its step.
+    await page.reload()
+    waiting = page.locator(f"tr[data-number='{parent.number}-2']")
+    await expect(waiting.locator("td[data-label='Step']")).to_have_text(
+        f"Awaiting billing due to bill on {later}"
+    )
     # The menu now says why no further subjob can be made.
     await row(page, parent).get_by_role("button", name="Available actions").click()
     item = page.get_by_role("menuitem", name="Create subjob")
