@@ -48,7 +48,12 @@ from jobline_jobs.entrypoints.translate import (
 )
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.queries import CommunicationQueries, InvoiceQueries
-from jobline_jobs.service_layer.schedule import release_due_communications
+from jobline_jobs.service_layer.schedule import (
+    Clock,
+    release_due_communications,
+    release_due_subjobs,
+    system_clock,
+)
 from jobline_jobs.service_layer.unit_of_work import Causation
 
 log = logging.getLogger(__name__)
@@ -75,6 +80,7 @@ class JobsRuntime:
     invoices: InvoiceQueries
     communications: CommunicationQueries
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    clock: Clock = system_clock  # what the scheduler takes as now (tests drive it)
 
     @property
     def upload_limit(self) -> int:
@@ -107,8 +113,9 @@ class JobsRuntime:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
-    """Start the roles of ``settings.roles``; stop them in reverse order on exit."""
+async def running(settings: Settings, clock: Clock = system_clock) -> AsyncIterator[JobsRuntime]:
+    """Start the roles of ``settings.roles``; stop them in reverse order on exit. The
+    scheduler (with ``relay``) takes ``clock`` as now."""
     roles = set(settings.roles)
     async with contextlib.AsyncExitStack() as stack:
         pool = await _database(stack, settings)
@@ -130,6 +137,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             blobs=BlobStore(settings.blob_url),
             invoices=PostgresInvoiceQueries(pool),
             communications=PostgresCommunicationQueries(pool),
+            clock=clock,
         )
         if producer is not None and "relay" in roles:
             _start_relay(stack, runtime, producer)
@@ -224,7 +232,7 @@ def _start_relay(
     stack: contextlib.AsyncExitStack, runtime: JobsRuntime, producer: AIOKafkaProducer
 ) -> None:
     """The outbox relay (the lanes this process holds: ``jobline_infra.outbox_lanes``) and
-    the scheduler of due communications."""
+    the scheduler of due communications and subjobs."""
     settings, stopping = runtime.settings, runtime.stopping
     runtime.relay = OutboxRelay(
         settings.dsn,
@@ -237,7 +245,9 @@ def _start_relay(
         topic_prefix=settings.topic_prefix,
     )
     _background(stack, runtime.relay.run(stopping), "outbox-relay", stopping)
-    _background(stack, _release_scheduled(runtime.bus, stopping), "scheduler", stopping)
+    _background(
+        stack, _release_scheduled(runtime.bus, runtime.clock, stopping), "scheduler", stopping
+    )
 
 
 def _background(
@@ -251,12 +261,14 @@ def _background(
     stack.push_async_callback(_stop_task, task, stopping)
 
 
-async def _release_scheduled(bus: MessageBus, stop: asyncio.Event) -> None:
-    """Hand communications whose send_at has come to the outbox (the schedule is in the
-    database, so it survives restarts; SKIP LOCKED lets several replicas share it)."""
+async def _release_scheduled(bus: MessageBus, clock: Clock, stop: asyncio.Event) -> None:
+    """Hand communications whose send_at has come to the outbox, and make subjobs whose
+    bill_on has come billable (the schedules are in the database, so they survive
+    restarts; SKIP LOCKED lets several replicas share them)."""
     while not stop.is_set():
         try:
             await release_due_communications(bus)
+            await release_due_subjobs(bus, clock)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("scheduler: %s", error)
         with contextlib.suppress(TimeoutError):
@@ -277,13 +289,13 @@ async def _stop_task(task: "asyncio.Task[None]", stopping: asyncio.Event) -> Non
     await asyncio.wait_for(task, timeout=30)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
     """The HTTP app, whose lifespan runs the process's roles: the API and console with
     ``api``, otherwise only /healthz, /readyz and /metrics."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with running(settings) as runtime:
+        async with running(settings, clock) as runtime:
             app.state.runtime = runtime
             yield
 

@@ -94,7 +94,7 @@ class JobDetails(JobDetailsQueries):
     async def _subjobs(conn: Connection, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]:
         rows = await conn.fetch(
             """SELECT job_id, job_number, summary AS title, share_percent, share_amount, bill_on,
-                      step
+                      step, share_tax, billable, total, amount_paid
                  FROM jobs.jobs WHERE tenant_id = $1 AND parent_job_id = $2
                 ORDER BY length(job_number), job_number""",
             tenant_id,

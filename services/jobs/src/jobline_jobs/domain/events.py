@@ -211,3 +211,15 @@ class InvoiceNumbered(Event):
     invoice_number: str
     issued_on: date
     due_on: date
+
+
+@dataclass(frozen=True)
+class SubjobBecameBillable(Event):
+    """On a subjob: its bill_on came (in the tenant's zone), or it was billable at once;
+    it is now in Awaiting billing."""
+
+    parent_job_id: UUID
+    bill_on: date
+    amount: Decimal
+    tax: Decimal
+    currency: str

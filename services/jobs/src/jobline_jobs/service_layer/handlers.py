@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from jobline_jobs.domain import commands, recalls
+from jobline_jobs.domain import commands, recalls, staged_billing
 from jobline_jobs.domain.errors import Conflict, UnknownJob
 from jobline_jobs.domain.invoices import Invoice
 from jobline_jobs.domain.model import Job
@@ -107,7 +107,8 @@ async def create_subjob(cmd: commands.CreateSubjob, uow: UnitOfWork) -> None:
     # The parent's row lock serialises concurrent requests: they cannot overshoot 100 %.
     parent = await _job(uow, cmd)
     number = f"{parent.job_number}-{len(parent.subjob_shares) + 1}"
-    uow.jobs.add(parent.schedule_subjob(cmd, number))
+    time_zone = await uow.directory.time_zone(cmd.tenant_id)
+    uow.jobs.add(staged_billing.schedule_subjob(parent, cmd, number, time_zone))
 
 
 async def link_recall(cmd: commands.LinkRecall, uow: UnitOfWork) -> None:
@@ -207,6 +208,11 @@ async def release_due_communications(
         communication.release()
 
 
+async def release_due_subjobs(cmd: commands.ReleaseDueSubjobs, uow: UnitOfWork) -> None:
+    for subjob in await uow.jobs.due_subjobs(cmd.occurred_at, cmd.limit):
+        staged_billing.become_billable(subjob)
+
+
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
 HANDLERS: dict[type[commands.Command], Handler] = {
@@ -236,4 +242,6 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.NumberInvoice: number_invoice,
     commands.RequestInvoiceRender: request_invoice_render,
     commands.ReleaseDueCommunications: release_due_communications,
+    # issue 16, staged billing
+    commands.ReleaseDueSubjobs: release_due_subjobs,
 }

@@ -79,6 +79,12 @@ class JobRepository(ABC):
     def seen(self) -> list[Job]:
         """Jobs loaded or added in this unit of work."""
 
+    @abstractmethod
+    async def due_subjobs(self, at: datetime, limit: int) -> list[Job]:
+        """Scheduled subjobs (any tenant) whose bill_on has come by ``at`` in their
+        tenant's zone, locked; those another unit of work holds are skipped, so several
+        replicas share the schedule."""
+
 
 class Directory(ABC):
     """Tenants and the parties jobs refer to: customers, properties, technicians."""
@@ -120,6 +126,10 @@ class Directory(ABC):
     @abstractmethod
     async def add_document(self, cmd: commands.AddDocument) -> bool:
         """Store the document record; False if that document id exists already."""
+
+    @abstractmethod
+    async def time_zone(self, tenant_id: str) -> str:
+        """The tenant's time zone (its "today")."""
 
 
 class Communications(ABC):

@@ -47,6 +47,10 @@ class JobRow(BaseModel):
     property: Party = Field(description="name is the property's one-line address")
     technician: Party
     money: Money
+    due_to_bill_on: date | None = Field(
+        default=None,
+        description="A subjob scheduled, not billable, until this date (tenant time zone)",
+    )
 
 
 class JobPage(BaseModel):
@@ -117,6 +121,9 @@ class JobDetail(JobRow):
     subjob_ids: list[UUID] = Field(default_factory=list)
     recall_of: UUID | None = None
     recalls: list[UUID] = Field(default_factory=list)
+    staged_billing: "StagedBilling | None" = Field(
+        default=None, description="A parent's subjobs in sum; its statement has the detail"
+    )
     available_actions: list[ActionAvailability]
 
 
@@ -163,7 +170,11 @@ class SubjobRequest(BaseModel):
 
     title: Text = Field(min_length=1, max_length=200)
     share: Share
-    bill_on: date
+    bill_on: date | None = Field(
+        default=None,
+        description="When it becomes billable (tenant time zone); today or earlier, or none:"
+        " at once. Not before the day the parent's work is scheduled to start",
+    )
 
 
 class Subjob(BaseModel):
@@ -175,6 +186,8 @@ class Subjob(BaseModel):
     bill_on: date
     step: Step
     billed: bool = Field(description="Its invoice went out (awaiting payment or paid)")
+    tax: Decimal | None = Field(default=None, description="The tax part of amount")
+    billable: bool = Field(default=True, description="False until its bill_on comes")
 
 
 class BillingSchedule(BaseModel):
@@ -248,3 +261,17 @@ class Commissions(BaseModel):
     end: datetime
     entries: list[CommissionEntry]
     totals: CommissionTotals
+
+
+class StagedBilling(BaseModel):
+    """A parent's money across its subjobs."""
+
+    scheduled: Decimal
+    unscheduled: Decimal
+    paid_on_job: Decimal
+    paid_on_subjobs: Decimal
+    outstanding: Decimal = Field(description="total - every payment, parent's and subjobs'")
+    statement: str = Field(description="The statement's path")
+
+
+JobDetail.model_rebuild()
