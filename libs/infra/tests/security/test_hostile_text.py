@@ -2,7 +2,6 @@
 bounded size."""
 
 import hashlib
-import io
 import json
 import logging
 import time

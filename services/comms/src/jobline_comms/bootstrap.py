@@ -32,6 +32,7 @@ from jobline_comms.entrypoints.dispatcher import Dispatcher
 from jobline_comms.entrypoints.status_checks import StatusChecks
 from jobline_comms.service_layer.handlers import Services
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
+from jobline_infra.body_limits import WEBHOOK_LIMIT, BodyLimits
 from jobline_infra.dead_letters import DeadLetters
 from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
@@ -235,5 +236,6 @@ def create_app(settings: Settings) -> FastAPI:
             yield
 
     app = http.build_app(lifespan)
+    app.add_middleware(BodyLimits, default=WEBHOOK_LIMIT)  # before parsing or signatures
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app

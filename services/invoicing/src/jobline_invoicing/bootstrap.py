@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from jobline_contracts.topics import INVOICING_COMMANDS, INVOICING_EVENTS
+from jobline_infra.body_limits import WEBHOOK_LIMIT, BodyLimits
 from jobline_infra.dead_letters import DeadLetters
 from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
@@ -108,5 +109,6 @@ def create_app(settings: Settings) -> FastAPI:
             yield
 
     app = http.build_app(lifespan)
+    app.add_middleware(BodyLimits, default=WEBHOOK_LIMIT)  # before parsing or signatures
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app

@@ -21,6 +21,7 @@ from jobline_contracts.topics import (
     TOPICS,
     TopicSpec,
 )
+from jobline_infra.body_limits import JSON_LIMIT, MULTIPART_ALLOWANCE, BodyLimits
 from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_infra.observability.asgi import ObservabilityMiddleware
@@ -41,6 +42,7 @@ from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.entrypoints import consumers, http, operations
+from jobline_jobs.entrypoints.api.documents import UPLOAD_PATHS
 from jobline_jobs.entrypoints.translate import (
     comms_event_to_command,
     fact_to_command,
@@ -288,5 +290,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
 
     app = http.build_app(lifespan) if "api" in settings.roles else operations.build_app(lifespan)
+    uploads = settings.max_upload_bytes + MULTIPART_ALLOWANCE
+    app.add_middleware(BodyLimits, default=JSON_LIMIT, limits=[(UPLOAD_PATHS, uploads)])
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app

@@ -90,7 +90,9 @@ async def test_a_2_mb_poison_message_is_dead_lettered_once_and_its_partition_mov
     poison = b'{"type": "' + b"p" * TWO_MEGABYTES + b'"}'
     sent = await big_producer.send_and_wait(FACTS, poison, key=key)
     story = JobStory(tenant)
-    await publisher.publish_raw(FACTS, story.envelope(story.customer("After Poison")).to_json(), key)
+    await publisher.publish_raw(
+        FACTS, story.envelope(story.customer("After Poison")).to_json(), key
+    )
 
     async def customer_applied() -> bool:
         found = await db.fetchval(

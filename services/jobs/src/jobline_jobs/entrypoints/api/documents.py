@@ -19,6 +19,8 @@ from jobline_jobs.entrypoints.api.presenters import invoiceable
 from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["documents"])
+# The routes that take a file: their bodies may reach the upload limit, not the JSON one.
+UPLOAD_PATHS = r"/v1/(jobs|properties)/[^/]+/documents"
 UPLOAD_ERRORS = {
     **responses(401, 403, 404, 409, 422),
     413: {"description": "File too large"},
