@@ -92,6 +92,7 @@ env_file() {
   echo "JOBLINE_DEMO_TOKEN_2=$("$jobs" tokens create --tenant harbour --role operator --label demo)"
   echo "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS"
   echo "DATABASE_URL=$DATABASE_URL"
+  echo "JOBLINE_ENV=$JOBLINE_ENV"
   echo "JOBLINE_TWILIO_SANDBOX_URL=http://127.0.0.1:${PORTS[sandbox-twilio]}"
   echo "JOBLINE_SANDBOX_MAIL_DIR=$JOBLINE_SANDBOX_MAIL_DIR"
 }
