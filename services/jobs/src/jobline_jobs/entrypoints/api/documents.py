@@ -101,6 +101,15 @@ async def _store(
     )
 
 
+async def _fingerprint(kind: DocumentKind, upload: UploadFile) -> bytes:
+    """What makes two uploads the same request: the kind, the name and the bytes."""
+    digest = hashlib.sha256()
+    while chunk := await upload.read(1024 * 1024):
+        digest.update(chunk)
+    await upload.seek(0)
+    return f"{kind.value}\n{upload.filename}\n".encode() + digest.digest()
+
+
 @router.post(
     "/v1/jobs/{job_id}/documents",
     response_model=Document,
@@ -123,7 +132,7 @@ async def upload_job_document(
         await execute(rt, who, cmd)
         return 201, document
 
-    return await idempotent(request, rt, who, act)
+    return await idempotent(request, rt, who, act, await _fingerprint(kind, file))
 
 
 @router.post(
@@ -151,7 +160,7 @@ async def upload_property_document(
         await execute(rt, who, cmd)
         return 201, document
 
-    return await idempotent(request, rt, who, act)
+    return await idempotent(request, rt, who, act, await _fingerprint(kind, file))
 
 
 @router.get(
