@@ -40,11 +40,12 @@ from jobline_infra.observability.asgi import ObservabilityMiddleware
 from jobline_infra.observability.kafka import broker_logger, broker_middlewares
 from jobline_infra.observability.metrics import refresh_outbox
 from jobline_infra.outbox_relay import OutboxRelay
+from jobline_infra.probes import shared_readiness
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: its readiness answer is shared (probes)
 class CommsRuntime:
     settings: Settings
     services: Services
@@ -71,6 +72,7 @@ class CommsRuntime:
     def signature_ok(self, url: str, params: Mapping[str, str], signature: str) -> bool:
         return self.signatures.valid(url, params, signature)
 
+    @shared_readiness
     async def readiness(self) -> dict[str, str]:
         checks = {"database": "ok", "kafka": "ok", "consumer": "ok"}
         try:

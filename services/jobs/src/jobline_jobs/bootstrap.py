@@ -28,6 +28,7 @@ from jobline_infra.observability.asgi import ObservabilityMiddleware
 from jobline_infra.observability.kafka import broker_logger, broker_middlewares
 from jobline_infra.observability.metrics import refresh_outbox
 from jobline_infra.outbox_relay import OutboxRelay
+from jobline_infra.probes import shared_readiness
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import PostgresCommunicationQueries
@@ -56,7 +57,7 @@ from jobline_jobs.service_layer.unit_of_work import Causation
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: its readiness answer is shared (probes)
 class JobsRuntime:
     """What a jobs process runs: the roles of ``settings.roles`` (``api``, ``consume``,
     ``relay``), each started by a small piece below; what a role does not need is None."""
@@ -86,6 +87,7 @@ class JobsRuntime:
     def invoice_wait(self) -> float:
         return self.settings.invoice_wait_seconds
 
+    @shared_readiness
     async def readiness(self) -> dict[str, str]:
         """Each role's own dependencies: the API needs PostgreSQL; a consumer, Kafka and
         partitions it reads; a relay, its lanes held or awaited (a member of the relays)."""
@@ -93,7 +95,9 @@ class JobsRuntime:
         try:
             await self.pool.fetchval("SELECT 1")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            checks["postgres"] = f"unreachable: {error}"
+            # The detail goes to the log: /readyz answers strangers too.
+            log.warning("readiness: PostgreSQL unreachable: %s", error)
+            checks["postgres"] = "unreachable"
         if self.broker is not None:
             checks["kafka"] = "ok" if await self.broker.ping(timeout=2.0) else "unreachable"
         for topic, subscriber in self.subscribers.items():
