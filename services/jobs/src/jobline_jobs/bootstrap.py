@@ -21,12 +21,14 @@ from jobline_contracts.topics import (
     TOPICS,
     TopicSpec,
 )
+from jobline_infra.body_limits import JSON_LIMIT, MULTIPART_ALLOWANCE, BodyLimits
 from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_infra.observability.asgi import ObservabilityMiddleware
 from jobline_infra.observability.kafka import broker_logger, broker_middlewares
 from jobline_infra.observability.metrics import refresh_outbox
 from jobline_infra.outbox_relay import OutboxRelay
+from jobline_infra.probes import shared_readiness
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import PostgresCommunicationQueries
@@ -41,6 +43,7 @@ from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.entrypoints import consumers, http, operations
+from jobline_jobs.entrypoints.api.documents import UPLOAD_PATHS
 from jobline_jobs.entrypoints.translate import (
     comms_event_to_command,
     fact_to_command,
@@ -59,7 +62,7 @@ from jobline_jobs.service_layer.unit_of_work import Causation
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: its readiness answer is shared (probes)
 class JobsRuntime:
     """What a jobs process runs: the roles of ``settings.roles`` (``api``, ``consume``,
     ``relay``), each started by a small piece below; what a role does not need is None."""
@@ -90,6 +93,7 @@ class JobsRuntime:
     def invoice_wait(self) -> float:
         return self.settings.invoice_wait_seconds
 
+    @shared_readiness
     async def readiness(self) -> dict[str, str]:
         """Each role's own dependencies: the API needs PostgreSQL; a consumer, Kafka and
         partitions it reads; a relay, its lanes held or awaited (a member of the relays)."""
@@ -97,7 +101,9 @@ class JobsRuntime:
         try:
             await self.pool.fetchval("SELECT 1")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            checks["postgres"] = f"unreachable: {error}"
+            # The detail goes to the log: /readyz answers strangers too.
+            log.warning("readiness: PostgreSQL unreachable: %s", error)
+            checks["postgres"] = "unreachable"
         if self.broker is not None:
             checks["kafka"] = "ok" if await self.broker.ping(timeout=2.0) else "unreachable"
         for topic, subscriber in self.subscribers.items():
@@ -300,5 +306,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
             yield
 
     app = http.build_app(lifespan) if "api" in settings.roles else operations.build_app(lifespan)
+    uploads = settings.max_upload_bytes + MULTIPART_ALLOWANCE
+    app.add_middleware(BodyLimits, default=JSON_LIMIT, limits=[(UPLOAD_PATHS, uploads)])
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app

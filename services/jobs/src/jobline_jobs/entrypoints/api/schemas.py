@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from jobline_jobs.domain.actions import Action
 from jobline_jobs.domain.views import View
@@ -13,6 +13,24 @@ from jobline_jobs.domain.workflow import DispatchStatus, Step
 
 # PostgreSQL text cannot hold NUL; refuse it as invalid input instead of failing in the driver.
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+
+
+def _one_line(value: str) -> str:
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ValueError(
+            "must be one line: it becomes an email header, where a line break is refused"
+        )
+    return value
+
+
+# Text that becomes an email header (a subject): a line break there would let the sender
+# write headers of their own, so it is refused, not sent. The pattern is published for
+# clients; the validator says why.
+OneLine = Annotated[
+    str,
+    AfterValidator(_one_line),
+    Field(json_schema_extra={"pattern": r"^[^\x00\r\n]*$"}),
+]
 
 
 class Party(BaseModel):
