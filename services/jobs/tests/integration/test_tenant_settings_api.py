@@ -70,7 +70,8 @@ async def test_an_admin_changes_the_settings_and_every_role_reads_them(db, app):
         read = await settings(app, t, role)
         assert read == answer.json()
     assert read["business_address"]["city"] == "Sydney"
-    assert read["payment_terms_days"] == 14 and read["brand_colour"] == "#0a7d5a"
+    assert read["payment_terms_days"] == 14
+    assert read["brand_colour"] == "#0a7d5a"
     assert Decimal(read["chargeback_percent"]) == Decimal("0.5")
     assert Decimal(read["default_tax_rate"]) == Decimal("0.1")
     assert read["commission_split_rule"] == "equal"
@@ -100,7 +101,8 @@ async def test_only_an_admin_may_change_them(db, app, role):
     async with client(app, t.tokens[role]) as api:
         answer = await api.patch(SETTINGS, json={"business_name": "Not Mine"})
         logo = await api.put(f"{SETTINGS}/logo", files={"file": ("l.png", png(), "image/png")})
-    assert answer.status_code == 403 and logo.status_code == 403
+    assert answer.status_code == 403
+    assert logo.status_code == 403
     assert answer.json()["error"]["code"] == "forbidden"
     assert await settings(app, t) == before
 
@@ -139,7 +141,8 @@ async def test_a_bad_value_is_422_naming_the_setting_and_rule_and_changes_nothin
     assert answer.status_code == 422, answer.text
     error = answer.json()["error"]
     assert error["code"] == "invalid_setting"
-    assert error["details"]["field"] == field and rule in error["details"]["rule"]
+    assert error["details"]["field"] == field
+    assert rule in error["details"]["rule"]
     assert error["message"].startswith(f"{field}: ")
     assert await settings(app, t) == before
 

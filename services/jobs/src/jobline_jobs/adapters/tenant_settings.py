@@ -4,6 +4,8 @@ invoice share (the settings as they are, with the title and label an invoice pri
 import json
 from typing import Any
 
+import asyncpg
+
 from jobline_infra.postgres import Connection
 from jobline_jobs.domain.tenant_settings import TenantSettings
 from jobline_jobs.service_layer.tenant_settings import TenantSettingsStore
@@ -18,7 +20,7 @@ SELECT tenant_id, currency, name AS business_name, business_address, business_ph
   FROM jobs.tenants WHERE tenant_id = $1"""
 
 
-def _settings(row: Any) -> TenantSettings:
+def _settings(row: asyncpg.Record) -> TenantSettings:
     raw = row["business_address"]
     fields = {k: row[k] for k in TenantSettings.__dataclass_fields__ if k != "business_address"}
     return TenantSettings(**fields, business_address=json.loads(raw) if raw else None)

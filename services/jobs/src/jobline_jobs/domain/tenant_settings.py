@@ -42,8 +42,8 @@ def default_tax_id_label(currency: str) -> str:
     return _TAX_ID_LABELS.get(currency, "Tax ID")
 
 
-def _text(limit: int, *, required: bool = False) -> Callable[[Any], str | None]:
-    def rule(value: Any) -> str | None:
+def _text(limit: int, *, required: bool = False) -> Callable[[object], str | None]:
+    def rule(value: object) -> str | None:
         if value is None:
             return "is required" if required else None
         if not isinstance(value, str) or not value.strip():
@@ -53,8 +53,8 @@ def _text(limit: int, *, required: bool = False) -> Callable[[Any], str | None]:
     return rule
 
 
-def _matching(pattern: re.Pattern[str], what: str) -> Callable[[Any], str | None]:
-    def rule(value: Any) -> str | None:
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[object], str | None]:
+    def rule(value: object) -> str | None:
         if value is None or (isinstance(value, str) and pattern.fullmatch(value)):
             return None
         return f"must be {what}"
@@ -62,15 +62,22 @@ def _matching(pattern: re.Pattern[str], what: str) -> Callable[[Any], str | None
     return rule
 
 
-def _between(low: Decimal, high: Decimal, what: str) -> Callable[[Any], str | None]:
-    def rule(value: Any) -> str | None:
-        ok = isinstance(value, (int, Decimal)) and not isinstance(value, bool)
-        return None if ok and low <= value <= high else f"must be {what}"
+def _between(low: Decimal, high: Decimal, what: str) -> Callable[[object], str | None]:
+    def rule(value: object) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            return f"must be {what}"
+        return None if low <= value <= high else f"must be {what}"
 
     return rule
 
 
-def _address(value: Any) -> str | None:
+def _days(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 365:
+        return None
+    return "must be whole days from 0 to 365"
+
+
+def _address(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, Mapping) or not value.get("line1") or not value.get("city"):
@@ -78,11 +85,11 @@ def _address(value: Any) -> str | None:
     return None
 
 
-def _split_rule(value: Any) -> str | None:
+def _split_rule(value: object) -> str | None:
     return None if value in SPLIT_RULES else f"must be one of {', '.join(SPLIT_RULES)}"
 
 
-RULES: dict[str, Callable[[Any], str | None]] = {
+RULES: dict[str, Callable[[object], str | None]] = {
     "business_name": _text(200, required=True),
     "business_address": _address,
     "business_phone": _matching(_PHONE, "a phone number (digits, spaces, + ( ) . - /)"),
@@ -90,7 +97,7 @@ RULES: dict[str, Callable[[Any], str | None]] = {
     "tax_id": _text(40),
     "tax_id_label": _text(40),
     "invoice_title": _text(60),
-    "payment_terms_days": _between(Decimal(0), Decimal(365), "whole days from 0 to 365"),
+    "payment_terms_days": _days,
     "logo_blob_key": _text(500),
     "brand_colour": _matching(_COLOUR, "a colour as #rrggbb (six hex digits)"),
     "chargeback_percent": _between(Decimal(0), Decimal(1), "a fraction from 0 to 1 (1 = 100 %)"),

@@ -9,8 +9,8 @@ from jobline_jobs.domain import commands, recalls
 from jobline_jobs.domain.errors import Conflict, UnknownJob
 from jobline_jobs.domain.invoices import Invoice
 from jobline_jobs.domain.model import Job
-from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
 from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
+from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
 from jobline_jobs.domain.workflow import DispatchStatus
 from jobline_jobs.service_layer.settings_handlers import update_tenant_settings
 from jobline_jobs.service_layer.unit_of_work import UnitOfWork
