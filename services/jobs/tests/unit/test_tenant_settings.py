@@ -36,6 +36,11 @@ def test_an_aud_tenant_prints_tax_invoice_and_abn_unless_it_says_otherwise():
     assert (own.printed_title, own.printed_tax_id_label) == ("Invoice", "ACN")
 
 
+def test_an_australian_address_suggests_tax_invoice_whatever_the_currency():
+    au = replace(USD, business_address={"line1": "12 Quay St", "city": "Sydney", "country": "AU"})
+    assert (au.printed_title, au.printed_tax_id_label) == ("Tax Invoice", "ABN")
+
+
 def test_a_change_is_stamped_with_who_and_when_and_touches_only_its_fields():
     changed = USD.changed({"payment_terms_days": 14}, by="admin:1", at=AT)
     assert changed == replace(USD, payment_terms_days=14, updated_at=AT, updated_by="admin:1")

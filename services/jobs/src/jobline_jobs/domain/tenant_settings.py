@@ -2,7 +2,7 @@
 
 Each editable setting has one rule here; a change that breaks a rule is refused whole,
 naming the setting and the rule, so nothing is half applied. The invoice title and the
-tax id's label default to what the tenant's currency suggests (an Australian business
+tax id's label default to what the tenant's currency or country suggests (an Australian business
 must title its invoices "Tax Invoice" and print its ABN) until the tenant sets its own.
 """
 
@@ -20,8 +20,9 @@ SPLIT_RULES = ("visits_completed", "equal", "main_technician")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9 ()./-]{6,30}")
-_TAX_INVOICE_CURRENCIES = frozenset({"AUD"})
-_TAX_ID_LABELS = {"AUD": "ABN"}
+# Where the law names the document "Tax Invoice" and its tax id: by currency or country.
+_TAX_INVOICE_PLACES = frozenset({"AUD", "AU"})
+_TAX_ID_LABELS = {"AUD": "ABN", "AU": "ABN"}
 
 
 class InvalidSetting(InvalidRequest):
@@ -34,12 +35,12 @@ class InvalidSetting(InvalidRequest):
         self.field, self.rule = field, rule
 
 
-def default_invoice_title(currency: str) -> str:
-    return "Tax Invoice" if currency in _TAX_INVOICE_CURRENCIES else "Invoice"
+def default_invoice_title(currency: str, country: str | None = None) -> str:
+    return "Tax Invoice" if {currency, country} & _TAX_INVOICE_PLACES else "Invoice"
 
 
-def default_tax_id_label(currency: str) -> str:
-    return _TAX_ID_LABELS.get(currency, "Tax ID")
+def default_tax_id_label(currency: str, country: str | None = None) -> str:
+    return _TAX_ID_LABELS.get(currency) or _TAX_ID_LABELS.get(country or "", "Tax ID")
 
 
 def _text(limit: int, *, required: bool = False) -> Callable[[object], str | None]:
@@ -137,12 +138,17 @@ class TenantSettings:
     updated_by: str | None = None
 
     @property
+    def country(self) -> str | None:
+        found = (self.business_address or {}).get("country")
+        return found if isinstance(found, str) else None
+
+    @property
     def printed_title(self) -> str:
-        return self.invoice_title or default_invoice_title(self.currency)
+        return self.invoice_title or default_invoice_title(self.currency, self.country)
 
     @property
     def printed_tax_id_label(self) -> str:
-        return self.tax_id_label or default_tax_id_label(self.currency)
+        return self.tax_id_label or default_tax_id_label(self.currency, self.country)
 
     def changed(self, changes: Mapping[str, Any], *, by: str, at: datetime) -> "TenantSettings":
         """These settings with ``changes`` applied, stamped with who and when; refused

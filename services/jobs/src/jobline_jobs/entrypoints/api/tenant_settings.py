@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from jobline_contracts.types import Address
 from jobline_jobs.domain.documents import IMAGE_TYPES, sniff
@@ -55,11 +55,18 @@ class TenantSettingsPatch(BaseModel):
     tax_id_label: str | None = None
     invoice_title: str | None = None
     payment_terms_days: int | None = None
-    logo_blob_key: None = None  # only to remove it: PUT …/logo uploads one
+    logo_blob_key: str | None = None
     brand_colour: str | None = None
     chargeback_percent: Decimal | None = None
     commission_split_rule: str | None = None
     default_tax_rate: Decimal | None = None
+
+    @field_validator("logo_blob_key")
+    @classmethod
+    def _only_cleared(cls, key: str | None) -> None:
+        # A key is never taken from a client: it could name another tenant's file.
+        if key is not None:
+            raise ValueError(f"may only be null here; upload a logo with PUT {PATH}/logo")
 
 
 async def _view(rt: ApiRuntime, who: Principal) -> TenantSettingsView:
