@@ -34,6 +34,7 @@ from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.rows import TimelineEntry
+from jobline_jobs.adapters.tenant_settings import PostgresTenantSettings
 from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.errors import Conflict
 from jobline_jobs.domain.events import Event
@@ -60,6 +61,7 @@ class Session:
             self.deliveries,
             self.invoice_renders,
         )
+        self.tenant_settings = PostgresTenantSettings(conn)
 
 
 class PostgresUnitOfWork(UnitOfWork):
@@ -71,6 +73,7 @@ class PostgresUnitOfWork(UnitOfWork):
     invoices: PostgresInvoices
     invoice_renders: PostgresInvoiceRenders
     deliveries: PostgresDeliveryStatuses
+    tenant_settings: PostgresTenantSettings
 
     def __init__(self, pool: asyncpg.Pool, causation: Causation) -> None:
         self._pool = pool
@@ -89,6 +92,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.communications, self.invoices = session.communications, session.invoices
         self.invoice_renders, self.deliveries = session.invoice_renders, session.deliveries
         self._messages = CausedMessages(self.causation)
+        self.tenant_settings = session.tenant_settings
 
     async def __aexit__(
         self,

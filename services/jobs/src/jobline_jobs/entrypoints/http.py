@@ -11,6 +11,7 @@ from jobline_jobs.entrypoints.api import (
     invoices,
     jobs,
     statements,
+    tenant_settings,
 )
 
 
@@ -29,6 +30,7 @@ def build_app(lifespan: operations.Lifespan) -> FastAPI:
     app.include_router(invoices.router)
     app.include_router(communications.router)
     app.include_router(statements.router)
+    app.include_router(tenant_settings.router)  # issue 16
     console.install(app)  # the operator console at /, a client of the routes above
     app.include_router(operations.router)  # /healthz, /readyz
     return app

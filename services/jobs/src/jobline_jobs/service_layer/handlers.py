@@ -10,7 +10,9 @@ from jobline_jobs.domain.errors import Conflict, UnknownJob
 from jobline_jobs.domain.invoices import Invoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
+from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
 from jobline_jobs.domain.workflow import DispatchStatus
+from jobline_jobs.service_layer.settings_handlers import update_tenant_settings
 from jobline_jobs.service_layer.unit_of_work import UnitOfWork
 
 
@@ -244,4 +246,6 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.ReleaseDueCommunications: release_due_communications,
     # issue 16, staged billing
     commands.ReleaseDueSubjobs: release_due_subjobs,
+    # issue 16, tenant settings
+    UpdateTenantSettings: update_tenant_settings,
 }

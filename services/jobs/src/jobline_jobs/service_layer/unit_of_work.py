@@ -18,6 +18,7 @@ from jobline_jobs.domain.communications import Contact, StoredFile
 from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
+from jobline_jobs.service_layer.tenant_settings import TenantSettingsStore
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ class UnitOfWork(ABC):
     invoice_renders: InvoiceRenders
     deliveries: DeliveryStatuses
     causation: Causation
+    tenant_settings: TenantSettingsStore
 
     async def __aenter__(self) -> Self:
         return self

@@ -19,8 +19,11 @@ from jobline_jobs.entrypoints.api.presenters import invoiceable
 from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["documents"])
-# The routes that take a file: their bodies may reach the upload limit, not the JSON one.
-UPLOAD_PATHS = r"/v1/(jobs|properties)/[^/]+/documents"
+# The routes that take a file (documents; the tenant's logo, in the API and the console):
+# their bodies may reach the upload limit, not the JSON one.
+UPLOAD_PATHS = (
+    r"/v1/(jobs|properties)/[^/]+/documents|/v1/tenant/settings/logo|/console/settings/logo"
+)
 UPLOAD_ERRORS = {
     **responses(401, 403, 404, 409, 422),
     413: {"description": "File too large"},

@@ -16,6 +16,7 @@ from jobline_jobs.entrypoints.console import (
     jobs_list,
     messages,
     statement,
+    settings,
 )
 from jobline_jobs.entrypoints.console.rendering import HERE
 
@@ -24,5 +25,5 @@ def install(app: FastAPI) -> None:
     """Serve the console's pages, dialogs and static files on ``app``."""
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     auth.install_handlers(app)
-    for module in (auth, jobs_list, messages, invoice, billing, deferral, statement):
+    for module in (auth, jobs_list, messages, invoice, billing, deferral, statement, settings):
         app.include_router(module.router)
