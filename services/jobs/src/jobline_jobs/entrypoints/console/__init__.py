@@ -15,8 +15,8 @@ from jobline_jobs.entrypoints.console import (
     invoice,
     jobs_list,
     messages,
-    statement,
     settings,
+    statement,
 )
 from jobline_jobs.entrypoints.console.rendering import HERE
 
