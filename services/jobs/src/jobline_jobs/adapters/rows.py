@@ -1,7 +1,8 @@
 """Typed rows: one small immutable tuple per kind of row the write path writes, and each
 kind's statement. ``STATEMENTS`` lists the kinds in foreign-key order (parties, jobs,
 line items, job updates, visits, their history, payments, recall links, chargebacks,
-then the rows of communications and invoicing (``send_rows``), timeline, outbox), the
+then the rows of communications and invoicing (``send_rows``), of the books
+(``book_rows``), timeline, outbox), the
 order ``row_writer.RowWriter`` sends them in.
 """
 
@@ -10,7 +11,7 @@ from decimal import Decimal
 from typing import NamedTuple, TypeVar, cast
 from uuid import UUID
 
-from jobline_jobs.adapters import send_rows
+from jobline_jobs.adapters import book_rows, send_rows
 
 
 class CustomerPlaceholder(NamedTuple):
@@ -169,6 +170,7 @@ Row = (
     | RecallLinkInsert
     | ChargebackInsert
     | send_rows.SendRow
+    | book_rows.BookRow
     | TimelineEntry
     | OutboxRow
 )
@@ -212,6 +214,7 @@ STATEMENTS: dict[type[Row], str] = {
             normal_charge, policy_percent, earned_commission, amount, recorded_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
     **cast("dict[type[Row], str]", send_rows.STATEMENTS),
+    **cast("dict[type[Row], str]", book_rows.STATEMENTS),  # issue 16: the books
     TimelineEntry: """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause,
             actor, details, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
     OutboxRow: "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent)"

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from jobline_jobs.domain import commands
-from jobline_jobs.domain.actions import INVOICEABLE, JobFacts, available_actions
+from jobline_jobs.domain.actions import JobFacts, available_actions
 from jobline_jobs.domain.money import Totals, to_cents
 from jobline_jobs.domain.workflow import Step
 from jobline_jobs.entrypoints.api import schemas
@@ -47,7 +47,7 @@ def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
             "tax": None,
             "total": str(total),
             "amount_paid": str(paid),
-            "balance_due": str(total - paid),
+            "balance_due": str(balance_due(row)),
         },
     }
 
@@ -74,7 +74,7 @@ def _row_fields(row: Mapping[str, Any]) -> dict[str, Any]:
             currency=row["currency"],
             total=row["total"],
             amount_paid=row["amount_paid"],
-            balance_due=row["total"] - row["amount_paid"],
+            balance_due=balance_due(row),
         ),
     }
 
@@ -91,8 +91,16 @@ def dispatch(visit: dict[str, Any]) -> schemas.DispatchRecord:
 
 
 def invoiceable(job: dict[str, Any]) -> bool:
-    """Whether the job's invoice may be downloaded or attached now."""
-    return bool(job["line_items"]) and Step(job["step"]) in INVOICEABLE
+    """Whether the job's invoice may be downloaded or attached now: once it is issued."""
+    return bool(job.get("invoice_issued"))
+
+
+def balance_due(row: Mapping[str, Any]) -> Decimal:
+    """What the job owes: a canceled job owes nothing unless its invoice was issued (and
+    not voided) before the cancel; then its balance stands until paid."""
+    if row["step"] == Step.CANCELED and not row.get("invoice_stands"):
+        return Decimal("0.00")
+    return Decimal(row["total"] - row["amount_paid"])
 
 
 def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
@@ -123,6 +131,7 @@ def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
         has_line_items=bool(lines),
         has_email_contact=any(c["email"] for c in contacts),
         has_reachable_contact=any(c["email"] or c["phone"] for c in contacts),
+        invoice_issued=invoiceable(job),
     )
     return schemas.JobDetail(
         **fields,

@@ -77,6 +77,7 @@ def _items(job: dict[str, Any]) -> list[MenuItem]:
         return MenuItem(label, ok, reason, dialog, None if dialog else f"{base}/invoice.pdf")
 
     items = [
+        item(Action.ISSUE_INVOICE, "Issue invoice", f"{base}/issue"),
         item(Action.DOWNLOAD_INVOICE, "Download invoice"),
         item(Action.RESEND_INVOICE, "Resend invoice to customer", f"{base}/resend"),
         item(Action.DEFER_COMMISSION, "Defer commission", f"{base}/defer"),
