@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 
 from jobline_jobs.adapters.blob_store import BlobStore
-from jobline_jobs.domain import commands
 from jobline_jobs.adapters.tokens import issue_token
+from jobline_jobs.domain import commands
 from jobs_testing.api import TenantSeeder, api_app, client
 from jobs_testing.builders import line
 

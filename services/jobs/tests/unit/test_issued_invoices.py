@@ -73,8 +73,9 @@ async def test_without_dates_it_is_the_tenants_day_plus_its_terms(world, bus):
 
 
 async def test_numbers_follow_issue_order_per_tenant(world, bus):
-    jobs = [await awaiting_billing(bus, t) for t in ("acme", "harbour", "acme", "acme")]
-    for job_id, tenant in reversed(list(zip(jobs, ("acme", "harbour", "acme", "acme")))):
+    tenants = ("acme", "harbour", "acme", "acme")
+    jobs = [await awaiting_billing(bus, t) for t in tenants]
+    for job_id, tenant in reversed(list(zip(jobs, tenants, strict=True))):
         await bus.handle(commands.IssueInvoice(tenant, T0, job_id), fact())
     numbers = {e.job_id: e.invoice_number for e in published(world, events.InvoiceIssued)}
     assert [numbers[j] for j in reversed(jobs)] == [

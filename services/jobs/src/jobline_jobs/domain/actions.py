@@ -9,7 +9,6 @@ from enum import StrEnum
 
 from jobline_jobs.domain.workflow import Step
 
-INVOICEABLE = frozenset({Step.AWAITING_BILLING, Step.AWAITING_PAYMENT, Step.PAID})
 ISSUABLE = frozenset({Step.AWAITING_BILLING})
 
 
