@@ -191,6 +191,27 @@ async def test_a_canceled_job_owes_nothing_unless_its_invoice_was_issued(db, app
     assert [d["money"]["balance_due"] for d in details] == ["0.00", "100.00"]
     canceled = [e for e in timeline["items"] if e["details"].get("to_step") == "canceled"]
     assert canceled[0]["details"]["reason"] == "customer moved"
+    # Voiding the invoice of the canceled job ends what it owed.
+    await t.send(commands.VoidInvoice(t.tenant_id, NOW, issued.job_id, "canceled job"))
+    async with client(app, t.token) as api:
+        after = (await api.get(f"/v1/jobs/{issued.job_id}")).json()
+        invoice = (await api.get(f"/v1/jobs/{issued.job_id}/invoice")).json()
+    assert after["money"]["balance_due"] == "0.00"
+    assert (invoice["status"], invoice["voided_reason"]) == ("voided", "canceled job")
+
+
+async def test_check_notes_and_payment_methods_are_on_the_timeline(db, app):
+    t = await seeded(db)
+    job = await t.job(NOW, steps=2)
+    await t.send(commands.RecordQualityCheck(t.tenant_id, NOW, job.job_id, True, "tidy work"))
+    await t.send(
+        commands.RecordPayment(t.tenant_id, NOW, job.job_id, uuid.uuid4(), Decimal(5), "check")
+    )
+    async with client(app, t.token) as api:
+        timeline = (await api.get(f"/v1/jobs/{job.job_id}/timeline")).json()["items"]
+    details = {e["type"]: e["details"] for e in timeline}
+    assert details["job.status_changed"]["notes"] == "tidy work"
+    assert details["job.payment_recorded"]["method"] == "check"
 
 
 async def test_concurrent_downloads_request_one_render_then_serve_the_pdf(db, app, blob_dir):
