@@ -203,7 +203,10 @@ async def test_a_canceled_job_owes_nothing_unless_its_invoice_was_issued(db, app
 async def test_check_notes_and_payment_methods_are_on_the_timeline(db, app):
     t = await seeded(db)
     job = await t.job(NOW, steps=2)
-    await t.send(commands.RecordQualityCheck(t.tenant_id, NOW, job.job_id, True, "tidy work"))
+    check = commands.RecordQualityCheck(
+        t.tenant_id, NOW, job.job_id, passed=True, notes="tidy work"
+    )
+    await t.send(check)
     await t.send(
         commands.RecordPayment(t.tenant_id, NOW, job.job_id, uuid.uuid4(), Decimal(5), "check")
     )
