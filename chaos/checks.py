@@ -138,9 +138,9 @@ async def _facts(pool: asyncpg.Pool, accepted: Accepted, found: Findings) -> Non
         [story.job_id for story in accepted.jobs],
     )
     step = {r["job_id"]: r["step"] for r in steps}
-    # Every job's facts ended with a passed quality check: it awaits billing.
+    # Every job's facts ended with its invoice issued (job.invoiced): it awaits payment.
     found.jobs_in_wrong_state = sum(
-        1 for story in accepted.jobs if step.get(story.job_id) != "awaiting_billing"
+        1 for story in accepted.jobs if step.get(story.job_id) != "awaiting_payment"
     )
 
 

@@ -139,6 +139,7 @@ class Load:
             story.started(),
             story.work_completed(),
             story.quality_checked(),
+            story.invoiced(),  # issued upstream: its invoice can be sent
         ):
             await self._publish(story, payload, story.key)
         self.accepted.jobs.append(story)
@@ -186,8 +187,8 @@ class Load:
             job = await self._api.get(f"/v1/jobs/{story.job_id}")
         except httpx.HTTPError:
             return
-        if job.status_code != 200 or job.json().get("step") != "awaiting_billing":
-            return  # its quality check is still on its way: no invoice yet
+        if job.status_code != 200 or job.json().get("step") != "awaiting_payment":
+            return  # its job.invoiced is still on its way: no invoice yet
         body = {"recipient_ids": list(ids.values())}
         answer = await self._post(f"/v1/jobs/{story.job_id}/invoice/sends", body, "invoice sends")
         if answer is not None:

@@ -165,13 +165,13 @@ async def test_an_email_arrives_with_its_attachments_byte_identical(
 async def billable(
     publisher: FactPublisher, watch, tenant: str, people: list[tuple[str, str | None, str | None]]
 ) -> JobStory:
+    """A job with these contacts whose invoice was issued upstream (job.invoiced)."""
     job = await job_with_contacts(publisher, watch, tenant, people)
     lifecycle = await watch(JOBS_LIFECYCLE.name)
-    for payload in (job.started(), job.work_completed(), job.quality_checked()):
+    facts_ = (job.started(), job.work_completed(), job.quality_checked(), job.invoiced())
+    for payload in facts_:
         await publisher.publish(DISPATCH_EVENTS.name, job.envelope(payload), job.key)
-    await lifecycle.wait_for(
-        lambda s: s.key == job.key.encode() and b'"awaiting_billing"' in s.value
-    )
+    await lifecycle.wait_for(lambda s: s.key == job.key.encode() and b"invoice.issued" in s.value)
     return job
 
 

@@ -35,8 +35,11 @@ STORY: list[tuple[str, list[str]]] = [
     ("job.work_completed", ["job.status_changed"]),
     ("document.added", ["job.document_added"]),
     ("job.quality_checked", ["job.status_changed"]),
-    ("job.invoiced", ["job.status_changed"]),
-    ("payment.recorded", ["job.payment_recorded", "job.status_changed"]),
+    ("job.invoiced", ["job.status_changed", "invoice.issued"]),
+    (
+        "payment.recorded",
+        ["job.payment_recorded", "job.status_changed", "invoice.revised", "invoice.paid"],
+    ),
 ]
 
 

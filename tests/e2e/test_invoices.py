@@ -1,5 +1,5 @@
-"""Invoices across the running jobs and invoicing services: real WeasyPrint PDFs, always
-for the job as it is now, one render for concurrent downloads."""
+"""Invoices across the running jobs and invoicing services: issued by job.invoiced, real
+WeasyPrint PDFs of each frozen revision, one render for concurrent downloads."""
 
 import asyncio
 import io
@@ -30,6 +30,12 @@ async def pdf_of(api: httpx.AsyncClient, job: JobStory, within: float = 60.0) ->
         await asyncio.sleep(float(answer.headers["retry-after"]) / 4)
 
 
+async def issued(publisher: FactPublisher, watch, job: JobStory) -> None:
+    lifecycle = await watch(JOBS_LIFECYCLE.name)
+    await publisher.publish(DISPATCH_EVENTS.name, job.envelope(job.invoiced()), job.key)
+    await lifecycle.wait_for(lambda s: s.key == job.key.encode() and b"invoice.issued" in s.value)
+
+
 def text_of(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
@@ -38,6 +44,7 @@ async def test_the_pdf_carries_the_invoice_and_a_changed_job_gets_a_new_one(
     api, publisher: FactPublisher, watch, tenant: str
 ):
     job = await billable_job(publisher, watch, tenant)
+    await issued(publisher, watch, job)
     invoice = (await api.get(f"/v1/jobs/{job.job_id}/invoice")).json()["snapshot"]
     first = await pdf_of(api, job)
     text = text_of(first)
@@ -48,12 +55,9 @@ async def test_the_pdf_carries_the_invoice_and_a_changed_job_gets_a_new_one(
     for figure in ("1,137.49", "72.00", "1,209.49"):  # subtotal, tax, total and balance due
         assert figure in text
 
-    await publisher.publish(DISPATCH_EVENTS.name, job.envelope(job.invoiced()), job.key)
-    await publisher.publish(DISPATCH_EVENTS.name, job.envelope(job.paid("209.49")), job.key)
     lifecycle = await watch(JOBS_LIFECYCLE.name)
-    await lifecycle.wait_for(
-        lambda s: s.key == job.key.encode() and b"job.payment_recorded" in s.value
-    )
+    await publisher.publish(DISPATCH_EVENTS.name, job.envelope(job.paid("209.49")), job.key)
+    await lifecycle.wait_for(lambda s: s.key == job.key.encode() and b"invoice.revised" in s.value)
     second = await pdf_of(api, job)
     assert second != first
     assert "1,000.00" in text_of(second)  # the new balance due
@@ -63,6 +67,7 @@ async def test_concurrent_downloads_trigger_one_render(
     api, publisher: FactPublisher, watch, tenant: str
 ):
     job = await billable_job(publisher, watch, tenant)
+    await issued(publisher, watch, job)
     renders = await watch(INVOICING_COMMANDS.name)
     answers = await asyncio.gather(
         *(api.get(f"/v1/jobs/{job.job_id}/invoice.pdf") for _ in range(6))

@@ -86,6 +86,10 @@ BUILDERS: dict[str, Callable[[JobStory], Payload]] = {
     "payment.recorded": lambda s: s.paid("10.00"),
     "job.canceled": lambda s: facts.JobCanceled(job_id=s.job_id, reason="customer moved"),
     "document.added": lambda s: _document(s, of_job=True),
+    # issue 16: the books
+    "job.lines_changed": lambda s: s.lines_changed(("Part", "10.00")),
+    "payment.refunded": lambda s: s.refunded(uuid4(), "5.00"),
+    "invoice.voided": lambda s: facts.InvoiceVoided(job_id=s.job_id, reason="in error"),
 }
 assert set(BUILDERS) == set(MODELS), "a fact type has no builder: add one"
 

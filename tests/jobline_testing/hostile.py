@@ -2,6 +2,7 @@
 (declared up front, or chunked with no length), on a raw socket so nothing buffers them."""
 
 import asyncio
+import contextlib
 from urllib.parse import urlsplit
 
 CHUNK = b"x" * (1024 * 1024)
@@ -22,10 +23,9 @@ async def post_huge(url: str, path: str, size: int, *, chunked: bool = False) ->
         + b"\r\nContent-Type: application/json\r\n" + framing + b"\r\n\r\n"
     )  # fmt: skip
     status_line = asyncio.ensure_future(reader.readline())
-    try:
-        await _send_body(writer, size, chunked, until=status_line)
-    except (ConnectionResetError, BrokenPipeError):
-        pass  # the server answered and closed while we sent; the answer is already read
+    # The server may answer and close while we send; the answer was read as it came.
+    with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+        await _send_body(writer, size, chunked=chunked, until=status_line)
     try:
         line = await asyncio.wait_for(status_line, 30)
     finally:
@@ -35,7 +35,7 @@ async def post_huge(url: str, path: str, size: int, *, chunked: bool = False) ->
 
 
 async def _send_body(
-    writer: asyncio.StreamWriter, size: int, chunked: bool, *, until: asyncio.Future
+    writer: asyncio.StreamWriter, size: int, *, chunked: bool, until: asyncio.Future[bytes]
 ) -> None:
     sent = 0
     while sent < size and not until.done():

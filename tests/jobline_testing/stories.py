@@ -1,7 +1,7 @@
 """Upstream facts for tests, built from the real contract models."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -93,10 +93,28 @@ class JobStory:
     def quality_checked(self, outcome: str = "passed") -> facts.JobQualityChecked:
         return facts.JobQualityChecked(job_id=self.job_id, outcome=outcome)  # type: ignore[arg-type]
 
-    def invoiced(self) -> facts.JobInvoiced:
-        return facts.JobInvoiced(job_id=self.job_id)
+    def invoiced(
+        self, issued_on: date | None = None, due_on: date | None = None
+    ) -> facts.JobInvoiced:
+        return facts.JobInvoiced(job_id=self.job_id, issued_on=issued_on, due_on=due_on)
 
     def paid(self, amount: str) -> facts.PaymentRecorded:
         return facts.PaymentRecorded(
             job_id=self.job_id, payment_id=uuid4(), amount=Decimal(amount), method="card"
+        )
+
+    def lines_changed(self, *extra: tuple[str, str]) -> facts.JobLinesChanged:
+        """The dispatched lines plus ``extra`` (description, unit price) lines."""
+        lines = list(self.dispatched().line_items)
+        lines += [
+            facts.LineItem(
+                line_id=uuid4(), description=d, quantity=Decimal(1), unit_price=Decimal(p)
+            )
+            for d, p in extra
+        ]
+        return facts.JobLinesChanged(job_id=self.job_id, line_items=lines, tax_rate=Decimal("0.08"))
+
+    def refunded(self, payment_id: UUID, amount: str) -> facts.PaymentRefunded:
+        return facts.PaymentRefunded(
+            job_id=self.job_id, payment_id=payment_id, refund_id=uuid4(), amount=Decimal(amount)
         )

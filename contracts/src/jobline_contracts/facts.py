@@ -29,6 +29,9 @@ from jobline_contracts.types import (
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
+InvoiceNumber = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9/-]*$")
+]
 
 
 class Contact(ContractModel):
@@ -203,12 +206,20 @@ class JobQualityChecked(Payload):
 
 
 class JobInvoiced(Payload):
-    """Upstream billing issued the job's invoice; the job now awaits payment."""
+    """Upstream billing issued the job's invoice; the job now awaits payment.
+
+    The invoice carries exactly these dates and, when given, upstream's own number;
+    without them it is dated the tenant's day of ``occurred_at``, due after the tenant's
+    payment terms, and numbered from the tenant's counter."""
 
     message_type = "job.invoiced"
 
     job_id: UUID
     due_on: date | None = None
+    issued_on: date | None = Field(default=None, description="The invoice's date")
+    invoice_number: InvoiceNumber | None = Field(
+        default=None, description="Upstream's own number for the invoice, if it has one"
+    )
 
 
 class PaymentRecorded(Payload):
@@ -260,6 +271,38 @@ class DocumentAdded(Payload):
         return self
 
 
+class JobLinesChanged(Payload):
+    """The job's billable lines changed in the field (upsells, parts, a price or tax
+    change): the full new list and tax rate, replacing the old ones."""
+
+    message_type = "job.lines_changed"
+
+    job_id: UUID
+    line_items: list[LineItem] = Field(max_length=500)
+    tax_rate: Rate = Field(description="Tax on taxable lines")
+
+
+class PaymentRefunded(Payload):
+    """Some or all of a recorded payment was given back: the balance rises by ``amount``."""
+
+    message_type = "payment.refunded"
+
+    job_id: UUID
+    payment_id: UUID = Field(description="The recorded payment refunded")
+    refund_id: UUID
+    amount: PositiveMoney
+    reason: Text | None = None
+
+
+class InvoiceVoided(Payload):
+    """Upstream voided the job's issued invoice. Final: a voided invoice stays voided."""
+
+    message_type = "invoice.voided"
+
+    job_id: UUID
+    reason: Text
+
+
 ALL_FACTS: tuple[type[Payload], ...] = (
     CustomerUpserted,
     PropertyUpserted,
@@ -275,4 +318,8 @@ ALL_FACTS: tuple[type[Payload], ...] = (
     PaymentRecorded,
     JobCanceled,
     DocumentAdded,
+    # issue 16: the books
+    JobLinesChanged,
+    PaymentRefunded,
+    InvoiceVoided,
 )

@@ -59,6 +59,8 @@ class JobStatusChanged(Payload):
     to_step: JobStep
     cause: str = Field(description="The fact type that moved the job", examples=["job.started"])
     completed_at: AwareDatetime | None = None
+    reason: str | None = Field(default=None, description="Why, for a cancellation")
+    notes: str | None = Field(default=None, description="The quality check's notes")
 
 
 class JobRescheduled(Payload):
@@ -111,6 +113,7 @@ class JobPaymentRecorded(Payload):
     amount_paid: Money
     balance_due: Money
     currency: CurrencyCode
+    method: str | None = Field(default=None, examples=["card"])
 
 
 class JobDocumentAdded(Payload):
@@ -241,6 +244,99 @@ class SubjobBecameBillable(Payload):
     currency: CurrencyCode
 
 
+class JobLinesChanged(Payload):
+    """The job's billable lines (and tax rate) were replaced; its total recomputed."""
+
+    message_type = "job.lines_changed"
+
+    job_id: UUID
+    job_number: JobNumber
+    lines: int = Field(ge=0, description="How many lines the job has now")
+    tax_rate: Decimal
+    previous_total: Money
+    total: Money
+    balance_due: Money
+    currency: CurrencyCode
+
+
+class JobPaymentRefunded(Payload):
+    """Some or all of a recorded payment was given back: the balance rose."""
+
+    message_type = "job.payment_refunded"
+
+    job_id: UUID
+    job_number: JobNumber
+    payment_id: UUID
+    refund_id: UUID
+    amount: Money
+    amount_paid: Money
+    balance_due: Money
+    currency: CurrencyCode
+    reason: str | None = None
+
+
+class JobInvoiceIssued(Payload):
+    """The job's invoice was issued: numbered in issue order, its snapshot frozen."""
+
+    message_type = "invoice.issued"
+
+    job_id: UUID
+    job_number: JobNumber
+    invoice_number: str
+    revision: int = Field(ge=1)
+    issued_on: date
+    due_on: date
+    currency: CurrencyCode
+    total: Money
+    balance_due: Money
+    snapshot_sha256: Sha256
+    issued_by: str = Field(description="upstream, or the operator who issued it")
+
+
+class JobInvoiceRevised(Payload):
+    """A later change to the job (lines, a payment or refund) froze a new revision of the
+    same invoice; earlier revisions stay as they were."""
+
+    message_type = "invoice.revised"
+
+    job_id: UUID
+    job_number: JobNumber
+    invoice_number: str
+    revision: int = Field(ge=2)
+    cause: str = Field(examples=["job.lines_changed"])
+    convention: Literal["revised_invoice", "credit_note"] = "revised_invoice"
+    previous_total: Money
+    total: Money
+    balance_due: Money
+    snapshot_sha256: Sha256
+
+
+class JobInvoiceVoided(Payload):
+    """The job's invoice was voided. Final."""
+
+    message_type = "invoice.voided"
+
+    job_id: UUID
+    job_number: JobNumber
+    invoice_number: str
+    revision: int = Field(ge=1)
+    reason: str
+
+
+class JobInvoicePaid(Payload):
+    """The balance of the job's issued invoice reached 0."""
+
+    message_type = "invoice.paid"
+
+    job_id: UUID
+    job_number: JobNumber
+    invoice_number: str
+    revision: int = Field(ge=1)
+    total: Money
+    amount_paid: Money
+    currency: CurrencyCode
+
+
 ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobCreated,
     JobStatusChanged,
@@ -258,4 +354,11 @@ ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobInvoiceSent,
     # issue 16, staged billing
     SubjobBecameBillable,
+    # issue 16: the books
+    JobLinesChanged,
+    JobPaymentRefunded,
+    JobInvoiceIssued,
+    JobInvoiceRevised,
+    JobInvoiceVoided,
+    JobInvoicePaid,
 )

@@ -63,6 +63,16 @@ async def test_an_email_with_picked_attachments_and_the_invoice_reaches_the_catc
     )
     assert (photo.status_code, plan.status_code) == (201, 201)
     await page.reload()
+    # Not issued: nothing to download, and no number yet. Issue it from the console.
+    assert (await api.get(f"/v1/jobs/{job.job_id}/invoice")).status_code == 404
+    await open_action(page, job, "Issue invoice")
+    dialog = page.locator("dialog[open]")
+    await dialog.get_by_role("button", name="Issue invoice").click()
+    await expect(dialog).to_contain_text(f"issued for {job.number}")
+    number = await invoice_number(api, job.job_id)
+    await expect(dialog).to_contain_text(f"Invoice {number} issued")
+    await dialog.get_by_role("button", name="Done").click()
+    assert (await api.get(f"/v1/jobs/{job.job_id}")).json()["step"] == "awaiting_payment"
     await open_action(page, job, "Send email")
     dialog = page.locator("dialog[open]")
     groups = dialog.locator("fieldset.group")
@@ -82,7 +92,6 @@ async def test_an_email_with_picked_attachments_and_the_invoice_reaches_the_catc
         [re.compile(r"dana@example\.com\s*sent")], timeout=60_000
     )
     message = await mail_to(sandboxes.mail_dir, "dana@example.com")
-    number = await invoice_number(api, job.job_id)
     names = sorted(a.get_filename() for a in message.iter_attachments())
     assert message["Subject"] == "Your finished job"
     assert names == sorted(["after.jpg", "plan.pdf", f"{number}.pdf"])

@@ -70,6 +70,7 @@ class Ids:
     second_visit: UUID = field(default_factory=uuid4)
     recall_visit: UUID = field(default_factory=uuid4)
     late_visit: UUID = field(default_factory=uuid4)
+    cash: UUID = field(default_factory=uuid4)
 
 
 def _address() -> c.Address:
@@ -94,6 +95,12 @@ def _dispatch_to(
     )
 
 
+def _cheaper_lines() -> tuple[c.LineItem, ...]:
+    line = c.LineItem(uuid4(), "LAB", "Labour", Decimal(2), Decimal("90.00"), taxable=False)
+    part = c.LineItem(uuid4(), None, "Valve (cheaper)", Decimal(1), Decimal("35.50"), taxable=True)
+    return (line, part)
+
+
 def facts(story: int) -> list[c.Command]:
     """Parties, a job from dispatch to paid with a second visit and a document, a recall
     of it with a chargeback, and a job whose customer and property arrive after it."""
@@ -113,14 +120,17 @@ def facts(story: int) -> list[c.Command]:
         c.StartJob(t, T0, ids.job),
         c.ChangeDispatchStatus(t, T0, ids.job, ids.visit, "completed"),
         c.CompleteWork(t, T0, ids.job, T0 + timedelta(hours=5)),
-        c.RecordQualityCheck(t, T0, ids.job, passed=True),
+        c.RecordQualityCheck(t, T0, ids.job, passed=True, notes="photos checked"),
         c.AddDocument(
             *(t, T0, uuid4(), ids.job, None, "finished_photo", "blobs/a", "a.jpg", "image/jpeg"),
             1234,
         ),
-        c.InvoiceJob(t, T0, ids.job),
+        c.IssueInvoice(t, T0, ids.job),
+        c.ChangeLines(t, T0, ids.job, _cheaper_lines(), Decimal("0.08")),  # 229.14 -> 218.34
         c.RecordPayment(t, T0, ids.job, uuid4(), Decimal("100.00"), "card"),
-        c.RecordPayment(t, T0, ids.job, uuid4(), Decimal("129.14"), "cash"),
+        c.RecordPayment(t, T0, ids.job, ids.cash, Decimal("129.14"), "cash"),
+        c.RefundPayment(t, T0, ids.job, ids.cash, uuid4(), Decimal("10.80"), "overpaid"),
+        c.VoidInvoice(t, T0, ids.job, "issued to the wrong customer"),
         _dispatch(ids, ids.recall, f"J-{story}01", ids.recall_visit, ids.tech_b),
         c.LinkRecall(t, T0, ids.recall, ids.job, "leak came back", uuid4()),
         c.ChangeDispatchStatus(t, T0, ids.recall, ids.recall_visit, "en_route"),
@@ -233,3 +243,6 @@ async def test_the_batch_path_writes_what_the_single_path_writes(
         assert len(single_rows[copied]) >= COPY_FROM, copied
     assert len(single_rows["chargebacks"]) == len(single_rows["recall_links"]) == 9
     assert len(single_rows["payments"]) == len(single_rows["documents"]) == 18
+    # Revisions: issued, lines changed, two payments, the refund.
+    assert len(single_rows["invoice_revisions"]) == 9 * 5
+    assert len(single_rows["payment_refunds"]) == 9

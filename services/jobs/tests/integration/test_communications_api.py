@@ -34,7 +34,7 @@ def app(db: asyncpg.Pool, blob_dir):
     return api_app(db, blob_dir)
 
 
-async def ready_job(db, steps: int = 3):
+async def ready_job(db, steps: int = 4):
     t = await TenantSeeder(db, f"t-{uuid.uuid4().hex[:10]}", "UTC").create()
     job = await t.job(NOW - timedelta(days=1), steps=steps)
     people = await t.contacts(

@@ -36,7 +36,7 @@ def upload(name: str, data: bytes, kind: str, content_type: str = "image/jpeg") 
 
 async def test_a_photo_is_stored_byte_for_byte_and_listed_for_emails(db, app, blob_dir):
     t = await seeded(db)
-    job = await t.job(NOW - timedelta(days=1), steps=3)
+    job = await t.job(NOW - timedelta(days=1), steps=4)
     async with client(app, t.token) as api:
         photo = await api.post(
             f"/v1/jobs/{job.job_id}/documents", **upload("after.jpg", JPEG, "finished_photo")

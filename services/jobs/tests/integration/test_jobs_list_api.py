@@ -245,13 +245,15 @@ async def test_a_job_shows_its_parties_visits_money_and_allowed_actions(db, app)
         "send_communication",
         "create_subjob",
         "link_recall",
+        "issue_invoice",
     ]
-    assert actions["download_invoice"]["allowed"] is True
-    assert actions["resend_invoice"] == {
-        "action": "resend_invoice",
+    assert actions["issue_invoice"]["allowed"] is True
+    assert actions["download_invoice"] == {
+        "action": "download_invoice",
         "allowed": False,
-        "reason": "no customer or property contact has an email",
+        "reason": "the invoice is not issued yet; issue it first",
     }
+    assert actions["resend_invoice"]["allowed"] is False
     assert [e["type"] for e in timeline][:2] == ["job.created", "job.dispatch_assigned"]
     assert [e["at"] for e in timeline] == sorted(e["at"] for e in timeline)
 

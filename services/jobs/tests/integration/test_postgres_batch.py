@@ -37,7 +37,7 @@ def story(tenant: str) -> list[commands.Command]:
         commands.ChangeDispatchStatus(tenant, T0, jid, visit, "completed"),
         commands.CompleteWork(tenant, T0, jid, T0),
         commands.RecordQualityCheck(tenant, T0, jid, passed=True, notes=None),
-        commands.InvoiceJob(tenant, T0, jid, None),
+        commands.IssueInvoice(tenant, T0, jid),
         commands.RecordPayment(tenant, T0, jid, uuid4(), total, "card"),
     ]
 
@@ -104,7 +104,7 @@ async def test_a_refused_fact_aborts_the_batch_and_changes_nothing(
 ) -> None:
     items = interleaved(tenant, 2)
     job_id = items[0][0].job_id  # type: ignore[attr-defined]
-    refused = commands.InvoiceJob(tenant, T0, job_id, None)  # open for dispatch: impossible
+    refused = commands.IssueInvoice(tenant, T0, job_id)  # open for dispatch: impossible
     with pytest.raises(BatchAborted):
         await handle_batch(lambda: PostgresBatch(db), [*items[:4], (refused, causation())])
     assert await db.fetchval("SELECT count(*) FROM jobs.jobs WHERE tenant_id = $1", tenant) == 0

@@ -97,7 +97,7 @@ async def test_a_rejection_keeps_the_claim_records_the_reason_and_dead_letters(
     await bus.handle(cmd, causation())
     source = SourceMessage("dispatch.events.v1", 3, 42, str(cmd.job_id).encode(), b"{...}")
     why = causation(source)
-    invoice = commands.InvoiceJob(tenant, T0, cmd.job_id)
+    invoice = commands.IssueInvoice(tenant, T0, cmd.job_id)
     assert await bus.handle(invoice, why) is Outcome.REJECTED
     assert await bus.handle(invoice, why) is Outcome.DUPLICATE
 

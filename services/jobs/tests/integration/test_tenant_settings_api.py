@@ -196,6 +196,9 @@ async def test_the_invoice_prints_the_settings_payments_service_date_and_technic
     start = datetime(2025, 3, 17, 14, 0, tzinfo=UTC)
     job = await t.seeder.job(start, steps=3)
     await t.seeder.technician(job.technician_id, "0.1", {})
+    async with client(app, t.tokens["operator"]) as api:  # each payment then revises it
+        issued = await api.post(f"/v1/jobs/{job.job_id}/invoice")
+        assert issued.status_code == 201, issued.text
     for paid_at, amount, method in ((start + timedelta(days=2), "20.00", "card"),
                                     (start + timedelta(days=1), "5.00", "cash")):  # fmt: skip
         await t.seeder.send(

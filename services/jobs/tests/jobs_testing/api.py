@@ -119,7 +119,7 @@ class TenantSeeder:
             commands.StartJob(t, at, job),
             commands.CompleteWork(t, at, job, start + timedelta(minutes=30)),
             commands.RecordQualityCheck(t, at, job, passed=True),
-            commands.InvoiceJob(t, at, job),
+            commands.IssueInvoice(t, at, job),
         ]
         for move in moves[:steps]:
             await self.send(move)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from jobline_jobs.domain import commands, events
 from jobline_jobs.domain.communications import Contact, StoredFile
-from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
+from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
 from jobline_jobs.domain.workflow import Step
@@ -24,6 +24,7 @@ from jobline_jobs.service_layer.unit_of_work import (
     Invoices,
     JobRepository,
     KeyClaim,
+    SnapshotSources,
     UnitOfWork,
 )
 
@@ -165,19 +166,40 @@ class FakeCommunications(Communications):
 class FakeInvoices(Invoices):
     def __init__(self, world: "World") -> None:
         self.world = world
-        self._seen: list[Invoice] = []
+        self._seen: dict[tuple[str, UUID], IssuedInvoice] = {}
 
-    async def numbered(self, tenant_id: str, job_id: UUID) -> bool:
-        return (tenant_id, job_id) in self.world.invoices
+    async def get(self, tenant_id: str, job_id: UUID) -> IssuedInvoice | None:
+        key = (tenant_id, job_id)
+        if key not in self._seen and key in self.world.invoices:
+            self._seen[key] = deepcopy(self.world.invoices[key])
+        return self._seen.get(key)
 
-    async def next_number(self, tenant_id: str) -> InvoiceTerms:
-        return InvoiceTerms(len(self.world.invoices) + 1, self.world.time_zone, 30)
+    async def next_number(self, tenant_id: str) -> int:
+        self.world.invoice_seq[tenant_id] = self.world.invoice_seq.get(tenant_id, 0) + 1
+        return self.world.invoice_seq[tenant_id]
 
-    def add(self, invoice: Invoice) -> None:
-        self._seen.append(invoice)
+    async def terms(self, tenant_id: str) -> InvoiceTerms:
+        return InvoiceTerms(self.world.time_zone, 30)
 
-    def seen(self) -> list[Invoice]:
-        return list(self._seen)
+    async def sources(self, tenant_id: str, job_id: UUID) -> SnapshotSources:
+        job = {"customer_name": "Dana", "billing_address": None, "property_address_parts": None}
+        tenant = {
+            "name": "Acme",
+            "business_address": None,
+            "logo_blob_key": None,
+            "primary_colour": "#1f4e79",
+            "locale": "en_US",
+        }
+        return SnapshotSources({**job, "property_address": "1 Main St"}, tenant, [], None)
+
+    async def refundable(self, tenant_id: str, payment_id: UUID) -> tuple[UUID, Decimal] | None:
+        return self.world.refundable.get(payment_id)
+
+    def add(self, invoice: IssuedInvoice) -> None:
+        self._seen[(invoice.tenant_id, invoice.job_id)] = invoice
+
+    def seen(self) -> list[IssuedInvoice]:
+        return list(self._seen.values())
 
 
 class FakeInvoiceRenders(InvoiceRenders):
@@ -273,6 +295,7 @@ class FakeUnitOfWork(UnitOfWork):
             self.world.deliveries[delivery.delivery_id] = delivery
         for invoice in self.invoices.seen():
             self.world.published.extend(invoice.events)
+            invoice.events.clear()
             self.world.invoices[(invoice.tenant_id, invoice.job_id)] = invoice
         for request in self.invoice_renders.seen():
             self.world.published.extend(request.events)
@@ -294,7 +317,9 @@ class World:
         self.files: list[StoredFile] = []
         self.communications: dict[UUID, Communication] = {}
         self.deliveries: dict[UUID, TrackedDelivery] = {}  # as the comms service reports them
-        self.invoices: dict[tuple[str, UUID], Invoice] = {}
+        self.invoices: dict[tuple[str, UUID], IssuedInvoice] = {}
+        self.invoice_seq: dict[str, int] = {}  # each tenant's counter
+        self.refundable: dict[UUID, tuple[UUID, Decimal]] = {}  # payment -> (job, left)
         self.time_zone = "UTC"  # the tenant's, which dates its invoices
         self.renders_requested: set[tuple[str, UUID, str]] = set()
         self.renders_recorded: list[commands.RecordInvoiceRender] = []

@@ -165,13 +165,3 @@ async def test_a_status_of_an_unknown_delivery_changes_nothing(world, bus):
     cmd = commands.RecordDeliveryStatus("acme", T0, uuid4(), "delivered")
     await bus.handle(cmd, operator())
     assert published(world, events.DeliveryStatusChanged) == []
-
-
-async def test_an_invoice_is_numbered_once_and_issued_on_the_tenants_day(world, bus, job_id):
-    world.time_zone = "Pacific/Honolulu"  # T0 is 15:00 UTC: 05:00 the same day there
-    late = T0 + timedelta(hours=12)  # 03:00 UTC the next day: still the 26th in Honolulu
-    for _ in range(2):
-        await bus.execute(commands.NumberInvoice("acme", late, job_id), operator())
-    (numbered,) = published(world, events.InvoiceNumbered)
-    assert numbered.invoice_number == "INV-000001"
-    assert (numbered.issued_on.day, (numbered.due_on - numbered.issued_on).days) == (26, 30)

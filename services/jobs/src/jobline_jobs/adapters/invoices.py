@@ -1,63 +1,215 @@
-"""Invoices: numbering them (for the unit of work), and the reads of the API: number and
-dates, the tenant's branding, where the render of each snapshot stands."""
+"""Issued invoices: the repository of the unit of work (issue, revise, void; the tenant's
+counter; what a snapshot is built from; what a refund may give back), and the reads of
+the API (the issued invoice as frozen, where the render of each snapshot stands)."""
 
+import json
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from jobline_jobs.adapters.send_rows import InvoiceInsert
+from jobline_infra.postgres import Connection
+from jobline_jobs.adapters.book_rows import invoice_rows
+from jobline_jobs.adapters.job_queries import JOB_ROW_SQL
+from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.tenant_settings import tenant_profile
 from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.errors import UnknownTenant
-from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
+from jobline_jobs.domain.issued_invoices import Frozen, Header, InvoiceTerms, IssuedInvoice
 from jobline_jobs.service_layer import unit_of_work
-from jobline_jobs.service_layer.queries import InvoiceHeader, InvoiceQueries
+from jobline_jobs.service_layer.queries import InvoiceQueries
+from jobline_jobs.service_layer.unit_of_work import SnapshotSources
+
+_ISSUED = """
+SELECT i.tenant_id, i.job_id, j.job_number, i.invoice_number, i.issued_on, i.due_on,
+       j.currency, i.revision, i.status, i.paid, i.voided_reason, i.upstream_number,
+       r.snapshot, r.snapshot_sha256
+  FROM jobs.invoices i
+  JOIN jobs.jobs j ON j.tenant_id = i.tenant_id AND j.job_id = i.job_id
+  JOIN jobs.invoice_revisions r ON r.tenant_id = i.tenant_id AND r.job_id = i.job_id
+                               AND r.revision = i.revision
+ WHERE (i.tenant_id, i.job_id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))
+   AND i.status <> 'reserved'
+"""
+
+# The job's parties as an invoice prints them (the job's money comes from the aggregate).
+_PARTIES = (
+    JOB_ROW_SQL.replace(
+        "SELECT j.job_id,",
+        "SELECT c.billing_address, p.address AS property_address_parts, j.parent_job_id, j.job_id,",
+        1,
+    )
+    + " WHERE j.tenant_id = $1 AND j.job_id = $2"
+)
 
 
-class PostgresInvoices(Tracking[Invoice], unit_of_work.Invoices):
-    async def numbered(self, tenant_id: str, job_id: UUID) -> bool:
-        await self._send_pending()  # an invoice numbered earlier in the transaction
-        found = await self._conn.fetchval(
-            "SELECT 1 FROM jobs.invoices WHERE tenant_id = $1 AND job_id = $2", tenant_id, job_id
-        )
-        return found is not None
+def _invoice(row: asyncpg.Record) -> IssuedInvoice:
+    snapshot = json.loads(row["snapshot"])
+    frozen = Frozen(
+        snapshot,
+        row["snapshot_sha256"],
+        Decimal(snapshot["total"]),
+        Decimal(snapshot["balance_due"]),
+    )
+    return IssuedInvoice(
+        row["tenant_id"],
+        row["job_id"],
+        row["job_number"],
+        Header(row["invoice_number"], row["issued_on"], row["due_on"]),
+        row["currency"],
+        row["revision"],
+        frozen,
+        upstream_number=row["upstream_number"],
+        voided=row["status"] == "voided",
+        voided_reason=row["voided_reason"],
+        paid=row["paid"],
+    )
 
-    async def next_number(self, tenant_id: str) -> InvoiceTerms:
-        tenant = await self._conn.fetchrow(
+
+def _address(raw: str | None) -> dict[str, Any] | None:
+    return None if raw is None else dict(json.loads(raw))
+
+
+class PostgresInvoices(Tracking[IssuedInvoice], unit_of_work.Invoices):
+    def __init__(self, conn: Connection, writer: RowWriter) -> None:
+        super().__init__(conn, writer)
+        self._absent: set[tuple[str, UUID]] = set()
+        self._new: set[tuple[str, UUID]] = set()
+
+    async def look_up(self, keys: Iterable[tuple[str, UUID]]) -> None:
+        """Load the issued invoices of these jobs in one statement (``get`` then answers
+        from memory). Invoices issued in this transaction are tracked, never read back."""
+        wanted = sorted(set(keys) - self._tracked.keys() - self._absent)
+        if not wanted:
+            return
+        rows = await self._conn.fetch(_ISSUED, [t for t, _ in wanted], [j for _, j in wanted])
+        for row in rows:
+            self._track((row["tenant_id"], row["job_id"]), _invoice(row))
+        self._absent.update(key for key in wanted if key not in self._tracked)
+
+    async def get(self, tenant_id: str, job_id: UUID) -> IssuedInvoice | None:
+        key = (tenant_id, job_id)
+        await self.look_up([key])
+        return self._tracked.get(key)
+
+    async def next_number(self, tenant_id: str) -> int:
+        seq = await self._conn.fetchval(
             """UPDATE jobs.tenants SET next_invoice_seq = next_invoice_seq + 1
-                WHERE tenant_id = $1
-            RETURNING next_invoice_seq - 1 AS seq, time_zone, payment_terms_days""",
+                WHERE tenant_id = $1 RETURNING next_invoice_seq - 1""",
             tenant_id,
         )
-        if tenant is None:
+        if seq is None:
             raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
-        return InvoiceTerms(*tenant)
+        return int(seq)
 
-    def add(self, invoice: Invoice) -> None:
-        self._track((invoice.tenant_id, invoice.job_id), invoice)
+    async def terms(self, tenant_id: str) -> InvoiceTerms:
+        row = await self._conn.fetchrow(
+            "SELECT time_zone, payment_terms_days FROM jobs.tenants WHERE tenant_id = $1",
+            tenant_id,
+        )
+        if row is None:
+            raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
+        return InvoiceTerms(*row)
 
-    def save(self, invoice: Invoice) -> None:
-        i = invoice
-        self._writer.add(InvoiceInsert(i.tenant_id, i.job_id, i.number, i.issued_on, i.due_on))
+    async def sources(self, tenant_id: str, job_id: UUID) -> SnapshotSources:
+        await self._send_pending()  # parties and jobs written earlier in a batch
+        row = await self._conn.fetchrow(_PARTIES, tenant_id, job_id)
+        job: dict[str, Any] = dict(row or {})
+        job["billing_address"] = _address(job.get("billing_address"))
+        job["property_address_parts"] = _address(job.get("property_address_parts"))
+        schedule: list[dict[str, Any]] = []
+        parent_number = None
+        if job.get("parent_job_id") is not None:
+            schedule = await _subjobs(self._conn, tenant_id, job["parent_job_id"])
+            parent_number = await self._conn.fetchval(
+                "SELECT job_number FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2",
+                tenant_id,
+                job["parent_job_id"],
+            )
+        job["payments"] = await _payments(self._conn, tenant_id, job_id)
+        tenant = await _tenant(self._conn, tenant_id)
+        return SnapshotSources(job, tenant, schedule, parent_number)
+
+    async def refundable(self, tenant_id: str, payment_id: UUID) -> tuple[UUID, Decimal] | None:
+        await self._send_pending()  # payments and refunds recorded earlier in a batch
+        row = await self._conn.fetchrow(
+            """SELECT p.job_id, p.amount - coalesce((SELECT sum(r.amount)
+                        FROM jobs.payment_refunds r
+                       WHERE r.tenant_id = p.tenant_id AND r.payment_id = p.payment_id), 0)
+                 FROM jobs.payments p WHERE p.tenant_id = $1 AND p.payment_id = $2""",
+            tenant_id,
+            payment_id,
+        )
+        return None if row is None else (row[0], row[1])
+
+    def add(self, invoice: IssuedInvoice) -> None:
+        key = (invoice.tenant_id, invoice.job_id)
+        self._track(key, invoice)
+        self._new.add(key)
+        self._absent.discard(key)
+
+    def forget(self) -> None:
+        super().forget()
+        self._new.clear()
+        self._absent.clear()
+
+    def save(self, invoice: IssuedInvoice) -> None:
+        key = (invoice.tenant_id, invoice.job_id)
+        new = key in self._new
+        self._new.discard(key)
+        self._writer.extend(invoice_rows(invoice, new=new))
+
+
+async def _subjobs(conn: Connection, tenant_id: str, parent_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT job_id, job_number, summary AS title, share_percent, share_amount, bill_on,
+                  step
+             FROM jobs.jobs WHERE tenant_id = $1 AND parent_job_id = $2
+            ORDER BY length(job_number), job_number""",
+        tenant_id,
+        parent_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def _tenant(conn: Connection, tenant_id: str) -> dict[str, Any]:
+    """What an invoice prints of its seller (``tenant_settings.tenant_profile``)."""
+    return await tenant_profile(conn, tenant_id) or {}
+
+
+async def _payments(conn: Connection, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT payment_id, amount, method, recorded_at FROM jobs.payments
+            WHERE tenant_id = $1 AND job_id = $2 ORDER BY recorded_at""",
+        tenant_id,
+        job_id,
+    )
+    return [dict(r) for r in rows]
 
 
 class PostgresInvoiceQueries(InvoiceQueries):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def header(self, tenant_id: str, job_id: UUID) -> InvoiceHeader | None:
-        row = await self._pool.fetchrow(
-            """SELECT invoice_number, issued_on, due_on FROM jobs.invoices
-                WHERE tenant_id = $1 AND job_id = $2""",
-            tenant_id,
-            job_id,
-        )
-        return None if row is None else InvoiceHeader(*row)
-
     async def tenant(self, tenant_id: str) -> dict[str, Any]:
         async with self._pool.acquire() as conn:
             return await tenant_profile(conn, tenant_id) or {}
+
+    async def issued(self, tenant_id: str, job_id: UUID) -> dict[str, Any] | None:
+        row = await self._pool.fetchrow(_ISSUED, [tenant_id], [job_id])
+        if row is None:
+            return None
+        return {
+            "invoice_number": row["invoice_number"],
+            "revision": row["revision"],
+            "status": "voided" if row["status"] == "voided" else "issued",
+            "voided_reason": row["voided_reason"],
+            "paid": row["paid"],
+            "snapshot": json.loads(row["snapshot"]),
+            "snapshot_sha256": row["snapshot_sha256"],
+        }
 
     async def render(self, tenant_id: str, job_id: UUID, sha: str) -> dict[str, Any] | None:
         row = await self._pool.fetchrow(

@@ -12,11 +12,12 @@ from jobline_jobs.service_layer.queries import JobDetailsQueries
 
 # The list row plus what only the details show.
 _DETAIL = (
-    JOB_ROW_SQL.replace(
+    JOB_ROW_SQL.replace(  # noqa: S608 - constant SQL, no input in it
         "SELECT j.job_id,",
         "SELECT j.tax_rate, c.billing_address, p.address AS property_address_parts,"
         " t.phone AS technician_phone, j.parent_job_id, j.share_percent, j.share_amount,"
-        " j.bill_on, j.job_id,",
+        " j.bill_on, (SELECT i.status FROM jobs.invoices i WHERE i.tenant_id = j.tenant_id"
+        " AND i.job_id = j.job_id AND i.status <> 'reserved') AS invoice_status, j.job_id,",
         1,
     )
     + " WHERE j.tenant_id = $1 AND j.job_id = $2"
@@ -38,6 +39,8 @@ class JobDetails(JobDetailsQueries):
             if row is None:
                 return None
             job: dict[str, Any] = dict(row)
+            job["invoice_issued"] = job["invoice_status"] is not None
+            job["invoice_stands"] = job["invoice_status"] == "issued"
             job["billing_address"] = _address(job["billing_address"])
             job["property_address_parts"] = _address(job["property_address_parts"])
             job["contacts"] = [

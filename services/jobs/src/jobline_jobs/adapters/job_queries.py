@@ -44,7 +44,10 @@ SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled
          WHERE p.tenant_id = j.tenant_id AND p.property_id = j.property_id) AS property_address,
        (SELECT t.name FROM jobs.technicians t
          WHERE t.tenant_id = j.tenant_id AND t.technician_id = j.technician_id)
-           AS technician_name
+           AS technician_name,
+       CASE WHEN j.step = 'canceled' THEN EXISTS (SELECT 1 FROM jobs.invoices i
+         WHERE i.tenant_id = j.tenant_id AND i.job_id = j.job_id AND i.status = 'issued')
+       END AS invoice_stands
   FROM jobs.jobs j
 """
 

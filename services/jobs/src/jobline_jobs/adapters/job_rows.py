@@ -3,7 +3,7 @@ what its events imply (visits, their history, payments, recall links, chargeback
 
 from collections.abc import Callable
 
-from jobline_jobs.adapters import rows
+from jobline_jobs.adapters import book_rows, rows
 from jobline_jobs.domain import events
 from jobline_jobs.domain.model import Job
 from jobline_jobs.service_layer.unit_of_work import Causation
@@ -82,7 +82,7 @@ def _event_rows(job: Job, event: events.Event, causation: Causation, add: Add) -
         case events.SubjobBecameBillable():  # a new subjob billable at once: a no-op
             add(rows.SubjobBillableUpdate(tenant, job.job_id))
         case _:
-            pass
+            book_rows.job_event_rows(job, event, at, add)  # issue 16: the books
 
 
 def _insert_row(job: Job) -> rows.JobInsert:

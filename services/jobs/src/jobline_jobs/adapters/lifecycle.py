@@ -39,6 +39,8 @@ def _(event: events.StepChanged) -> Payload:
         to_step=wire.JobStep(event.to_step.value),
         cause=event.cause,
         completed_at=event.completed_at,
+        reason=event.reason,
+        notes=event.notes,
     )
 
 
@@ -87,6 +89,7 @@ def _(event: events.PaymentRecorded) -> Payload:
         amount_paid=event.amount_paid,
         balance_due=event.balance_due,
         currency=event.currency,
+        method=event.method,
     )
 
 
@@ -199,5 +202,94 @@ def _(event: events.SubjobBecameBillable) -> Payload:
         bill_on=event.bill_on,
         amount=event.amount,
         tax=event.tax,
+        currency=event.currency,
+    )
+
+
+# issue 16: the books ------------------------------------------------------------------
+
+
+@to_wire.register
+def _(event: events.LinesChanged) -> Payload:
+    return wire.JobLinesChanged(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        lines=event.lines,
+        tax_rate=event.tax_rate,
+        previous_total=event.previous_total,
+        total=event.total,
+        balance_due=event.balance_due,
+        currency=event.currency,
+    )
+
+
+@to_wire.register
+def _(event: events.PaymentRefunded) -> Payload:
+    return wire.JobPaymentRefunded(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        payment_id=event.payment_id,
+        refund_id=event.refund_id,
+        amount=event.amount,
+        amount_paid=event.amount_paid,
+        balance_due=event.balance_due,
+        currency=event.currency,
+        reason=event.reason,
+    )
+
+
+@to_wire.register
+def _(event: events.InvoiceIssued) -> Payload:
+    return wire.JobInvoiceIssued(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        invoice_number=event.invoice_number,
+        revision=1,
+        issued_on=event.issued_on,
+        due_on=event.due_on,
+        currency=event.currency,
+        total=event.total,
+        balance_due=event.balance_due,
+        snapshot_sha256=event.snapshot_sha256,
+        issued_by=event.issued_by,
+    )
+
+
+@to_wire.register
+def _(event: events.InvoiceRevised) -> Payload:
+    return wire.JobInvoiceRevised(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        invoice_number=event.invoice_number,
+        revision=event.revision,
+        cause=event.cause,
+        convention="credit_note" if event.convention == "credit_note" else "revised_invoice",
+        previous_total=event.previous_total,
+        total=event.total,
+        balance_due=event.balance_due,
+        snapshot_sha256=event.snapshot_sha256,
+    )
+
+
+@to_wire.register
+def _(event: events.InvoiceVoided) -> Payload:
+    return wire.JobInvoiceVoided(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        invoice_number=event.invoice_number,
+        revision=event.revision,
+        reason=event.reason,
+    )
+
+
+@to_wire.register
+def _(event: events.InvoicePaid) -> Payload:
+    return wire.JobInvoicePaid(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        invoice_number=event.invoice_number,
+        revision=event.revision,
+        total=event.total,
+        amount_paid=event.amount_paid,
         currency=event.currency,
     )

@@ -68,6 +68,9 @@ class PostgresBatch(Batch):
         await session.jobs.get_many(
             (command.tenant_id, job_id) for command, _ in items for job_id in _jobs_of(command)
         )
+        await session.invoices.look_up(
+            (command.tenant_id, job_id) for command, _ in items for job_id in _jobs_of(command)
+        )
         await session.jobs.look_up_payments(
             (command.tenant_id, command.payment_id)
             for command, _ in items

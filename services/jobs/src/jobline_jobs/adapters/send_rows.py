@@ -1,18 +1,10 @@
 """Typed rows of communications and invoicing: sends, their deliveries and invoice copy,
-releases, delivery statuses, opt-outs, invoice numbers and renders. ``STATEMENTS`` lists
+releases, delivery statuses, opt-outs and invoice renders. ``STATEMENTS`` lists
 them in foreign-key order; ``rows.STATEMENTS`` places them after the jobs' own rows."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
-
-
-class InvoiceInsert(NamedTuple):
-    tenant_id: str
-    job_id: UUID
-    invoice_number: str
-    issued_on: date
-    due_on: date
 
 
 class CommunicationInsert(NamedTuple):
@@ -89,8 +81,7 @@ class OptOut(NamedTuple):
 
 
 SendRow = (
-    InvoiceInsert
-    | CommunicationInsert
+    CommunicationInsert
     | DeliveryInsert
     | InvoiceSendInsert
     | CommunicationReleased
@@ -101,8 +92,6 @@ SendRow = (
 )
 
 STATEMENTS: dict[type[SendRow], str] = {
-    InvoiceInsert: """INSERT INTO jobs.invoices (tenant_id, job_id, invoice_number, issued_on,
-            due_on) VALUES ($1, $2, $3, $4, $5)""",
     CommunicationInsert: """INSERT INTO jobs.communications (tenant_id, communication_id,
             job_id, channel, subject, body, attachments, send_at, released, requested_by,
             traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",

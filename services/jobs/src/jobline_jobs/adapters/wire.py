@@ -133,11 +133,6 @@ def _(event: events.DeliveryStatusChanged, tenant_id: str, messages: CausedMessa
 
 
 @written.register
-def _(event: events.InvoiceNumbered, tenant_id: str, messages: CausedMessages) -> Written:  # noqa: ARG001
-    return None, []  # the invoice's row says it; nobody else is told
-
-
-@written.register
 def _(event: events.InvoiceRenderRequested, tenant_id: str, messages: CausedMessages) -> Written:
     command = RenderInvoice(
         job_id=event.job_id,

@@ -1,4 +1,4 @@
-"""Which of the seven job actions an operator may take now, and why not when not.
+"""Which of the job actions an operator may take now, and why not when not.
 
 Pure rules over a few facts about the job, so the API, the console and the tests all
 see the same answer.
@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from jobline_jobs.domain.workflow import Step
 
-INVOICEABLE = frozenset({Step.AWAITING_BILLING, Step.AWAITING_PAYMENT, Step.PAID})
+ISSUABLE = frozenset({Step.AWAITING_BILLING})
 
 
 class Action(StrEnum):
@@ -21,6 +21,7 @@ class Action(StrEnum):
     SEND_COMMUNICATION = "send_communication"
     CREATE_SUBJOB = "create_subjob"
     LINK_RECALL = "link_recall"
+    ISSUE_INVOICE = "issue_invoice"  # issue 16
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class JobFacts:
     has_reachable_contact: bool
     billed_by_subjobs: bool = False  # a parent 100 % scheduled into subjobs
     due_to_bill_on: date | None = None  # a subjob scheduled, not billable, until then
+    invoice_issued: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,14 +47,28 @@ class Availability:
 
 
 def _invoice_refusal(job: JobFacts) -> str | None:
-    if job.step not in INVOICEABLE:
-        return f"the job is {job.step.value}; its invoice exists once the work passed quality check"
-    if not job.has_line_items:
-        return "the job has no line items to bill"
     if job.billed_by_subjobs:
         return "100 % of the job is billed by its subjobs: it has a statement, not an invoice"
     if job.due_to_bill_on is not None:
         return f"the subjob is due to bill on {job.due_to_bill_on}; not billable before"
+    if not job.invoice_issued:
+        if job.step in ISSUABLE:
+            return "the invoice is not issued yet; issue it first"
+        return f"the job is {job.step.value}; its invoice is not issued"
+    return None
+
+
+def _issue_refusal(job: JobFacts) -> str | None:
+    if job.invoice_issued:
+        return "the invoice is issued already"
+    if job.step not in ISSUABLE:
+        return f"the job is {job.step.value}; an invoice is issued while awaiting billing"
+    if job.billed_by_subjobs or (job.fully_scheduled and not job.is_subjob):
+        return "fully scheduled into subjobs: bill the subjobs; the parent has a statement"
+    if job.due_to_bill_on is not None:
+        return f"the subjob is due to bill on {job.due_to_bill_on}; not billable before"
+    if not job.has_line_items:
+        return "the job has no line items to bill"
     return None
 
 
@@ -84,6 +100,7 @@ def _refusals(job: JobFacts) -> dict[Action, str | None]:
         Action.LINK_RECALL: "the job is linked to its original already"
         if job.is_recall
         else ("a canceled job cannot be a recall" if job.step is Step.CANCELED else None),
+        Action.ISSUE_INVOICE: _issue_refusal(job),
     }
 
 

@@ -143,11 +143,6 @@ class RecordQualityCheck(JobCommand):
 
 
 @dataclass(frozen=True)
-class InvoiceJob(JobCommand):
-    due_on: date | None = None
-
-
-@dataclass(frozen=True)
 class RecordPayment(JobCommand):
     payment_id: UUID
     amount: Decimal
@@ -291,9 +286,7 @@ class ReleaseDueCommunications(Command):
 EVERY_TENANT = "*"
 
 
-@dataclass(frozen=True)
-class NumberInvoice(JobCommand):
-    """Give the job's invoice its number from the tenant's counter, unless it has one."""
+# issue 16: the books ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -302,3 +295,36 @@ class ReleaseDueSubjobs(Command):
     ``occurred_at``) billable. Of every tenant: ``tenant_id`` is ``EVERY_TENANT``."""
 
     limit: int = 100
+
+
+@dataclass(frozen=True)
+class IssueInvoice(JobCommand):
+    """Issue the job's invoice (upstream's job.invoiced, or an operator's action): with
+    these dates and upstream's number when given, else the tenant's day, terms and
+    next number. Moves the job from awaiting billing to awaiting payment."""
+
+    issued_on: date | None = None
+    due_on: date | None = None
+    number: str | None = None
+    by: str = "upstream"
+
+
+@dataclass(frozen=True)
+class ChangeLines(JobCommand):
+    """Replace the job's lines and tax rate (job.lines_changed)."""
+
+    line_items: tuple[LineItem, ...]
+    tax_rate: Decimal
+
+
+@dataclass(frozen=True)
+class RefundPayment(JobCommand):
+    payment_id: UUID
+    refund_id: UUID
+    amount: Decimal
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class VoidInvoice(JobCommand):
+    reason: str

@@ -35,6 +35,8 @@ class StepChanged(Event):
     to_step: Step
     cause: str
     completed_at: datetime | None
+    reason: str | None = None  # why, for a cancellation
+    notes: str | None = None  # the quality check's notes
 
 
 @dataclass(frozen=True)
@@ -204,13 +206,82 @@ class InvoiceRenderRequested(Event):
     snapshot: Mapping[str, Any]  # the snapshot as canonical JSON
 
 
+# issue 16: the books ---------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class InvoiceNumbered(Event):
-    """The job's invoice got its number (and dates), once, on first need."""
+class LinesChanged(Event):
+    """The job's lines (and tax rate) were replaced: its total was recomputed."""
+
+    previous_total: Decimal
+    total: Decimal
+    at: datetime
+    lines: int  # how many lines the job has now
+    tax_rate: Decimal
+    balance_due: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class PaymentRefunded(Event):
+    payment_id: UUID
+    refund_id: UUID
+    amount: Decimal
+    amount_paid: Decimal
+    balance_due: Decimal
+    currency: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class InvoiceIssued(Event):
+    """The job's invoice was issued: its number given, revision 1 frozen."""
 
     invoice_number: str
     issued_on: date
     due_on: date
+    currency: str
+    total: Decimal
+    balance_due: Decimal
+    snapshot_sha256: str
+    snapshot: Mapping[str, Any]  # the frozen snapshot, as canonical JSON
+    issued_by: str
+    upstream_number: bool  # the number is upstream's own, not the tenant's counter's
+    at: datetime
+
+
+@dataclass(frozen=True)
+class InvoiceRevised(Event):
+    """A later change to the job froze a new revision of its invoice."""
+
+    invoice_number: str
+    revision: int
+    cause: str
+    convention: str
+    previous_total: Decimal
+    total: Decimal
+    balance_due: Decimal
+    snapshot_sha256: str
+    snapshot: Mapping[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class InvoiceVoided(Event):
+    invoice_number: str
+    revision: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class InvoicePaid(Event):
+    """The balance of the issued invoice reached 0."""
+
+    invoice_number: str
+    revision: int
+    total: Decimal
+    amount_paid: Decimal
+    currency: str
 
 
 @dataclass(frozen=True)

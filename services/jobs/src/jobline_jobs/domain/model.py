@@ -105,7 +105,14 @@ class Job:
     def balance_due(self) -> Decimal:
         return self.total - self.amount_paid
 
-    def _move(self, fact: str, completed_at: datetime | None = None) -> None:
+    def _move(
+        self,
+        fact: str,
+        completed_at: datetime | None = None,
+        *,
+        reason: str | None = None,
+        notes: str | None = None,
+    ) -> None:
         allowed_from, to_step = STEP_MOVES[fact]
         cause = fact.removesuffix(".passed").removesuffix(".failed")
         if self.step not in allowed_from:
@@ -113,9 +120,17 @@ class Job:
                 f"{cause} cannot move job {self.job_number} from {self.step.value}"
                 f" (allowed from: {', '.join(sorted(s.value for s in allowed_from))})"
             )
-        self._set_step(to_step, cause, completed_at)
+        self._set_step(to_step, cause, completed_at, reason=reason, notes=notes)
 
-    def _set_step(self, to_step: Step, cause: str, completed_at: datetime | None) -> None:
+    def _set_step(
+        self,
+        to_step: Step,
+        cause: str,
+        completed_at: datetime | None,
+        *,
+        reason: str | None = None,
+        notes: str | None = None,
+    ) -> None:
         from_step, self.step, self.completed_at = self.step, to_step, completed_at
         self.events.append(
             events.StepChanged(
@@ -125,6 +140,8 @@ class Job:
                 to_step=to_step,
                 cause=cause,
                 completed_at=completed_at,
+                reason=reason,
+                notes=notes,
             )
         )
 
@@ -134,12 +151,12 @@ class Job:
     def complete_work(self, completed_at: datetime) -> None:
         self._move("job.work_completed", completed_at)
 
-    def record_quality_check(self, *, passed: bool) -> None:
+    def record_quality_check(self, *, passed: bool, notes: str | None = None) -> None:
         # A failed check sends the job back to work: it is no longer completed.
         if passed:
-            self._move("job.quality_checked.passed", self.completed_at)
+            self._move("job.quality_checked.passed", self.completed_at, notes=notes)
         else:
-            self._move("job.quality_checked.failed", None)
+            self._move("job.quality_checked.failed", None, notes=notes)
 
     def invoice(self) -> None:
         if not self.billable:
@@ -151,8 +168,8 @@ class Job:
         if self.balance_due <= 0:  # paid up front: nothing left to wait for
             self._set_step(Step.PAID, "job.invoiced", self.completed_at)
 
-    def cancel(self) -> None:
-        self._move("job.canceled", self.completed_at)
+    def cancel(self, reason: str | None = None) -> None:
+        self._move("job.canceled", self.completed_at, reason=reason)
 
     def record_payment(self, payment_id: UUID, amount: Decimal, method: str) -> None:
         """Apply a payment; deposits before invoicing count towards the balance."""

@@ -20,6 +20,13 @@ def _visit(d: facts.DispatchRecord) -> c.Visit:
     return c.Visit(d.dispatch_id, d.technician_id, d.arrival_window.start, d.arrival_window.end)
 
 
+def _lines(lines: list[facts.LineItem]) -> tuple[c.LineItem, ...]:
+    return tuple(
+        c.LineItem(li.line_id, li.code, li.description, li.quantity, li.unit_price, li.taxable)
+        for li in lines
+    )
+
+
 def fact_to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR0912 - one arm per fact
     """The command an upstream fact asks for."""
     t, at, p = envelope.tenant_id, envelope.occurred_at, envelope.payload
@@ -37,12 +44,6 @@ def fact_to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR
                 t, at, p.technician_id, p.name, p.phone, p.commission_rate, card, p.currency
             )
         case facts.JobDispatched():
-            lines = tuple(
-                c.LineItem(
-                    li.line_id, li.code, li.description, li.quantity, li.unit_price, li.taxable
-                )
-                for li in p.line_items
-            )
             return c.DispatchJob(
                 t,
                 at,
@@ -56,7 +57,7 @@ def fact_to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR
                 p.schedule.end,
                 p.currency,
                 p.tax_rate,
-                lines,
+                _lines(p.line_items),
                 _visit(p.dispatch),
             )
         case facts.DispatchAssigned():
@@ -72,7 +73,7 @@ def fact_to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR
         case facts.JobQualityChecked():
             return c.RecordQualityCheck(t, at, p.job_id, p.outcome == "passed", p.notes)
         case facts.JobInvoiced():
-            return c.InvoiceJob(t, at, p.job_id, p.due_on)
+            return c.IssueInvoice(t, at, p.job_id, p.issued_on, p.due_on, p.invoice_number)
         case facts.PaymentRecorded():
             return c.RecordPayment(t, at, p.job_id, p.payment_id, p.amount, p.method)
         case facts.JobCanceled():
@@ -90,6 +91,13 @@ def fact_to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR
                 p.content_type,
                 p.size_bytes,
             )
+        # issue 16: the books
+        case facts.JobLinesChanged():
+            return c.ChangeLines(t, at, p.job_id, _lines(p.line_items), p.tax_rate)
+        case facts.PaymentRefunded():
+            return c.RefundPayment(t, at, p.job_id, p.payment_id, p.refund_id, p.amount, p.reason)
+        case facts.InvoiceVoided():
+            return c.VoidInvoice(t, at, p.job_id, p.reason)
     raise TypeError(f"no command for {type(p).__name__}")
 
 

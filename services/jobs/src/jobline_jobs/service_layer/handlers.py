@@ -7,11 +7,11 @@ from typing import Any
 
 from jobline_jobs.domain import commands, recalls, staged_billing
 from jobline_jobs.domain.errors import Conflict, UnknownJob
-from jobline_jobs.domain.invoices import Invoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
 from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
 from jobline_jobs.domain.workflow import DispatchStatus
+from jobline_jobs.service_layer import book_handlers
 from jobline_jobs.service_layer.settings_handlers import update_tenant_settings
 from jobline_jobs.service_layer.unit_of_work import UnitOfWork
 
@@ -63,11 +63,7 @@ async def complete_work(cmd: commands.CompleteWork, uow: UnitOfWork) -> None:
 
 
 async def record_quality_check(cmd: commands.RecordQualityCheck, uow: UnitOfWork) -> None:
-    (await _job(uow, cmd)).record_quality_check(passed=cmd.passed)
-
-
-async def invoice_job(cmd: commands.InvoiceJob, uow: UnitOfWork) -> None:
-    (await _job(uow, cmd)).invoice()
+    (await _job(uow, cmd)).record_quality_check(passed=cmd.passed, notes=cmd.notes)
 
 
 async def record_payment(cmd: commands.RecordPayment, uow: UnitOfWork) -> None:
@@ -75,10 +71,11 @@ async def record_payment(cmd: commands.RecordPayment, uow: UnitOfWork) -> None:
     if await uow.jobs.has_payment(cmd.tenant_id, cmd.payment_id):
         raise Conflict(f"payment {cmd.payment_id} was recorded already")
     job.record_payment(cmd.payment_id, cmd.amount, cmd.method)
+    await book_handlers.revise_invoice(uow, job, "payment.recorded", cmd.occurred_at)
 
 
 async def cancel_job(cmd: commands.CancelJob, uow: UnitOfWork) -> None:
-    (await _job(uow, cmd)).cancel()
+    (await _job(uow, cmd)).cancel(cmd.reason)
 
 
 async def add_document(cmd: commands.AddDocument, uow: UnitOfWork) -> None:
@@ -185,17 +182,6 @@ async def send_invoice(cmd: commands.SendInvoice, uow: UnitOfWork) -> None:
     await send_communication(email, uow)
 
 
-async def number_invoice(cmd: commands.NumberInvoice, uow: UnitOfWork) -> None:
-    # The job's row lock gives one number per job, however many requests ask at once.
-    job = await _job(uow, cmd)
-    if await uow.invoices.numbered(cmd.tenant_id, cmd.job_id):
-        return
-    terms = await uow.invoices.next_number(cmd.tenant_id)
-    uow.invoices.add(
-        Invoice.numbered(cmd.tenant_id, cmd.job_id, job.job_number, terms, cmd.occurred_at)
-    )
-
-
 async def request_invoice_render(cmd: commands.RequestInvoiceRender, uow: UnitOfWork) -> None:
     renders = uow.invoice_renders
     if await renders.requested(cmd.tenant_id, cmd.job_id, cmd.snapshot_sha256):
@@ -228,7 +214,6 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.StartJob: start_job,
     commands.CompleteWork: complete_work,
     commands.RecordQualityCheck: record_quality_check,
-    commands.InvoiceJob: invoice_job,
     commands.RecordPayment: record_payment,
     commands.CancelJob: cancel_job,
     commands.AddDocument: add_document,
@@ -241,11 +226,15 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.RecordOptOut: record_opt_out,
     commands.SendCommunication: send_communication,
     commands.SendInvoice: send_invoice,
-    commands.NumberInvoice: number_invoice,
     commands.RequestInvoiceRender: request_invoice_render,
     commands.ReleaseDueCommunications: release_due_communications,
     # issue 16, staged billing
     commands.ReleaseDueSubjobs: release_due_subjobs,
     # issue 16, tenant settings
     UpdateTenantSettings: update_tenant_settings,
+    # issue 16: the books
+    commands.IssueInvoice: book_handlers.issue_invoice,
+    commands.ChangeLines: book_handlers.change_lines,
+    commands.RefundPayment: book_handlers.refund_payment,
+    commands.VoidInvoice: book_handlers.void_invoice,
 }

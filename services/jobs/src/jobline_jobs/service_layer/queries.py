@@ -123,8 +123,10 @@ class InvoiceHeader:
 
 class InvoiceQueries(ABC):
     @abstractmethod
-    async def header(self, tenant_id: str, job_id: UUID) -> InvoiceHeader | None:
-        """The job's invoice number and dates; None until it is numbered (NumberInvoice)."""
+    async def issued(self, tenant_id: str, job_id: UUID) -> dict[str, Any] | None:
+        """The job's issued invoice as its current revision froze it (number, revision,
+        status, snapshot and its sha256); None until it is issued. Reading assigns
+        nothing."""
 
     @abstractmethod
     async def tenant(self, tenant_id: str) -> dict[str, Any]:

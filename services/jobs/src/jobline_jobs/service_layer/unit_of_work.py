@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.communications import Contact, StoredFile
-from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
+from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
 from jobline_jobs.service_layer.tenant_settings import TenantSettingsStore
@@ -164,23 +164,47 @@ class Communications(ABC):
         """Communications added or loaded in this unit of work."""
 
 
+@dataclass(frozen=True)
+class SnapshotSources:
+    """What an invoice snapshot needs beyond the job aggregate: the job's parties as the
+    read side has them (``job``), the tenant's branding, and for a subjob its parent's
+    number and schedule."""
+
+    job: dict[str, Any]
+    tenant: dict[str, Any]
+    schedule: list[dict[str, Any]]
+    parent_number: str | None
+
+
 class Invoices(ABC):
-    """Invoice numbers: the tenant's counter, and which jobs have one."""
+    """Issued invoices (one per job), the tenant's counter and terms, what a snapshot is
+    built from, and the payments a refund may give back."""
 
     @abstractmethod
-    async def numbered(self, tenant_id: str, job_id: UUID) -> bool: ...
+    async def get(self, tenant_id: str, job_id: UUID) -> IssuedInvoice | None:
+        """The job's issued invoice (the job's lock guards it), or None."""
 
     @abstractmethod
-    async def next_number(self, tenant_id: str) -> InvoiceTerms:
+    async def next_number(self, tenant_id: str) -> int:
         """Take the tenant's next invoice sequence number (the tenant is locked until the
-        unit of work ends, so numbers are given in order and never twice)."""
+        unit of work ends, so numbers are given in issue order and never twice)."""
 
     @abstractmethod
-    def add(self, invoice: Invoice) -> None:
-        """Track a newly numbered invoice; it is inserted on commit."""
+    async def terms(self, tenant_id: str) -> InvoiceTerms: ...
 
     @abstractmethod
-    def seen(self) -> list[Invoice]: ...
+    async def sources(self, tenant_id: str, job_id: UUID) -> SnapshotSources: ...
+
+    @abstractmethod
+    async def refundable(self, tenant_id: str, payment_id: UUID) -> tuple[UUID, Decimal] | None:
+        """The payment's job and what of it was not refunded yet; None if not recorded."""
+
+    @abstractmethod
+    def add(self, invoice: IssuedInvoice) -> None:
+        """Track a newly issued invoice; it is inserted on commit."""
+
+    @abstractmethod
+    def seen(self) -> list[IssuedInvoice]: ...
 
 
 class InvoiceRenders(ABC):

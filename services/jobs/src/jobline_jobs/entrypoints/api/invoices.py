@@ -1,22 +1,22 @@
-"""The job's invoice: its figures, and its PDF — always for the job as it is now."""
+"""The job's invoice: issued by the operator's action (or upstream's job.invoiced), then
+read as frozen — its figures and its PDF. Reading never assigns anything."""
 
 import asyncio
 import hashlib
 import time
+from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from jobline_contracts.invoicing import InvoiceSnapshot
 from jobline_jobs.domain import commands
-from jobline_jobs.entrypoints.api.commanding import execute, now
-from jobline_jobs.entrypoints.api.deps import ApiRuntime, PrincipalDep, RuntimeDep
+from jobline_jobs.entrypoints.api.commanding import Answer, actor, execute, idempotent, now
+from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
-from jobline_jobs.entrypoints.api.invoice_snapshot import build_snapshot, canonical_sha256
-from jobline_jobs.entrypoints.api.presenters import invoiceable
 from jobline_jobs.entrypoints.api.staged_invoices import refuse_staged
 from jobline_jobs.service_layer.queries import Principal
 
@@ -32,37 +32,49 @@ class PdfState(BaseModel):
 
 
 class Invoice(BaseModel):
+    invoice_number: str
+    revision: int = Field(description="1 when issued; each later change freezes the next")
+    status: Literal["issued", "voided"]
+    paid: bool = Field(description="The balance of the current revision reached 0")
+    voided_reason: str | None = None
     snapshot: InvoiceSnapshot
     snapshot_sha256: str
     pdf: PdfState
 
 
+class IssueRequest(BaseModel):
+    due_on: date | None = Field(
+        default=None, description="Default: the tenant's payment terms after today"
+    )
+
+
+NOT_ISSUED = (
+    "the job's invoice is not issued: an invoice is issued by upstream's job.invoiced"
+    " or the Issue invoice action on a job awaiting billing"
+)
+
+
+async def _issued(rt: ApiRuntime, who: Principal, job_id: UUID) -> dict[str, Any]:
+    """The job's issued invoice as frozen; 404 (not issued) otherwise. Assigns nothing."""
+    invoice = await rt.invoices.issued(who.tenant_id, job_id)
+    if invoice is None:
+        job = await rt.details.job(who.tenant_id, job_id)
+        if job is None:
+            raise not_found("job")
+        refuse_staged(job)  # 409 with the reason when staged billing bills it otherwise
+        raise ApiError(404, "not_issued", NOT_ISSUED)
+    return invoice
+
+
 async def _current(rt: ApiRuntime, who: Principal, job_id: UUID) -> tuple[InvoiceSnapshot, str]:
-    job = await rt.details.job(who.tenant_id, job_id)
-    if job is None:
-        raise not_found("job")
-    refuse_staged(job)
-    if not invoiceable(job):
-        raise ApiError(
-            409,
-            "no_invoice",
-            f"the job is {job['step']}; its invoice exists once the work passed quality check",
-        )
-    schedule: list[dict[str, Any]] = []
-    parent_number = None
-    if job["parent_job_id"] is not None:
-        parent = await rt.details.billing_schedule(who.tenant_id, job["parent_job_id"])
-        if parent is not None:
-            schedule, parent_number = parent["subjobs"], parent["job_number"]
-    header = await rt.invoices.header(who.tenant_id, job_id)
-    if header is None:  # numbered on first need
-        await execute(rt, who, commands.NumberInvoice(who.tenant_id, now(), job_id), effect=False)
-        header = await rt.invoices.header(who.tenant_id, job_id)
-        if header is None:
-            raise not_found("job")  # deleted meanwhile
-    tenant = await rt.invoices.tenant(who.tenant_id)
-    snapshot = build_snapshot(job, tenant, header, schedule, parent_number)
-    return snapshot, canonical_sha256(snapshot)
+    invoice = await _issued(rt, who, job_id)
+    return InvoiceSnapshot.model_validate(invoice["snapshot"]), invoice["snapshot_sha256"]
+
+
+async def _answer(rt: ApiRuntime, who: Principal, job_id: UUID) -> Invoice:
+    invoice = await _issued(rt, who, job_id)
+    render = await rt.invoices.render(who.tenant_id, job_id, invoice["snapshot_sha256"])
+    return Invoice(**invoice, pdf=_state(render))
 
 
 _PDF_STATUS: dict[str, Literal["ready", "rendering", "failed"]] = {
@@ -88,12 +100,34 @@ def _state(render: dict[str, Any] | None) -> PdfState:
     "/v1/jobs/{job_id}/invoice",
     response_model=Invoice,
     responses=responses(401, 404, 409, 422),
-    summary="The job's invoice, as it is now",
+    summary="The job's issued invoice, as its current revision froze it (404 not issued)",
 )
 async def get_invoice(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> Invoice:
-    snapshot, sha = await _current(rt, who, job_id)
-    render = await rt.invoices.render(who.tenant_id, job_id, sha)
-    return Invoice(snapshot=snapshot, snapshot_sha256=sha, pdf=_state(render))
+    return await _answer(rt, who, job_id)
+
+
+@router.post(
+    "/v1/jobs/{job_id}/invoice",
+    response_model=Invoice,
+    status_code=201,
+    responses=responses(401, 403, 404, 409, 422),
+    summary="Issue the invoice of a job awaiting billing (numbered now, in issue order)",
+)
+async def issue_invoice(
+    job_id: UUID,
+    request: Request,
+    who: OperatorDep,
+    rt: RuntimeDep,
+    body: IssueRequest | None = None,
+) -> JSONResponse:
+    due_on = body.due_on if body else None
+
+    async def act() -> Answer:
+        command = commands.IssueInvoice(who.tenant_id, now(), job_id, due_on=due_on, by=actor(who))
+        await execute(rt, who, command)
+        return 201, await _answer(rt, who, job_id)
+
+    return await idempotent(request, rt, who, act)
 
 
 @router.get(
@@ -105,7 +139,7 @@ async def get_invoice(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> Invoic
         502: {"description": "The invoicing service could not render it"},
     },
     response_class=Response,
-    summary="The PDF of the job's invoice as it is now (never a stale render)",
+    summary="The PDF of the job's issued invoice, rendered from its frozen snapshot",
 )
 async def get_invoice_pdf(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> Response:
     snapshot, sha = await _current(rt, who, job_id)

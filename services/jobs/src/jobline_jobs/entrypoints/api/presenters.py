@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from jobline_jobs.domain import commands
-from jobline_jobs.domain.actions import INVOICEABLE, JobFacts, available_actions
+from jobline_jobs.domain.actions import JobFacts, available_actions
 from jobline_jobs.domain.money import to_cents
 from jobline_jobs.domain.workflow import Step
 from jobline_jobs.entrypoints.api import schemas, statements
@@ -30,7 +30,11 @@ def job_page_json(rows: Sequence[Mapping[str, Any]], next_cursor: str | None) ->
 def balance_due(row: Mapping[str, Any]) -> Decimal:
     """What the job itself has still to bill and collect: a parent's scheduled shares are
     its subjobs' to bill, so a parent's balance is what is left unscheduled, less what was
-    paid on the parent itself (each dollar shows once across a parent and its subjobs)."""
+    paid on the parent itself (each dollar shows once across a parent and its subjobs).
+    A canceled job owes nothing unless its invoice was issued (and not voided) before the
+    cancel; then its balance stands until paid."""
+    if row["step"] == Step.CANCELED and not row.get("invoice_stands"):
+        return Decimal("0.00")
     return Decimal(row["total"] - row["scheduled_amount"] - row["amount_paid"])
 
 
@@ -107,13 +111,8 @@ def dispatch(visit: dict[str, Any]) -> schemas.DispatchRecord:
 
 
 def invoiceable(job: dict[str, Any]) -> bool:
-    """Whether the job's invoice may be downloaded or attached now."""
-    return (
-        bool(job["line_items"])
-        and Step(job["step"]) in INVOICEABLE
-        and job["billable"]
-        and not billed_by_subjobs(job)
-    )
+    """Whether the job's invoice may be downloaded or attached now: once it is issued."""
+    return bool(job.get("invoice_issued"))
 
 
 def billed_by_subjobs(job: dict[str, Any]) -> bool:
@@ -154,6 +153,7 @@ def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
         has_reachable_contact=any(c["email"] or c["phone"] for c in contacts),
         billed_by_subjobs=billed_by_subjobs(job),
         due_to_bill_on=due_to_bill_on(job),
+        invoice_issued=invoiceable(job),
     )
     return schemas.JobDetail(
         **fields,

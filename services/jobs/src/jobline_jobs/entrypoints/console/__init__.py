@@ -13,6 +13,7 @@ from jobline_jobs.entrypoints.console import (
     billing,
     deferral,
     invoice,
+    issuing,
     jobs_list,
     messages,
     settings,
@@ -25,5 +26,15 @@ def install(app: FastAPI) -> None:
     """Serve the console's pages, dialogs and static files on ``app``."""
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     auth.install_handlers(app)
-    for module in (auth, jobs_list, messages, invoice, billing, deferral, statement, settings):
+    for module in (
+        auth,
+        jobs_list,
+        messages,
+        invoice,
+        billing,
+        deferral,
+        statement,
+        settings,
+        issuing,
+    ):
         app.include_router(module.router)

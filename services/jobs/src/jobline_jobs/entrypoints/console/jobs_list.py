@@ -76,7 +76,10 @@ def _items(job: dict[str, Any]) -> list[MenuItem]:
         ok, reason = allowed[action.value]
         return MenuItem(label, ok, reason, dialog, None if dialog else f"{base}/invoice.pdf")
 
-    items = [item(Action.DOWNLOAD_INVOICE, "Download invoice")]
+    items = [
+        item(Action.ISSUE_INVOICE, "Issue invoice", f"{base}/issue"),
+        item(Action.DOWNLOAD_INVOICE, "Download invoice"),
+    ]
     if job.get("staged_billing"):  # a parent: its statement, beside (or instead of) an invoice
         items.append(
             MenuItem("View statement", allowed=True, reason=None, dialog=f"{base}/statement")

@@ -1,8 +1,9 @@
-"""The invoice snapshot: everything the PDF prints, built from the job as it is now.
+"""The invoice snapshot: everything the PDF prints, built from the job when its invoice
+is issued or revised (``book_handlers``), then frozen with the revision.
 
-An invoice is always the job as it is now: its snapshot is rebuilt on every request and
-its sha256 (of the canonical JSON) picks the PDF. A PDF rendered from any other snapshot
-is never served as current.
+The stored snapshot is what the API serves and the PDF is rendered from; its sha256 (of
+the canonical JSON) picks the PDF. A PDF rendered from any other snapshot is never served
+as current.
 """
 
 import hashlib
