@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from jobline_contracts import facts
 from jobline_contracts.topics import COMMS_EVENTS, DISPATCH_EVENTS, JOBS_LIFECYCLE
-from jobline_testing.flows import billable_job
+from jobline_testing.flows import invoiced_job
 from jobline_testing.kafka import FactPublisher
 from jobline_testing.polling import eventually
 from jobline_testing.sandboxes import Sandboxes
@@ -175,7 +175,7 @@ async def test_invoicing_counts_commands_and_times_renders(
     api, publisher: FactPublisher, watch, tenant: str, invoicing_service
 ):
     before = await scrape(invoicing_service)
-    story = await billable_job(publisher, watch, tenant)
+    story = await invoiced_job(publisher, watch, tenant)
     # Asks for the render (its answer is not the point here: on a shared broker another
     # stack's invoicing may answer first, with a PDF in its own blob store).
     await api.get(f"/v1/jobs/{story.job_id}/invoice.pdf")

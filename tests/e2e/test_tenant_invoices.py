@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from jobline_contracts.topics import DISPATCH_EVENTS, JOBS_LIFECYCLE
 from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.adapters.tokens import issue_token
-from jobline_testing.flows import billable_job
+from jobline_testing.flows import billable_job, invoiced_job
 from jobline_testing.kafka import FactPublisher
 from jobline_testing.services import ServiceProcess
 from jobline_testing.stories import JobStory
@@ -52,7 +52,7 @@ async def test_an_aud_tenants_pdf_reads_tax_invoice_with_its_abn(
             json={"tax_id": "51 824 753 556", "business_phone": "+61 2 9000 1234"},
         )
         assert changed.status_code == 200, changed.text
-        job = await billable_job(publisher, watch, tenant)
+        job = await invoiced_job(publisher, watch, tenant)
         text = await pdf_text(api, job)
     assert "Tax Invoice" in text
     assert "ABN 51 824 753 556" in text

@@ -28,3 +28,15 @@ async def billable_job(
         lambda s: s.key == story.key.encode() and b'"awaiting_billing"' in s.value
     )
     return story
+
+
+async def invoiced_job(
+    publisher: FactPublisher, watch: Callable[[str], Awaitable[TopicWatcher]], tenant: str
+) -> JobStory:
+    """A billable job whose invoice upstream issued (``job.invoiced``): it has an invoice
+    once the jobs service has published ``invoice.issued``."""
+    story = await billable_job(publisher, watch, tenant)
+    lifecycle = await watch(JOBS_LIFECYCLE.name)
+    await publisher.publish(DISPATCH_EVENTS.name, story.envelope(story.invoiced()), story.key)
+    await lifecycle.wait_for(lambda s: s.key == story.key.encode() and b"invoice.issued" in s.value)
+    return story
