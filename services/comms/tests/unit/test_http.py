@@ -1,4 +1,5 @@
-"""Twilio's callbacks: signatures checked with the SDK's validator, forged ones refused."""
+"""Twilio's callbacks: signatures checked with the SDK's validator, forged ones refused;
+URL-encoded and multipart forms read alike."""
 
 import uuid
 from dataclasses import dataclass
@@ -87,4 +88,27 @@ async def test_an_inbound_stop_opts_out_and_answers_empty_twiml(api, store):
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/xml")
     assert answer.text.endswith("<Response/>")
+    assert store.opt_outs["acme", "+15555550101"] is True
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+async def test_a_form_reads_the_same_urlencoded_or_multipart(api, store, multipart):
+    """URL-encoded forms are decoded from the body (``+``, ``%2B``, ``&`` inside a
+    value), anything else by Starlette's form parser: the same fields either way."""
+    url = f"{BASE}/v1/twilio/inbound"
+    form = {"From": "+15555550101", "To": "+15005551111", "Body": "Stop & go+away", "X": ""}
+    headers = signed(url, {**form, "Body": "STOP"})
+    if multipart:
+        files = {k: (None, v) for k, v in form.items()}
+        refused = await api.post("/v1/twilio/inbound", files=files, headers=headers)
+    else:
+        refused = await api.post("/v1/twilio/inbound", data=form, headers=headers)
+    assert refused.status_code == 403  # the body read is the body sent, not another
+    form["Body"] = "STOP"
+    if multipart:
+        files = {k: (None, v) for k, v in form.items()}
+        answer = await api.post("/v1/twilio/inbound", files=files, headers=signed(url, form))
+    else:
+        answer = await api.post("/v1/twilio/inbound", data=form, headers=signed(url, form))
+    assert answer.status_code == 200
     assert store.opt_outs["acme", "+15555550101"] is True

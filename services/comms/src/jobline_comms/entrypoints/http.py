@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Protocol
+from urllib.parse import parse_qsl
 from uuid import UUID
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
@@ -20,6 +21,7 @@ from jobline_infra.observability.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+_URLENCODED, _MAX_FIELDS = "application/x-www-form-urlencoded", 1000
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -47,10 +49,28 @@ async def _runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
-async def _signed_form(request: Request, runtime: Runtime, public_url: str) -> dict[str, str]:
+async def _form(request: Request) -> dict[str, str]:
+    """The form's text fields. Twilio posts URL-encoded forms: decoded from the body
+    as Starlette decodes them, without its streaming form parser (about 5 % of a
+    worker's CPU in the comms_deliveries benchmark, at two callbacks per text)."""
+    if request.headers.get("content-type", "").lower().startswith(_URLENCODED):
+        try:
+            fields = parse_qsl(
+                (await request.body()).decode("latin-1"),
+                keep_blank_values=True,
+                max_num_fields=_MAX_FIELDS,
+            )
+        except ValueError as error:
+            raise HTTPException(400, "too many form fields") from error
+        return dict(fields)
     form = await request.form()
-    params = {k: v for k, v in form.items() if isinstance(v, str)}
-    url = public_url + (f"?{request.url.query}" if request.url.query else "")
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def _signed_form(request: Request, runtime: Runtime, public_url: str) -> dict[str, str]:
+    params = await _form(request)
+    query = request.scope["query_string"].decode("latin-1")  # as request.url.query, unbuilt
+    url = public_url + (f"?{query}" if query else "")
     signature = request.headers.get("X-Twilio-Signature", "")
     if not runtime.signature_ok(url, params, signature):
         log.warning("refused a Twilio request with a bad signature for %s", url)
