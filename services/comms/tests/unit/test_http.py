@@ -112,3 +112,22 @@ async def test_a_form_reads_the_same_urlencoded_or_multipart(api, store, multipa
         answer = await api.post("/v1/twilio/inbound", data=form, headers=signed(url, form))
     assert answer.status_code == 200
     assert store.opt_outs["acme", "+15555550101"] is True
+
+
+async def test_a_callback_before_the_service_started_is_answered_503():
+    app = build_app()  # no runtime yet: the lifespan has not started the service
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://comms.test") as client:
+        form = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+        answer = await client.post("/v1/twilio/status", data=form)
+    assert answer.status_code == 503
+
+
+async def test_too_many_form_fields_are_refused_400(api):
+    body = "&".join(f"f{n}=x" for n in range(1001))
+    answer = await api.post(
+        "/v1/twilio/inbound",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 400
