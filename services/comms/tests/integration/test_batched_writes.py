@@ -2,6 +2,7 @@
 repeats, and claims, settlements and reports made at once by many attempts."""
 
 import asyncio
+import json
 import uuid
 from dataclasses import replace
 
@@ -80,3 +81,40 @@ async def test_many_attempts_at_once_claim_once_and_settle_once(services, comms_
     assert {r["status"] for r in rows} == {"delivered"}
     assert {r["attempts"] for r in rows} == {1}
     assert {r["provider_message_id"] for r in rows} == set(sids.values())
+
+
+async def outbox_statuses(pool, delivery_id) -> list[str]:
+    rows = await pool.fetch(
+        "SELECT value FROM comms.outbox WHERE key = $1 ORDER BY outbox_id",
+        str(delivery_id).encode(),
+    )
+    return [json.loads(r["value"])["payload"]["status"] for r in rows]
+
+
+@pytest.mark.parametrize("sent_first", [True, False])
+async def test_one_delivery_twice_in_a_batch_is_written_one_change_after_the_other(
+    services, comms_pool, sent_first
+):
+    """Two copies of one claimed delivery saved at once (its provider's answer and a
+    `delivered` callback): one round each, and a change the first round made stale
+    is not written, nor are its events."""
+    cmd = new_sms()
+    await accept_deliveries([received(cmd, uuid.uuid4())], services)
+    (picked,) = [
+        p
+        for p in await services.attempts.pick_due(1000)
+        if p.delivery.delivery_id == cmd.delivery_id
+    ]
+    picked.delivery.claim()
+    assert await services.attempts.claim(picked.delivery)
+    sid = f"SM{uuid.uuid4().hex}"
+    sent, delivered = replace(picked.delivery, events=[]), replace(picked.delivery, events=[])
+    sent.settle(Accepted(sid), 3, services.backoff, 0.5)
+    assert delivered.record_status(DeliveryStatus.DELIVERED, sid, None)
+    order = [sent, delivered] if sent_first else [delivered, sent]
+    answers = await asyncio.gather(*(services.changes.save(copy) for copy in order))
+    assert answers == ([True, True] if sent_first else [True, False])
+    expected = ["sent", "delivered"] if sent_first else ["delivered"]
+    assert await outbox_statuses(comms_pool, cmd.delivery_id) == expected
+    status = "SELECT status FROM comms.deliveries WHERE delivery_id = $1"
+    assert await comms_pool.fetchval(status, cmd.delivery_id) == "delivered"

@@ -1,4 +1,5 @@
-"""Twilio's callbacks: signatures checked with the SDK's validator, forged ones refused."""
+"""Twilio's callbacks: signatures checked with the SDK's validator, forged ones refused;
+URL-encoded and multipart forms read alike."""
 
 import uuid
 from dataclasses import dataclass
@@ -98,3 +99,51 @@ async def test_a_replayed_signed_start_after_a_stop_leaves_the_phone_opted_out(a
         answer = await api.post("/v1/twilio/inbound", data=form, headers=signed(url, form))
         assert answer.status_code == 200
     assert store.opt_outs["acme", "+15555550101"] is True
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+async def test_a_form_reads_the_same_urlencoded_or_multipart(api, store, multipart):
+    """URL-encoded forms are decoded from the body (``+``, ``%2B``, ``&`` inside a
+    value), anything else by Starlette's form parser: the same fields either way."""
+    url = f"{BASE}/v1/twilio/inbound"
+    form = {
+        "MessageSid": "SM1",
+        "From": "+15555550101",
+        "To": "+15005551111",
+        "Body": "Stop & go+away",
+        "X": "",
+    }
+    headers = signed(url, {**form, "Body": "STOP"})
+    if multipart:
+        files = {k: (None, v) for k, v in form.items()}
+        refused = await api.post("/v1/twilio/inbound", files=files, headers=headers)
+    else:
+        refused = await api.post("/v1/twilio/inbound", data=form, headers=headers)
+    assert refused.status_code == 403  # the body read is the body sent, not another
+    form["Body"] = "STOP"
+    if multipart:
+        files = {k: (None, v) for k, v in form.items()}
+        answer = await api.post("/v1/twilio/inbound", files=files, headers=signed(url, form))
+    else:
+        answer = await api.post("/v1/twilio/inbound", data=form, headers=signed(url, form))
+    assert answer.status_code == 200
+    assert store.opt_outs["acme", "+15555550101"] is True
+
+
+async def test_a_callback_before_the_service_started_is_answered_503():
+    app = build_app()  # no runtime yet: the lifespan has not started the service
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://comms.test") as client:
+        form = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+        answer = await client.post("/v1/twilio/status", data=form)
+    assert answer.status_code == 503
+
+
+async def test_too_many_form_fields_are_refused_400(api):
+    body = "&".join(f"f{n}=x" for n in range(1001))
+    answer = await api.post(
+        "/v1/twilio/inbound",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 400

@@ -36,3 +36,20 @@ def test_a_missing_or_forged_signature(signature: str) -> None:
 def test_a_changed_form_breaks_the_signature() -> None:
     tampered = {**FORM, "MessageStatus": "failed"}
     assert not TwilioSignatures("new-token").valid(URL, tampered, signed_with("new-token"))
+
+
+def test_the_exact_url_needs_one_hmac_and_the_port_variants_still_pass() -> None:
+    """The exact URL is checked first; a signature over the URL without its default
+    port (as Twilio may sign it) is still accepted, through the SDK's validator."""
+    with_port = "https://comms.example.com:443/v1/twilio/status?delivery_id=7"
+    signatures = TwilioSignatures("new-token", previous="old-token")
+    assert signatures.valid(with_port, FORM, signed_with("new-token"))
+    assert signatures.valid(with_port, FORM, signed_with("old-token"))
+    assert not signatures.valid(with_port, FORM, signed_with("someone-else"))
+
+
+def test_the_exact_check_agrees_with_the_sdk() -> None:
+    form = {**FORM, "Body": "caf\u00e9 & more", "Empty": ""}
+    signature = RequestValidator("new-token").compute_signature(URL, form)
+    assert TwilioSignatures("new-token").valid(URL, form, signature)
+    assert not TwilioSignatures("new-token").valid(URL + "8", form, signature)

@@ -7,6 +7,7 @@ decoded once, at intake, into ``content`` (what an attempt needs beyond the row'
 columns), so no attempt parses the envelope again.
 """
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -17,7 +18,7 @@ import asyncpg
 
 from jobline_comms.adapters.batching import rounds
 from jobline_comms.domain.commands import AttachmentRef, Causation, Command, SendEmail, SendSms
-from jobline_comms.domain.delivery import Delivery
+from jobline_comms.domain.delivery import Delivery, overwritten_by
 from jobline_comms.domain.model import Channel, DeliveryStatus
 from jobline_infra.postgres import Connection
 
@@ -77,8 +78,11 @@ def command_of(row: Row) -> Command:
     )
 
 
-_WRITE = """
-WITH v AS (
+# The guarded write as CTEs ($1-$9, from :func:`guarded_args`), ending in ``written``
+# (the ids written), for a statement to go on from: a claim alone, or a unit of work's
+# changes and their outbox rows in one statement (:mod:`jobline_comms.adapters.unit_of_work`).
+GUARDED_WRITE = """
+v AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
         $6::float8[], $7::bool[], $8::uuid[], $9::text[])
     AS v(id, status, sid, error_code, error_message, retry_in, claim, lease, overwrites)),
@@ -86,49 +90,62 @@ locked AS (
     SELECT d.delivery_id FROM comms.deliveries d JOIN v ON v.id = d.delivery_id
     WHERE d.status = ANY(string_to_array(v.overwrites, ','))
         AND (NOT v.claim OR d.lease = v.lease)
-    ORDER BY d.delivery_id FOR UPDATE OF d)
-UPDATE comms.deliveries d SET status = v.status,
-    attempts = d.attempts + v.claim::int,
-    claimed_at = CASE WHEN v.claim THEN now() ELSE d.claimed_at END,
-    lease = CASE WHEN v.claim THEN d.lease END,
-    next_attempt_at = CASE WHEN v.retry_in IS NULL THEN d.next_attempt_at
-        ELSE now() + v.retry_in * interval '1 second' END,
-    provider_message_id = coalesce(v.sid, d.provider_message_id),
-    error_code = v.error_code, error_message = v.error_message, updated_at = now()
-FROM v WHERE v.id = d.delivery_id AND d.delivery_id IN (SELECT delivery_id FROM locked)
-    AND d.status = ANY(string_to_array(v.overwrites, ','))
-    AND (NOT v.claim OR d.lease = v.lease)
-RETURNING d.delivery_id"""
+    ORDER BY d.delivery_id FOR UPDATE OF d),
+written AS (
+    UPDATE comms.deliveries d SET status = v.status,
+        attempts = d.attempts + v.claim::int,
+        claimed_at = CASE WHEN v.claim THEN now() ELSE d.claimed_at END,
+        lease = CASE WHEN v.claim THEN d.lease END,
+        next_attempt_at = CASE WHEN v.retry_in IS NULL THEN d.next_attempt_at
+            ELSE now() + v.retry_in * interval '1 second' END,
+        provider_message_id = coalesce(v.sid, d.provider_message_id),
+        error_code = v.error_code, error_message = v.error_message, updated_at = now()
+    FROM v WHERE v.id = d.delivery_id AND d.delivery_id IN (SELECT delivery_id FROM locked)
+        AND d.status = ANY(string_to_array(v.overwrites, ','))
+        AND (NOT v.claim OR d.lease = v.lease)
+    RETURNING d.delivery_id)"""
+
+_WRITE = f"WITH {GUARDED_WRITE} SELECT delivery_id FROM written"  # noqa: S608 - fixed text
+
+
+@functools.cache
+def _overwrites(status: DeliveryStatus, stored: DeliveryStatus) -> str:
+    """The stored statuses a change may be written over, as the statement takes them
+    (a few distinct moves, so worked out once each)."""
+    return ",".join(sorted(overwritten_by(status, stored)))
+
+
+def guarded_args(batch: Sequence[Delivery]) -> list[list[Any]]:
+    """The arguments of :data:`GUARDED_WRITE` for ``batch`` (no delivery twice)."""
+    return [
+        [d.delivery_id for d in batch],
+        [d.status.value for d in batch],
+        [d.provider_message_id for d in batch],
+        [d.error_code for d in batch],
+        [d.error_message for d in batch],
+        [d.retry_in for d in batch],
+        [d.status is DeliveryStatus.CLAIMED and d.stored_status is not d.status for d in batch],
+        [d.lease for d in batch],
+        [_overwrites(d.status, d.stored_status) for d in batch],
+    ]
+
+
+def change_rounds(deliveries: Sequence[Delivery]) -> list[list[int]]:
+    """Positions of the deliveries that changed, in rounds where none repeats (a
+    delivery twice in one batch: one change after the other)."""
+    changed = [i for i, d in enumerate(deliveries) if d.changed]
+    return [[changed[p] for p in ps] for ps in rounds(changed, lambda i: deliveries[i].delivery_id)]
 
 
 async def write_deliveries(
     db: "Connection | asyncpg.Pool[Any]", deliveries: Sequence[Delivery]
 ) -> list[bool]:
-    """Write the deliveries that changed, one statement per round (a delivery twice
-    in one batch: one change after the other); for each, True if it was written or had
-    nothing to write."""
+    """Write the deliveries that changed, one statement per round; for each, True if it
+    was written or had nothing to write."""
     written = [not d.changed for d in deliveries]
-    changed = [i for i, d in enumerate(deliveries) if d.changed]
-    for positions in rounds(changed, lambda i: deliveries[i].delivery_id):
-        batch = [deliveries[changed[p]] for p in positions]
-        claims = [
-            d.status is DeliveryStatus.CLAIMED and d.stored_status is not d.status for d in batch
-        ]
-        found = {
-            r["delivery_id"]
-            for r in await db.fetch(
-                _WRITE,
-                [d.delivery_id for d in batch],
-                [d.status.value for d in batch],
-                [d.provider_message_id for d in batch],
-                [d.error_code for d in batch],
-                [d.error_message for d in batch],
-                [d.retry_in for d in batch],
-                claims,
-                [d.lease for d in batch],
-                [",".join(sorted(d.overwrites())) for d in batch],
-            )
-        }
-        for p, d in zip(positions, batch, strict=True):
-            written[changed[p]] = d.delivery_id in found
+    for positions in change_rounds(deliveries):
+        batch = [deliveries[i] for i in positions]
+        found = {r["delivery_id"] for r in await db.fetch(_WRITE, *guarded_args(batch))}
+        for i, d in zip(positions, batch, strict=True):
+            written[i] = d.delivery_id in found
     return written

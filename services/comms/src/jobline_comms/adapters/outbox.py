@@ -68,18 +68,36 @@ def key_of(event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn) 
     return event.phone
 
 
-async def write_events(conn: Connection, events: Sequence[Caused], consumer: str) -> None:
-    """Add the messages ``events`` map to, in order: one insert, one notification."""
-    if not events:
-        return
+# The outbox rows of one statement ($10-$16, from :func:`outbox_args`): each row of a
+# delivery's event is added only if that delivery's change was written (``written``,
+# an earlier CTE), a row of no delivery (id NULL) always; in order, then one
+# notification, which rides on the insert and, delivered at commit, wakes the relay at
+# once instead of at its next poll.
+ADD_ROWS = """
+added AS (
+    INSERT INTO comms.outbox (topic, key, value, headers, traceparent)
+    SELECT e.t, e.k, e.v, e.h::jsonb, e.tp
+    FROM unnest($10::uuid[], $11::text[], $12::bytea[], $13::bytea[], $14::text[],
+        $15::text[]) WITH ORDINALITY AS e(id, t, k, v, h, tp, n)
+    WHERE e.id IS NULL OR e.id IN (SELECT delivery_id FROM written)
+    ORDER BY e.n RETURNING 1),
+notified AS (SELECT pg_notify($16, '') FROM (SELECT FROM added LIMIT 1) AS any_added)"""
+
+# An event, and the delivery whose written change it needs (None: it needs none).
+Guarded = tuple[UUID | None, Caused]
+
+
+async def outbox_args(conn: Connection, events: Sequence[Guarded], consumer: str) -> list[Any]:
+    """The arguments of :data:`ADD_ROWS`: the messages ``events`` map to, in order,
+    and the channel to notify."""
     sources = await _dead_letter_sources(
-        conn, [e.delivery_id for e, _, _ in events if isinstance(e, DeliveryDeadLettered)]
+        conn, [e.delivery_id for _, (e, _, _) in events if isinstance(e, DeliveryDeadLettered)]
     )
-    messages: list[_Message] = []
-    for event, causation, traceparent in events:
+    rows: list[tuple[UUID | None, str, bytes | None, bytes, str, str | None]] = []
+    for needs, (event, causation, traceparent) in events:
         if isinstance(event, DeliveryDeadLettered):
             source = sources[event.delivery_id]
-            messages.append(_dead_letter(source, event.reason, consumer, traceparent))
+            rows.append((needs, *_dead_letter(source, event.reason, consumer, traceparent)))
             continue
         envelope: Envelope[Any] = Envelope.wrap(
             to_wire(event),
@@ -87,20 +105,10 @@ async def write_events(conn: Connection, events: Sequence[Caused], consumer: str
             correlation_id=causation.correlation_id,
             causation_id=causation.message_id,
         )
-        messages.append(
-            (COMMS_EVENTS.name, key_of(event).encode(), envelope.to_json(), "{}", traceparent)
-        )
-    # The notification rides on the insert; delivered at commit, it wakes the relay at
-    # once instead of at its next poll.
-    await conn.execute(
-        "WITH added AS (INSERT INTO comms.outbox (topic, key, value, headers, traceparent)"
-        " SELECT t, k, v, h::jsonb, tp"
-        " FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::text[])"
-        " WITH ORDINALITY AS e(t, k, v, h, tp, n) ORDER BY n RETURNING 1)"
-        " SELECT pg_notify($6, '') FROM (SELECT FROM added LIMIT 1) AS any_added",
-        *(list(column) for column in zip(*messages, strict=True)),
-        NOTIFY_CHANNEL,
-    )
+        key = key_of(event).encode()
+        rows.append((needs, COMMS_EVENTS.name, key, envelope.to_json(), "{}", traceparent))
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(6)]
+    return [*columns, NOTIFY_CHANNEL]
 
 
 async def _dead_letter_sources(conn: Connection, ids: list[UUID]) -> dict[UUID, Row]:

@@ -2,8 +2,8 @@
 the outbox (:mod:`jobline_comms.adapters.outbox` maps the events).
 
 A delivery's change is written only over a stored status it may follow
-(:func:`write_deliveries`); the events of a delivery not written (it had moved on) are
-dropped with it.
+(:data:`GUARDED_WRITE`); the events of a delivery not written (it had moved on) are
+dropped with it, in the same statement.
 """
 
 from collections.abc import Sequence
@@ -15,10 +15,10 @@ from asyncpg.transaction import Transaction
 
 from jobline_comms.adapters.attempts import PostgresDeliveries
 from jobline_comms.adapters.batching import Batcher, each_alone
-from jobline_comms.adapters.delivery_rows import write_deliveries
+from jobline_comms.adapters.delivery_rows import GUARDED_WRITE, change_rounds, guarded_args
 from jobline_comms.adapters.intake import PostgresIntake
 from jobline_comms.adapters.opt_outs import PostgresOptOutBook
-from jobline_comms.adapters.outbox import Caused, write_events
+from jobline_comms.adapters.outbox import ADD_ROWS, Caused, Guarded, outbox_args
 from jobline_comms.domain.commands import Causation
 from jobline_comms.domain.delivery import Delivery
 from jobline_comms.domain.events import Event
@@ -29,18 +29,54 @@ from jobline_infra.postgres import Connection
 Saved = tuple[Delivery, str | None]  # a delivery and the trace of the call that changed it
 
 
+# A unit of work's changes and their outbox rows: one statement per round.
+_CHANGES = f"""WITH {GUARDED_WRITE}, {ADD_ROWS}
+SELECT delivery_id FROM written UNION ALL SELECT NULL FROM notified"""  # noqa: S608 - fixed
+
+
 async def write_changes(
     conn: Connection, saved: Sequence[Saved], recorded: Sequence[Caused], consumer: str
 ) -> list[bool]:
-    """The deliveries' changes, then the events of those written and ``recorded``."""
-    written = await write_deliveries(conn, [d for d, _ in saved])
-    events: list[Caused] = [
-        (event, delivery.causation, traceparent)
-        for (delivery, traceparent), ok in zip(saved, written, strict=True)
-        if ok
-        for event in delivery.events
-    ]
-    await write_events(conn, [*events, *recorded], consumer)
+    """The deliveries' changes, the events of those written and ``recorded``: one
+    statement (no BEGIN and COMMIT around it when it is alone), or one per round when
+    a delivery comes twice, in a transaction."""
+    deliveries = [d for d, _ in saved]
+    rounds = change_rounds(deliveries) or [[]]
+    round_of = {i: r for r, positions in enumerate(rounds) for i in positions}
+    # An unchanged delivery's events (a redelivery's republish) need no write.
+    events: list[list[Guarded]] = [[] for _ in rounds]
+    for i, (delivery, traceparent) in enumerate(saved):
+        needs = delivery.delivery_id if i in round_of else None
+        events[round_of.get(i, 0)] += [
+            (needs, (event, delivery.causation, traceparent)) for event in delivery.events
+        ]
+    events[-1] += [(None, caused) for caused in recorded]
+    if len(rounds) > 1 and not conn.is_in_transaction():
+        async with conn.transaction():
+            return await _write_rounds(conn, deliveries, rounds, events, consumer)
+    return await _write_rounds(conn, deliveries, rounds, events, consumer)
+
+
+async def _write_rounds(
+    conn: Connection,
+    deliveries: Sequence[Delivery],
+    rounds: Sequence[Sequence[int]],
+    events: Sequence[Sequence[Guarded]],
+    consumer: str,
+) -> list[bool]:
+    written = [not d.changed for d in deliveries]
+    for positions, round_events in zip(rounds, events, strict=True):
+        if not positions and not round_events:
+            continue  # nothing changed, nothing happened: no statement
+        batch = [deliveries[i] for i in positions]
+        rows = await conn.fetch(
+            _CHANGES,
+            *guarded_args(batch),
+            *await outbox_args(conn, round_events, consumer),
+        )
+        found = {r["delivery_id"] for r in rows}
+        for i, delivery in zip(positions, batch, strict=True):
+            written[i] = delivery.delivery_id in found
     return written
 
 
@@ -122,7 +158,7 @@ class BatchedChanges(Changes):
             return await each_alone(batch, self._together)
 
     async def _together(self, batch: Sequence[Saved]) -> list[bool | Exception]:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn:
             written = await write_changes(conn, batch, (), self._consumer)
         _stored(batch, written)
         return list(written)

@@ -28,6 +28,17 @@ from jobline_comms.domain.policy import Backoff, decide
 QUEUED, CLAIMED, UNKNOWN = DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED, DeliveryStatus.UNKNOWN
 
 
+def overwritten_by(status: DeliveryStatus, stored: DeliveryStatus) -> frozenset[DeliveryStatus]:
+    """The stored statuses a change from ``stored`` to ``status`` may be written over: a
+    claim only a queued delivery (under its lease), a retry only its own claim, anything
+    else only a status before its own."""
+    if status is CLAIMED and stored is QUEUED:
+        return frozenset({QUEUED})
+    if status is QUEUED:
+        return frozenset({CLAIMED})
+    return statuses_before(status)
+
+
 class NotAllowed(Exception):
     """A move the delivery's status does not allow (a bug in the caller, not an outcome)."""
 
@@ -123,14 +134,8 @@ class Delivery:
             self.events.append(self._status_changed())
 
     def overwrites(self) -> frozenset[DeliveryStatus]:
-        """The stored statuses this copy's change may be written over: a claim only a
-        queued delivery (under its lease), a retry only its own claim, anything else only
-        a status before its own."""
-        if self.status is CLAIMED and self.stored_status is QUEUED:
-            return frozenset({QUEUED})
-        if self.status is QUEUED:
-            return frozenset({CLAIMED})
-        return statuses_before(self.status)
+        """The stored statuses this copy's change may be written over."""
+        return overwritten_by(self.status, self.stored_status)
 
     def _move(
         self,
