@@ -183,9 +183,9 @@ class FactFactory:
 # -- the database and the topics ----------------------------------------------------
 
 
-async def fresh_database(server_url: str) -> str:
-    """A new, migrated ``jobline_bench_backbone`` with the bench's tenants."""
-    url = await recreate_database(server_url, DATABASE)
+async def fresh_database(server_url: str, name: str = DATABASE) -> str:
+    """A new, migrated database (``jobline_bench_backbone``) with the bench's tenants."""
+    url = await recreate_database(server_url, name)
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn)

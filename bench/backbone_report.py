@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import backbone
+from bench.bare_ingest import BareRun
 from bench.common import ROOT, BenchResult, git_commit, machine, now_utc
 from bench.ingest import IngestRun
 from bench.latency import LatencyRun
@@ -23,6 +24,21 @@ TARGETS = {
     "relay_cpu_us": 40.0,
 }
 SERVICES = ("jobs", "jobs-relay", "comms", "invoicing")
+BARE_INGEST = (
+    "Bare ingest (`bench/bare_ingest.py`): the limit of this machine for this work, in "
+    "the same run. Each fact's work is planned before the clock starts with the service's "
+    "own code, in a transaction rolled back: its claim, its job, and the typed rows the "
+    "service hands its `RowWriter`. A worker process with no Jobline code in the way then "
+    "takes the same facts from its own topic with plain aiokafka (batches of up to 500 or "
+    "20 ms, as the service), and per batch, in one transaction, claims them (the same "
+    "statement), locks their jobs `FOR UPDATE` and writes their rows with the statements "
+    "the `RowWriter` sends (one `executemany` per kind, COPY where it uses COPY), then "
+    "commits the offsets; a relay task in the same process reads the outbox in id order, "
+    "produces its bytes (the same producer settings) and deletes what was acknowledged. "
+    "What the service adds to it: decoding, handlers and domain, building rows, and "
+    "loading the jobs it locks. PostgreSQL CPU: user + system seconds of the database's "
+    "backends (from `/proc`), over the same span, per fact."
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,7 @@ class Costs:
     consumer_cpu_s: float  # the jobs consume process
     relay_cpu_s: float  # the jobs relay process
     events: int  # outbox rows the relay published meanwhile (its own counter)
+    pg_cpu_s: float  # the PostgreSQL backends of the service's database
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,7 @@ class Report:
     memory: backbone.MemoryWatch
     seconds: float
     costs: Costs
+    bare: BareRun
     ingest_2p: IngestRun | None = None  # with a second jobs process beside the first
 
     @property
@@ -57,15 +75,28 @@ class Report:
     def ratio(self) -> float:
         return self.ingest.per_s / self.pipe.per_s
 
+    @property
+    def bare_ratio(self) -> float:
+        return self.ingest.per_s / self.bare.per_s
+
+    @property
+    def pg_cpu_us(self) -> float:
+        return self.costs.pg_cpu_s * 1e6 / self.ingest.facts
+
     def figures(self) -> dict[str, float]:
         figures = {
             "ingest_facts_per_s": self.ingest.per_s,
             "ingest_vs_pipe_ratio": self.ratio,
+            "bare_ingest_facts_per_s": self.bare.per_s,
+            "ingest_vs_bare_ratio": self.bare_ratio,
             **({"ingest_facts_per_s_2p": self.ingest_2p.per_s} if self.ingest_2p else {}),
             "pipe_facts_per_s": self.pipe.per_s,
             "jobs_cpu_us_per_fact": self.consumer_cpu_us,
             "relay_cpu_us_per_event": self.relay_cpu_us,
             "pipe_cpu_us_per_message": self.pipe.cpu_us_per_message,
+            "jobs_pg_cpu_us_per_fact": self.pg_cpu_us,
+            "bare_ingest_cpu_us_per_fact": self.bare.cpu_us_per_fact,
+            "bare_ingest_pg_cpu_us_per_fact": self.bare.pg_cpu_us_per_fact,
             "pg_executemany_rows_per_s": self.pg.executemany_per_s,
             "pg_copy_rows_per_s": self.pg.copy_per_s,
             "e2e_latency_p50_ms": self.latency.p50,
@@ -83,7 +114,7 @@ class Report:
         return BenchResult(self.figures(), self.markdown())
 
     def markdown(self) -> str:
-        i, lat, pipe, pg = self.ingest, self.latency, self.pipe, self.pg
+        i, lat, pipe, pg, bare = self.ingest, self.latency, self.pipe, self.pg, self.bare
 
         def verdict(ok: bool) -> str:  # noqa: FBT001 - a local helper
             return "pass" if ok else "**FAIL**"
@@ -148,8 +179,14 @@ class Report:
                 f"| bare aiokafka pipe (consume → produce, no database), {pipe.facts:,} facts | "
                 f"{pipe.per_s:,.0f} facts/s |",
                 f"| bare pipe's process CPU per message | {pipe.cpu_us_per_message:,.1f} µs |",
+                f"| bare ingest (the same facts' claims, locks, rows and lifecycle bytes, "
+                f"no Jobline code), {bare.facts:,} facts | {bare.per_s:,.0f} facts/s |",
+                f"| bare ingest's process CPU / its PostgreSQL backends' CPU, per fact | "
+                f"{bare.cpu_us_per_fact:,.1f} / {bare.pg_cpu_us_per_fact:,.1f} µs |",
+                f"| jobs service ingest / bare ingest | {self.bare_ratio:.1%} |",
                 f"| jobs consume process CPU per fact (over the ingest) | "
                 f"{self.consumer_cpu_us:,.1f} µs |",
+                f"| its PostgreSQL backends' CPU per fact | {self.pg_cpu_us:,.1f} µs |",
                 f"| jobs relay process CPU per event published ({self.costs.events:,} events) | "
                 f"{self.relay_cpu_us:,.1f} µs |",
                 f"| jobs service ingest, {i.facts:,} facts of {i.jobs:,} jobs, 100 tenants | "
@@ -169,6 +206,8 @@ class Report:
                 "relay counted as published (`jobline_outbox_published_total`). "
                 "Latency: each fact's publish to the first lifecycle event naming it as "
                 "`causation_id`, read by a consumer in this process.",
+                "",
+                BARE_INGEST,
                 "",
                 f"![latency over time]({CHART.name})",
                 "",

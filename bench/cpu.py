@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+import asyncpg
+
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -34,4 +36,34 @@ class CpuMeter:
 
     def stop(self) -> float:
         self.seconds = self._total() - self._started
+        return self.seconds
+
+
+class PgBackendsCpu:
+    """CPU seconds the PostgreSQL backends of one database spend between ``start()`` and
+    ``stop()`` (PostgreSQL on this machine: its processes' /proc). Backends that appear
+    meanwhile count from zero; one that exits before ``stop()`` is lost."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._started: dict[int, float] = {}
+        self.seconds = 0.0
+
+    async def _backends(self) -> dict[int, float]:
+        conn = await asyncpg.connect(self._url)
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await conn.close()
+        return {row["pid"]: cpu_seconds(row["pid"]) for row in rows}
+
+    async def start(self) -> None:
+        self._started = await self._backends()
+
+    async def stop(self) -> float:
+        now = await self._backends()
+        self.seconds = sum(cpu - self._started.get(pid, 0.0) for pid, cpu in now.items())
         return self.seconds

@@ -18,9 +18,17 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 
-from bench import backbone, backbone_report, ingest, latency, pg_baseline, pipe_baseline
+from bench import (
+    backbone,
+    backbone_report,
+    bare_ingest,
+    ingest,
+    latency,
+    pg_baseline,
+    pipe_baseline,
+)
 from bench.common import BenchResult, recreate_database, say, setting
-from bench.cpu import CpuMeter
+from bench.cpu import CpuMeter, PgBackendsCpu
 from bench.metrics import counter_total
 from bench.service import wait_ready
 
@@ -45,22 +53,32 @@ def run() -> BenchResult:
     say(f"bare pipe: {len(bulk):,} facts")
     pipe = pipe_baseline.measure(kafka, bulk)
     say(f"bare pipe: {pipe.per_s:,.0f} facts/s")
+    bare = bare_ingest.measure(kafka, server, bulk)
     run_id = uuid.uuid4().hex[:12]
     with (
         _services(url, server, kafka, run_id) as children,
         backbone.MemoryWatch({n: c.process.pid for n, c in children.items()}) as memory,
     ):
-        ingested, costs, steady_run = asyncio.run(_measure(kafka, bulk, steady, children))
+        ingested, costs, steady_run = asyncio.run(_measure(kafka, url, bulk, steady, children))
         with _second_jobs_process(url, kafka, run_id, children["jobs"]):
             ingested_2p = asyncio.run(_measure_ingest(kafka, bulk_2p))
     report = backbone_report.Report(
-        pg, pipe, ingested, steady_run, memory, time.perf_counter() - started, costs, ingested_2p
+        pg,
+        pipe,
+        ingested,
+        steady_run,
+        memory,
+        time.perf_counter() - started,
+        costs,
+        bare,
+        ingested_2p,
     )
     return report.result()
 
 
 async def _measure(
     kafka: str,
+    url: str,
     bulk: list[backbone.Fact],
     steady: list[backbone.Fact],
     children: dict[str, backbone.Child],
@@ -74,14 +92,19 @@ async def _measure(
     try:
         await backbone.warm_up(kafka, clock, backbone.WarmupFact(backbone.FACTS_TOPIC))
         consumer_cpu, relay_cpu = CpuMeter([consumer.process.pid]), CpuMeter([relay.process.pid])
+        pg_cpu = PgBackendsCpu(url)
         published = counter_total(relay.url, "jobline_outbox_published")
         consumer_cpu.start()
         relay_cpu.start()
+        await pg_cpu.start()
         ingested = await ingest.measure(kafka, clock, bulk)
         consumer_cpu.stop()
         relay_cpu.stop()
+        await pg_cpu.stop()
         events = counter_total(relay.url, "jobline_outbox_published") - published
-        costs = backbone_report.Costs(consumer_cpu.seconds, relay_cpu.seconds, int(events))
+        costs = backbone_report.Costs(
+            consumer_cpu.seconds, relay_cpu.seconds, int(events), pg_cpu.seconds
+        )
         await asyncio.sleep(5)  # let the relay and autovacuum settle
         steady_run = await latency.measure(kafka, clock, steady, RATE)
     finally:
