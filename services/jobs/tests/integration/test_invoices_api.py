@@ -172,7 +172,7 @@ async def test_a_parent_fully_scheduled_into_subjobs_cannot_be_issued(db, app):
         for percent in ("20", "20", "60"):
             scheduled = await api.post(
                 f"/v1/jobs/{parent.job_id}/subjobs",
-                json={"title": "Stage", "share": {"percent": percent}, "bill_on": str(NOW.date())},
+                json={"title": "Stage", "share": {"percent": percent}, "bill_on": BILL_ON},
             )
             assert scheduled.status_code == 201, scheduled.text
         refused = await api.post(f"/v1/jobs/{parent.job_id}/invoice")
@@ -180,6 +180,24 @@ async def test_a_parent_fully_scheduled_into_subjobs_cannot_be_issued(db, app):
     assert "fully scheduled into subjobs: bill the subjobs" in refused.json()["error"]["message"]
     invoices = "SELECT count(*) FROM jobs.invoices WHERE tenant_id = $1"
     assert await db.fetchval(invoices, t.tenant_id) == 0
+
+
+async def test_a_job_whose_invoice_is_issued_cannot_be_scheduled_into_subjobs(db, app):
+    t = await seeded(db)
+    parent = await t.job(NOW, steps=3, lines=(line("1", "1000.00"),))
+    async with client(app, t.token) as api:
+        assert (await api.post(f"/v1/jobs/{parent.job_id}/invoice")).status_code == 201
+        refused = await api.post(
+            f"/v1/jobs/{parent.job_id}/subjobs",
+            json={"title": "Stage", "share": {"percent": "20"}, "bill_on": BILL_ON},
+        )
+        detail = (await api.get(f"/v1/jobs/{parent.job_id}")).json()
+    assert refused.status_code == 409
+    assert "billed once already" in refused.json()["error"]["message"]
+    menu = {a["action"]: a for a in detail["available_actions"]}
+    assert menu["create_subjob"]["allowed"] is False
+    subjobs = "SELECT count(*) FROM jobs.jobs WHERE tenant_id = $1 AND parent_job_id = $2"
+    assert await db.fetchval(subjobs, t.tenant_id, parent.job_id) == 0
 
 
 async def test_a_canceled_job_owes_nothing_unless_its_invoice_was_issued(db, app):

@@ -75,6 +75,8 @@ def _issue_refusal(job: JobFacts) -> str | None:
 def _subjob_refusal(job: JobFacts, *, final: bool) -> str | None:
     if job.is_subjob:
         return "a subjob cannot have subjobs"
+    if job.invoice_issued:
+        return "the job's invoice is issued: its money is billed already"
     if final:
         return f"the job is {job.step.value}"
     if job.fully_scheduled:

@@ -105,6 +105,12 @@ async def undefer_job(cmd: commands.UndeferJob, uow: UnitOfWork) -> None:
 async def create_subjob(cmd: commands.CreateSubjob, uow: UnitOfWork) -> None:
     # The parent's row lock serialises concurrent requests: they cannot overshoot 100 %.
     parent = await _job(uow, cmd)
+    invoice = await uow.invoices.get(cmd.tenant_id, cmd.job_id)
+    if invoice is not None and not invoice.voided:  # its money is billed already
+        raise Conflict(
+            f"job {parent.job_number}'s invoice {invoice.number} is issued: its money is"
+            " billed once already; void the invoice before scheduling subjobs"
+        )
     number = f"{parent.job_number}-{len(parent.subjob_shares) + 1}"
     time_zone = await uow.directory.time_zone(cmd.tenant_id)
     uow.jobs.add(staged_billing.schedule_subjob(parent, cmd, number, time_zone))
