@@ -49,7 +49,8 @@ class ScheduledShare(ContractModel):
 
     job_number: JobNumber
     title: str
-    amount: Money
+    amount: Money = Field(description="The share of the parent's tax-inclusive total")
+    tax: Money | None = Field(default=None, description="The tax part of amount")
     bill_on: date
 
 

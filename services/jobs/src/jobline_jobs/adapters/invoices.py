@@ -164,8 +164,8 @@ class PostgresInvoices(Tracking[IssuedInvoice], unit_of_work.Invoices):
 
 async def _subjobs(conn: Connection, tenant_id: str, parent_id: UUID) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        """SELECT job_id, job_number, summary AS title, share_percent, share_amount, bill_on,
-                  step
+        """SELECT job_id, job_number, summary AS title, share_percent, share_amount, share_tax,
+                  bill_on, step
              FROM jobs.jobs WHERE tenant_id = $1 AND parent_job_id = $2
             ORDER BY length(job_number), job_number""",
         tenant_id,

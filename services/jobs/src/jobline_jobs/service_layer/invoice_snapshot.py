@@ -68,6 +68,7 @@ def build_snapshot(
                     job_number=s["job_number"],
                     title=s["title"],
                     amount=s["share_amount"],
+                    tax=s.get("share_tax"),
                     bill_on=s["bill_on"],
                 )
                 for s in schedule
