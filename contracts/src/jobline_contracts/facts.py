@@ -260,6 +260,16 @@ class DocumentAdded(Payload):
         return self
 
 
+class TechnicianReassigned(Payload):
+    """The job's main technician changed upstream (the visits keep their own technicians)."""
+
+    message_type = "job.technician_reassigned"
+
+    job_id: UUID
+    technician_id: UUID = Field(description="The new main technician; must be known to Jobline")
+    reason: Text | None = None
+
+
 ALL_FACTS: tuple[type[Payload], ...] = (
     CustomerUpserted,
     PropertyUpserted,
@@ -275,4 +285,6 @@ ALL_FACTS: tuple[type[Payload], ...] = (
     PaymentRecorded,
     JobCanceled,
     DocumentAdded,
+    # issue 16, commissions
+    TechnicianReassigned,
 )
