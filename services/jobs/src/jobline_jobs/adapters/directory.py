@@ -1,6 +1,7 @@
 """Tenants, customers, properties, technicians and documents in PostgreSQL."""
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
 from decimal import Decimal
 from uuid import UUID
@@ -9,6 +10,8 @@ from jobline_infra.postgres import Connection
 from jobline_jobs.adapters import rows
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.domain import commands
+from jobline_jobs.domain.commission_split import SplitRule
+from jobline_jobs.domain.commissions import CommissionTerms
 from jobline_jobs.service_layer.unit_of_work import Directory
 
 # An upsert applies unless a newer one (by occurred_at) was applied already, so
@@ -23,15 +26,23 @@ class PostgresDirectory(Directory):
     def __init__(self, conn: Connection, writer: RowWriter) -> None:
         self._conn, self._writer = conn, writer
         self._tenants: dict[str, bool] = {}
+        # Commission terms read in this transaction: split rules by tenant, commission
+        # rates by (tenant, technician) (0 for a technician without a row or a rate).
+        self._split_rules: dict[str, SplitRule] = {}
+        self._rates: dict[tuple[str, UUID], Decimal] = {}
 
     async def look_up_tenants(self, tenant_ids: set[str]) -> None:
-        """Whether each tenant exists, in one statement."""
+        """Whether each tenant exists (and its commission split rule), in one statement."""
         found = await self._conn.fetch(
-            "SELECT tenant_id FROM jobs.tenants WHERE tenant_id = ANY($1::text[])",
+            "SELECT tenant_id, commission_split_rule FROM jobs.tenants"
+            " WHERE tenant_id = ANY($1::text[])",
             list(tenant_ids),
         )
         self._tenants.update(dict.fromkeys(tenant_ids, False))
         self._tenants.update((r["tenant_id"], True) for r in found)
+        self._split_rules.update(
+            (r["tenant_id"], SplitRule(r["commission_split_rule"])) for r in found
+        )
 
     async def tenant_exists(self, tenant_id: str) -> bool:
         if tenant_id not in self._tenants:
@@ -103,6 +114,9 @@ class PostgresDirectory(Directory):
             cmd.currency,
             cmd.occurred_at,
         )
+        if applied:  # a rate read ahead for this transaction is stale now; as stored:
+            rate = cmd.commission_rate.quantize(Decimal("0.0001"))  # numeric(6, 4)
+            self._rates[(cmd.tenant_id, cmd.technician_id)] = rate
         return bool(applied)
 
     async def ensure_parties(self, cmd: commands.DispatchJob) -> None:
@@ -143,6 +157,48 @@ class PostgresDirectory(Directory):
             "SELECT chargeback_percent FROM jobs.tenants WHERE tenant_id = $1", tenant_id
         )
         return percent
+
+    # Issue 16, commissions
+
+    async def technician_exists(self, tenant_id: str, technician_id: UUID) -> bool:
+        # A placeholder written earlier in the batch counts (it is not sent yet).
+        pending = self._writer.pending(rows.TechnicianPlaceholder)
+        if any(p.tenant_id == tenant_id and p.technician_id == technician_id for p in pending):
+            return True
+        found = await self._conn.fetchval(
+            "SELECT 1 FROM jobs.technicians WHERE tenant_id = $1 AND technician_id = $2",
+            tenant_id,
+            technician_id,
+        )
+        return found is not None
+
+    async def look_up_rates(self, keys: Iterable[tuple[str, UUID]]) -> None:
+        """The commission rates of many (tenant, technician) in one statement."""
+        wanted = sorted(set(keys) - self._rates.keys())
+        if not wanted:
+            return
+        found = await self._conn.fetch(
+            """SELECT tenant_id, technician_id, commission_rate FROM jobs.technicians
+                WHERE (tenant_id, technician_id)
+                   IN (SELECT * FROM unnest($1::text[], $2::uuid[]))""",
+            [t for t, _ in wanted],
+            [i for _, i in wanted],
+        )
+        self._rates.update(dict.fromkeys(wanted, Decimal(0)))
+        self._rates.update(
+            ((r["tenant_id"], r["technician_id"]), r["commission_rate"] or Decimal(0))
+            for r in found
+        )
+
+    async def commission_terms(
+        self, tenant_id: str, technician_ids: Iterable[UUID]
+    ) -> CommissionTerms:
+        technicians = list(technician_ids)
+        await self.look_up_rates((tenant_id, t) for t in technicians)
+        if tenant_id not in self._split_rules:
+            await self.look_up_tenants({tenant_id})
+        rates = {t: self._rates[(tenant_id, t)] for t in technicians}
+        return CommissionTerms(self._split_rules[tenant_id], rates)
 
     async def add_document(self, cmd: commands.AddDocument) -> bool:
         added = await self._conn.fetchval(

@@ -3,7 +3,7 @@ what its events imply (visits, their history, payments, recall links, chargeback
 
 from collections.abc import Callable
 
-from jobline_jobs.adapters import rows
+from jobline_jobs.adapters import commission_rows, rows
 from jobline_jobs.domain import events
 from jobline_jobs.domain.model import Job
 from jobline_jobs.service_layer.unit_of_work import Causation
@@ -77,6 +77,11 @@ def _event_rows(job: Job, event: events.Event, causation: Causation, add: Add) -
                     at,
                 )
             )
+        # issue 16, commissions
+        case events.TechnicianReassigned():
+            add(commission_rows.JobTechnicianUpdate(tenant, job.job_id, event.technician_id))
+        case events.RecallUnlinked():
+            add(commission_rows.RecallUnlink(tenant, job.job_id, at, event.by, event.reason))
         case _:
             pass
 

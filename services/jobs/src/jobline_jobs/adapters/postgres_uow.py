@@ -23,6 +23,7 @@ from asyncpg.transaction import Transaction
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters import idempotency, wire
+from jobline_jobs.adapters.commission_ledger import PostgresCommissionLedger
 from jobline_jobs.adapters.communications import PostgresCommunications
 from jobline_jobs.adapters.directory import PostgresDirectory
 from jobline_jobs.adapters.invoice_renders import (
@@ -53,12 +54,14 @@ class Session:
         self.communications = PostgresCommunications(conn, self.rows)
         self.deliveries = PostgresDeliveryStatuses(conn, self.rows)
         self.invoice_renders = PostgresInvoiceRenders(conn, self.rows)
+        self.commissions = PostgresCommissionLedger(conn, self.rows)
         # The repositories of aggregates other than jobs, in the order they are saved.
         self.stores: tuple[Tracking[Any], ...] = (
             self.invoices,
             self.communications,
             self.deliveries,
             self.invoice_renders,
+            self.commissions,
         )
 
 
@@ -71,6 +74,7 @@ class PostgresUnitOfWork(UnitOfWork):
     invoices: PostgresInvoices
     invoice_renders: PostgresInvoiceRenders
     deliveries: PostgresDeliveryStatuses
+    commissions: PostgresCommissionLedger
 
     def __init__(self, pool: asyncpg.Pool, causation: Causation) -> None:
         self._pool = pool
@@ -88,6 +92,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.jobs, self.directory = session.jobs, session.directory
         self.communications, self.invoices = session.communications, session.invoices
         self.invoice_renders, self.deliveries = session.invoice_renders, session.deliveries
+        self.commissions = session.commissions
         self._messages = CausedMessages(self.causation)
 
     async def __aexit__(

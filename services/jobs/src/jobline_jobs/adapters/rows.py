@@ -1,8 +1,9 @@
 """Typed rows: one small immutable tuple per kind of row the write path writes, and each
 kind's statement. ``STATEMENTS`` lists the kinds in foreign-key order (parties, jobs,
 line items, job updates, visits, their history, payments, recall links, chargebacks,
-then the rows of communications and invoicing (``send_rows``), timeline, outbox), the
-order ``row_writer.RowWriter`` sends them in.
+the rows of commissions (``commission_rows``), then the rows of communications and
+invoicing (``send_rows``), timeline, outbox), the order ``row_writer.RowWriter`` sends
+them in.
 """
 
 from datetime import date, datetime
@@ -10,7 +11,7 @@ from decimal import Decimal
 from typing import NamedTuple, TypeVar, cast
 from uuid import UUID
 
-from jobline_jobs.adapters import send_rows
+from jobline_jobs.adapters import commission_rows, send_rows
 
 
 class CustomerPlaceholder(NamedTuple):
@@ -168,6 +169,7 @@ Row = (
     | PaymentInsert
     | RecallLinkInsert
     | ChargebackInsert
+    | commission_rows.CommissionRow
     | send_rows.SendRow
     | TimelineEntry
     | OutboxRow
@@ -211,6 +213,7 @@ STATEMENTS: dict[type[Row], str] = {
             recall_job_id, original_job_id, technician_id, fixing_technician_id,
             normal_charge, policy_percent, earned_commission, amount, recorded_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+    **cast("dict[type[Row], str]", commission_rows.STATEMENTS),
     **cast("dict[type[Row], str]", send_rows.STATEMENTS),
     TimelineEntry: """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause,
             actor, details, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",

@@ -294,3 +294,33 @@ EVERY_TENANT = "*"
 @dataclass(frozen=True)
 class NumberInvoice(JobCommand):
     """Give the job's invoice its number from the tenant's counter, unless it has one."""
+
+
+# Issue 16, commissions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReassignTechnician(JobCommand):
+    """Make ``technician_id`` the job's main technician."""
+
+    technician_id: UUID
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class UnlinkRecall(JobCommand):
+    """Remove recall job ``job_id``'s link to its original; its chargeback is reversed."""
+
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class AdjustCommission(JobCommand):
+    """The job's total changed from ``previous_total`` to ``total`` at ``at``: adjust the
+    commission earned on it, if its work was completed (``cause`` names the fact)."""
+
+    previous_total: Decimal
+    total: Decimal
+    at: datetime
+    cause: str

@@ -90,6 +90,9 @@ def fact_to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR
                 p.content_type,
                 p.size_bytes,
             )
+        # issue 16, commissions
+        case facts.TechnicianReassigned():
+            return c.ReassignTechnician(t, at, p.job_id, p.technician_id, p.reason)
     raise TypeError(f"no command for {type(p).__name__}")
 
 
