@@ -76,6 +76,7 @@ def bodies(ids: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "json": {"channel": "sms", "recipient_ids": [ids["contact_id"]], "body": "Hi"}
         },
         "/v1/jobs/{job_id}/invoice/sends": {"json": {"recipient_ids": [ids["contact_id"]]}},
+        "/v1/jobs/{job_id}/recall-link/unlink": {"json": {"reason": "not the same fault"}},
     }
 
 

@@ -66,8 +66,9 @@ class PostgresBatch(Batch):
             self._claimed.update(row["message_id"].int for row in claimed)
         session = self.session
         await session.directory.look_up_tenants({command.tenant_id for command, _ in items})
-        named = [(command.tenant_id, job_id) for command, _ in items for job_id in _jobs_of(command)]
-        jobs = await session.jobs.get_many(named)
+        jobs = await session.jobs.get_many(
+            (command.tenant_id, job_id) for command, _ in items for job_id in _jobs_of(command)
+        )
         await _look_up_commission_terms(session, items, jobs)
         await session.jobs.look_up_payments(
             (command.tenant_id, command.payment_id)

@@ -1,7 +1,7 @@
 """Who shares a job's commission, and how: the tenant's split rule.
 
 The job's total is split among its crew to the cent (the shares add up to the total),
-then each technician earns their share × their own commission rate.
+then each technician earns their share times their own commission rate.
 
 - ``visits_completed`` (the default): in proportion to each technician's completed
   visits of the job;

@@ -5,7 +5,7 @@ Each entry names its technician, the job, its cause and the time it counts at, w
 signed amount (what it adds to what the technician is owed):
 
 - ``earned`` at work completion: the technician's share of the job total (see
-  ``commission_split``) × the commission rate in force then, recorded in the entry;
+  ``commission_split``) times the commission rate in force then, recorded in the entry;
 - ``held`` (negative) when the job is deferred, or when commission is earned or adjusted
   on a deferred job; ``released`` when it is un-deferred, dated at the release;
 - ``adjusted`` when the job's total changes after completion (at the rate earned with);
@@ -64,6 +64,16 @@ class CommissionEntryRecorded(Event):
 
 
 @dataclass(frozen=True)
+class Cause:
+    """Why entries are appended: the fact or action (``name``), the time the entries
+    count at, and the message (fact or request) that caused them."""
+
+    name: str
+    at: datetime
+    message_id: UUID
+
+
+@dataclass(frozen=True)
 class CommissionTerms:
     """What earning depends on besides the job: the tenant's rule and current rates."""
 
@@ -81,10 +91,8 @@ class CommissionAccount:
     events: list[Event] = field(default_factory=list)
 
     def _sum(self, technician_id: UUID, *kinds: EntryKind) -> Decimal:
-        return sum(
-            (e.amount for e in self.entries if e.technician_id == technician_id and e.kind in kinds),
-            ZERO,
-        )
+        mine = (e for e in self.entries if e.technician_id == technician_id)
+        return sum((e.amount for e in mine if e.kind in kinds), ZERO)
 
     def accrued(self, technician_id: UUID) -> Decimal:
         """What the technician earned on the job, adjustments included."""
@@ -107,14 +115,12 @@ class CommissionAccount:
             None,
         )
 
-    def record(  # noqa: PLR0913 - an entry's fields
+    def record(
         self,
         kind: EntryKind,
         technician_id: UUID,
         amount: Decimal,
-        cause: str,
-        at: datetime,
-        recorded_by: UUID,
+        why: Cause,
         *,
         basis: Decimal | None = None,
         rate: Decimal | None = None,
@@ -128,8 +134,8 @@ class CommissionAccount:
             return
         name = f"{kind.value}/{self.job_id}/{technician_id}/{chargeback_id}"
         entry = Entry(
-            uuid5(recorded_by, name),
-            *(technician_id, kind, amount, cause, at, recorded_by, basis, rate),
+            uuid5(why.message_id, name),
+            *(technician_id, kind, amount, why.name, why.at, why.message_id, basis, rate),
             *(chargeback_id, recall_job_id, reason),
         )
         self.entries.append(entry)
@@ -138,48 +144,36 @@ class CommissionAccount:
         )
 
 
-def earn(
-    account: CommissionAccount, job: Job, terms: CommissionTerms, at: datetime, by: UUID
-) -> None:
-    """Work completed: each of the crew earns their share × their rate now, less what
+def earn(account: CommissionAccount, job: Job, terms: CommissionTerms, why: Cause) -> None:
+    """Work completed: each of the crew earns their share times their rate now, less what
     they earned on the job before (work completed again after a failed check)."""
     for technician, share in shares(job, terms.split_rule).items():
         rate = terms.rates.get(technician, ZERO)
         amount = to_cents(share * rate) - account.accrued(technician)
-        account.record(
-            EntryKind.EARNED, technician, amount, "job.work_completed", at, by, basis=share, rate=rate
-        )
+        account.record(EntryKind.EARNED, technician, amount, why, basis=share, rate=rate)
         if job.deferred_at is not None:
-            account.record(EntryKind.HELD, technician, -amount, "job.work_completed", at, by)
+            account.record(EntryKind.HELD, technician, -amount, why)
 
 
-def hold(account: CommissionAccount, at: datetime, by: UUID) -> None:
+def hold(account: CommissionAccount, why: Cause) -> None:
     """The job was deferred: hold back what each technician accrued on it."""
     for technician in account.technicians():
         held = account.accrued(technician) - account.on_hold(technician)
-        account.record(EntryKind.HELD, technician, -held, "job.deferred", at, by)
+        account.record(EntryKind.HELD, technician, -held, why)
 
 
-def release(account: CommissionAccount, at: datetime, by: UUID) -> None:
-    """The deferral ended: release what is held, dated now."""
+def release(account: CommissionAccount, why: Cause) -> None:
+    """The deferral ended: release what is held, dated at the release."""
     for technician in account.technicians():
-        account.record(
-            EntryKind.RELEASED, technician, account.on_hold(technician), "job.undeferred", at, by
-        )
+        account.record(EntryKind.RELEASED, technician, account.on_hold(technician), why)
 
 
-def adjust(  # noqa: PLR0913 - what an adjustment depends on
-    account: CommissionAccount,
-    job: Job,
-    terms: CommissionTerms,
-    total: Decimal,
-    at: datetime,
-    cause: str,
-    by: UUID,
+def adjust(
+    account: CommissionAccount, job: Job, terms: CommissionTerms, total: Decimal, why: Cause
 ) -> None:
     """The job's total changed after completion: bring each technician's commission to
-    their share of the new total × the rate they earned at (nothing earned, nothing to
-    adjust; work not completed yet earns at completion instead)."""
+    their share of the new total times the rate they earned at (nothing earned, nothing
+    to adjust; work not completed yet earns at completion instead)."""
     if job.completed_at is None or not any(e.kind is EntryKind.EARNED for e in account.entries):
         return
     split = shares(job, terms.split_rule, total)
@@ -189,31 +183,25 @@ def adjust(  # noqa: PLR0913 - what an adjustment depends on
         if rate is None:
             rate = terms.rates.get(technician, ZERO)
         delta = to_cents(share * rate) - account.accrued(technician)
-        account.record(
-            EntryKind.ADJUSTED, technician, delta, cause, at, by, basis=share, rate=rate
-        )
+        account.record(EntryKind.ADJUSTED, technician, delta, why, basis=share, rate=rate)
         if job.deferred_at is not None:
-            account.record(EntryKind.HELD, technician, -delta, cause, at, by)
+            account.record(EntryKind.HELD, technician, -delta, why)
 
 
-def charge_back(
-    account: CommissionAccount, charged: events.ChargebackRecorded, at: datetime, by: UUID
-) -> None:
+def charge_back(account: CommissionAccount, charged: events.ChargebackRecorded, why: Cause) -> None:
     """A recall link charged the original job's technician back."""
     account.record(
         EntryKind.CHARGED_BACK,
         charged.technician_id,
         -charged.amount,
-        "recall.linked",
-        at,
-        by,
+        why,
         chargeback_id=charged.chargeback_id,
         recall_job_id=charged.recall_job_id,
     )
 
 
 def reverse_chargebacks(
-    account: CommissionAccount, recall_job_id: UUID, reason: str, at: datetime, by: UUID
+    account: CommissionAccount, recall_job_id: UUID, reason: str, why: Cause
 ) -> None:
     """The recall's link was removed: reverse each of its chargebacks not yet reversed."""
     reversed_ = {e.chargeback_id for e in account.entries if e.kind is EntryKind.REVERSED}
@@ -227,9 +215,7 @@ def reverse_chargebacks(
                 EntryKind.REVERSED,
                 e.technician_id,
                 -e.amount,
-                "recall.unlinked",
-                at,
-                by,
+                why,
                 chargeback_id=e.chargeback_id,
                 recall_job_id=recall_job_id,
                 reason=reason,

@@ -34,24 +34,31 @@ async def _terms(uow: UnitOfWork, job: Job) -> commissions.CommissionTerms:
 # Entries of the facts the other handlers apply (called with the job locked) ------------
 
 
+def _cause(uow: UnitOfWork, name: str, at: datetime) -> commissions.Cause:
+    return commissions.Cause(name, at, uow.causation.message_id)
+
+
 async def work_completed(uow: UnitOfWork, job: Job, at: datetime) -> None:
     account = await uow.commissions.account(job)
-    commissions.earn(account, job, await _terms(uow, job), at, uow.causation.message_id)
+    terms = await _terms(uow, job)
+    commissions.earn(account, job, terms, _cause(uow, "job.work_completed", at))
 
 
 async def deferred(uow: UnitOfWork, job: Job, at: datetime) -> None:
-    commissions.hold(await uow.commissions.account(job), at, uow.causation.message_id)
+    account = await uow.commissions.account(job)
+    commissions.hold(account, _cause(uow, "job.deferred", at))
 
 
 async def undeferred(uow: UnitOfWork, job: Job, at: datetime) -> None:
-    commissions.release(await uow.commissions.account(job), at, uow.causation.message_id)
+    account = await uow.commissions.account(job)
+    commissions.release(account, _cause(uow, "job.undeferred", at))
 
 
 async def recall_linked(uow: UnitOfWork, original: Job, at: datetime) -> None:
     for event in original.events:
         if isinstance(event, events.ChargebackRecorded):
             account = await uow.commissions.account(original)
-            commissions.charge_back(account, event, at, uow.causation.message_id)
+            commissions.charge_back(account, event, _cause(uow, "recall.linked", at))
 
 
 # Commands ----------------------------------------------------------------------------
@@ -72,18 +79,15 @@ async def unlink_recall(cmd: commands.UnlinkRecall, uow: UnitOfWork) -> None:
     original_id = reassignment.unlink_recall(recall, cmd.reason, cmd.by)
     original = await _job(uow, replace(cmd, job_id=original_id))
     account = await uow.commissions.account(original)
-    commissions.reverse_chargebacks(
-        account, recall.job_id, cmd.reason, cmd.occurred_at, uow.causation.message_id
-    )
+    why = _cause(uow, "recall.unlinked", cmd.occurred_at)
+    commissions.reverse_chargebacks(account, recall.job_id, cmd.reason, why)
 
 
 async def adjust_commission(cmd: commands.AdjustCommission, uow: UnitOfWork) -> None:
     job = await _job(uow, cmd)
     account = await uow.commissions.account(job)
     terms = await _terms(uow, job)
-    commissions.adjust(
-        account, job, terms, cmd.total, cmd.at, cmd.cause, uow.causation.message_id
-    )
+    commissions.adjust(account, job, terms, cmd.total, _cause(uow, cmd.cause, cmd.at))
 
 
 HANDLERS: dict[type[commands.Command], Callable[[Any, UnitOfWork], Awaitable[None]]] = {

@@ -15,6 +15,7 @@ from jobline_jobs.entrypoints.console import (
     invoice,
     jobs_list,
     messages,
+    recall_unlink,
 )
 from jobline_jobs.entrypoints.console.rendering import HERE
 
@@ -23,5 +24,5 @@ def install(app: FastAPI) -> None:
     """Serve the console's pages, dialogs and static files on ``app``."""
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     auth.install_handlers(app)
-    for module in (auth, jobs_list, messages, invoice, billing, deferral):
+    for module in (auth, jobs_list, messages, invoice, billing, deferral, recall_unlink):
         app.include_router(module.router)
