@@ -57,6 +57,9 @@ class PostgresCommissionLedger(Tracking[CommissionAccount], CommissionLedger):
         super().__init__(conn, writer)
         # Entries read ahead (by ``look_up``), not yet taken into an account.
         self._known: dict[tuple[str, UUID], list[Entry]] = {}
+        # The accounts the current message asked for: only they can have changed (a
+        # batch tracks many accounts; looking through all of them per message is not free).
+        self._touched: dict[tuple[str, UUID], CommissionAccount] = {}
 
     async def look_up(self, present: Iterable[Job], absent: Iterable[tuple[str, UUID]]) -> None:
         """The entries of many jobs in one statement; ``absent`` jobs have none."""
@@ -74,17 +77,25 @@ class PostgresCommissionLedger(Tracking[CommissionAccount], CommissionLedger):
         key = (job.tenant_id, job.job_id)
         tracked = self._tracked.get(key)
         if tracked is not None:
+            self._touched[key] = tracked
             return tracked
         entries = self._known.pop(key, None)
         if entries is None:
             entries = [_entry(r) for r in await self._conn.fetch(_ONE, *key)]
         account = CommissionAccount(job.tenant_id, job.job_id, job.job_number, job.currency)
         account.entries.extend(entries)
+        self._touched[key] = account
         return self._track(key, account)
+
+    def changed(self) -> list[CommissionAccount]:
+        changed = [account for account in self._touched.values() if account.events]
+        self._touched.clear()
+        return changed
 
     def forget(self) -> None:
         super().forget()
         self._known.clear()
+        self._touched.clear()
 
     def save(self, aggregate: CommissionAccount) -> None:
         for event in aggregate.events:

@@ -12,7 +12,6 @@ A job without a completed visit gives the whole total to its main technician, wh
 the rule.
 """
 
-from collections import Counter
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
@@ -29,22 +28,23 @@ class SplitRule(StrEnum):
 
 def crew_weights(job: Job, rule: SplitRule) -> dict[UUID, int]:
     """Each technician's weight in the split of ``job``'s commission under ``rule``."""
-    completed = Counter(
-        visit.technician_id
-        for visit in job.dispatches.values()
-        if visit.status is DispatchStatus.COMPLETED
-    )
+    completed: dict[UUID, int] = {}
+    for visit in job.dispatches.values():
+        if visit.status is DispatchStatus.COMPLETED:
+            completed[visit.technician_id] = completed.get(visit.technician_id, 0) + 1
     if rule is SplitRule.MAIN_TECHNICIAN or not completed:
         return {job.technician_id: 1}
     if rule is SplitRule.EQUAL:
         return dict.fromkeys(completed, 1)
-    return dict(completed)
+    return completed
 
 
 def allocate(total: Decimal, weights: dict[UUID, int]) -> dict[UUID, Decimal]:
     """``total`` split by ``weights`` to the cent, adding up to ``total`` exactly: each
     share rounded down, the cents left over to the largest remainders (ties in
     technician id order, so the split never depends on the order visits were read)."""
+    if len(weights) == 1:  # the usual job: one technician takes it all
+        return dict.fromkeys(weights, total)
     cents = int(total.scaleb(2).to_integral_value())
     whole = sum(weights.values())
     order = sorted(weights, key=str)
