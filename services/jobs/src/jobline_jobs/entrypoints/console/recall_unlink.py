@@ -17,9 +17,7 @@ JOB = "/console/jobs/{job_id}"
 async def unlink_dialog(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLResponse:
     job = await job_of(c, job_id)
     original = await job_of(c, job["recall_of"]) if job["recall_of"] else None
-    return dialog(
-        request, c, job, "unlink.html", "Unlink recall", original=original, reason=""
-    )
+    return dialog(request, c, job, "unlink.html", "Unlink recall", original=original, reason="")
 
 
 @router.post(f"{JOB}/unlink")
