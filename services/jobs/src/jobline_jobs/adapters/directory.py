@@ -1,17 +1,16 @@
 """Tenants, customers, properties, technicians and documents in PostgreSQL."""
 
 import json
-from collections.abc import Iterable
 from dataclasses import asdict
 from decimal import Decimal
 from uuid import UUID
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters import rows
+from jobline_jobs.adapters.commission_terms import CommissionTermsLookups
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.commission_split import SplitRule
-from jobline_jobs.domain.commissions import CommissionTerms
 from jobline_jobs.service_layer.unit_of_work import Directory
 
 # An upsert applies unless a newer one (by occurred_at) was applied already, so
@@ -19,7 +18,7 @@ from jobline_jobs.service_layer.unit_of_work import Directory
 _NEWER = "WHERE {t}.version_at IS NULL OR {t}.version_at <= EXCLUDED.version_at"
 
 
-class PostgresDirectory(Directory):
+class PostgresDirectory(CommissionTermsLookups, Directory):
     """The directory of one transaction: tenants are looked up once; placeholders for a
     job's parties go to the transaction's :class:`RowWriter`."""
 
@@ -157,48 +156,6 @@ class PostgresDirectory(Directory):
             "SELECT chargeback_percent FROM jobs.tenants WHERE tenant_id = $1", tenant_id
         )
         return percent
-
-    # Issue 16, commissions
-
-    async def technician_exists(self, tenant_id: str, technician_id: UUID) -> bool:
-        # A placeholder written earlier in the batch counts (it is not sent yet).
-        pending = self._writer.pending(rows.TechnicianPlaceholder)
-        if any(p.tenant_id == tenant_id and p.technician_id == technician_id for p in pending):
-            return True
-        found = await self._conn.fetchval(
-            "SELECT 1 FROM jobs.technicians WHERE tenant_id = $1 AND technician_id = $2",
-            tenant_id,
-            technician_id,
-        )
-        return found is not None
-
-    async def look_up_rates(self, keys: Iterable[tuple[str, UUID]]) -> None:
-        """The commission rates of many (tenant, technician) in one statement."""
-        wanted = sorted(set(keys) - self._rates.keys())
-        if not wanted:
-            return
-        found = await self._conn.fetch(
-            """SELECT tenant_id, technician_id, commission_rate FROM jobs.technicians
-                WHERE (tenant_id, technician_id)
-                   IN (SELECT * FROM unnest($1::text[], $2::uuid[]))""",
-            [t for t, _ in wanted],
-            [i for _, i in wanted],
-        )
-        self._rates.update(dict.fromkeys(wanted, Decimal(0)))
-        self._rates.update(
-            ((r["tenant_id"], r["technician_id"]), r["commission_rate"] or Decimal(0))
-            for r in found
-        )
-
-    async def commission_terms(
-        self, tenant_id: str, technician_ids: Iterable[UUID]
-    ) -> CommissionTerms:
-        technicians = list(technician_ids)
-        await self.look_up_rates((tenant_id, t) for t in technicians)
-        if tenant_id not in self._split_rules:
-            await self.look_up_tenants({tenant_id})
-        rates = {t: self._rates[(tenant_id, t)] for t in technicians}
-        return CommissionTerms(self._split_rules[tenant_id], rates)
 
     async def add_document(self, cmd: commands.AddDocument) -> bool:
         added = await self._conn.fetchval(
