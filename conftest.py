@@ -1,6 +1,7 @@
 """Fixtures for every test that needs real infrastructure (see tests/jobline_testing)."""
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +19,9 @@ from jobline_testing.infra import Infra, provide
 from jobline_testing.kafka import FactPublisher, TopicWatcher
 from jobline_testing.sandboxes import Sandboxes, running_sandboxes
 from jobline_testing.services import ServiceProcess, jobs_env
+
+# Services fail closed (production unless told); tests run on the local stack's defaults.
+os.environ.setdefault("JOBLINE_ENV", "development")
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ quiescence, check, print the table; exit 1 on any loss or duplicate send."""
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 import time
@@ -13,6 +14,8 @@ from chaos.load import Load
 from chaos.report import render
 from chaos.stack import RUN, running_stack
 
+# The services fail closed; chaos runs them on the local stack's placeholder credentials.
+os.environ.setdefault("JOBLINE_ENV", "development")
 log = logging.getLogger("chaos")
 FIRST_FAULT_AFTER = 14.0  # seconds of load before the first fault, and between faults
 TAIL = 10.0  # seconds of load after the last fault

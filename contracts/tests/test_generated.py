@@ -139,7 +139,9 @@ def test_asyncapi_dead_letter_channels_carry_the_reason_headers():
             "x-original-topic",
             "x-original-partition",
             "x-original-offset",
+            "x-dlq-consumer",
         }
+        assert {"x-original-size", "x-original-sha256"} <= set(headers["properties"])
 
 
 def test_asyncapi_operations_are_seen_from_jobline():

@@ -15,6 +15,8 @@ declare -A PORTS=([jobs]="${JOBLINE_JOBS_HTTP_PORT:-8000}" [comms]="${JOBLINE_CO
 export JOBLINE_SANDBOX_MAIL_DIR="${JOBLINE_SANDBOX_MAIL_DIR:-$RUN/mail}"
 export DATABASE_URL="${DATABASE_URL:-postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable}"
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
+# A laptop's stack: the services accept its placeholder credentials only in development.
+export JOBLINE_ENV="${JOBLINE_ENV:-development}"
 
 alive() { [[ -f "$RUN/pids/$1" ]] && kill -0 "$(cat "$RUN/pids/$1")" 2>/dev/null; }
 
@@ -90,6 +92,7 @@ env_file() {
   echo "JOBLINE_DEMO_TOKEN_2=$("$jobs" tokens create --tenant harbour --role operator --label demo)"
   echo "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS"
   echo "DATABASE_URL=$DATABASE_URL"
+  echo "JOBLINE_ENV=$JOBLINE_ENV"
   echo "JOBLINE_TWILIO_SANDBOX_URL=http://127.0.0.1:${PORTS[sandbox-twilio]}"
   echo "JOBLINE_SANDBOX_MAIL_DIR=$JOBLINE_SANDBOX_MAIL_DIR"
 }

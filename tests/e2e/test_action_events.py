@@ -43,7 +43,7 @@ async def test_actions_publish_exactly_their_events_in_order(
         steps = [
             ("defer", {"reason": "dispute"}),
             ("undefer", None),
-            ("subjobs", {"title": "Deposit", "share": {"percent": "20"}, "bill_on": "2026-12-01"}),
+            ("subjobs", {"title": "Deposit", "share": {"percent": "20"}}),  # billable at once
         ]
         for action, body in steps:
             answer = await api.post(f"/v1/jobs/{original.job_id}/{action}", json=body)
@@ -61,7 +61,10 @@ async def test_actions_publish_exactly_their_events_in_order(
     on_recall = await lifecycle.wait_for(lambda s: s.key == recall.key.encode(), count=3)
     assert types_of(on_recall)[2:] == ["job.recall_linked"]
     subjob = json.loads(on_original[-1].value)["payload"]["subjob_id"]
-    created = await lifecycle.wait_for(lambda s: s.key == subjob.encode())
-    assert types_of(created) == ["job.created"]
+    created = await lifecycle.wait_for(lambda s: s.key == subjob.encode(), count=2)
+    # Undated, the subjob is billable at once: created, then in Awaiting billing.
+    assert types_of(created) == ["job.created", "subjob.became_billable"]
+    became = json.loads(created[-1].value)["payload"]
+    assert (became["parent_job_id"], became["currency"]) == (str(original.job_id), "USD")
     # The refused un-deferral and the zero chargeback (no commission rate) published nothing.
     assert len(lifecycle.matching(lambda s: s.key == original.key.encode())) == 7

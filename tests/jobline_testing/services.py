@@ -31,8 +31,12 @@ class ServiceProcess:
         self.log_path = log_dir / f"{name}-{self.port}.log"
         # Finished spans as JSON lines beside the log, so tests can follow a trace.
         self.traces_path = log_dir / f"{name}-{self.port}.traces.jsonl"
+        # Its own temp directory, so a test can see what the process spools there.
+        self.temp_dir = log_dir / f"{name}-{self.port}.tmp"
+        self.temp_dir.mkdir()
         self.env = {
             **os.environ,
+            "TMPDIR": str(self.temp_dir),
             "JOBLINE_TRACES_FILE": str(self.traces_path),
             **env,
             f"JOBLINE_{name.upper()}_HTTP_PORT": str(self.port),
@@ -87,6 +91,17 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+    def rss_bytes(self) -> int:
+        """The process's resident memory now, from /proc."""
+        assert self.process is not None
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        (kib,) = (line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(kib) * 1024
+
+    def temp_bytes(self) -> int:
+        """What the process holds in its temp directory, in bytes."""
+        return sum(f.stat().st_size for f in self.temp_dir.rglob("*") if f.is_file())
 
     def spans(self) -> list[dict[str, Any]]:
         """The spans this process exported so far."""

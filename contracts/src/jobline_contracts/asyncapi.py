@@ -26,7 +26,12 @@ _TRACE_HEADER_PROPERTIES = {
     "tracestate": {"type": "string", "description": "W3C Trace Context tracestate"},
 }
 _DEAD_LETTER_HEADER_PROPERTIES = {
-    "x-dlq-reason": {"type": "string", "description": "Why the message was set aside"},
+    "x-dlq-reason": {
+        "type": "string",
+        "maxLength": 540,
+        "description": "Why the message was set aside (at most 500 characters of it, then"
+        " how long it was)",
+    },
     "x-dlq-kind": {
         "type": "string",
         "description": "A short machine-readable kind: a codec kind (not_json, bad_envelope,"
@@ -35,7 +40,25 @@ _DEAD_LETTER_HEADER_PROPERTIES = {
     "x-original-topic": {"type": "string", "description": "Topic the message was read from"},
     "x-original-partition": {"type": "string", "description": "Its partition, in decimal"},
     "x-original-offset": {"type": "string", "description": "Its offset, in decimal"},
+    "x-dlq-consumer": {"type": "string", "description": "The consumer group that gave up"},
+    "x-original-size": {
+        "type": "string",
+        "description": "Present when the original did not fit a dead letter: its value's"
+        " size in bytes, in decimal; the dead letter carries the first 921,600 bytes",
+    },
+    "x-original-sha256": {
+        "type": "string",
+        "description": "Present with x-original-size: sha256 of the original value, in hex",
+    },
+    "x-original-key-sha256": {
+        "type": "string",
+        "description": "Present when the original key was over 1,024 bytes (the dead letter"
+        " carries its first 1,024): sha256 of the original key, in hex",
+    },
 }
+
+
+_WHEN_CUT = frozenset({"x-original-size", "x-original-sha256", "x-original-key-sha256"})
 
 
 def _service(party: str) -> str | None:
@@ -62,7 +85,7 @@ def _component_schemas() -> dict[str, Any]:
         DEAD_LETTER_HEADERS: {
             "type": "object",
             "properties": {**_DEAD_LETTER_HEADER_PROPERTIES, **_TRACE_HEADER_PROPERTIES},
-            "required": list(_DEAD_LETTER_HEADER_PROPERTIES),
+            "required": [h for h in _DEAD_LETTER_HEADER_PROPERTIES if h not in _WHEN_CUT],
         },
     }
     return {**headers, **bundle("#/components/schemas/")}

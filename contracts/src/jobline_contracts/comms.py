@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import Field, StringConstraints
 
 from jobline_contracts.envelope import Payload
-from jobline_contracts.types import ContractModel, Email, PhoneNumber
+from jobline_contracts.types import ONE_LINE, ContractModel, Email, PhoneNumber
 
 
 class SendSms(Payload):
@@ -31,8 +31,8 @@ class Attachment(ContractModel):
     """A stored file to attach to an email, by blob key."""
 
     blob_key: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    content_type: str
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=ONE_LINE)]
+    content_type: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=ONE_LINE)]
     size_bytes: int = Field(ge=0)
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -47,8 +47,8 @@ class SendEmail(Payload):
     job_id: UUID | None = None
     recipient_id: UUID | None = None
     to: Email
-    to_name: str | None = None
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=250)]
+    to_name: Annotated[str, StringConstraints(max_length=200, pattern=ONE_LINE)] | None = None
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=ONE_LINE)]
     body_text: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
 

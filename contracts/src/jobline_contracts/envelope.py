@@ -32,7 +32,12 @@ class EnvelopeHeader(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     message_id: UUID = Field(description="Unique per message; consumers deduplicate on it")
-    type: str = Field(description="Message type, e.g. job.status_changed")
+    # Bounded: a stranger's type name travels into dead-letter reasons and logs.
+    type: str = Field(
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
+        description="Message type, e.g. job.status_changed",
+    )
     schema_version: int = Field(ge=1, description="Version of the payload schema")
     occurred_at: AwareDatetime = Field(description="When the fact or action happened")
     tenant_id: TenantId

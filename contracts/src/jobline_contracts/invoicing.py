@@ -62,6 +62,23 @@ class BillingShare(ContractModel):
     schedule: list[ScheduledShare] = Field(default_factory=list)
 
 
+class Seller(ContractModel):
+    """How the customer reaches the seller, and the tax id an invoice must show."""
+
+    phone: str | None = None
+    email: str | None = None
+    tax_id: str | None = None
+    tax_id_label: Annotated[str, Field(description="e.g. ABN, VAT number")] | None = None
+
+
+class PaymentLine(ContractModel):
+    """One payment recorded against the job."""
+
+    paid_on: Annotated[date, Field(description="In the tenant's time zone")]
+    method: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    amount: Money
+
+
 class InvoiceSnapshot(ContractModel):
     """Everything printed on one invoice."""
 
@@ -82,6 +99,20 @@ class InvoiceSnapshot(ContractModel):
     amount_paid: Money
     balance_due: Money
     billing_share: BillingShare | None = None
+    invoice_title: (
+        Annotated[
+            str,
+            StringConstraints(min_length=1, max_length=60),
+            Field(description='What local law asks the document be called ("Tax Invoice")'),
+        ]
+        | None
+    ) = None
+    seller: Seller | None = None
+    payments: list[PaymentLine] = Field(default_factory=list)
+    service_date: (
+        Annotated[date, Field(description="When the work was completed, tenant's zone")] | None
+    ) = None
+    technician_name: str | None = None
 
 
 class RenderInvoice(Payload):

@@ -225,6 +225,22 @@ class JobInvoiceSent(Payload):
     sent_by: str
 
 
+class SubjobBecameBillable(Payload):
+    """On a subjob (staged billing): its ``bill_on`` came in the tenant's time zone, or it
+    was dated today or earlier when scheduled; it is now in Awaiting billing. Until then it
+    was scheduled, not billable. Published once per subjob."""
+
+    message_type = "subjob.became_billable"
+
+    job_id: UUID = Field(description="The subjob")
+    job_number: JobNumber
+    parent_job_id: UUID
+    bill_on: date = Field(description="The date it bills on, in the tenant's time zone")
+    amount: Money = Field(description="Its share of the parent's tax-inclusive total")
+    tax: Money = Field(description="The tax part of amount (the parent's tax, shared)")
+    currency: CurrencyCode
+
+
 class JobTechnicianReassigned(Payload):
     """The job's main technician changed (the upstream ``job.technician_reassigned``)."""
 
@@ -293,6 +309,8 @@ ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobChargebackRecorded,
     JobCommunicationRequested,
     JobInvoiceSent,
+    # issue 16, staged billing
+    SubjobBecameBillable,
     # issue 16, commissions
     JobTechnicianReassigned,
     JobRecallUnlinked,

@@ -26,6 +26,9 @@ PhoneNumber = Annotated[
     Field(description="E.164 phone number", examples=["+15555550123"]),
 ]
 Email = EmailStr
+# For text that becomes an email header (a subject, a display name, a file name): one
+# line, since a line break there would start a header of the sender's choosing.
+ONE_LINE = r"^[^\r\n\x00]*$"
 
 
 def _no_negative_zero(value: Decimal) -> Decimal:

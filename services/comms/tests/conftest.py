@@ -54,6 +54,7 @@ class Store:
     opt_outs: dict[tuple[str, str], bool] = field(default_factory=dict)
     texted: list[tuple[str, str, str]] = field(default_factory=list)  # tenant, sender, phone
     messages: set[UUID] = field(default_factory=set)  # deduplication records
+    replies: set[str] = field(default_factory=set)  # inbound message ids
     events: list[Event] = field(default_factory=list)
     lose_claims: bool = False
 
@@ -125,6 +126,11 @@ class FakeOptOuts(OptOuts, OptOutBook):
         before = self.store.opt_outs.get((tenant_id, phone), False)
         self.store.opt_outs[tenant_id, phone] = change.opted_out
         return before != change.opted_out
+
+    async def first_reply(self, message_sid: str) -> bool:
+        first = message_sid not in self.store.replies
+        self.store.replies.add(message_sid)
+        return first
 
 
 @dataclass

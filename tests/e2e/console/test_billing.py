@@ -2,6 +2,7 @@
 to the parent, and a recall whose chargeback the dialog shows."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,10 +20,12 @@ async def test_three_subjobs_20_20_60_schedule_the_whole_job(
     await open_action(page, parent, "Create subjob")
     dialog = page.locator("dialog[open]")
     await expect(dialog.locator("#remaining")).to_have_text("USD 1,209.49")
+    today = datetime.now(ZoneInfo("America/Denver")).date()  # the tenant's zone
+    later, last = today + timedelta(days=28), today + timedelta(days=56)
     for title, percent, bill_on in (
-        ("Deposit", "20", "2026-12-01"),
-        ("Rough-in", "20", "2027-01-04"),
-        ("Final", "60", "2027-02-01"),
+        ("Deposit", "20", today.isoformat()),
+        ("Rough-in", "20", later.isoformat()),
+        ("Final", "60", last.isoformat()),
     ):
         await dialog.get_by_label("Title").fill(title)
         await dialog.get_by_role("radio", name="Percent").check()
@@ -40,17 +43,35 @@ async def test_three_subjobs_20_20_60_schedule_the_whole_job(
     )
     await expect(rows.locator("td:nth-of-type(2)")).to_have_text(["20 %", "20 %", "60 %"])
     await expect(dialog.locator("#remaining")).to_have_text("USD 0.00")
+    # The later stages are scheduled, not billable, until their dates.
+    await expect(rows.locator("td:nth-of-type(6)")).to_have_text(
+        ["Awaiting billing", f"Due to bill on {later}", f"Due to bill on {last}"]
+    )
     # A fourth share would overshoot: the API's refusal shows in the dialog.
     await dialog.get_by_label("Title").fill("Extra")
     await dialog.get_by_label("Share (a percent, or an amount)").fill("1")
     await dialog.get_by_role("button", name="Create subjob").click()
     await expect(dialog.get_by_role("alert")).to_contain_text("100")
     await dialog.get_by_role("button", name="Close dialog").click()
+    # In the list, a stage waiting for its date says so under its step.
+    await page.reload()
+    waiting = page.locator(f"tr[data-number='{parent.number}-2']")
+    await expect(waiting.locator("td[data-label='Step']")).to_have_text(
+        f"Awaiting billing due to bill on {later}"
+    )
     # The menu now says why no further subjob can be made.
     await row(page, parent).get_by_role("button", name="Available actions").click()
     item = page.get_by_role("menuitem", name="Create subjob")
     await expect(item).to_have_attribute("aria-disabled", "true")
     await expect(item).to_contain_text("100 % of the job is scheduled in subjobs already")
+    # Its subjobs bill it: no invoice for its total, its statement instead.
+    download = page.get_by_role("menuitem", name="Download invoice")
+    await expect(download).to_have_attribute("aria-disabled", "true")
+    await expect(download).to_contain_text("it has a statement, not an invoice")
+    await page.get_by_role("menuitem", name="View statement").click()
+    statement = page.locator("dialog[open]")
+    await expect(statement.locator("#outstanding")).to_have_text("USD 1,209.49")
+    await expect(statement.locator("table.statement tbody tr")).to_have_count(3)
 
 
 async def test_linking_a_recall_shows_the_chargeback_recorded(

@@ -32,6 +32,7 @@ from jobline_comms.entrypoints.dispatcher import Dispatcher
 from jobline_comms.entrypoints.status_checks import StatusChecks
 from jobline_comms.service_layer.handlers import Services
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
+from jobline_infra.body_limits import WEBHOOK_LIMIT, BodyLimits
 from jobline_infra.dead_letters import DeadLetters
 from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
@@ -39,11 +40,12 @@ from jobline_infra.observability.asgi import ObservabilityMiddleware
 from jobline_infra.observability.kafka import broker_logger, broker_middlewares
 from jobline_infra.observability.metrics import refresh_outbox
 from jobline_infra.outbox_relay import OutboxRelay
+from jobline_infra.probes import shared_readiness
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: its readiness answer is shared (probes)
 class CommsRuntime:
     settings: Settings
     services: Services
@@ -70,6 +72,7 @@ class CommsRuntime:
     def signature_ok(self, url: str, params: Mapping[str, str], signature: str) -> bool:
         return self.signatures.valid(url, params, signature)
 
+    @shared_readiness
     async def readiness(self) -> dict[str, str]:
         checks = {"database": "ok", "kafka": "ok", "consumer": "ok"}
         try:
@@ -235,5 +238,6 @@ def create_app(settings: Settings) -> FastAPI:
             yield
 
     app = http.build_app(lifespan)
+    app.add_middleware(BodyLimits, default=WEBHOOK_LIMIT)  # before parsing or signatures
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app

@@ -8,6 +8,13 @@ from typing import Literal, Self
 from pydantic import AliasChoices, Field, PostgresDsn, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jobline_infra.deployment import (
+    Deployment,
+    deployment_field,
+    has_local_credentials,
+    refuse_local_defaults,
+)
+
 # The local Twilio sandbox's credentials: fine on a laptop, never in production.
 PLACEHOLDER_SID = "ACsandbox00000000000000000000000000"
 PLACEHOLDER_TOKEN = "sandbox-auth-token"  # noqa: S105 - a known placeholder, refused below
@@ -16,9 +23,7 @@ PLACEHOLDER_TOKEN = "sandbox-auth-token"  # noqa: S105 - a known placeholder, re
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOBLINE_COMMS_", extra="ignore")
 
-    env: Literal["development", "test", "staging", "production"] = Field(
-        default="development", validation_alias=AliasChoices("JOBLINE_ENV")
-    )
+    env: Deployment = deployment_field()
     database_url: PostgresDsn = Field(
         default=PostgresDsn("postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable"),
         validation_alias=AliasChoices("JOBLINE_COMMS_DATABASE_URL", "DATABASE_URL"),
@@ -107,15 +112,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Self:
-        placeholders = (
-            self.twilio_account_sid == PLACEHOLDER_SID
-            or self.twilio_auth_token.get_secret_value() == PLACEHOLDER_TOKEN
-        )
-        if placeholders and self.env != "development":
-            raise ValueError(
-                "JOBLINE_COMMS_TWILIO_ACCOUNT_SID / _AUTH_TOKEN hold the sandbox placeholders;"
-                f" set real ones (JOBLINE_ENV={self.env})"
-            )
+        placeholders = {
+            "JOBLINE_COMMS_TWILIO_ACCOUNT_SID": self.twilio_account_sid == PLACEHOLDER_SID,
+            "JOBLINE_COMMS_TWILIO_AUTH_TOKEN": (
+                self.twilio_auth_token.get_secret_value() == PLACEHOLDER_TOKEN
+            ),
+            "DATABASE_URL": has_local_credentials(str(self.database_url)),
+        }
+        refuse_local_defaults(self.env, (name for name, local in placeholders.items() if local))
         if self.claim_timeout <= max(self.twilio_timeout, self.smtp_timeout):
             raise ValueError("claim_timeout must exceed the provider call timeouts")
         return self

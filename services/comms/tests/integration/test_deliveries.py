@@ -19,6 +19,7 @@ from jobline_comms.service_layer.handlers import (
     change_opt,
     expire_claims,
     record_provider_status,
+    record_reply,
 )
 from jobline_comms.service_layer.ports import Admission, Incoming, Received
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
@@ -226,6 +227,21 @@ async def test_opt_outs_change_once_and_a_first_start_changes_nothing(services, 
         "recipient.opted_out",
         "recipient.opted_in",
     ]
+
+
+async def test_a_replayed_start_after_a_stop_leaves_the_phone_opted_out(services, comms_pool):
+    phone, ours = f"+1555{uuid.uuid4().int % 10_000_000:07d}", "+15005551111"
+    start, stop = f"SM{uuid.uuid4().hex}", f"SM{uuid.uuid4().hex}"
+    assert await record_reply(stop, phone, ours, "STOP", services) == ["acme"]
+    assert await record_reply(stop, phone, ours, "STOP", services) == []  # Twilio's retry
+    assert await record_reply(start, phone, ours, "START", services) == ["acme"]
+    assert await record_reply(f"SM{uuid.uuid4().hex}", phone, ours, "STOP", services) == ["acme"]
+    assert await record_reply(start, phone, ours, "START", services) == []  # the replay
+    assert await services.opt_outs.is_opted_out("acme", phone)
+    events = await comms_pool.fetchval(
+        "SELECT count(*) FROM comms.outbox WHERE key = $1", phone.encode()
+    )
+    assert events == 3
 
 
 async def test_a_text_long_sent_is_due_for_one_status_check_at_a_time(services, comms_pool):

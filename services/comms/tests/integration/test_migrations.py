@@ -65,7 +65,7 @@ async def test_0005_keeps_every_delivery_and_deduplication_record(infra):
                     cmd.delivery_id,
                 )
 
-            assert await migrate(conn) == ["0005_one_vocabulary.sql"]
+            assert (await migrate(conn))[0] == "0005_one_vocabulary.sql"  # and any later ones
 
             rows = await conn.fetch(
                 "SELECT delivery_id, tenant_id, communication_id, channel, recipient, status,"

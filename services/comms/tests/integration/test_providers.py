@@ -115,3 +115,14 @@ async def test_a_temporary_refusal_is_transient(sandboxes):
 async def test_an_unreachable_smtp_server_is_transient():
     outcome = await SmtpEmail("127.0.0.1", free_port(), timeout=2).send(mail("a@example.com"))
     assert isinstance(outcome, Transient)
+
+
+async def test_an_email_that_cannot_be_built_fails_with_its_reason(sandboxes):
+    # A line break in a header (a command from before the contract refused them).
+    message = OutgoingEmail(
+        uuid.uuid4(), "Acme <billing@acme.test>", "a@example.com", None, "Hi\r\nBcc: x@y.z", "x", ()
+    )
+    outcome = await SmtpEmail("127.0.0.1", sandboxes.smtp_port).send(message)
+    assert isinstance(outcome, Refused)
+    assert (outcome.status, outcome.code) == (DeliveryStatus.FAILED, "unbuildable")
+    assert list(sandboxes.mail_dir.glob("*.eml")) == []

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_defaults_match_the_local_sandboxes(monkeypatch):
-    monkeypatch.delenv("JOBLINE_ENV", raising=False)
+    monkeypatch.setenv("JOBLINE_ENV", "development")
     settings = Settings()
     assert settings.twilio_base_url == "http://127.0.0.1:8025"
     assert (settings.smtp_host, settings.smtp_port, settings.http_port) == ("127.0.0.1", 1025, 8001)
@@ -19,11 +19,14 @@ def test_defaults_match_the_local_sandboxes(monkeypatch):
 
 
 def test_placeholder_secrets_are_refused_outside_development(monkeypatch):
-    monkeypatch.setenv("JOBLINE_ENV", "production")
-    with pytest.raises(ValidationError, match="placeholders"):
+    monkeypatch.delenv("JOBLINE_ENV", raising=False)  # production, unless told
+    with pytest.raises(ValidationError, match="placeholders") as refused:
         Settings()
+    for setting in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "DATABASE_URL"):
+        assert setting in str(refused.value)
     monkeypatch.setenv("JOBLINE_COMMS_TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
     monkeypatch.setenv("JOBLINE_COMMS_TWILIO_AUTH_TOKEN", "real-token")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://comms:s3cret@db.internal/jobline")
     assert Settings().env == "production"
 
 

@@ -167,15 +167,23 @@ async def test_an_attachment_that_does_not_match_its_sha256_fails_without_sendin
 
 async def test_stop_opts_out_every_tenant_texting_from_that_number(services, store):
     store.texted.append(("bolt", "+15005551111", "+15555550101"))
-    changed = await record_reply("+15555550101", "+15005551111", " stop ", services)
+    changed = await record_reply("SM1", "+15555550101", "+15005551111", " stop ", services)
     assert changed == ["acme", "bolt"]
-    assert await record_reply("+15555550101", "+15005551111", "STOP", services) == []
-    assert await record_reply("+15555550101", "+15005551111", "START", services) == ["acme", "bolt"]
+    assert await record_reply("SM2", "+15555550101", "+15005551111", "STOP", services) == []
+    started = await record_reply("SM3", "+15555550101", "+15005551111", "START", services)
+    assert started == ["acme", "bolt"]
     assert [type(e).__name__ for e in store.events] == ["RecipientOptedOut"] * 2 + [
         "RecipientOptedIn"
     ] * 2
 
 
 async def test_an_ordinary_reply_changes_nothing(services, store):
-    assert await record_reply("+15555550101", "+15005551111", "see you", services) == []
+    assert await record_reply("SM1", "+15555550101", "+15005551111", "see you", services) == []
     assert store.opt_outs == {}
+
+
+async def test_a_replayed_start_after_a_stop_leaves_the_phone_opted_out(services, store):
+    assert await record_reply("SM1", "+15555550101", "+15005551111", "START", services) == []
+    assert await record_reply("SM2", "+15555550101", "+15005551111", "STOP", services) == ["acme"]
+    assert await record_reply("SM1", "+15555550101", "+15005551111", "START", services) == []
+    assert store.opt_outs[("acme", "+15555550101")] is True

@@ -82,9 +82,19 @@ async def test_a_signature_for_other_parameters_is_refused(api):
 
 async def test_an_inbound_stop_opts_out_and_answers_empty_twiml(api, store):
     url = f"{BASE}/v1/twilio/inbound"
-    form = {"From": "+15555550101", "To": "+15005551111", "Body": "STOP"}
+    form = {"MessageSid": "SM1", "From": "+15555550101", "To": "+15005551111", "Body": "STOP"}
     answer = await api.post("/v1/twilio/inbound", data=form, headers=signed(url, form))
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/xml")
     assert answer.text.endswith("<Response/>")
+    assert store.opt_outs["acme", "+15555550101"] is True
+
+
+async def test_a_replayed_signed_start_after_a_stop_leaves_the_phone_opted_out(api, store):
+    url = f"{BASE}/v1/twilio/inbound"
+    start = {"MessageSid": "SM1", "From": "+15555550101", "To": "+15005551111", "Body": "START"}
+    stop = {**start, "MessageSid": "SM2", "Body": "STOP"}
+    for form in (start, stop, start):
+        answer = await api.post("/v1/twilio/inbound", data=form, headers=signed(url, form))
+        assert answer.status_code == 200
     assert store.opt_outs["acme", "+15555550101"] is True

@@ -12,11 +12,13 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from jobline_contracts.topics import INVOICING_COMMANDS, INVOICING_EVENTS
+from jobline_infra.body_limits import WEBHOOK_LIMIT, BodyLimits
 from jobline_infra.dead_letters import DeadLetters
 from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_infra.observability.asgi import ObservabilityMiddleware
 from jobline_infra.observability.kafka import broker_logger, broker_middlewares
+from jobline_infra.probes import shared_readiness
 from jobline_invoicing.adapters.blob_store import BlobStore
 from jobline_invoicing.adapters.events import KafkaEventPublisher
 from jobline_invoicing.adapters.invoice_store import BlobInvoiceStore
@@ -28,12 +30,13 @@ from jobline_invoicing.service_layer.handlers import Services
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: its readiness answer is shared (probes)
 class InvoicingRuntime:
     settings: Settings
     broker: KafkaBroker
     subscriber: LogicSubscriber[Any]
 
+    @shared_readiness
     async def readiness(self) -> dict[str, str]:
         checks = {"kafka": "ok", "consumer": "ok"}
         if not await self.broker.ping(timeout=2.0):
@@ -108,5 +111,6 @@ def create_app(settings: Settings) -> FastAPI:
             yield
 
     app = http.build_app(lifespan)
+    app.add_middleware(BodyLimits, default=WEBHOOK_LIMIT)  # before parsing or signatures
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app

@@ -21,12 +21,14 @@ from jobline_contracts.topics import (
     TOPICS,
     TopicSpec,
 )
+from jobline_infra.body_limits import JSON_LIMIT, MULTIPART_ALLOWANCE, BodyLimits
 from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_infra.observability.asgi import ObservabilityMiddleware
 from jobline_infra.observability.kafka import broker_logger, broker_middlewares
 from jobline_infra.observability.metrics import refresh_outbox
 from jobline_infra.outbox_relay import OutboxRelay
+from jobline_infra.probes import shared_readiness
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import PostgresCommunicationQueries
@@ -41,6 +43,7 @@ from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.entrypoints import consumers, http, operations
+from jobline_jobs.entrypoints.api.documents import UPLOAD_PATHS
 from jobline_jobs.entrypoints.translate import (
     comms_event_to_command,
     fact_to_command,
@@ -48,13 +51,18 @@ from jobline_jobs.entrypoints.translate import (
 )
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.queries import CommunicationQueries, InvoiceQueries
-from jobline_jobs.service_layer.schedule import release_due_communications
+from jobline_jobs.service_layer.schedule import (
+    Clock,
+    release_due_communications,
+    release_due_subjobs,
+    system_clock,
+)
 from jobline_jobs.service_layer.unit_of_work import Causation
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: its readiness answer is shared (probes)
 class JobsRuntime:
     """What a jobs process runs: the roles of ``settings.roles`` (``api``, ``consume``,
     ``relay``), each started by a small piece below; what a role does not need is None."""
@@ -75,6 +83,7 @@ class JobsRuntime:
     invoices: InvoiceQueries
     communications: CommunicationQueries
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    clock: Clock = system_clock  # what the scheduler takes as now (tests drive it)
 
     @property
     def upload_limit(self) -> int:
@@ -84,6 +93,7 @@ class JobsRuntime:
     def invoice_wait(self) -> float:
         return self.settings.invoice_wait_seconds
 
+    @shared_readiness
     async def readiness(self) -> dict[str, str]:
         """Each role's own dependencies: the API needs PostgreSQL; a consumer, Kafka and
         partitions it reads; a relay, its lanes held or awaited (a member of the relays)."""
@@ -91,7 +101,9 @@ class JobsRuntime:
         try:
             await self.pool.fetchval("SELECT 1")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            checks["postgres"] = f"unreachable: {error}"
+            # The detail goes to the log: /readyz answers strangers too.
+            log.warning("readiness: PostgreSQL unreachable: %s", error)
+            checks["postgres"] = "unreachable"
         if self.broker is not None:
             checks["kafka"] = "ok" if await self.broker.ping(timeout=2.0) else "unreachable"
         for topic, subscriber in self.subscribers.items():
@@ -107,8 +119,9 @@ class JobsRuntime:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
-    """Start the roles of ``settings.roles``; stop them in reverse order on exit."""
+async def running(settings: Settings, clock: Clock = system_clock) -> AsyncIterator[JobsRuntime]:
+    """Start the roles of ``settings.roles``; stop them in reverse order on exit. The
+    scheduler (with ``relay``) takes ``clock`` as now."""
     roles = set(settings.roles)
     async with contextlib.AsyncExitStack() as stack:
         pool = await _database(stack, settings)
@@ -130,6 +143,7 @@ async def running(settings: Settings) -> AsyncIterator[JobsRuntime]:
             blobs=BlobStore(settings.blob_url),
             invoices=PostgresInvoiceQueries(pool),
             communications=PostgresCommunicationQueries(pool),
+            clock=clock,
         )
         if producer is not None and "relay" in roles:
             _start_relay(stack, runtime, producer)
@@ -224,7 +238,7 @@ def _start_relay(
     stack: contextlib.AsyncExitStack, runtime: JobsRuntime, producer: AIOKafkaProducer
 ) -> None:
     """The outbox relay (the lanes this process holds: ``jobline_infra.outbox_lanes``) and
-    the scheduler of due communications."""
+    the scheduler of due communications and subjobs."""
     settings, stopping = runtime.settings, runtime.stopping
     runtime.relay = OutboxRelay(
         settings.dsn,
@@ -237,7 +251,9 @@ def _start_relay(
         topic_prefix=settings.topic_prefix,
     )
     _background(stack, runtime.relay.run(stopping), "outbox-relay", stopping)
-    _background(stack, _release_scheduled(runtime.bus, stopping), "scheduler", stopping)
+    _background(
+        stack, _release_scheduled(runtime.bus, runtime.clock, stopping), "scheduler", stopping
+    )
 
 
 def _background(
@@ -251,12 +267,14 @@ def _background(
     stack.push_async_callback(_stop_task, task, stopping)
 
 
-async def _release_scheduled(bus: MessageBus, stop: asyncio.Event) -> None:
-    """Hand communications whose send_at has come to the outbox (the schedule is in the
-    database, so it survives restarts; SKIP LOCKED lets several replicas share it)."""
+async def _release_scheduled(bus: MessageBus, clock: Clock, stop: asyncio.Event) -> None:
+    """Hand communications whose send_at has come to the outbox, and make subjobs whose
+    bill_on has come billable (the schedules are in the database, so they survive
+    restarts; SKIP LOCKED lets several replicas share them)."""
     while not stop.is_set():
         try:
             await release_due_communications(bus)
+            await release_due_subjobs(bus, clock)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("scheduler: %s", error)
         with contextlib.suppress(TimeoutError):
@@ -277,16 +295,18 @@ async def _stop_task(task: "asyncio.Task[None]", stopping: asyncio.Event) -> Non
     await asyncio.wait_for(task, timeout=30)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
     """The HTTP app, whose lifespan runs the process's roles: the API and console with
     ``api``, otherwise only /healthz, /readyz and /metrics."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with running(settings) as runtime:
+        async with running(settings, clock) as runtime:
             app.state.runtime = runtime
             yield
 
     app = http.build_app(lifespan) if "api" in settings.roles else operations.build_app(lifespan)
+    uploads = settings.max_upload_bytes + MULTIPART_ALLOWANCE
+    app.add_middleware(BodyLimits, default=JSON_LIMIT, limits=[(UPLOAD_PATHS, uploads)])
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app

@@ -1,10 +1,17 @@
 """Settings of the jobs service, from the environment, checked at start-up."""
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import AliasChoices, Field, PostgresDsn, field_validator
+from pydantic import AliasChoices, Field, PostgresDsn, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from jobline_infra.deployment import (
+    Deployment,
+    deployment_field,
+    has_local_credentials,
+    refuse_local_defaults,
+)
 
 Role = Literal["api", "consume", "relay"]
 ROLES: tuple[Role, ...] = ("api", "consume", "relay")
@@ -13,6 +20,7 @@ ROLES: tuple[Role, ...] = ("api", "consume", "relay")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOBLINE_JOBS_", extra="ignore")
 
+    env: Deployment = deployment_field()
     database_url: PostgresDsn = Field(
         default=PostgresDsn("postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable"),
         validation_alias=AliasChoices("JOBLINE_JOBS_DATABASE_URL", "DATABASE_URL"),
@@ -76,6 +84,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
         return value
+
+    @model_validator(mode="after")
+    def _no_local_defaults(self) -> Self:
+        local = ["DATABASE_URL"] if has_local_credentials(self.dsn) else []
+        refuse_local_defaults(self.env, local)
+        return self
 
     @property
     def dsn(self) -> str:

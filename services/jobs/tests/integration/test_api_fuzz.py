@@ -10,6 +10,7 @@ bytes the schema says nothing about, and test_documents_api.py covers them.
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -27,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from jobline_jobs.domain import commands
 from jobs_testing.api import TenantSeeder, api_app, client
 
 pytestmark = pytest.mark.integration
@@ -58,6 +60,12 @@ async def seeded_ids(db: asyncpg.Pool) -> tuple[TenantSeeder, dict[str, list[str
     start = datetime.now(UTC) - timedelta(days=1)
     jobs = [await t.job(start, steps) for steps in range(5)]
     await t.technician(jobs[0].technician_id, "0.10", {"SVC": "100.00"})
+    # A parent with a subjob (for its statement); the subjob is none of the seeded ids.
+    await t.send(
+        commands.CreateSubjob(
+            t.tenant_id, start, jobs[0].job_id, uuid.uuid4(), "Deposit", Decimal(50), None, None
+        )
+    )
     (dana,) = await t.contacts(jobs[2], ("Dana", "+15555550101", "dana@example.com"))
     return t, {
         "job_id": [str(j.job_id) for j in jobs],

@@ -8,6 +8,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -19,6 +20,9 @@ from jobs_testing.builders import line
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC)
+# Subjobs bill on the day their parent (scheduled NOW) is worked, in the tenant's zone:
+# billable at once.
+BILL_ON = NOW.astimezone(ZoneInfo("Europe/Berlin")).date().isoformat()
 PDF = b"%PDF-1.7\nfake but stored\n%%EOF"
 
 
@@ -173,7 +177,7 @@ async def test_a_subjob_invoice_carries_its_share_and_the_schedule(db, app):
                 json={
                     "title": f"Stage {percent}",
                     "share": {"percent": percent},
-                    "bill_on": "2026-12-01",
+                    "bill_on": BILL_ON,
                 },
             )
         schedule = (await api.get(f"/v1/jobs/{parent.job_id}/subjobs")).json()

@@ -8,6 +8,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -24,6 +25,9 @@ from jobs_testing.builders import line
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)
+# Subjobs bill on the day their parent (scheduled NOW) is worked, in the tenant's zone:
+# billable at once.
+BILL_ON = NOW.astimezone(ZoneInfo("America/Chicago")).date().isoformat()
 
 
 @pytest.fixture
@@ -80,19 +84,19 @@ async def test_twenty_twenty_sixty_subjobs_bill_the_parent_exactly(db, app):
                 json={
                     "title": f"Stage {percent}%",
                     "share": {"percent": percent},
-                    "bill_on": "2026-12-01",
+                    "bill_on": BILL_ON,
                 },
             )
             assert answer.status_code == 201, answer.text
         schedule = (await api.get(f"/v1/jobs/{parent.job_id}/subjobs")).json()
         over = await api.post(
             f"/v1/jobs/{parent.job_id}/subjobs",
-            json={"title": "More", "share": {"amount": "0.01"}, "bill_on": "2026-12-01"},
+            json={"title": "More", "share": {"amount": "0.01"}, "bill_on": BILL_ON},
         )
         sub = schedule["subjobs"][0]["id"]
         nested = await api.post(
             f"/v1/jobs/{sub}/subjobs",
-            json={"title": "Nested", "share": {"percent": "10"}, "bill_on": "2026-12-01"},
+            json={"title": "Nested", "share": {"percent": "10"}, "bill_on": BILL_ON},
         )
         listed = await view(api, "awaiting_billing")
         detail = (await api.get(f"/v1/jobs/{parent.job_id}")).json()
@@ -127,7 +131,7 @@ async def test_parallel_subjob_requests_cannot_overshoot(db, app):
                     json={
                         "title": f"Part {i}",
                         "share": {"percent": "30"},
-                        "bill_on": "2026-12-01",
+                        "bill_on": BILL_ON,
                     },
                 )
                 for i in range(6)
@@ -229,7 +233,7 @@ async def test_each_recall_refusal_over_http(db, app):
 async def test_idempotency_key_replays_the_first_answer_and_refuses_a_different_body(db, app):
     t = await seeded(db)
     parent = await t.job(NOW, lines=(line("1", "100.00"),))
-    body = {"title": "Deposit", "share": {"percent": "10"}, "bill_on": "2026-12-01"}
+    body = {"title": "Deposit", "share": {"percent": "10"}, "bill_on": BILL_ON}
     headers = {"Idempotency-Key": "deposit-1"}
     path = f"/v1/jobs/{parent.job_id}/subjobs"
     async with client(app, t.token) as api:
@@ -258,7 +262,7 @@ async def test_a_key_whose_request_died_before_its_effect_is_taken_over(db, app)
     t = await seeded(db)
     parent = await t.job(NOW, lines=(line("1", "100.00"),))
     path = f"/v1/jobs/{parent.job_id}/subjobs"
-    raw = json.dumps({"title": "Deposit", "share": {"percent": "10"}, "bill_on": "2026-12-01"})
+    raw = json.dumps({"title": "Deposit", "share": {"percent": "10"}, "bill_on": BILL_ON})
     headers = _key("deposit-2")
     # What a request leaves when its process dies after claiming the key, before any effect.
     await db.execute(
@@ -282,7 +286,7 @@ async def test_a_recent_claim_is_in_progress_and_an_applied_one_is_never_run_aga
     t = await seeded(db)
     parent = await t.job(NOW, lines=(line("1", "100.00"),))
     path = f"/v1/jobs/{parent.job_id}/subjobs"
-    raw = json.dumps({"title": "Deposit", "share": {"percent": "10"}, "bill_on": "2026-12-01"})
+    raw = json.dumps({"title": "Deposit", "share": {"percent": "10"}, "bill_on": BILL_ON})
     left = """INSERT INTO jobs.idempotency_keys
                   (tenant_id, key, request_hash, claim_id, claimed_at, applied_at)
               VALUES ($1, $2, $3, $4, now() - $5 * interval '1 second', $6)"""

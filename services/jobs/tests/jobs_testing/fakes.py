@@ -7,6 +7,7 @@ from copy import deepcopy
 from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from jobline_jobs.domain import commands, events
 from jobline_jobs.domain.commission_split import SplitRule
@@ -15,6 +16,7 @@ from jobline_jobs.domain.communications import Contact, StoredFile
 from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
+from jobline_jobs.domain.workflow import Step
 from jobline_jobs.service_layer.unit_of_work import (
     Causation,
     CommissionLedger,
@@ -30,8 +32,14 @@ from jobline_jobs.service_layer.unit_of_work import (
 
 
 class FakeJobs(JobRepository):
-    def __init__(self, store: dict[tuple[str, UUID], Job], payments: set[UUID]) -> None:
+    def __init__(
+        self,
+        store: dict[tuple[str, UUID], Job],
+        payments: set[UUID],
+        zones: dict[str, str] | None = None,
+    ) -> None:
         self.store, self.payments = store, payments
+        self.zones = zones if zones is not None else {}
         self._seen: dict[tuple[str, UUID], Job] = {}
 
     async def get(self, tenant_id: str, job_id: UUID) -> Job | None:
@@ -56,6 +64,20 @@ class FakeJobs(JobRepository):
     def seen(self) -> list[Job]:
         return list(self._seen.values())
 
+    async def due_subjobs(self, at: datetime, limit: int) -> list[Job]:
+        """Like PostgreSQL's: scheduled subjobs due in their tenant's zone at ``at``."""
+        due = [
+            job
+            for (tenant, _), job in sorted(self.store.items(), key=lambda kv: str(kv[0]))
+            if not job.billable
+            and job.step is Step.AWAITING_BILLING
+            and job.bill_on is not None
+            and job.bill_on <= at.astimezone(ZoneInfo(self.zones.get(tenant, "UTC"))).date()
+        ][:limit]
+        for job in due:
+            self._seen[(job.tenant_id, job.job_id)] = job
+        return due
+
 
 class FakeDirectory(Directory):
     def __init__(self, tenants: set[str]) -> None:
@@ -65,6 +87,7 @@ class FakeDirectory(Directory):
         self.documents: set[UUID] = set()
         self.technicians: dict[UUID, tuple[Decimal, dict[str, Decimal]]] = {}
         self.policy = Decimal(1)
+        self.zones: dict[str, str] = {}  # tenant → time zone (UTC when not set)
         self.split_rule = SplitRule.VISITS_COMPLETED
 
     async def tenant_exists(self, tenant_id: str) -> bool:
@@ -113,6 +136,9 @@ class FakeDirectory(Directory):
             return False
         self.documents.add(cmd.document_id)
         return True
+
+    async def time_zone(self, tenant_id: str) -> str:
+        return self.zones.get(tenant_id, "UTC")
 
 
 class FakeCommunications(Communications):
@@ -225,7 +251,7 @@ class FakeUnitOfWork(UnitOfWork):
 
     def __init__(self, world: "World", causation: Causation) -> None:
         self.world, self.causation = world, causation
-        self.jobs = FakeJobs(deepcopy(world.jobs), world.payments)
+        self.jobs = FakeJobs(deepcopy(world.jobs), world.payments, world.directory.zones)
         self.directory = world.directory
         self.communications = FakeCommunications(world)
         self.invoices = FakeInvoices(world)
@@ -242,7 +268,9 @@ class FakeUnitOfWork(UnitOfWork):
         try:
             yield
         except Exception:
-            self.jobs = FakeJobs(deepcopy(self.world.jobs), self.world.payments)
+            self.jobs = FakeJobs(
+                deepcopy(self.world.jobs), self.world.payments, self.world.directory.zones
+            )
             self.communications = FakeCommunications(self.world)
             self.invoices = FakeInvoices(self.world)
             self.invoice_renders = FakeInvoiceRenders(self.world)

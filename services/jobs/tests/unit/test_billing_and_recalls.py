@@ -13,6 +13,7 @@ from jobline_jobs.domain.documents import safe_filename
 from jobline_jobs.domain.errors import Conflict, ImpossibleTransition, InvalidRequest
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.recalls import ChargebackTerms, chargeback, link_recall
+from jobline_jobs.domain.staged_billing import schedule_subjob
 from jobs_testing.builders import T0, dispatch_job, line
 
 pytestmark = pytest.mark.unit
@@ -65,7 +66,7 @@ def test_a_subjob_is_a_billing_only_job_and_cannot_have_subjobs():
     cmd = commands.CreateSubjob(
         "acme", T0, parent.job_id, uuid4(), "Deposit", D(20), None, T0.date()
     )
-    sub = parent.schedule_subjob(cmd, "J-1-1")
+    sub = schedule_subjob(parent, cmd, "J-1-1", "UTC")
     assert (sub.step.value, sub.total, sub.parent_job_id) == (
         "awaiting_billing",
         D("200.00"),
@@ -74,7 +75,7 @@ def test_a_subjob_is_a_billing_only_job_and_cannot_have_subjobs():
     assert isinstance(parent.events[-1], events.SubjobScheduled)
     assert parent.events[-1].remaining == D("800.01")
     with pytest.raises(InvalidRequest, match="subjobs have no subjobs"):
-        sub.schedule_subjob(replace(cmd, subjob_id=uuid4()), "J-1-1-1")
+        schedule_subjob(sub, replace(cmd, subjob_id=uuid4()), "J-1-1-1", "UTC")
 
 
 def test_deferral_is_refused_twice_and_undeferral_when_not_deferred():

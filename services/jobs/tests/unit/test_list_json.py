@@ -1,7 +1,7 @@
 """The list route writes its JSON with orjson; these pin it to the documented response model,
 byte for byte, so the fast path can never drift from ``schemas.JobPage``."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -28,6 +28,9 @@ def _row(**overrides: Any) -> dict[str, Any]:
         "currency": "USD",
         "total": Decimal("1234.50"),
         "amount_paid": Decimal("0.00"),
+        "scheduled_amount": Decimal("0.00"),
+        "billable": True,
+        "bill_on": None,
         "customer_id": uuid4(),
         "customer_name": 'Ava "Ace" Whitfield',
         "property_id": uuid4(),
@@ -55,6 +58,8 @@ def test_the_fast_page_is_the_response_model_byte_for_byte() -> None:
             customer_name=None,
         ),
         _row(deferred_at=datetime(2026, 1, 1, tzinfo=UTC), deferral_reason=None),
+        _row(scheduled_amount=Decimal("1000.00"), amount_paid=Decimal("34.50")),  # a parent
+        _row(billable=False, bill_on=date(2026, 12, 24)),  # a subjob due to bill later
     ]
     assert presenters.job_page_json(rows, "abc.def") == _via_model(rows, "abc.def")
 

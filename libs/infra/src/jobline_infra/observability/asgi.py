@@ -16,6 +16,7 @@ import structlog
 from opentelemetry.trace import SpanKind
 
 from jobline_infra.observability import metrics, tracing
+from jobline_infra.probes import refreshed_gauges
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,7 +37,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 class ObservabilityMiddleware:
     """Wraps an ASGI app. ``GET /metrics`` first awaits ``app.state.runtime.refresh_metrics()``
-    when the running service has one (gauges read at scrape time, e.g. outbox lag)."""
+    when the running service has one (gauges read at scrape time, e.g. outbox lag), at most
+    once every few seconds (see ``jobline_infra.probes``)."""
 
     def __init__(self, app: ASGIApp, metrics_path: str = "/metrics") -> None:
         self.app = app
@@ -103,7 +105,7 @@ class ObservabilityMiddleware:
         refresh = getattr(runtime, "refresh_metrics", None)
         if refresh is not None:
             try:
-                await refresh()
+                await refreshed_gauges(refresh)
             except Exception as error:  # a scrape still answers with what it has
                 log.warning("refreshing metrics failed: %s", error)
         body = metrics.exposition()

@@ -65,3 +65,12 @@ class PostgresOptOutBook(OptOutBook):
                 change.keyword,
             )
         )
+
+    async def first_reply(self, message_sid: str) -> bool:
+        return bool(
+            await self._conn.fetchval(
+                """INSERT INTO comms.inbound_messages (message_sid) VALUES ($1)
+                   ON CONFLICT DO NOTHING RETURNING true""",
+                message_sid,
+            )
+        )

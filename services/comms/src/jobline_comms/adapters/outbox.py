@@ -20,7 +20,7 @@ from jobline_comms.domain.events import (
 from jobline_contracts import comms as wire
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import COMMS_EVENTS, DLQ_SUFFIX
-from jobline_infra.dead_letters import dead_letter_headers
+from jobline_infra.dead_letters import dead_letter
 from jobline_infra.postgres import Connection
 
 NOTIFY_CHANNEL = "comms_outbox"
@@ -34,11 +34,14 @@ _Message = tuple[str, bytes | None, bytes, str, str | None]  # topic, key, value
 
 @dataclass(frozen=True)
 class _Origin:
-    """Where the delivery's command was consumed, as its ledger row keeps it."""
+    """Where the delivery's command was consumed, and its bytes, as its ledger row keeps
+    them."""
 
     topic: str
     partition: int
     offset: int
+    key: bytes | None
+    value: bytes | None
 
 
 def to_wire(event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn) -> Payload:
@@ -114,7 +117,13 @@ async def _dead_letter_sources(conn: Connection, ids: list[UUID]) -> dict[UUID, 
 def _dead_letter(source: Row, reason: str, consumer: str, traceparent: str | None) -> _Message:
     """The delivery's original command, unchanged, for ``<topic>.dlq``, with the reason
     and its origin in ``x-dlq-*`` / ``x-original-*`` headers."""
-    origin = _Origin(source["source_topic"], source["source_partition"], source["source_offset"])
-    headers = dead_letter_headers(origin, consumer, "retries_exhausted", reason)
+    origin = _Origin(
+        source["source_topic"],
+        source["source_partition"],
+        source["source_offset"],
+        source["command_key"],
+        source["command"],
+    )
+    letter = dead_letter(origin, consumer, "retries_exhausted", reason)
     topic = source["source_topic"] + DLQ_SUFFIX
-    return (topic, source["command_key"], source["command"], json.dumps(headers), traceparent)
+    return (topic, letter.key, letter.value or b"", json.dumps(letter.headers), traceparent)

@@ -7,10 +7,12 @@ import aiosmtplib
 from opentelemetry.trace import SpanKind
 
 from jobline_comms.domain.email import OutgoingEmail
+from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.outcomes import (
     Accepted,
     Ambiguous,
     Outcome,
+    Refused,
     Transient,
     classify_smtp_reply,
 )
@@ -57,7 +59,12 @@ class SmtpEmail(EmailProvider):
         return outcome
 
     async def _send(self, email: OutgoingEmail) -> Outcome:
-        message = build_message(email)
+        try:
+            message = build_message(email)
+        except (ValueError, TypeError) as error:  # e.g. a line break in a header
+            return Refused(
+                DeliveryStatus.FAILED, "unbuildable", f"the message cannot be built: {error}"
+            )
         client = aiosmtplib.SMTP(hostname=self._host, port=self._port, timeout=self._timeout)
         try:
             await client.connect()

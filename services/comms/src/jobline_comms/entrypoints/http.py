@@ -20,6 +20,7 @@ from jobline_infra.observability.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+MAX_SID = 64  # Twilio's are 34 characters; the ledger keeps up to 64
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -102,8 +103,9 @@ def build_app(lifespan: Lifespan | None = None) -> FastAPI:
         """A customer's reply: STOP-like words opt out, START/UNSTOP opt back in."""
         params = await _signed_form(request, runtime, runtime.inbound_url)
         phone, number = params.get("From", ""), params.get("To", "")
-        if phone and number:
-            await record_reply(phone, number, params.get("Body", ""), runtime.services)
+        sid = params.get("MessageSid", "")
+        if phone and number and 0 < len(sid) <= MAX_SID:
+            await record_reply(sid, phone, number, params.get("Body", ""), runtime.services)
         return Response(EMPTY_TWIML, media_type="application/xml")
 
     return app

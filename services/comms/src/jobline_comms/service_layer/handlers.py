@@ -211,14 +211,27 @@ async def change_opt(tenant_id: str, phone: str, change: OptChange, services: Se
     return True
 
 
-async def record_reply(phone: str, number: str, body: str, services: Services) -> list[str]:
+async def record_reply(
+    message_sid: str, phone: str, number: str, body: str, services: Services
+) -> list[str]:
     """An inbound text to one of our numbers. STOP/START words opt the phone out/in for
-    every tenant that texts from ``number``; returns the tenants whose status changed."""
+    every tenant that texts from ``number``; returns the tenants whose status changed.
+
+    Applied once per message: a replayed START (signed, but sent before a later STOP)
+    must not opt the phone back in, and the provider's retry changes nothing either."""
     change = classify_reply(body)
     if change is None:
         return []
     tenants = set(services.senders.tenants_of_number(number))
     tenants |= set(await services.opt_outs.tenants_texting(number, phone))
-    changed = [t for t in sorted(tenants) if await change_opt(t, phone, change, services)]
+    kind = RecipientOptedOut if change.opted_out else RecipientOptedIn
+    async with services.unit_of_work() as uow:
+        if not await uow.opt_outs.first_reply(message_sid):
+            log.info("reply %s seen before: ignored", message_sid)
+            return []
+        changed = [t for t in sorted(tenants) if await uow.opt_outs.change(t, phone, change)]
+        for tenant_id in changed:
+            uow.record(kind(phone, change.keyword), Causation(tenant_id, None, None))
+        await uow.commit()
     log.info("reply %s from %s to %s: changed %s", change.keyword, phone, number, changed)
     return changed

@@ -44,6 +44,11 @@ class OptOutBook(abc.ABC):
     async def change(self, tenant_id: str, phone: str, change: OptChange) -> bool:
         """Record an opt-out/in; True if it changed whether the phone is opted out."""
 
+    @abc.abstractmethod
+    async def first_reply(self, message_sid: str) -> bool:
+        """Record an inbound message by its provider id; False if it was recorded before
+        (the provider's retry, or a signed request replayed)."""
+
 
 class UnitOfWork(abc.ABC):
     intake: Intake

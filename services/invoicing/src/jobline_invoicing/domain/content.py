@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 # Bump on any change to the template, its CSS or the formatting that alters the PDF:
 # every snapshot then renders anew under a new address.
-TEMPLATE_VERSION = "invoice-v1"
+TEMPLATE_VERSION = "invoice-v2"  # v2: title, seller, payments, service date, technician
 
 
 def invoice_key(tenant_id: str, snapshot_sha256: str, template_version: str) -> str:

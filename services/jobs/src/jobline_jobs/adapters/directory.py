@@ -11,6 +11,7 @@ from jobline_jobs.adapters.commission_terms import CommissionTermsLookups
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.commission_split import SplitRule
+from jobline_jobs.domain.errors import UnknownTenant
 from jobline_jobs.service_layer.unit_of_work import Directory
 
 # An upsert applies unless a newer one (by occurred_at) was applied already, so
@@ -176,6 +177,14 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
             cmd.sha256,
         )
         return bool(added)
+
+    async def time_zone(self, tenant_id: str) -> str:
+        zone = await self._conn.fetchval(
+            "SELECT time_zone FROM jobs.tenants WHERE tenant_id = $1", tenant_id
+        )
+        if zone is None:
+            raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
+        return str(zone)
 
     async def _refresh_search_text(self, tenant_id: str, column: str, owner_id: UUID) -> None:
         """Names and addresses are searched through the jobs that mention them."""

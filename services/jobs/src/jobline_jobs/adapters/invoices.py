@@ -1,13 +1,13 @@
 """Invoices: numbering them (for the unit of work), and the reads of the API: number and
 dates, the tenant's branding, where the render of each snapshot stands."""
 
-import json
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from jobline_jobs.adapters.send_rows import InvoiceInsert
+from jobline_jobs.adapters.tenant_settings import tenant_profile
 from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.errors import UnknownTenant
 from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
@@ -56,15 +56,8 @@ class PostgresInvoiceQueries(InvoiceQueries):
         return None if row is None else InvoiceHeader(*row)
 
     async def tenant(self, tenant_id: str) -> dict[str, Any]:
-        row = await self._pool.fetchrow(
-            """SELECT name, business_address, logo_blob_key, primary_colour, locale
-                 FROM jobs.tenants WHERE tenant_id = $1""",
-            tenant_id,
-        )
-        tenant = dict(row or {})
-        raw = tenant.get("business_address")
-        tenant["business_address"] = json.loads(raw) if raw else None
-        return tenant
+        async with self._pool.acquire() as conn:
+            return await tenant_profile(conn, tenant_id) or {}
 
     async def render(self, tenant_id: str, job_id: UUID, sha: str) -> dict[str, Any] | None:
         row = await self._pool.fetchrow(

@@ -76,6 +76,15 @@ class JobDetails(JobDetailsQueries):
                 (r["original_job_id"] for r in links if r["recall_job_id"] == job_id), None
             )
             job["recalls"] = [r["recall_job_id"] for r in links if r["original_job_id"] == job_id]
+            job["payments"] = [
+                dict(r)
+                for r in await conn.fetch(
+                    """SELECT payment_id, amount, method, recorded_at FROM jobs.payments
+                        WHERE tenant_id = $1 AND job_id = $2 ORDER BY recorded_at, payment_id""",
+                    tenant_id,
+                    job_id,
+                )
+            ]
         return job
 
     async def billing_schedule(self, tenant_id: str, job_id: UUID) -> dict[str, Any] | None:
@@ -95,7 +104,7 @@ class JobDetails(JobDetailsQueries):
     async def _subjobs(conn: Connection, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]:
         rows = await conn.fetch(
             """SELECT job_id, job_number, summary AS title, share_percent, share_amount, bill_on,
-                      step
+                      step, share_tax, billable, total, amount_paid
                  FROM jobs.jobs WHERE tenant_id = $1 AND parent_job_id = $2
                 ORDER BY length(job_number), job_number""",
             tenant_id,

@@ -19,6 +19,7 @@ __all__ = ["JobQueries", "ListQuery", "today_bounds"]
 JOB_ROW_SQL = """
 SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled_end,
        j.completed_at, j.deferred_at, j.deferral_reason, j.currency, j.total, j.amount_paid,
+       j.scheduled_amount, j.billable, j.bill_on,
        j.customer_id, c.name AS customer_name, j.property_id, p.address_text AS property_address,
        j.technician_id, t.name AS technician_name
   FROM jobs.jobs j
@@ -35,6 +36,7 @@ SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled
 _PAGE_ROW = """
 SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled_end,
        j.completed_at, j.deferred_at, j.deferral_reason, j.currency, j.total, j.amount_paid,
+       j.scheduled_amount, j.billable, j.bill_on,
        j.customer_id, j.property_id, j.technician_id,
        (SELECT c.name FROM jobs.customers c
          WHERE c.tenant_id = j.tenant_id AND c.customer_id = j.customer_id) AS customer_name,
@@ -44,6 +46,13 @@ SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled
          WHERE t.tenant_id = j.tenant_id AND t.technician_id = j.technician_id)
            AS technician_name
   FROM jobs.jobs j
+"""
+
+# The step counters count a subjob scheduled for a later date at its step (awaiting
+# billing); it is not in that view until its date comes (migration 0013's index).
+_SCHEDULED_SUBJOBS = """
+SELECT count(*) FROM jobs.jobs
+ WHERE NOT billable AND tenant_id = $1 AND deferred_at IS NULL AND step = 'awaiting_billing'
 """
 
 
@@ -106,6 +115,8 @@ class JobQueries(JobLists):
     def _view(where: _Where, view: View, time_zone: str) -> None:
         if view in STEP_VIEWS:
             where.add("j.deferred_at IS NULL AND j.step = {}", STEP_VIEWS[view].value)
+            if view is View.AWAITING_BILLING:  # a subjob waits for its date out of view
+                where.add("j.billable")
         elif view is View.DEFERRED:
             where.add("j.deferred_at IS NOT NULL")
         elif view is View.COMPLETED_SCHEDULED_TODAY:
@@ -125,6 +136,7 @@ class JobQueries(JobLists):
         )
         buckets = {r["bucket"]: r["n"] for r in rows}
         counts = {view: buckets.get(step.value, 0) for view, step in STEP_VIEWS.items()}
+        counts[View.AWAITING_BILLING] -= await self._pool.fetchval(_SCHEDULED_SUBJOBS, tenant_id)
         counts[View.ALL] = sum(buckets.values())
         counts[View.DEFERRED] = sum(n for b, n in buckets.items() if b.startswith("deferred:"))
         counts[View.COMPLETED_SCHEDULED_TODAY] = await self._pool.fetchval(

@@ -4,6 +4,7 @@ its events imply: visits, their history, payments, recall links, chargebacks) to
 transaction's :class:`RowWriter`; nothing is written row by row."""
 
 from collections.abc import Iterable
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -27,7 +28,7 @@ SELECT j.*,
                FROM jobs.line_items l
               WHERE l.tenant_id = j.tenant_id AND l.job_id = j.job_id
               ORDER BY l.position) AS lines,
-       array(SELECT (s.job_id, s.share_amount, s.share_percent)
+       array(SELECT (s.job_id, s.share_amount, s.share_percent, s.share_tax)
                FROM jobs.jobs s
               WHERE s.tenant_id = j.tenant_id AND s.parent_job_id = j.job_id
               ORDER BY s.job_number) AS shares,
@@ -54,6 +55,16 @@ _LOAD_MANY = _LOAD.replace(
     "WHERE (j.tenant_id, j.job_id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))",
 )
 
+# Subjobs whose bill_on has come in their tenant's zone; SKIP LOCKED lets several
+# schedulers (one per relay process) share them, as the scheduled communications do.
+_DUE_SUBJOBS = """
+SELECT j.tenant_id, j.job_id FROM jobs.jobs j JOIN jobs.tenants t USING (tenant_id)
+ WHERE NOT j.billable AND j.step = 'awaiting_billing'
+   AND j.bill_on <= ($1::timestamptz AT TIME ZONE t.time_zone)::date
+ ORDER BY j.bill_on, j.tenant_id, j.job_id
+ LIMIT $2 FOR UPDATE OF j SKIP LOCKED
+"""
+
 
 def _job_from_row(row: asyncpg.Record) -> Job:
     return Job(
@@ -79,10 +90,11 @@ def _job_from_row(row: asyncpg.Record) -> Job:
         deferred_at=row["deferred_at"],
         deferral_reason=row["deferral_reason"],
         parent_job_id=row["parent_job_id"],
-        share=Share(row["job_id"], row["share_amount"], row["share_percent"])
+        share=Share(row["job_id"], row["share_amount"], row["share_percent"], row["share_tax"])
         if row["parent_job_id"]
         else None,
         bill_on=row["bill_on"],
+        billable=row["billable"],
         subjob_shares=[Share(*share) for share in row["shares"]],
         recall_of=row["recall_of"],
     )
@@ -186,6 +198,12 @@ class PostgresJobRepository(JobRepository):
 
     def seen(self) -> list[Job]:
         return list(self._touched.values())
+
+    async def due_subjobs(self, at: datetime, limit: int) -> list[Job]:
+        await self._writer.send()  # subjobs scheduled earlier in the transaction
+        due = await self._conn.fetch(_DUE_SUBJOBS, at, limit)
+        found = [await self.get(r["tenant_id"], r["job_id"]) for r in due]
+        return [job for job in found if job is not None]
 
     def take_touched(self) -> list[Job]:
         """The jobs the current message touched; the next message starts with none."""

@@ -77,6 +77,10 @@ def _event_rows(job: Job, event: events.Event, causation: Causation, add: Add) -
                     at,
                 )
             )
+        case events.SubjobScheduled():
+            add(rows.ScheduledAmountUpdate(tenant, job.job_id, event.scheduled_total))
+        case events.SubjobBecameBillable():  # a new subjob billable at once: a no-op
+            add(rows.SubjobBillableUpdate(tenant, job.job_id))
         # issue 16, commissions
         case events.TechnicianReassigned():
             add(commission_rows.JobTechnicianUpdate(tenant, job.job_id, event.technician_id))
@@ -108,6 +112,8 @@ def _insert_row(job: Job) -> rows.JobInsert:
         share.percent if share else None,
         share.amount if share else None,
         job.bill_on,
+        job.billable,
+        share.tax if share else None,
     )
 
 

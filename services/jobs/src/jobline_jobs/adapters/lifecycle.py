@@ -190,6 +190,19 @@ def _(event: events.CommunicationRequested) -> Payload:
     )
 
 
+@to_wire.register
+def _(event: events.SubjobBecameBillable) -> Payload:
+    return wire.SubjobBecameBillable(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        parent_job_id=event.parent_job_id,
+        bill_on=event.bill_on,
+        amount=event.amount,
+        tax=event.tax,
+        currency=event.currency,
+    )
+
+
 # Issue 16, commissions
 
 

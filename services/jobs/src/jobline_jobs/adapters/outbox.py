@@ -11,7 +11,7 @@ import pydantic_core
 
 from jobline_contracts.envelope import Payload
 from jobline_contracts.topics import DLQ_SUFFIX, JOBS_LIFECYCLE
-from jobline_infra.dead_letters import dead_letter_headers
+from jobline_infra.dead_letters import dead_letter
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_jobs.adapters.row_writer import NOTIFY_CHANNEL
 from jobline_jobs.adapters.rows import OutboxRow
@@ -140,12 +140,13 @@ class CausedMessages:
 
 
 def dead_letter_row(source: SourceMessage, consumer: str, kind: str, reason: str) -> OutboxRow:
-    """The original bytes, unchanged, with why they were refused in the headers."""
-    headers = dead_letter_headers(source, consumer, kind, reason)
+    """The original bytes (cut if they would not fit), with why they were refused in the
+    headers."""
+    letter = dead_letter(source, consumer, kind, reason)
     return OutboxRow(
         source.topic + DLQ_SUFFIX,
-        source.key,
-        source.value,
-        json.dumps(headers),
+        letter.key,
+        letter.value or b"",
+        json.dumps(letter.headers),
         current_traceparent(),
     )

@@ -35,6 +35,7 @@ from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.rows import TimelineEntry
+from jobline_jobs.adapters.tenant_settings import PostgresTenantSettings
 from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.errors import Conflict
 from jobline_jobs.domain.events import Event
@@ -63,6 +64,7 @@ class Session:
             self.invoice_renders,
             self.commissions,
         )
+        self.tenant_settings = PostgresTenantSettings(conn)
 
 
 class PostgresUnitOfWork(UnitOfWork):
@@ -74,6 +76,7 @@ class PostgresUnitOfWork(UnitOfWork):
     invoices: PostgresInvoices
     invoice_renders: PostgresInvoiceRenders
     deliveries: PostgresDeliveryStatuses
+    tenant_settings: PostgresTenantSettings
     commissions: PostgresCommissionLedger
 
     def __init__(self, pool: asyncpg.Pool, causation: Causation) -> None:
@@ -94,6 +97,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.invoice_renders, self.deliveries = session.invoice_renders, session.deliveries
         self.commissions = session.commissions
         self._messages = CausedMessages(self.causation)
+        self.tenant_settings = session.tenant_settings
 
     async def __aexit__(
         self,

@@ -52,6 +52,8 @@ class JobInsert(NamedTuple):
     share_percent: Decimal | None
     share_amount: Decimal | None
     bill_on: date | None
+    billable: bool
+    share_tax: Decimal | None
 
 
 class LineItemInsert(NamedTuple):
@@ -136,6 +138,21 @@ class ChargebackInsert(NamedTuple):
     recorded_at: datetime
 
 
+class ScheduledAmountUpdate(NamedTuple):
+    """A parent's scheduled total, after a share of it was scheduled as a subjob."""
+
+    tenant_id: str
+    job_id: UUID
+    scheduled_amount: Decimal
+
+
+class SubjobBillableUpdate(NamedTuple):
+    """A scheduled subjob's date came: it is billable."""
+
+    tenant_id: str
+    job_id: UUID
+
+
 class TimelineEntry(NamedTuple):
     tenant_id: str
     job_id: UUID
@@ -169,6 +186,8 @@ Row = (
     | PaymentInsert
     | RecallLinkInsert
     | ChargebackInsert
+    | ScheduledAmountUpdate
+    | SubjobBillableUpdate
     | commission_rows.CommissionRow
     | send_rows.SendRow
     | TimelineEntry
@@ -187,9 +206,9 @@ STATEMENTS: dict[type[Row], str] = {
     JobInsert: """INSERT INTO jobs.jobs (tenant_id, job_id, job_number, customer_id,
             property_id, technician_id, summary, step, scheduled_start, scheduled_end,
             completed_at, currency, tax_rate, total, amount_paid, search_text, parent_job_id,
-            share_percent, share_amount, bill_on)
+            share_percent, share_amount, bill_on, billable, share_tax)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                jobs.search_text_of($1, $3, $4, $5), $16, $17, $18, $19)""",
+                jobs.search_text_of($1, $3, $4, $5), $16, $17, $18, $19, $20, $21)""",
     LineItemInsert: """INSERT INTO jobs.line_items (tenant_id, job_id, line_id, position,
             code, description, quantity, unit_price, taxable)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
@@ -213,6 +232,10 @@ STATEMENTS: dict[type[Row], str] = {
             recall_job_id, original_job_id, technician_id, fixing_technician_id,
             normal_charge, policy_percent, earned_commission, amount, recorded_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+    ScheduledAmountUpdate: "UPDATE jobs.jobs SET scheduled_amount = $3"
+    " WHERE tenant_id = $1 AND job_id = $2",
+    SubjobBillableUpdate: "UPDATE jobs.jobs SET billable = true"
+    " WHERE tenant_id = $1 AND job_id = $2",
     **cast("dict[type[Row], str]", commission_rows.STATEMENTS),
     **cast("dict[type[Row], str]", send_rows.STATEMENTS),
     TimelineEntry: """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause,

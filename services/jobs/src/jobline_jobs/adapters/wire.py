@@ -95,10 +95,14 @@ def _send_commands(
                 job_id=event.job_id,
                 recipient_id=to.recipient_id,
                 to=to.address,
-                to_name=to.recipient_name,
+                # Upstream names may span lines; a display name is one header line.
+                to_name=" ".join(to.recipient_name.split()) if to.recipient_name else None,
                 subject=event.subject or "",  # an email has one (check_content)
                 body_text=event.body,
-                attachments=[Attachment(**vars(f)) for f in event.files],
+                attachments=[
+                    Attachment(**{**vars(f), "filename": " ".join(f.filename.split())})
+                    for f in event.files
+                ],
             )
         rows.append(
             messages.command(

@@ -5,6 +5,7 @@ see the same answer.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from jobline_jobs.domain.workflow import Step
@@ -32,6 +33,8 @@ class JobFacts:
     has_line_items: bool
     has_email_contact: bool
     has_reachable_contact: bool
+    billed_by_subjobs: bool = False  # a parent 100 % scheduled into subjobs
+    due_to_bill_on: date | None = None  # a subjob scheduled, not billable, until then
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ def _invoice_refusal(job: JobFacts) -> str | None:
         return f"the job is {job.step.value}; its invoice exists once the work passed quality check"
     if not job.has_line_items:
         return "the job has no line items to bill"
+    if job.billed_by_subjobs:
+        return "100 % of the job is billed by its subjobs: it has a statement, not an invoice"
+    if job.due_to_bill_on is not None:
+        return f"the subjob is due to bill on {job.due_to_bill_on}; not billable before"
     return None
 
 

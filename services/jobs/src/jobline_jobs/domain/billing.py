@@ -3,6 +3,11 @@
 Shares never exceed 100 % of the parent total and money splits exactly to the cent:
 a percentage share is rounded down to the cent, and the share that completes 100 %
 takes whatever is left, so the shares always add up to the parent total.
+
+A share is of the parent's tax-inclusive total, and carries its part of the parent's tax
+split the same way: rounded down to the cent in proportion to the share, the share that
+completes 100 % taking the rest, so the tax parts of a fully scheduled parent add up to
+its tax.
 """
 
 from collections.abc import Sequence
@@ -18,11 +23,13 @@ CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class Share:
-    """One scheduled share of a parent: its subjob, amount, and percentage if given as one."""
+    """One scheduled share of a parent: its subjob, amount (tax included), percentage if
+    given as one, and the tax part of its amount."""
 
     job_id: UUID
     amount: Decimal
     percent: Decimal | None
+    tax: Decimal = Decimal("0.00")
 
 
 def scheduled_percent(total: Decimal, shares: Sequence[Share]) -> Decimal:
@@ -61,3 +68,14 @@ def next_share(
     if after == HUNDRED:
         return remaining  # the last share takes the cents the others rounded away
     return (total * percent / HUNDRED).quantize(CENT, rounding=ROUND_DOWN)
+
+
+def tax_part(total: Decimal, tax: Decimal, shares: Sequence[Share], amount: Decimal) -> Decimal:
+    """The tax in a new share of ``amount`` of a parent whose ``total`` includes ``tax``,
+    given the ``shares`` scheduled before it."""
+    allocated = sum((s.amount for s in shares), Decimal("0.00"))
+    if allocated + amount == total:  # the last share: what the others left of the tax
+        return tax - sum((s.tax for s in shares), Decimal("0.00"))
+    if total <= 0:
+        return Decimal("0.00")
+    return (tax * amount / total).quantize(CENT, rounding=ROUND_DOWN)

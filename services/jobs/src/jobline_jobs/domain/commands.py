@@ -191,7 +191,7 @@ class CreateSubjob(JobCommand):
     title: str
     percent: Decimal | None
     amount: Decimal | None
-    bill_on: date
+    bill_on: date | None  # None: billable at once (billed on the tenant's today)
 
 
 @dataclass(frozen=True)
@@ -294,6 +294,14 @@ EVERY_TENANT = "*"
 @dataclass(frozen=True)
 class NumberInvoice(JobCommand):
     """Give the job's invoice its number from the tenant's counter, unless it has one."""
+
+
+@dataclass(frozen=True)
+class ReleaseDueSubjobs(Command):
+    """Make the scheduled subjobs whose bill_on has come (in their tenant's zone, at
+    ``occurred_at``) billable. Of every tenant: ``tenant_id`` is ``EVERY_TENANT``."""
+
+    limit: int = 100
 
 
 # Issue 16, commissions -------------------------------------------------------------

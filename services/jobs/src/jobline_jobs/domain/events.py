@@ -213,6 +213,18 @@ class InvoiceNumbered(Event):
     due_on: date
 
 
+@dataclass(frozen=True)
+class SubjobBecameBillable(Event):
+    """On a subjob: its bill_on came (in the tenant's zone), or it was billable at once;
+    it is now in Awaiting billing."""
+
+    parent_job_id: UUID
+    bill_on: date
+    amount: Decimal
+    tax: Decimal
+    currency: str
+
+
 # Issue 16, commissions -------------------------------------------------------------
 
 

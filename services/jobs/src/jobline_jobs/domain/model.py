@@ -11,8 +11,8 @@ from decimal import Decimal
 from uuid import UUID
 
 from jobline_jobs.domain import commands, events
-from jobline_jobs.domain.billing import Share, next_share, scheduled_percent
-from jobline_jobs.domain.errors import Conflict, ImpossibleTransition, InvalidRequest
+from jobline_jobs.domain.billing import Share, scheduled_percent
+from jobline_jobs.domain.errors import Conflict, ImpossibleTransition
 from jobline_jobs.domain.events import Event
 from jobline_jobs.domain.money import Totals
 from jobline_jobs.domain.workflow import (
@@ -59,6 +59,7 @@ class Job:
     parent_job_id: UUID | None = None
     share: Share | None = None
     bill_on: date | None = None
+    billable: bool = True  # a subjob is not until its bill_on (domain/staged_billing.py)
     subjob_shares: list[Share] = field(default_factory=list)
     recall_of: UUID | None = None
     events: list[Event] = field(default_factory=list)
@@ -141,6 +142,11 @@ class Job:
             self._move("job.quality_checked.failed", None)
 
     def invoice(self) -> None:
+        if not self.billable:
+            raise ImpossibleTransition(
+                f"job.invoiced cannot move subjob {self.job_number}: it is scheduled to bill"
+                f" on {self.bill_on}, not billable yet"
+            )
         self._move("job.invoiced", self.completed_at)
         if self.balance_due <= 0:  # paid up front: nothing left to wait for
             self._set_step(Step.PAID, "job.invoiced", self.completed_at)
@@ -261,66 +267,6 @@ class Job:
             raise Conflict(f"job {self.job_number} is not deferred")
         self.deferred_at = self.deferral_reason = None
         self.events.append(events.JobUndeferred(self.job_id, self.job_number, by))
-
-    def schedule_subjob(self, cmd: commands.CreateSubjob, number: str) -> "Job":
-        """Split off a share of this job as a billing-only subjob, ready to bill."""
-        if self.parent_job_id is not None:
-            raise InvalidRequest(f"job {self.job_number} is a subjob; subjobs have no subjobs")
-        if self.step in FINAL_STEPS:
-            raise ImpossibleTransition(f"job {self.job_number} is {self.step.value}")
-        amount = next_share(self.total, self.subjob_shares, percent=cmd.percent, amount=cmd.amount)
-        share = Share(cmd.subjob_id, amount, cmd.percent)
-        self.subjob_shares.append(share)
-        scheduled = sum((s.amount for s in self.subjob_shares), Decimal("0.00"))
-        self.events.append(
-            events.SubjobScheduled(
-                self.job_id,
-                self.job_number,
-                cmd.subjob_id,
-                number,
-                cmd.title,
-                amount,
-                cmd.percent,
-                cmd.bill_on,
-                scheduled,
-                self.total - scheduled,
-            )
-        )
-        line = commands.LineItem(cmd.subjob_id, None, cmd.title, Decimal(1), amount, taxable=False)
-        subjob = Job(
-            tenant_id=self.tenant_id,
-            job_id=cmd.subjob_id,
-            job_number=number,
-            customer_id=self.customer_id,
-            property_id=self.property_id,
-            technician_id=self.technician_id,
-            summary=cmd.title,
-            step=Step.AWAITING_BILLING,
-            scheduled_start=self.scheduled_start,
-            scheduled_end=self.scheduled_end,
-            currency=self.currency,
-            tax_rate=Decimal(0),
-            line_items=(line,),
-            total=amount,
-            parent_job_id=self.job_id,
-            share=share,
-            bill_on=cmd.bill_on,
-        )
-        subjob.events.append(
-            events.JobCreated(
-                subjob.job_id,
-                number,
-                self.customer_id,
-                self.property_id,
-                self.technician_id,
-                subjob.step,
-                subjob.scheduled_start,
-                subjob.scheduled_end,
-                self.currency,
-                amount,
-            )
-        )
-        return subjob
 
     @property
     def scheduled_share_percent(self) -> Decimal:

@@ -11,6 +11,8 @@ from jobline_jobs.entrypoints.api import (
     errors,
     invoices,
     jobs,
+    statements,
+    tenant_settings,
 )
 
 
@@ -28,6 +30,8 @@ def build_app(lifespan: operations.Lifespan) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(invoices.router)
     app.include_router(communications.router)
+    app.include_router(statements.router)
+    app.include_router(tenant_settings.router)  # issue 16
     app.include_router(commissions.router)  # issue 16
     console.install(app)  # the operator console at /, a client of the routes above
     app.include_router(operations.router)  # /healthz, /readyz

@@ -5,13 +5,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from jobline_jobs.domain import commands, recalls
+from jobline_jobs.domain import commands, recalls, staged_billing
 from jobline_jobs.domain.errors import Conflict, UnknownJob
 from jobline_jobs.domain.invoices import Invoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
+from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
 from jobline_jobs.domain.workflow import DispatchStatus
 from jobline_jobs.service_layer import commission_handlers as ledger
+from jobline_jobs.service_layer.settings_handlers import update_tenant_settings
 from jobline_jobs.service_layer.unit_of_work import UnitOfWork
 
 
@@ -114,7 +116,8 @@ async def create_subjob(cmd: commands.CreateSubjob, uow: UnitOfWork) -> None:
     # The parent's row lock serialises concurrent requests: they cannot overshoot 100 %.
     parent = await _job(uow, cmd)
     number = f"{parent.job_number}-{len(parent.subjob_shares) + 1}"
-    uow.jobs.add(parent.schedule_subjob(cmd, number))
+    time_zone = await uow.directory.time_zone(cmd.tenant_id)
+    uow.jobs.add(staged_billing.schedule_subjob(parent, cmd, number, time_zone))
 
 
 async def link_recall(cmd: commands.LinkRecall, uow: UnitOfWork) -> None:
@@ -215,6 +218,11 @@ async def release_due_communications(
         communication.release()
 
 
+async def release_due_subjobs(cmd: commands.ReleaseDueSubjobs, uow: UnitOfWork) -> None:
+    for subjob in await uow.jobs.due_subjobs(cmd.occurred_at, cmd.limit):
+        staged_billing.become_billable(subjob)
+
+
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
 HANDLERS: dict[type[commands.Command], Handler] = {
@@ -244,6 +252,10 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.NumberInvoice: number_invoice,
     commands.RequestInvoiceRender: request_invoice_render,
     commands.ReleaseDueCommunications: release_due_communications,
+    # issue 16, staged billing
+    commands.ReleaseDueSubjobs: release_due_subjobs,
+    # issue 16, tenant settings
+    UpdateTenantSettings: update_tenant_settings,
     # issue 16, commissions
     **ledger.HANDLERS,
 }

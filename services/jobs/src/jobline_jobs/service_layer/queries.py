@@ -13,8 +13,9 @@ from jobline_jobs.domain.communications import Contact
 from jobline_jobs.domain.views import View
 from jobline_jobs.service_layer.unit_of_work import KeyClaim
 
-Role = Literal["viewer", "operator"]
-ROLES: tuple[Role, ...] = ("viewer", "operator")
+# An admin may do all an operator may, and change the tenant's settings.
+Role = Literal["viewer", "operator", "admin"]
+ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,9 @@ class InvoiceQueries(ABC):
 
     @abstractmethod
     async def tenant(self, tenant_id: str) -> dict[str, Any]:
-        """The tenant's name, address and branding, as printed on its invoices."""
+        """The tenant's settings (``TenantSettings``' fields), its time zone and locale, and
+        what its invoices print (``printed_title``, ``printed_tax_id_label``); empty if
+        there is no such tenant."""
 
     @abstractmethod
     async def render(self, tenant_id: str, job_id: UUID, sha: str) -> dict[str, Any] | None:

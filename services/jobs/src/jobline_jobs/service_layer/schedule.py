@@ -1,5 +1,7 @@
-"""The schedule of communications: releasing those whose time has come, as a command."""
+"""What runs on the clock, as commands: communications whose send_at has come go to the
+comms service; subjobs whose bill_on has come become billable."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -7,12 +9,29 @@ from jobline_jobs.domain import commands
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.unit_of_work import Causation
 
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _scheduler(command: commands.Command) -> Causation:
+    message_id = uuid4()
+    kind = f"scheduler.{type(command).__name__}"
+    return Causation("scheduler", message_id, kind, message_id, command.occurred_at, "scheduler")
+
 
 async def release_due_communications(bus: MessageBus, limit: int = 100) -> None:
     """Hand up to ``limit`` due communications (of any tenant) to the comms service."""
-    at, message_id = datetime.now(UTC), uuid4()
-    command = commands.ReleaseDueCommunications(commands.EVERY_TENANT, at, limit)
-    why = Causation(
-        "scheduler", message_id, "scheduler.ReleaseDueCommunications", message_id, at, "scheduler"
-    )
-    await bus.execute(command, why)
+    command = commands.ReleaseDueCommunications(commands.EVERY_TENANT, system_clock(), limit)
+    await bus.execute(command, _scheduler(command))
+
+
+async def release_due_subjobs(
+    bus: MessageBus, clock: Clock = system_clock, limit: int = 100
+) -> None:
+    """Make up to ``limit`` subjobs (of any tenant) whose bill_on has come by ``clock()``,
+    in each tenant's zone, billable."""
+    command = commands.ReleaseDueSubjobs(commands.EVERY_TENANT, clock(), limit)
+    await bus.execute(command, _scheduler(command))

@@ -20,6 +20,7 @@ from jobline_jobs.domain.communications import Contact, StoredFile
 from jobline_jobs.domain.invoices import Invoice, InvoiceTerms
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
+from jobline_jobs.service_layer.tenant_settings import TenantSettingsStore
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,12 @@ class JobRepository(ABC):
     def seen(self) -> list[Job]:
         """Jobs loaded or added in this unit of work."""
 
+    @abstractmethod
+    async def due_subjobs(self, at: datetime, limit: int) -> list[Job]:
+        """Scheduled subjobs (any tenant) whose bill_on has come by ``at`` in their
+        tenant's zone, locked; those another unit of work holds are skipped, so several
+        replicas share the schedule."""
+
 
 class Directory(ABC):
     """Tenants and the parties jobs refer to: customers, properties, technicians."""
@@ -122,6 +129,10 @@ class Directory(ABC):
     @abstractmethod
     async def add_document(self, cmd: commands.AddDocument) -> bool:
         """Store the document record; False if that document id exists already."""
+
+    @abstractmethod
+    async def time_zone(self, tenant_id: str) -> str:
+        """The tenant's time zone (its "today")."""
 
     # Issue 16, commissions
 
@@ -240,6 +251,7 @@ class UnitOfWork(ABC):
     deliveries: DeliveryStatuses
     commissions: CommissionLedger
     causation: Causation
+    tenant_settings: TenantSettingsStore
 
     async def __aenter__(self) -> Self:
         return self

@@ -98,9 +98,15 @@ Answer = tuple[int, BaseModel]
 
 
 async def idempotent(
-    request: Request, rt: ApiRuntime, who: Principal, act: Callable[[], Awaitable[Answer]]
+    request: Request,
+    rt: ApiRuntime,
+    who: Principal,
+    act: Callable[[], Awaitable[Answer]],
+    content: bytes | None = None,
 ) -> JSONResponse:
-    """Run ``act`` once per Idempotency-Key (when the caller sends one)."""
+    """Run ``act`` once per Idempotency-Key (when the caller sends one). The request is
+    known by its method, path and body, or by ``content`` for a route whose body was
+    already parsed into a form (a multipart upload: its stream is consumed)."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         status, body = await act()
@@ -108,7 +114,11 @@ async def idempotent(
     if not 1 <= len(key) <= 200:
         raise ApiError(422, "invalid_idempotency_key", "Idempotency-Key must be 1-200 characters")
     fingerprint = hashlib.sha256(
-        request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()
+        request.method.encode()
+        + b" "
+        + request.url.path.encode()
+        + b"\n"
+        + (content if content is not None else await request.body())
     ).digest()
     claim = await rt.idempotency.claim(who.tenant_id, key, fingerprint)
     if claim.state == "replay":

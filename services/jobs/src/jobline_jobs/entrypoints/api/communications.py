@@ -15,7 +15,7 @@ from jobline_jobs.entrypoints.api.commanding import Answer, execute, idempotent,
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 from jobline_jobs.entrypoints.api.invoices import current_pdf
-from jobline_jobs.entrypoints.api.schemas import Text
+from jobline_jobs.entrypoints.api.schemas import OneLine, Text
 from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["communications"])
@@ -47,7 +47,7 @@ class CommunicationRequest(BaseModel):
     channel: Literal["sms", "email"]
     recipient_ids: list[UUID] = Field(min_length=1, max_length=20)
     body: Text = Field(min_length=1, max_length=20000)
-    subject: Text | None = Field(default=None, max_length=250)
+    subject: OneLine | None = Field(default=None, max_length=250)
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=20)
     send_at: AwareDatetime | None = Field(default=None, description="Later; now when absent")
 

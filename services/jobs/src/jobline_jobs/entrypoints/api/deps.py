@@ -70,9 +70,18 @@ PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
 async def operator(who: PrincipalDep) -> Principal:
-    if who.role != "operator":
+    if who.role not in ("operator", "admin"):
         raise ApiError(403, "forbidden", f"a {who.role} token cannot act on jobs")
     return who
 
 
 OperatorDep = Annotated[Principal, Depends(operator)]
+
+
+async def admin(who: PrincipalDep) -> Principal:
+    if who.role != "admin":
+        raise ApiError(403, "forbidden", f"a {who.role} token cannot change the tenant's settings")
+    return who
+
+
+AdminDep = Annotated[Principal, Depends(admin)]

@@ -19,6 +19,11 @@ from jobline_jobs.entrypoints.api.presenters import invoiceable
 from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["documents"])
+# The routes that take a file (documents; the tenant's logo, in the API and the console):
+# their bodies may reach the upload limit, not the JSON one.
+UPLOAD_PATHS = (
+    r"/v1/(jobs|properties)/[^/]+/documents|/v1/tenant/settings/logo|/console/settings/logo"
+)
 UPLOAD_ERRORS = {
     **responses(401, 403, 404, 409, 422),
     413: {"description": "File too large"},
@@ -99,6 +104,15 @@ async def _store(
     )
 
 
+async def _fingerprint(kind: DocumentKind, upload: UploadFile) -> bytes:
+    """What makes two uploads the same request: the kind, the name and the bytes."""
+    digest = hashlib.sha256()
+    while chunk := await upload.read(1024 * 1024):
+        digest.update(chunk)
+    await upload.seek(0)
+    return f"{kind.value}\n{upload.filename}\n".encode() + digest.digest()
+
+
 @router.post(
     "/v1/jobs/{job_id}/documents",
     response_model=Document,
@@ -121,7 +135,7 @@ async def upload_job_document(
         await execute(rt, who, cmd)
         return 201, document
 
-    return await idempotent(request, rt, who, act)
+    return await idempotent(request, rt, who, act, await _fingerprint(kind, file))
 
 
 @router.post(
@@ -149,7 +163,7 @@ async def upload_property_document(
         await execute(rt, who, cmd)
         return 201, document
 
-    return await idempotent(request, rt, who, act)
+    return await idempotent(request, rt, who, act, await _fingerprint(kind, file))
 
 
 @router.get(

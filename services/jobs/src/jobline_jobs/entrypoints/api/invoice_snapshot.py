@@ -19,6 +19,7 @@ from jobline_contracts.invoicing import (
 )
 from jobline_contracts.types import Address
 from jobline_jobs.domain.money import to_cents
+from jobline_jobs.service_layer.invoice_details import invoice_details
 from jobline_jobs.service_layer.queries import InvoiceHeader
 
 HUNDRED = Decimal(100)
@@ -96,4 +97,5 @@ def build_snapshot(
         amount_paid=job["amount_paid"],
         balance_due=job["total"] - job["amount_paid"],
         billing_share=share,
+        **invoice_details(job, tenant),
     )

@@ -17,6 +17,7 @@ from jobline_jobs.entrypoints.api.deps import ApiRuntime, PrincipalDep, RuntimeD
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 from jobline_jobs.entrypoints.api.invoice_snapshot import build_snapshot, canonical_sha256
 from jobline_jobs.entrypoints.api.presenters import invoiceable
+from jobline_jobs.entrypoints.api.staged_invoices import refuse_staged
 from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["invoices"])
@@ -40,6 +41,7 @@ async def _current(rt: ApiRuntime, who: Principal, job_id: UUID) -> tuple[Invoic
     job = await rt.details.job(who.tenant_id, job_id)
     if job is None:
         raise not_found("job")
+    refuse_staged(job)
     if not invoiceable(job):
         raise ApiError(
             409,

@@ -1,6 +1,7 @@
 """Read-model rows → response models."""
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -8,9 +9,10 @@ import orjson
 
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.actions import INVOICEABLE, JobFacts, available_actions
-from jobline_jobs.domain.money import Totals, to_cents
+from jobline_jobs.domain.money import to_cents
 from jobline_jobs.domain.workflow import Step
-from jobline_jobs.entrypoints.api import schemas
+from jobline_jobs.entrypoints.api import schemas, statements
+from jobline_jobs.entrypoints.api.statements import BILLED
 
 
 def job_page_json(rows: Sequence[Mapping[str, Any]], next_cursor: str | None) -> bytes:
@@ -23,6 +25,18 @@ def job_page_json(rows: Sequence[Mapping[str, Any]], next_cursor: str | None) ->
     """
     page = {"items": [_plain_row(r) for r in rows], "next_cursor": next_cursor}
     return orjson.dumps(page, option=orjson.OPT_UTC_Z)
+
+
+def balance_due(row: Mapping[str, Any]) -> Decimal:
+    """What the job itself has still to bill and collect: a parent's scheduled shares are
+    its subjobs' to bill, so a parent's balance is what is left unscheduled, less what was
+    paid on the parent itself (each dollar shows once across a parent and its subjobs)."""
+    return Decimal(row["total"] - row["scheduled_amount"] - row["amount_paid"])
+
+
+def due_to_bill_on(row: Mapping[str, Any]) -> date | None:
+    """A scheduled subjob's date; None once (or if) the job is billable."""
+    return None if row["billable"] else row["bill_on"]
 
 
 def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,8 +61,9 @@ def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
             "tax": None,
             "total": str(total),
             "amount_paid": str(paid),
-            "balance_due": str(total - paid),
+            "balance_due": str(balance_due(row)),
         },
+        "due_to_bill_on": due_to_bill_on(row),
     }
 
 
@@ -74,8 +89,9 @@ def _row_fields(row: Mapping[str, Any]) -> dict[str, Any]:
             currency=row["currency"],
             total=row["total"],
             amount_paid=row["amount_paid"],
-            balance_due=row["total"] - row["amount_paid"],
+            balance_due=balance_due(row),
         ),
+        "due_to_bill_on": due_to_bill_on(row),
     }
 
 
@@ -92,7 +108,18 @@ def dispatch(visit: dict[str, Any]) -> schemas.DispatchRecord:
 
 def invoiceable(job: dict[str, Any]) -> bool:
     """Whether the job's invoice may be downloaded or attached now."""
-    return bool(job["line_items"]) and Step(job["step"]) in INVOICEABLE
+    return (
+        bool(job["line_items"])
+        and Step(job["step"]) in INVOICEABLE
+        and job["billable"]
+        and not billed_by_subjobs(job)
+    )
+
+
+def billed_by_subjobs(job: dict[str, Any]) -> bool:
+    """A parent whose whole total is scheduled into subjobs: the subjobs bill it, so it
+    has a statement rather than an invoice for its total."""
+    return bool(job["subjobs"]) and job["scheduled_amount"] >= job["total"]
 
 
 def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
@@ -107,10 +134,12 @@ def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
         )
         for li in job["line_items"]
     ]
-    totals = Totals.of(tuple(lines), job["tax_rate"])
+    subtotal = sum((to_cents(li.quantity * li.unit_price) for li in lines), Decimal("0.00"))
     fields = _row_fields(job)
+    # The stored total is the authority: a subjob's tax is its share's tax part, not a
+    # rate applied to its one line.
     fields["money"] = fields["money"].model_copy(
-        update={"subtotal": totals.subtotal, "tax": totals.tax}
+        update={"subtotal": subtotal, "tax": job["total"] - subtotal}
     )
     contacts = job["contacts"]
     facts = JobFacts(
@@ -123,6 +152,8 @@ def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
         has_line_items=bool(lines),
         has_email_contact=any(c["email"] for c in contacts),
         has_reachable_contact=any(c["email"] or c["phone"] for c in contacts),
+        billed_by_subjobs=billed_by_subjobs(job),
+        due_to_bill_on=due_to_bill_on(job),
     )
     return schemas.JobDetail(
         **fields,
@@ -157,14 +188,12 @@ def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
         subjob_ids=[s["job_id"] for s in job["subjobs"]],
         recall_of=job["recall_of"],
         recalls=job["recalls"],
+        staged_billing=statements.summary(job) if job["subjobs"] else None,
         available_actions=[
             schemas.ActionAvailability(action=a.action, allowed=a.allowed, reason=a.reason)
             for a in available_actions(facts)
         ],
     )
-
-
-BILLED = frozenset({Step.AWAITING_PAYMENT, Step.PAID})
 
 
 def billing_schedule(schedule: dict[str, Any]) -> schemas.BillingSchedule:
@@ -178,6 +207,8 @@ def billing_schedule(schedule: dict[str, Any]) -> schemas.BillingSchedule:
             bill_on=s["bill_on"],
             step=s["step"],
             billed=Step(s["step"]) in BILLED,
+            tax=s["share_tax"],
+            billable=s["billable"],
         )
         for s in schedule["subjobs"]
     ]

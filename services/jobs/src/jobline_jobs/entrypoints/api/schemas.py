@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from jobline_jobs.domain.actions import Action
 from jobline_jobs.domain.views import View
@@ -13,6 +13,24 @@ from jobline_jobs.domain.workflow import DispatchStatus, Step
 
 # PostgreSQL text cannot hold NUL; refuse it as invalid input instead of failing in the driver.
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+
+
+def _one_line(value: str) -> str:
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ValueError(
+            "must be one line: it becomes an email header, where a line break is refused"
+        )
+    return value
+
+
+# Text that becomes an email header (a subject): a line break there would let the sender
+# write headers of their own, so it is refused, not sent. The pattern is published for
+# clients; the validator says why.
+OneLine = Annotated[
+    str,
+    AfterValidator(_one_line),
+    Field(json_schema_extra={"pattern": r"^[^\x00\r\n]*$"}),
+]
 
 
 class Party(BaseModel):
@@ -47,6 +65,10 @@ class JobRow(BaseModel):
     property: Party = Field(description="name is the property's one-line address")
     technician: Party
     money: Money
+    due_to_bill_on: date | None = Field(
+        default=None,
+        description="A subjob scheduled, not billable, until this date (tenant time zone)",
+    )
 
 
 class JobPage(BaseModel):
@@ -117,6 +139,9 @@ class JobDetail(JobRow):
     subjob_ids: list[UUID] = Field(default_factory=list)
     recall_of: UUID | None = None
     recalls: list[UUID] = Field(default_factory=list)
+    staged_billing: "StagedBilling | None" = Field(
+        default=None, description="A parent's subjobs in sum; its statement has the detail"
+    )
     available_actions: list[ActionAvailability]
 
 
@@ -163,7 +188,11 @@ class SubjobRequest(BaseModel):
 
     title: Text = Field(min_length=1, max_length=200)
     share: Share
-    bill_on: date
+    bill_on: date | None = Field(
+        default=None,
+        description="When it becomes billable (tenant time zone); today or earlier, or none:"
+        " at once. Not before the day the parent's work is scheduled to start",
+    )
 
 
 class Subjob(BaseModel):
@@ -175,6 +204,8 @@ class Subjob(BaseModel):
     bill_on: date
     step: Step
     billed: bool = Field(description="Its invoice went out (awaiting payment or paid)")
+    tax: Decimal | None = Field(default=None, description="The tax part of amount")
+    billable: bool = Field(default=True, description="False until its bill_on comes")
 
 
 class BillingSchedule(BaseModel):
@@ -224,3 +255,17 @@ class RecallLink(BaseModel):
     recall_job_id: UUID
     original_job_id: UUID
     chargeback: ChargebackView | None = Field(description="None when nothing was earned")
+
+
+class StagedBilling(BaseModel):
+    """A parent's money across its subjobs."""
+
+    scheduled: Decimal
+    unscheduled: Decimal
+    paid_on_job: Decimal
+    paid_on_subjobs: Decimal
+    outstanding: Decimal = Field(description="total - every payment, parent's and subjobs'")
+    statement: str = Field(description="The statement's path")
+
+
+JobDetail.model_rebuild()

@@ -16,6 +16,8 @@ from jobline_jobs.entrypoints.console import (
     jobs_list,
     messages,
     recall_unlink,
+    settings,
+    statement,
 )
 from jobline_jobs.entrypoints.console.rendering import HERE
 
@@ -24,5 +26,16 @@ def install(app: FastAPI) -> None:
     """Serve the console's pages, dialogs and static files on ``app``."""
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     auth.install_handlers(app)
-    for module in (auth, jobs_list, messages, invoice, billing, deferral, recall_unlink):
+    pages = (
+        auth,
+        jobs_list,
+        messages,
+        invoice,
+        billing,
+        deferral,
+        statement,
+        settings,
+        recall_unlink,
+    )
+    for module in pages:
         app.include_router(module.router)

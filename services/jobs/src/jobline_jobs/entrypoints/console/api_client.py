@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import httpx
-from fastapi import Request
+from fastapi import Request, UploadFile
 
 RENDER_DEADLINE = 30.0  # seconds the console keeps asking for a first invoice render
 
@@ -44,6 +44,16 @@ class Api:
     async def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """The JSON answer of a POST; ApiRefusal for any error."""
         return _json(await self._client.post(path, json=body))
+
+    async def patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The JSON answer of a PATCH; ApiRefusal for any error."""
+        return _json(await self._client.patch(path, json=body))
+
+    async def put_file(self, path: str, field: str, upload: UploadFile) -> dict[str, Any]:
+        """PUT one uploaded file on as multipart ``field``; ApiRefusal for any error."""
+        # The spooled file itself: httpx streams it, the API enforces the size limit.
+        files = {field: (upload.filename or "upload", upload.file, upload.content_type)}
+        return _json(await self._client.put(path, files=files))
 
     async def post_rendered(
         self, path: str, body: dict[str, Any], within: float = RENDER_DEADLINE

@@ -76,8 +76,12 @@ def _items(job: dict[str, Any]) -> list[MenuItem]:
         ok, reason = allowed[action.value]
         return MenuItem(label, ok, reason, dialog, None if dialog else f"{base}/invoice.pdf")
 
-    items = [
-        item(Action.DOWNLOAD_INVOICE, "Download invoice"),
+    items = [item(Action.DOWNLOAD_INVOICE, "Download invoice")]
+    if job.get("staged_billing"):  # a parent: its statement, beside (or instead of) an invoice
+        items.append(
+            MenuItem("View statement", allowed=True, reason=None, dialog=f"{base}/statement")
+        )
+    items += [
         item(Action.RESEND_INVOICE, "Resend invoice to customer", f"{base}/resend"),
         item(Action.DEFER_COMMISSION, "Defer commission", f"{base}/defer"),
     ]
