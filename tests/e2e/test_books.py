@@ -25,6 +25,17 @@ def of(job: JobStory, message_type: str):
     return matches
 
 
+def of_entry(job: JobStory, kind: str):
+    """The job's ``commission.entry_recorded`` of this kind."""
+
+    def matches(seen: Seen) -> bool:
+        if not of(job, "commission.entry_recorded")(seen):
+            return False
+        return bool(json.loads(seen.value)["payload"]["kind"] == kind)
+
+    return matches
+
+
 async def timeline_types(api, job: JobStory) -> list[str]:
     items = (await api.get(f"/v1/jobs/{job.job_id}/timeline")).json()["items"]
     return [e["type"] for e in items]
@@ -59,6 +70,18 @@ async def test_lines_changed_after_the_invoice_revise_it_and_a_refund_raises_the
     invoice = (await api.get(f"/v1/jobs/{job.job_id}/invoice")).json()
     assert (invoice["revision"], invoice["invoice_number"]) == (2, issued_number(issued))
     assert invoice["snapshot"]["issued_on"] == "2026-09-01"  # the same invoice, revised
+    # The commission earned at completion (10 % of 1,209.49) is adjusted to the new total.
+    earned, adjusted = [
+        json.loads(seen.value)["payload"]
+        for kind in ("earned", "adjusted")
+        for (seen,) in [await lifecycle.wait_for(of_entry(job, kind))]
+    ]
+    assert (earned["amount"], earned["basis"], earned["rate"]) == ("120.95", "1209.49", "0.1000")
+    assert (adjusted["amount"], adjusted["basis"], adjusted["cause"]) == (
+        "10.80",  # 131.75 - 120.95
+        "1317.49",
+        "job.lines_changed",
+    )
 
     paid = job.paid("1317.49")
     await publisher.publish(FACTS, job.envelope(paid), job.key)
@@ -73,6 +96,7 @@ async def test_lines_changed_after_the_invoice_revise_it_and_a_refund_raises_the
         "invoice.issued",
         "job.lines_changed",
         "invoice.revised",
+        "commission.entry_recorded",
         "invoice.paid",
         "job.payment_refunded",
     ):

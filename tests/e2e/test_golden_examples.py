@@ -32,7 +32,8 @@ STORY: list[tuple[str, list[str]]] = [
     ("dispatch.status_changed", ["job.dispatch_status_changed"]),
     ("job.rescheduled", ["job.rescheduled"]),
     ("job.started", ["job.status_changed"]),
-    ("job.work_completed", ["job.status_changed"]),
+    # Luis completed the visit: 15 % of 330.37 earned (commission.entry_recorded).
+    ("job.work_completed", ["job.status_changed", "commission.entry_recorded"]),
     ("document.added", ["job.document_added"]),
     ("job.quality_checked", ["job.status_changed"]),
     ("job.invoiced", ["job.status_changed", "invoice.issued"]),

@@ -303,6 +303,16 @@ class InvoiceVoided(Payload):
     reason: Text
 
 
+class TechnicianReassigned(Payload):
+    """The job's main technician changed upstream (the visits keep their own technicians)."""
+
+    message_type = "job.technician_reassigned"
+
+    job_id: UUID
+    technician_id: UUID = Field(description="The new main technician; must be known to Jobline")
+    reason: Text | None = None
+
+
 ALL_FACTS: tuple[type[Payload], ...] = (
     CustomerUpserted,
     PropertyUpserted,
@@ -322,4 +332,6 @@ ALL_FACTS: tuple[type[Payload], ...] = (
     JobLinesChanged,
     PaymentRefunded,
     InvoiceVoided,
+    # issue 16, commissions
+    TechnicianReassigned,
 )

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, Field
 from jobline_contracts.envelope import Payload
 from jobline_contracts.facts import DispatchStatus, DocumentKind
 from jobline_contracts.invoicing import Sha256
-from jobline_contracts.types import CurrencyCode, JobNumber, Money
+from jobline_contracts.types import CurrencyCode, JobNumber, Money, Rate
 
 
 class JobStep(StrEnum):
@@ -337,6 +337,59 @@ class JobInvoicePaid(Payload):
     currency: CurrencyCode
 
 
+class JobTechnicianReassigned(Payload):
+    """The job's main technician changed (the upstream ``job.technician_reassigned``)."""
+
+    message_type = "job.technician_reassigned"
+
+    job_id: UUID
+    job_number: JobNumber
+    technician_id: UUID
+    previous_technician_id: UUID
+    reason: str | None = None
+
+
+class JobRecallUnlinked(Payload):
+    """On the recall: an operator removed its link to the original job; the chargeback
+    the link recorded is reversed in the commission ledger."""
+
+    message_type = "job.recall_unlinked"
+
+    job_id: UUID
+    job_number: JobNumber
+    original_job_id: UUID
+    reason: str
+    unlinked_by: str
+
+
+class CommissionEntryRecorded(Payload):
+    """An entry was appended to a job's commission ledger; entries are never changed.
+
+    A technician is owed the sum of their entries: ``earned`` at work completion (rate in
+    force then), ``held`` (negative) and ``released`` by a deferral and its end,
+    ``adjusted`` when the job's total changes after completion, ``charged_back``
+    (negative) by a recall link and ``reversed`` when that link is removed."""
+
+    message_type = "commission.entry_recorded"
+
+    job_id: UUID
+    job_number: JobNumber
+    entry_id: UUID
+    technician_id: UUID
+    kind: Literal["earned", "held", "released", "adjusted", "charged_back", "reversed"]
+    amount: Money = Field(description="Signed: what the entry adds to what the technician is owed")
+    currency: CurrencyCode
+    at: AwareDatetime = Field(description="When it counts, e.g. in which payroll period")
+    cause: str = Field(examples=["job.work_completed", "job.undeferred", "recall.unlinked"])
+    basis: Money | None = Field(
+        default=None, description="The technician's share of the job total it is computed on"
+    )
+    rate: Rate | None = Field(default=None, description="The commission rate applied")
+    chargeback_id: UUID | None = None
+    recall_job_id: UUID | None = None
+    reason: str | None = None
+
+
 ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobCreated,
     JobStatusChanged,
@@ -361,4 +414,8 @@ ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobInvoiceRevised,
     JobInvoiceVoided,
     JobInvoicePaid,
+    # issue 16, commissions
+    JobTechnicianReassigned,
+    JobRecallUnlinked,
+    CommissionEntryRecorded,
 )

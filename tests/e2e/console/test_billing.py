@@ -117,3 +117,20 @@ async def test_linking_a_recall_shows_the_chargeback_recorded(
     await row(page, recall).get_by_role("button", name="Available actions").click()
     item = page.get_by_role("menuitem", name="Link recall job")
     await expect(item).to_contain_text("the job is linked to its original already")
+    # Next to it, the way out: unlinking (with a reason) reverses the chargeback.
+    await page.get_by_role("menuitem", name="Unlink recall").click()
+    dialog = page.locator("dialog[open]")
+    await expect(dialog).to_contain_text(f"linked as a recall of {original.number}")
+    await dialog.get_by_label("Reason").fill("A new fitting failed, not the repair")
+    await dialog.get_by_role("button", name="Unlink recall").click()
+    await expect(dialog.get_by_role("status")).to_contain_text(
+        f"{recall.number} is no longer a recall of {original.number}"
+    )
+    ledger = await api.get(
+        f"/v1/technicians/{original.technician_id}/commissions",
+        params={
+            "from": (now - timedelta(days=1)).isoformat(),
+            "to": (now + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert ledger.json()["totals"]["reversed"] == charged[1:]

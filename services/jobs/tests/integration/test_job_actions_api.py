@@ -147,10 +147,12 @@ async def test_recall_link_records_the_chargeback_per_policy_with_its_cap(db, ap
     await db.execute(
         "UPDATE jobs.tenants SET chargeback_percent = 0.5 WHERE tenant_id = $1", t.tenant_id
     )
-    original = await t.job(NOW - timedelta(days=10), steps=2, lines=(line("1", "400.00"),))
-    big = await t.job(NOW - timedelta(days=9), steps=2, lines=(line("1", "4000.00"),))
-    await t.technician(original.technician_id, "0.10", {})
-    await t.technician(big.technician_id, "0.10", {})
+    original = await t.job(NOW - timedelta(days=10), lines=(line("1", "400.00"),))
+    big = await t.job(NOW - timedelta(days=9), lines=(line("1", "4000.00"),))
+    for job in (original, big):  # the rate in force when the work is completed
+        await t.technician(job.technician_id, "0.10", {})
+        await t.send(commands.StartJob(t.tenant_id, NOW, job.job_id))
+        await t.send(commands.CompleteWork(t.tenant_id, NOW, job.job_id, NOW - timedelta(days=9)))
     recall = await t.job(NOW, lines=(line("2", "50.00"),))
     recall_2 = await t.job(NOW, lines=(line("2", "50.00"),))
     await t.technician(recall.technician_id, "0.10", {"W": "300.00"})
@@ -195,9 +197,12 @@ async def test_recall_link_records_the_chargeback_per_policy_with_its_cap(db, ap
     assert [e["kind"] for e in book["entries"]] == ["earned", "charged_back"]
     assert book["totals"] == {
         "earned": "40.00",
-        "deferred": "0.00",
+        "held": "0.00",
+        "released": "0.00",
+        "adjusted": "0.00",
         "charged_back": "-40.00",
-        "payable": "0.00",
+        "reversed": "0.00",
+        "net": "0.00",
     }
 
 

@@ -77,6 +77,7 @@ def bodies(ids: dict[str, Any]) -> dict[str, dict[str, Any]]:
         },
         "/v1/jobs/{job_id}/invoice/sends": {"json": {"recipient_ids": [ids["contact_id"]]}},
         "/v1/jobs/{job_id}/invoice": {"json": {}},
+        "/v1/jobs/{job_id}/recall-link/unlink": {"json": {"reason": "not the same fault"}},
     }
 
 

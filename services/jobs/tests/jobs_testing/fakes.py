@@ -1,7 +1,7 @@
 """In-memory fakes of the ports, for unit tests of the service layer. They subclass the
 real interfaces, so a port change breaks them loudly."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from copy import deepcopy
 from datetime import UTC, datetime
@@ -10,6 +10,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from jobline_jobs.domain import commands, events
+from jobline_jobs.domain.commission_split import SplitRule
+from jobline_jobs.domain.commissions import CommissionAccount, CommissionTerms, Entry
 from jobline_jobs.domain.communications import Contact, StoredFile
 from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
 from jobline_jobs.domain.model import Job
@@ -17,6 +19,7 @@ from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDeliv
 from jobline_jobs.domain.workflow import Step
 from jobline_jobs.service_layer.unit_of_work import (
     Causation,
+    CommissionLedger,
     Communications,
     DeliveryStatuses,
     Directory,
@@ -86,6 +89,7 @@ class FakeDirectory(Directory):
         self.technicians: dict[UUID, tuple[Decimal, dict[str, Decimal]]] = {}
         self.policy = Decimal(1)
         self.zones: dict[str, str] = {}  # tenant → time zone (UTC when not set)
+        self.split_rule = SplitRule.VISITS_COMPLETED
 
     async def tenant_exists(self, tenant_id: str) -> bool:
         return tenant_id in self.tenants
@@ -118,6 +122,15 @@ class FakeDirectory(Directory):
 
     async def chargeback_percent(self, tenant_id: str) -> Decimal:
         return self.policy
+
+    async def technician_exists(self, tenant_id: str, technician_id: UUID) -> bool:
+        return technician_id in self.technicians
+
+    async def commission_terms(
+        self, tenant_id: str, technician_ids: Iterable[UUID]
+    ) -> CommissionTerms:
+        rates = {t: self.technicians.get(t, (Decimal(0), {}))[0] for t in technician_ids}
+        return CommissionTerms(self.split_rule, rates)
 
     async def add_document(self, cmd: commands.AddDocument) -> bool:
         if cmd.document_id in self.documents:
@@ -237,6 +250,24 @@ class FakeDeliveryStatuses(DeliveryStatuses):
         self.world.opt_outs.append(cmd)
 
 
+class FakeCommissions(CommissionLedger):
+    """The world's ledgers; an account's new entries reach the world at commit."""
+
+    def __init__(self, world: "World") -> None:
+        self.world = world
+        self._seen: dict[UUID, CommissionAccount] = {}
+
+    async def account(self, job: Job) -> CommissionAccount:
+        if job.job_id not in self._seen:
+            account = CommissionAccount(job.tenant_id, job.job_id, job.job_number, job.currency)
+            account.entries.extend(self.world.ledger.get(job.job_id, []))
+            self._seen[job.job_id] = account
+        return self._seen[job.job_id]
+
+    def seen(self) -> list[CommissionAccount]:
+        return list(self._seen.values())
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Commits copy state into the shared ``world``; published events are collected."""
 
@@ -248,6 +279,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.invoices = FakeInvoices(world)
         self.invoice_renders = FakeInvoiceRenders(world)
         self.deliveries = FakeDeliveryStatuses(world)
+        self.commissions = FakeCommissions(world)
         self.applied_keys: list[KeyClaim] = []
 
     async def claim(self) -> bool:
@@ -265,6 +297,7 @@ class FakeUnitOfWork(UnitOfWork):
             self.invoices = FakeInvoices(self.world)
             self.invoice_renders = FakeInvoiceRenders(self.world)
             self.deliveries = FakeDeliveryStatuses(self.world)
+            self.commissions = FakeCommissions(self.world)
             raise
 
     async def record_rejection(
@@ -302,6 +335,10 @@ class FakeUnitOfWork(UnitOfWork):
             self.world.renders_requested.add(
                 (request.tenant_id, request.job_id, request.snapshot_sha256)
             )
+        for account in self.commissions.seen():
+            self.world.published.extend(account.events)
+            account.events.clear()
+            self.world.ledger[account.job_id] = list(account.entries)
 
     async def rollback(self) -> None:
         pass
@@ -329,6 +366,7 @@ class World:
         self.published: list[object] = []
         self.rejections: list[tuple[str, str]] = []
         self.applied_keys: list[KeyClaim] = []  # Idempotency-Keys marked applied at commit
+        self.ledger: dict[UUID, list[Entry]] = {}  # commission entries by job
 
     def uow(self, causation: Causation) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, causation)

@@ -1,9 +1,8 @@
-"""Technician commissions over a period: earned, held back (deferred) and charged back.
-
-Commission is earned when the work is completed: the job total (parents only — subjobs
-split a parent's bill, not its work) times the technician's commission rate, to the cent.
-A deferred job's commission is listed as deferred until the job is un-deferred.
-"""
+"""Commission reads, from the ledger only (``jobs.commission_entries``): a technician's
+entries over a period, and the payroll statement of a period (each technician's sums
+by kind). An entry counts in the period its ``at`` falls in: a release in the month it
+was released, whenever the work was done. Nothing here looks at a job's current total
+or a technician's current rate."""
 
 from datetime import datetime
 from typing import Any
@@ -11,8 +10,13 @@ from uuid import UUID
 
 import asyncpg
 
-from jobline_jobs.domain.money import to_cents
+from jobline_jobs.domain.commissions import EntryKind
 from jobline_jobs.service_layer.queries import CommissionQueries
+
+_KIND_SUMS = ",\n".join(
+    f"coalesce(sum(e.amount) FILTER (WHERE e.kind = '{kind.value}'), 0.00) AS {kind.value}"
+    for kind in EntryKind
+)
 
 
 class Commissions(CommissionQueries):
@@ -39,50 +43,34 @@ class Commissions(CommissionQueries):
     async def entries(
         self, tenant_id: str, technician_id: UUID, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
-        jobs = await self._pool.fetch(
-            """SELECT j.job_id, j.job_number, j.completed_at AS at, j.total,
-                      coalesce(t.commission_rate, 0) AS rate, j.deferred_at IS NOT NULL AS held
-                 FROM jobs.jobs j
-                 JOIN jobs.technicians t USING (tenant_id, technician_id)
-                WHERE j.tenant_id = $1 AND j.technician_id = $2 AND j.parent_job_id IS NULL
-                  AND j.step <> 'canceled' AND j.completed_at >= $3 AND j.completed_at < $4""",
+        rows = await self._pool.fetch(
+            """SELECT e.entry_id AS id, e.kind, e.job_id, j.job_number, e.at, e.amount,
+                      e.cause, e.basis, e.rate, e.chargeback_id, e.recall_job_id, e.reason
+                 FROM jobs.commission_entries e
+                 JOIN jobs.jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
+                WHERE e.tenant_id = $1 AND e.technician_id = $2 AND e.at >= $3 AND e.at < $4
+                ORDER BY e.at, j.job_number, e.entry_id""",
             tenant_id,
             technician_id,
             start,
             end,
         )
-        chargebacks = await self._pool.fetch(
-            """SELECT c.original_job_id AS job_id, j.job_number, c.recorded_at AS at, c.amount,
-                      c.recall_job_id, c.chargeback_id
-                 FROM jobs.chargebacks c
-                 JOIN jobs.jobs j ON j.tenant_id = c.tenant_id AND j.job_id = c.original_job_id
-                WHERE c.tenant_id = $1 AND c.technician_id = $2
-                  AND c.recorded_at >= $3 AND c.recorded_at < $4""",
+        return [dict(r) for r in rows]
+
+    async def statement(
+        self, tenant_id: str, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            f"""SELECT e.technician_id, t.name, {_KIND_SUMS}, sum(e.amount) AS net,
+                       count(*) AS entries
+                  FROM jobs.commission_entries e
+                  LEFT JOIN jobs.technicians t
+                         ON t.tenant_id = e.tenant_id AND t.technician_id = e.technician_id
+                 WHERE e.tenant_id = $1 AND e.at >= $2 AND e.at < $3
+                 GROUP BY e.technician_id, t.name
+                 ORDER BY t.name NULLS LAST, e.technician_id""",  # noqa: S608 - fixed names
             tenant_id,
-            technician_id,
             start,
             end,
         )
-        entries = [
-            {
-                "kind": "deferred" if r["held"] else "earned",
-                "job_id": r["job_id"],
-                "job_number": r["job_number"],
-                "at": r["at"],
-                "amount": to_cents(r["total"] * r["rate"]),
-                "recall_job_id": None,
-            }
-            for r in jobs
-        ]
-        entries += [
-            {
-                "kind": "charged_back",
-                "job_id": r["job_id"],
-                "job_number": r["job_number"],
-                "at": r["at"],
-                "amount": -r["amount"],
-                "recall_job_id": r["recall_job_id"],
-            }
-            for r in chargebacks
-        ]
-        return sorted(entries, key=lambda e: (e["at"], e["job_number"]))
+        return [dict(r) for r in rows]

@@ -7,8 +7,10 @@ from uuid import UUID
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters import rows
+from jobline_jobs.adapters.commission_terms import CommissionTermsLookups
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.domain import commands
+from jobline_jobs.domain.commission_split import SplitRule
 from jobline_jobs.domain.errors import UnknownTenant
 from jobline_jobs.service_layer.unit_of_work import Directory
 
@@ -17,22 +19,30 @@ from jobline_jobs.service_layer.unit_of_work import Directory
 _NEWER = "WHERE {t}.version_at IS NULL OR {t}.version_at <= EXCLUDED.version_at"
 
 
-class PostgresDirectory(Directory):
+class PostgresDirectory(CommissionTermsLookups, Directory):
     """The directory of one transaction: tenants are looked up once; placeholders for a
     job's parties go to the transaction's :class:`RowWriter`."""
 
     def __init__(self, conn: Connection, writer: RowWriter) -> None:
         self._conn, self._writer = conn, writer
         self._tenants: dict[str, bool] = {}
+        # Commission terms read in this transaction: split rules by tenant, commission
+        # rates by (tenant, technician) (0 for a technician without a row or a rate).
+        self._split_rules: dict[str, SplitRule] = {}
+        self._rates: dict[tuple[str, UUID], Decimal] = {}
 
     async def look_up_tenants(self, tenant_ids: set[str]) -> None:
-        """Whether each tenant exists, in one statement."""
+        """Whether each tenant exists (and its commission split rule), in one statement."""
         found = await self._conn.fetch(
-            "SELECT tenant_id FROM jobs.tenants WHERE tenant_id = ANY($1::text[])",
+            "SELECT tenant_id, commission_split_rule FROM jobs.tenants"
+            " WHERE tenant_id = ANY($1::text[])",
             list(tenant_ids),
         )
         self._tenants.update(dict.fromkeys(tenant_ids, False))
         self._tenants.update((r["tenant_id"], True) for r in found)
+        self._split_rules.update(
+            (r["tenant_id"], SplitRule(r["commission_split_rule"])) for r in found
+        )
 
     async def tenant_exists(self, tenant_id: str) -> bool:
         if tenant_id not in self._tenants:
@@ -104,6 +114,9 @@ class PostgresDirectory(Directory):
             cmd.currency,
             cmd.occurred_at,
         )
+        if applied:  # a rate read ahead for this transaction is stale now; as stored:
+            rate = cmd.commission_rate.quantize(Decimal("0.0001"))  # numeric(6, 4)
+            self._rates[(cmd.tenant_id, cmd.technician_id)] = rate
         return bool(applied)
 
     async def ensure_parties(self, cmd: commands.DispatchJob) -> None:

@@ -70,7 +70,8 @@ class JobDetails(JobDetailsQueries):
             job["subjobs"] = await self._subjobs(conn, tenant_id, job_id)
             links = await conn.fetch(
                 """SELECT recall_job_id, original_job_id FROM jobs.recall_links
-                    WHERE tenant_id = $1 AND (recall_job_id = $2 OR original_job_id = $2)""",
+                    WHERE tenant_id = $1 AND (recall_job_id = $2 OR original_job_id = $2)
+                      AND unlinked_at IS NULL""",
                 tenant_id,
                 job_id,
             )

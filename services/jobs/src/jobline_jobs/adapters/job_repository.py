@@ -33,7 +33,8 @@ SELECT j.*,
               WHERE s.tenant_id = j.tenant_id AND s.parent_job_id = j.job_id
               ORDER BY s.job_number) AS shares,
        (SELECT r.original_job_id FROM jobs.recall_links r
-         WHERE r.tenant_id = j.tenant_id AND r.recall_job_id = j.job_id) AS recall_of
+         WHERE r.tenant_id = j.tenant_id AND r.recall_job_id = j.job_id
+           AND r.unlinked_at IS NULL) AS recall_of
   FROM jobs.jobs j
  WHERE j.tenant_id = $1 AND j.job_id = $2
 """
@@ -184,10 +185,11 @@ class PostgresJobRepository(JobRepository):
         chain = await self._conn.fetch(
             """WITH RECURSIVE up(job_id) AS (
                    SELECT original_job_id FROM jobs.recall_links
-                    WHERE tenant_id = $1 AND recall_job_id = $2
+                    WHERE tenant_id = $1 AND recall_job_id = $2 AND unlinked_at IS NULL
                    UNION
                    SELECT r.original_job_id FROM jobs.recall_links r JOIN up
-                       ON r.tenant_id = $1 AND r.recall_job_id = up.job_id)
+                       ON r.tenant_id = $1 AND r.recall_job_id = up.job_id
+                      AND r.unlinked_at IS NULL)
                SELECT job_id FROM up""",
             tenant_id,
             job_id,

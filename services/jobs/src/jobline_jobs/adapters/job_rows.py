@@ -3,7 +3,7 @@ what its events imply (visits, their history, payments, recall links, chargeback
 
 from collections.abc import Callable
 
-from jobline_jobs.adapters import book_rows, rows
+from jobline_jobs.adapters import book_rows, commission_rows, rows
 from jobline_jobs.domain import events
 from jobline_jobs.domain.model import Job
 from jobline_jobs.service_layer.unit_of_work import Causation
@@ -81,6 +81,11 @@ def _event_rows(job: Job, event: events.Event, causation: Causation, add: Add) -
             add(rows.ScheduledAmountUpdate(tenant, job.job_id, event.scheduled_total))
         case events.SubjobBecameBillable():  # a new subjob billable at once: a no-op
             add(rows.SubjobBillableUpdate(tenant, job.job_id))
+        # issue 16, commissions
+        case events.TechnicianReassigned():
+            add(commission_rows.JobTechnicianUpdate(tenant, job.job_id, event.technician_id))
+        case events.RecallUnlinked():
+            add(commission_rows.RecallUnlink(tenant, job.job_id, at, event.by, event.reason))
         case _:
             book_rows.job_event_rows(job, event, at, add)  # issue 16: the books
 

@@ -5,7 +5,7 @@ from functools import singledispatch
 from jobline_contracts import lifecycle as wire
 from jobline_contracts.envelope import Payload
 from jobline_contracts.facts import DispatchStatus, DocumentKind
-from jobline_jobs.domain import events
+from jobline_jobs.domain import commissions, events
 
 
 @singledispatch
@@ -292,4 +292,50 @@ def _(event: events.InvoicePaid) -> Payload:
         total=event.total,
         amount_paid=event.amount_paid,
         currency=event.currency,
+    )
+
+
+# Issue 16, commissions
+
+
+@to_wire.register
+def _(event: events.TechnicianReassigned) -> Payload:
+    return wire.JobTechnicianReassigned(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        technician_id=event.technician_id,
+        previous_technician_id=event.previous_technician_id,
+        reason=event.reason,
+    )
+
+
+@to_wire.register
+def _(event: events.RecallUnlinked) -> Payload:
+    return wire.JobRecallUnlinked(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        original_job_id=event.original_job_id,
+        reason=event.reason,
+        unlinked_by=event.by,
+    )
+
+
+@to_wire.register
+def _(event: commissions.CommissionEntryRecorded) -> Payload:
+    entry = event.entry
+    return wire.CommissionEntryRecorded(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        entry_id=entry.entry_id,
+        technician_id=entry.technician_id,
+        kind=entry.kind.value,
+        amount=entry.amount,
+        currency=event.currency,
+        at=entry.at,
+        cause=entry.cause,
+        basis=entry.basis,
+        rate=entry.rate,
+        chargeback_id=entry.chargeback_id,
+        recall_job_id=entry.recall_job_id,
+        reason=entry.reason,
     )

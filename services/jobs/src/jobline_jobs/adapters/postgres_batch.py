@@ -25,6 +25,7 @@ from asyncpg.transaction import Transaction
 
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork, Session
 from jobline_jobs.domain import commands
+from jobline_jobs.domain.model import Job
 from jobline_jobs.service_layer.batches import Batch, BatchAborted, BatchConflict
 from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim, UnitOfWork
 
@@ -65,12 +66,13 @@ class PostgresBatch(Batch):
             self._claimed.update(row["message_id"].int for row in claimed)
         session = self.session
         await session.directory.look_up_tenants({command.tenant_id for command, _ in items})
-        await session.jobs.get_many(
+        jobs = await session.jobs.get_many(
             (command.tenant_id, job_id) for command, _ in items for job_id in _jobs_of(command)
         )
         await session.invoices.look_up(
             (command.tenant_id, job_id) for command, _ in items for job_id in _jobs_of(command)
         )
+        await _look_up_commission_terms(session, items, jobs)
         await session.jobs.look_up_payments(
             (command.tenant_id, command.payment_id)
             for command, _ in items
@@ -94,6 +96,31 @@ class PostgresBatch(Batch):
             raise BatchConflict(f"already recorded: {clash.detail or clash}") from clash
         await self._tx.commit()
         self._tx = None
+
+
+async def _look_up_commission_terms(
+    session: Session,
+    items: Sequence[tuple[commands.Command, Causation]],
+    jobs: list[Job],
+) -> None:
+    """What the batch's completions earn on: their jobs' ledgers (none for jobs not in
+    the table yet) and their crews' rates, one statement each, and only when the batch
+    completes work (the split rules came with the tenants)."""
+    completing = {(c.tenant_id, c.job_id) for c, _ in items if isinstance(c, commands.CompleteWork)}
+    if not completing:
+        return
+    present = [job for job in jobs if (job.tenant_id, job.job_id) in completing]
+    absent = completing - {(job.tenant_id, job.job_id) for job in present}
+    await session.commissions.look_up(present, absent)
+    crews = {(j.tenant_id, v.technician_id) for j in present for v in j.dispatches.values()}
+    crews |= {(j.tenant_id, j.technician_id) for j in present}
+    for command, _ in items:  # the crews of jobs dispatched in this very batch
+        if isinstance(command, commands.DispatchJob):
+            crews.add((command.tenant_id, command.technician_id))
+            crews.add((command.tenant_id, command.first_visit.technician_id))
+        elif isinstance(command, commands.AssignDispatch):
+            crews.add((command.tenant_id, command.visit.technician_id))
+    await session.directory.look_up_rates(crews)
 
 
 def _jobs_of(command: commands.Command) -> tuple[UUID, ...]:

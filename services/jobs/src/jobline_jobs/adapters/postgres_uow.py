@@ -23,6 +23,7 @@ from asyncpg.transaction import Transaction
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters import idempotency, wire
+from jobline_jobs.adapters.commission_ledger import PostgresCommissionLedger
 from jobline_jobs.adapters.communications import PostgresCommunications
 from jobline_jobs.adapters.directory import PostgresDirectory
 from jobline_jobs.adapters.invoice_renders import (
@@ -54,12 +55,14 @@ class Session:
         self.communications = PostgresCommunications(conn, self.rows)
         self.deliveries = PostgresDeliveryStatuses(conn, self.rows)
         self.invoice_renders = PostgresInvoiceRenders(conn, self.rows)
+        self.commissions = PostgresCommissionLedger(conn, self.rows)
         # The repositories of aggregates other than jobs, in the order they are saved.
         self.stores: tuple[Tracking[Any], ...] = (
             self.invoices,
             self.communications,
             self.deliveries,
             self.invoice_renders,
+            self.commissions,
         )
         self.tenant_settings = PostgresTenantSettings(conn)
 
@@ -74,6 +77,7 @@ class PostgresUnitOfWork(UnitOfWork):
     invoice_renders: PostgresInvoiceRenders
     deliveries: PostgresDeliveryStatuses
     tenant_settings: PostgresTenantSettings
+    commissions: PostgresCommissionLedger
 
     def __init__(self, pool: asyncpg.Pool, causation: Causation) -> None:
         self._pool = pool
@@ -91,6 +95,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.jobs, self.directory = session.jobs, session.directory
         self.communications, self.invoices = session.communications, session.invoices
         self.invoice_renders, self.deliveries = session.invoice_renders, session.deliveries
+        self.commissions = session.commissions
         self._messages = CausedMessages(self.causation)
         self.tenant_settings = session.tenant_settings
 

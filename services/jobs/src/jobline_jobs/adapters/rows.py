@@ -1,9 +1,9 @@
 """Typed rows: one small immutable tuple per kind of row the write path writes, and each
 kind's statement. ``STATEMENTS`` lists the kinds in foreign-key order (parties, jobs,
 line items, job updates, visits, their history, payments, recall links, chargebacks,
-then the rows of communications and invoicing (``send_rows``), of the books
-(``book_rows``), timeline, outbox), the
-order ``row_writer.RowWriter`` sends them in.
+the rows of commissions (``commission_rows``), then the rows of communications and
+invoicing (``send_rows``), of the books (``book_rows``), timeline, outbox), the order
+``row_writer.RowWriter`` sends them in.
 """
 
 from datetime import date, datetime
@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import NamedTuple, TypeVar, cast
 from uuid import UUID
 
-from jobline_jobs.adapters import book_rows, send_rows
+from jobline_jobs.adapters import book_rows, commission_rows, send_rows
 
 
 class CustomerPlaceholder(NamedTuple):
@@ -188,6 +188,7 @@ Row = (
     | ChargebackInsert
     | ScheduledAmountUpdate
     | SubjobBillableUpdate
+    | commission_rows.CommissionRow
     | send_rows.SendRow
     | book_rows.BookRow
     | TimelineEntry
@@ -236,6 +237,7 @@ STATEMENTS: dict[type[Row], str] = {
     " WHERE tenant_id = $1 AND job_id = $2",
     SubjobBillableUpdate: "UPDATE jobs.jobs SET billable = true"
     " WHERE tenant_id = $1 AND job_id = $2",
+    **cast("dict[type[Row], str]", commission_rows.STATEMENTS),
     **cast("dict[type[Row], str]", send_rows.STATEMENTS),
     **cast("dict[type[Row], str]", book_rows.STATEMENTS),  # issue 16: the books
     TimelineEntry: """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause,

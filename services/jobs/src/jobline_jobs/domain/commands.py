@@ -328,3 +328,33 @@ class RefundPayment(JobCommand):
 @dataclass(frozen=True)
 class VoidInvoice(JobCommand):
     reason: str
+
+
+# Issue 16, commissions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReassignTechnician(JobCommand):
+    """Make ``technician_id`` the job's main technician."""
+
+    technician_id: UUID
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class UnlinkRecall(JobCommand):
+    """Remove recall job ``job_id``'s link to its original; its chargeback is reversed."""
+
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class AdjustCommission(JobCommand):
+    """The job's total changed from ``previous_total`` to ``total`` at ``at``: adjust the
+    commission earned on it, if its work was completed (``cause`` names the fact)."""
+
+    previous_total: Decimal
+    total: Decimal
+    at: datetime
+    cause: str

@@ -294,3 +294,24 @@ class SubjobBecameBillable(Event):
     amount: Decimal
     tax: Decimal
     currency: str
+
+
+# Issue 16, commissions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TechnicianReassigned(Event):
+    """The job's main technician changed."""
+
+    technician_id: UUID
+    previous_technician_id: UUID
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RecallUnlinked(Event):
+    """On the recall: its link to the original job was removed."""
+
+    original_job_id: UUID
+    reason: str
+    by: str

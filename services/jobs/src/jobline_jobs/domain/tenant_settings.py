@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from jobline_jobs.domain.commands import Command
+from jobline_jobs.domain.commission_split import SplitRule
 from jobline_jobs.domain.errors import InvalidRequest
 
-SPLIT_RULES = ("visits_completed", "equal", "main_technician")
+SPLIT_RULES = tuple(rule.value for rule in SplitRule)  # the rules the ledger splits by
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9 ()./-]{6,30}")

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from jobline_jobs.entrypoints import console, operations
 from jobline_jobs.entrypoints.api import (
     actions,
+    commissions,
     communications,
     documents,
     errors,
@@ -31,6 +32,7 @@ def build_app(lifespan: operations.Lifespan) -> FastAPI:
     app.include_router(communications.router)
     app.include_router(statements.router)
     app.include_router(tenant_settings.router)  # issue 16
+    app.include_router(commissions.router)  # issue 16
     console.install(app)  # the operator console at /, a client of the routes above
     app.include_router(operations.router)  # /healthz, /readyz
     return app

@@ -98,6 +98,9 @@ def fact_to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR
             return c.RefundPayment(t, at, p.job_id, p.payment_id, p.refund_id, p.amount, p.reason)
         case facts.InvoiceVoided():
             return c.VoidInvoice(t, at, p.job_id, p.reason)
+        # issue 16, commissions
+        case facts.TechnicianReassigned():
+            return c.ReassignTechnician(t, at, p.job_id, p.technician_id, p.reason)
     raise TypeError(f"no command for {type(p).__name__}")
 
 

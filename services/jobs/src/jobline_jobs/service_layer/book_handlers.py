@@ -15,6 +15,7 @@ from jobline_jobs.domain.issued_invoices import (
     scheduled_into_subjobs,
 )
 from jobline_jobs.domain.model import Job
+from jobline_jobs.service_layer import commission_handlers
 from jobline_jobs.service_layer.invoice_snapshot import build_snapshot, canonical_sha256
 from jobline_jobs.service_layer.queries import InvoiceHeader
 from jobline_jobs.service_layer.unit_of_work import SnapshotSources, UnitOfWork
@@ -143,6 +144,7 @@ async def change_lines(cmd: commands.ChangeLines, uow: UnitOfWork) -> None:
         invoice.refuse_if_voided("job.lines_changed")
     job_money.change_lines(job, cmd.line_items, cmd.tax_rate, cmd.occurred_at)
     await revise_invoice(uow, job, "job.lines_changed", cmd.occurred_at)
+    await commission_handlers.total_changed(uow, job, "job.lines_changed", cmd.occurred_at)
 
 
 async def refund_payment(cmd: commands.RefundPayment, uow: UnitOfWork) -> None:

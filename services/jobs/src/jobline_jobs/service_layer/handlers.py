@@ -12,6 +12,7 @@ from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
 from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
 from jobline_jobs.domain.workflow import DispatchStatus
 from jobline_jobs.service_layer import book_handlers
+from jobline_jobs.service_layer import commission_handlers as ledger
 from jobline_jobs.service_layer.settings_handlers import update_tenant_settings
 from jobline_jobs.service_layer.unit_of_work import UnitOfWork
 
@@ -59,7 +60,9 @@ async def start_job(cmd: commands.StartJob, uow: UnitOfWork) -> None:
 
 
 async def complete_work(cmd: commands.CompleteWork, uow: UnitOfWork) -> None:
-    (await _job(uow, cmd)).complete_work(cmd.completed_at)
+    job = await _job(uow, cmd)
+    job.complete_work(cmd.completed_at)
+    await ledger.work_completed(uow, job, cmd.completed_at)
 
 
 async def record_quality_check(cmd: commands.RecordQualityCheck, uow: UnitOfWork) -> None:
@@ -95,11 +98,15 @@ async def add_document(cmd: commands.AddDocument, uow: UnitOfWork) -> None:
 
 
 async def defer_job(cmd: commands.DeferJob, uow: UnitOfWork) -> None:
-    (await _job(uow, cmd)).defer(cmd.reason, cmd.by, cmd.occurred_at)
+    job = await _job(uow, cmd)
+    job.defer(cmd.reason, cmd.by, cmd.occurred_at)
+    await ledger.deferred(uow, job, cmd.occurred_at)
 
 
 async def undefer_job(cmd: commands.UndeferJob, uow: UnitOfWork) -> None:
-    (await _job(uow, cmd)).undefer(cmd.by)
+    job = await _job(uow, cmd)
+    job.undefer(cmd.by)
+    await ledger.undeferred(uow, job, cmd.occurred_at)
 
 
 async def create_subjob(cmd: commands.CreateSubjob, uow: UnitOfWork) -> None:
@@ -136,6 +143,7 @@ async def link_recall(cmd: commands.LinkRecall, uow: UnitOfWork) -> None:
         originals_of_original=await uow.jobs.originals_of(cmd.tenant_id, original.job_id),
         terms=terms,
     )
+    await ledger.recall_linked(uow, original, cmd.occurred_at)
 
 
 async def record_invoice_render(cmd: commands.RecordInvoiceRender, uow: UnitOfWork) -> None:
@@ -243,4 +251,6 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.ChangeLines: book_handlers.change_lines,
     commands.RefundPayment: book_handlers.refund_payment,
     commands.VoidInvoice: book_handlers.void_invoice,
+    # issue 16, commissions
+    **ledger.HANDLERS,
 }

@@ -89,7 +89,14 @@ class CommissionQueries(ABC):
     async def entries(
         self, tenant_id: str, technician_id: UUID, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
-        """The technician's commission entries in [start, end), oldest first."""
+        """The technician's commission ledger entries in [start, end), oldest first."""
+
+    @abstractmethod
+    async def statement(
+        self, tenant_id: str, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        """The payroll statement of [start, end): per technician with entries in it, the
+        sum of each kind of entry and the net."""
 
 
 @dataclass(frozen=True)

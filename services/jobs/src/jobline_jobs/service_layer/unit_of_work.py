@@ -5,6 +5,7 @@ the message, the new state, the timeline and the outbox commit together or not a
 """
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from typing import Any, Self
 from uuid import UUID
 
 from jobline_jobs.domain import commands
+from jobline_jobs.domain.commissions import CommissionAccount, CommissionTerms
 from jobline_jobs.domain.communications import Contact, StoredFile
 from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
 from jobline_jobs.domain.model import Job
@@ -132,6 +134,18 @@ class Directory(ABC):
     async def time_zone(self, tenant_id: str) -> str:
         """The tenant's time zone (its "today")."""
 
+    # Issue 16, commissions
+
+    @abstractmethod
+    async def technician_exists(self, tenant_id: str, technician_id: UUID) -> bool:
+        """Whether the tenant knows the technician (upserted, or named by a job)."""
+
+    @abstractmethod
+    async def commission_terms(
+        self, tenant_id: str, technician_ids: Iterable[UUID]
+    ) -> CommissionTerms:
+        """The tenant's commission split rule and these technicians' rates in force now."""
+
 
 class Communications(ABC):
     """Customer communications, and what a send needs to know of the job's parties."""
@@ -240,6 +254,18 @@ class DeliveryStatuses(ABC):
     async def record_opt_out(self, cmd: commands.RecordOptOut) -> None: ...
 
 
+class CommissionLedger(ABC):
+    """Each job's commission ledger (append-only entries)."""
+
+    @abstractmethod
+    async def account(self, job: Job) -> CommissionAccount:
+        """The job's ledger. Only after ``jobs.get`` locked the job: entries of a job
+        are appended under its row lock."""
+
+    @abstractmethod
+    def seen(self) -> list[CommissionAccount]: ...
+
+
 class UnitOfWork(ABC):
     jobs: JobRepository
     directory: Directory
@@ -247,6 +273,7 @@ class UnitOfWork(ABC):
     invoices: Invoices
     invoice_renders: InvoiceRenders
     deliveries: DeliveryStatuses
+    commissions: CommissionLedger
     causation: Causation
     tenant_settings: TenantSettingsStore
 

@@ -1,11 +1,9 @@
-"""Operator actions on a job: defer, un-defer, subjobs, recall links; and commissions."""
+"""Operator actions on a job: defer, un-defer, subjobs, recall links."""
 
 import uuid
-from datetime import datetime
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from jobline_jobs.domain import commands, events
@@ -19,7 +17,7 @@ from jobline_jobs.entrypoints.api.commanding import (
     preview,
 )
 from jobline_jobs.entrypoints.api.deps import OperatorDep, PrincipalDep, RuntimeDep
-from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
+from jobline_jobs.entrypoints.api.errors import not_found, responses
 
 router = APIRouter(tags=["job actions"])
 ACTION_ERRORS = responses(401, 403, 404, 409, 422)
@@ -172,33 +170,3 @@ async def link_recall(
         )
 
     return await idempotent(request, rt, who, act)
-
-
-@router.get(
-    "/v1/technicians/{technician_id}/commissions",
-    response_model=schemas.Commissions,
-    responses=responses(401, 404, 422),
-    tags=["technicians"],
-    summary="Earned, deferred and charged-back commission over a period",
-)
-async def commissions(
-    technician_id: UUID,
-    who: PrincipalDep,
-    rt: RuntimeDep,
-    start: Annotated[datetime, Query(alias="from", description="Inclusive, with offset")],
-    end: Annotated[datetime, Query(alias="to", description="Exclusive, with offset")],
-) -> schemas.Commissions:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ApiError(422, "invalid_request", "from and to need a time-zone offset")
-    if end <= start:
-        raise ApiError(422, "invalid_request", "to must be after from")
-    if not await rt.commissions.technician_exists(who.tenant_id, technician_id):
-        raise not_found("technician")
-    entries = await rt.commissions.entries(who.tenant_id, technician_id, start, end)
-    return schemas.Commissions(
-        technician_id=technician_id,
-        start=start,
-        end=end,
-        entries=[schemas.CommissionEntry(**e) for e in entries],
-        totals=schemas.CommissionTotals(**presenters.commission_totals(entries)),
-    )

@@ -226,12 +226,3 @@ def billing_schedule(schedule: dict[str, Any]) -> schemas.BillingSchedule:
         unbilled=total - billed,
         subjobs=subjobs,
     )
-
-
-def commission_totals(entries: list[dict[str, Any]]) -> dict[str, Decimal]:
-    """What a technician earned, has deferred, was charged back, and is owed."""
-    by_kind = {
-        kind: sum((e["amount"] for e in entries if e["kind"] == kind), Decimal("0.00"))
-        for kind in ("earned", "deferred", "charged_back")
-    }
-    return {**by_kind, "payable": by_kind["earned"] + by_kind["charged_back"]}

@@ -257,30 +257,6 @@ class RecallLink(BaseModel):
     chargeback: ChargebackView | None = Field(description="None when nothing was earned")
 
 
-class CommissionEntry(BaseModel):
-    kind: Literal["earned", "deferred", "charged_back"]
-    job_id: UUID
-    job_number: str
-    at: datetime
-    amount: Decimal = Field(description="Negative for chargebacks")
-    recall_job_id: UUID | None
-
-
-class CommissionTotals(BaseModel):
-    earned: Decimal
-    deferred: Decimal
-    charged_back: Decimal
-    payable: Decimal = Field(description="earned + charged_back (deferred is held back)")
-
-
-class Commissions(BaseModel):
-    technician_id: UUID
-    start: datetime
-    end: datetime
-    entries: list[CommissionEntry]
-    totals: CommissionTotals
-
-
 class StagedBilling(BaseModel):
     """A parent's money across its subjobs."""
 

@@ -16,6 +16,7 @@ from jobline_jobs.entrypoints.console import (
     issuing,
     jobs_list,
     messages,
+    recall_unlink,
     settings,
     statement,
 )
@@ -26,7 +27,7 @@ def install(app: FastAPI) -> None:
     """Serve the console's pages, dialogs and static files on ``app``."""
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     auth.install_handlers(app)
-    for module in (
+    pages = (
         auth,
         jobs_list,
         messages,
@@ -36,5 +37,7 @@ def install(app: FastAPI) -> None:
         statement,
         settings,
         issuing,
-    ):
+        recall_unlink,
+    )
+    for module in pages:
         app.include_router(module.router)

@@ -103,6 +103,8 @@ def _items(job: dict[str, Any]) -> list[MenuItem]:
         item(Action.CREATE_SUBJOB, "Create subjob", f"{base}/subjobs"),
         item(Action.LINK_RECALL, "Link recall job", f"{base}/recall"),
     ]
+    if job["recall_of"] is not None:  # unlinking is the way out of a link
+        items.append(MenuItem("Unlink recall", allowed=True, reason=None, dialog=f"{base}/unlink"))
     return items
 
 
