@@ -90,6 +90,9 @@ BUILDERS: dict[str, Callable[[JobStory], Payload]] = {
     "job.lines_changed": lambda s: s.lines_changed(("Part", "10.00")),
     "payment.refunded": lambda s: s.refunded(uuid4(), "5.00"),
     "invoice.voided": lambda s: facts.InvoiceVoided(job_id=s.job_id, reason="in error"),
+    "job.technician_reassigned": lambda s: facts.TechnicianReassigned(
+        job_id=s.job_id, technician_id=uuid4(), reason="crew change"
+    ),
 }
 assert set(BUILDERS) == set(MODELS), "a fact type has no builder: add one"
 
