@@ -185,3 +185,22 @@ async def test_a_subjob_dated_later_waits_out_of_awaiting_billing_until_its_date
     assert detail["due_to_bill_on"] == str(due)
     count = next(v["count"] for v in counts if v["view"] == "awaiting_billing")
     assert count == len(listed) == 1  # the parent alone
+
+
+async def test_canceling_a_parent_cancels_its_stages_not_billed_yet(db, app):
+    t, parent = await awaiting_billing_parent(db)
+    async with client(app, t.token) as api:
+        await schedule(api, parent.job_id, "20", "30")
+        stages = (await api.get(f"/v1/jobs/{parent.job_id}/statement")).json()["stages"]
+        billed, unbilled = stages[0]["id"], stages[1]["id"]
+        assert (await api.post(f"/v1/jobs/{billed}/invoice")).status_code == 201
+        await t.send(commands.CancelJob(t.tenant_id, NOW, parent.job_id, "customer moved"))
+        steps = {s: (await api.get(f"/v1/jobs/{s}")).json()["step"] for s in (billed, unbilled)}
+        balances = {row["id"]: row["money"]["balance_due"] for row in await all_jobs(api)}
+    assert steps == {billed: "awaiting_payment", unbilled: "canceled"}
+    assert balances[unbilled] == "0.00"  # canceled before it billed: it owes nothing
+    assert balances[billed] != "0.00"  # its invoice was issued: that balance stands
+
+
+async def all_jobs(api: httpx.AsyncClient) -> list[dict[str, Any]]:
+    return list((await api.get("/v1/jobs", params={"view": "all", "limit": 200})).json()["items"])

@@ -10,7 +10,7 @@ from jobline_jobs.domain.errors import Conflict, UnknownJob
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
 from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
-from jobline_jobs.domain.workflow import DispatchStatus
+from jobline_jobs.domain.workflow import FINAL_STEPS, DispatchStatus
 from jobline_jobs.service_layer import book_handlers
 from jobline_jobs.service_layer import commission_handlers as ledger
 from jobline_jobs.service_layer.settings_handlers import update_tenant_settings
@@ -78,7 +78,16 @@ async def record_payment(cmd: commands.RecordPayment, uow: UnitOfWork) -> None:
 
 
 async def cancel_job(cmd: commands.CancelJob, uow: UnitOfWork) -> None:
-    (await _job(uow, cmd)).cancel(cmd.reason)
+    job = await _job(uow, cmd)
+    job.cancel(cmd.reason)
+    # Its stages not billed yet would bill work that is not done: they go with it. A
+    # stage whose invoice was issued stands until it is voided or paid.
+    for share in job.subjob_shares:
+        subjob = await uow.jobs.get(cmd.tenant_id, share.job_id)
+        if subjob is None or subjob.step in FINAL_STEPS:
+            continue
+        if await uow.invoices.get(cmd.tenant_id, share.job_id) is None:
+            subjob.cancel(f"its parent {job.job_number} was canceled: {cmd.reason}")
 
 
 async def add_document(cmd: commands.AddDocument, uow: UnitOfWork) -> None:
