@@ -102,3 +102,10 @@ def test_the_services_read_it_at_start_up(monkeypatch):
     monkeypatch.setenv("JOBLINE_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
     with pytest.raises(ValidationError, match="JOBLINE_KAFKA_SASL_USERNAME"):
         Settings()
+
+
+def test_empty_variables_count_as_unset(monkeypatch):
+    """compose passes ``${JOBLINE_KAFKA_SASL_USERNAME:-}`` through as an empty string."""
+    monkeypatch.setenv("JOBLINE_KAFKA_SASL_USERNAME", "")
+    monkeypatch.setenv("JOBLINE_KAFKA_SASL_PASSWORD", "")
+    assert KafkaSecurity().client_options() == {"security_protocol": "PLAINTEXT"}

@@ -23,7 +23,10 @@ _SCRAM = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256}
 class KafkaSecurity(BaseSettings):
     """The transport security of a Kafka client (``JOBLINE_KAFKA_*``)."""
 
-    model_config = SettingsConfigDict(env_prefix="JOBLINE_KAFKA_", extra="ignore", frozen=True)
+    # An empty variable is an unset one (compose passes `${VAR:-}` through as "").
+    model_config = SettingsConfigDict(
+        env_prefix="JOBLINE_KAFKA_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     security_protocol: SecurityProtocol = Field(
         default="PLAINTEXT",
