@@ -244,16 +244,19 @@ ensure_scram() {  # a data dir formatted without it (by an older kafka.sh) gets 
 }
 
 sasl_ready() {  # the running broker's SASL_SSL listener: credential, port, client settings
-  rm -f "$TLS/client.env"
   # Only a broker started with the listener has it (one started by an older kafka.sh not).
-  grep -q "^listeners=.*SASL_SSL://$HOST:$SASL_PORT" "$CONF" 2>/dev/null || return 0
+  if ! grep -q "^listeners=.*SASL_SSL://$HOST:$SASL_PORT" "$CONF" 2>/dev/null; then
+    rm -f "$TLS/client.env"
+    return 0
+  fi
   ensure_scram
   local deadline=$((SECONDS + 10))
   until port_open "$SASL_PORT"; do
     ((SECONDS < deadline)) || die "no SASL_SSL listener on $HOST:$SASL_PORT"
     sleep 0.2
   done
-  cat >"$TLS/client.env" <<EOF
+  # Written aside and renamed: a test reading it meanwhile sees the old file or the new one.
+  cat >"$TLS/client.env.new" <<EOF
 JOBLINE_KAFKA_SASL_BOOTSTRAP=$HOST:$SASL_PORT
 JOBLINE_KAFKA_SECURITY_PROTOCOL=SASL_SSL
 JOBLINE_KAFKA_SASL_MECHANISM=SCRAM-SHA-512
@@ -261,6 +264,7 @@ JOBLINE_KAFKA_SASL_USERNAME=$SASL_USER
 JOBLINE_KAFKA_SASL_PASSWORD_FILE=$TLS/password
 JOBLINE_KAFKA_SSL_CAFILE=$TLS/ca.pem
 EOF
+  mv -f "$TLS/client.env.new" "$TLS/client.env"
   log "SASL_SSL (SCRAM-SHA-512) on $HOST:$SASL_PORT; client settings in $TLS/client.env"
 }
 
