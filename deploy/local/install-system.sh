@@ -26,6 +26,8 @@ have kcat || missing+=(kcat)
 have psql || missing+=(postgresql-client-15)
 java_ok || missing+=(openjdk-17-jre-headless)
 have mvn || missing+=(maven)
+# The broker's SASL_SSL listener: kafka.sh makes its local CA and certificate with openssl.
+have openssl || missing+=(openssl)
 # The console's browser tests drive Debian's Chromium through Playwright (no browser download).
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 # WeasyPrint draws text through Pango; libharfbuzz-subset0 lets it embed font subsets

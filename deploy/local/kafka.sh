@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # A single-node Apache Kafka broker (KRaft, broker+controller in one JVM) from Maven Central jars.
 # Everything lives under .run/kafka: libs/ (jars), data/ (log dirs), server.properties,
-# log4j2.properties, kafka.log, kafka.pid.
+# log4j2.properties, kafka.log, kafka.pid, tls/ (the SASL_SSL listener's material).
+# Two client listeners on loopback: PLAINTEXT on JOBLINE_KAFKA_PORT (what the stack uses) and
+# SASL_SSL (SCRAM-SHA-512 over TLS, a local CA) on JOBLINE_KAFKA_SASL_PORT, to prove the
+# clients' TLS and SASL settings against a real broker; `wait` writes the settings a client
+# needs for it to tls/client.env (user `jobline`, its password in tls/password).
 # Usage: kafka.sh install|start|stop|status|wait
-# Env: JOBLINE_KAFKA_PORT (9092), JOBLINE_KAFKA_CONTROLLER_PORT (9093), JAVA (java),
+# Env: JOBLINE_KAFKA_PORT (9092), JOBLINE_KAFKA_CONTROLLER_PORT (9093),
+#      JOBLINE_KAFKA_SASL_PORT (the port + 2: 9094; `off` for no SASL_SSL listener), JAVA (java),
 #      JOBLINE_KAFKA_CDS=0 to start without the class-data-sharing archive,
 #      JOBLINE_KAFKA_HOME (.run/kafka): a second broker's own data, config, log and pid
 #      (make chaos runs one beside the shared broker); the jars stay in .run/kafka/libs.
@@ -22,6 +27,11 @@ JSA="$RUN/kafka.jsa"  # class-data-sharing archive: cuts a warm start from ~2.3 
 HOST=127.0.0.1
 PORT="${JOBLINE_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${JOBLINE_KAFKA_CONTROLLER_PORT:-9093}"
+# PORT + 2, so a second broker (make chaos: 19092) gets its own without being told.
+SASL_PORT="${JOBLINE_KAFKA_SASL_PORT:-$((PORT + 2))}"
+TLS="$RUN/tls"
+SASL_USER=jobline
+SCRAM_STAMP="$RUN/scram.sha256"  # the password whose SCRAM credential the data dir holds
 JAVA="${JAVA:-java}"
 WAIT_SECONDS=60
 STOP_SECONDS=30
@@ -114,16 +124,50 @@ install() {
   echo "$sum" >"$JARS/libs.sha256"
 }
 
+sasl_on() { [[ "$SASL_PORT" != off ]]; }
+
+tls_material() {  # a local CA, the broker's key and certificate, the client's password; once
+  [[ -s "$TLS/broker.pem" && -s "$TLS/ca.pem" && -s "$TLS/password" ]] && return 0
+  command -v openssl >/dev/null || die "openssl not found; run deploy/local/install-system.sh"
+  local tmp="$TLS.tmp"
+  rm -rf "$tmp" && mkdir -p "$tmp" && chmod 700 "$tmp"
+  # Made in a temporary folder and swapped in, so an interrupted run never looks done.
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Jobline local CA" \
+      -keyout "$tmp/ca.key" -out "$tmp/ca.pem"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+      -keyout "$tmp/broker.key" -out "$tmp/broker.csr"
+    # Clients check the host name: the certificate names the loopback address it serves.
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tmp/san.ext"
+    openssl x509 -req -days 3650 -in "$tmp/broker.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
+      -CAcreateserial -extfile "$tmp/san.ext" -out "$tmp/broker.crt"
+  } >"$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log" >&2; die "openssl failed"; }
+  # Kafka reads a PEM keystore: the unencrypted PKCS#8 key, then the certificate.
+  cat "$tmp/broker.key" "$tmp/broker.crt" >"$tmp/broker.pem"
+  head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$tmp/password"
+  # The CA signs this one certificate only: its key is not kept.
+  rm -f "$tmp"/{broker.csr,san.ext,openssl.log,broker.key,broker.crt,ca.key,ca.srl}
+  rm -rf "$TLS" && mv "$tmp" "$TLS"
+  log "made a local CA and the SASL_SSL listener's certificate in $TLS"
+}
+
 write_config() {
+  local listeners="PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT"
+  local protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if sasl_on; then
+    listeners+=",SASL_SSL://$HOST:$SASL_PORT"
+    protocols+=",SASL_SSL:SASL_SSL"
+  fi
   cat >"$CONF" <<EOF
 # Written by deploy/local/kafka.sh on every start; edit the script, not this file.
 process.roles=broker,controller
 node.id=1
 # KRaft 4.x dynamic quorum: this node bootstraps a quorum of one (format --standalone).
 controller.quorum.bootstrap.servers=$HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=$listeners
+advertised.listeners=$listeners
+listener.security.protocol.map=$protocols
+# Between the broker and its controller (one JVM): plaintext on loopback.
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 log.dirs=$DATA
@@ -141,6 +185,15 @@ group.initial.rebalance.delay.ms=0
 # Classic and KIP-848 consumer groups only: no share groups (KIP-932) or streams groups.
 group.coordinator.rebalance.protocols=classic,consumer
 EOF
+  if sasl_on; then
+    cat >>"$CONF" <<EOF
+# The SASL_SSL listener: SCRAM-SHA-512 (credentials in the cluster metadata) over TLS.
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$TLS/broker.pem
+EOF
+  fi
   cat >"$LOG4J" <<'EOF'
 # Console only (redirected to kafka.log by kafka.sh); WARN except the startup/shutdown lines.
 status = warn
@@ -165,10 +218,54 @@ format_storage() {
   local cluster_id
   cluster_id=$("$JAVA" -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)
   [[ "$cluster_id" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a cluster id (got '$cluster_id')"
+  local scram=()
+  # A fresh data dir gets the SCRAM credential with its first metadata (no extra JVM later).
+  if sasl_on; then
+    scram=(--add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$(cat "$TLS/password")]")
+  fi
   log "formatting $DATA (cluster id $cluster_id)"
+  rm -f "$SCRAM_STAMP"
   "$JAVA" -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*" kafka.tools.StorageTool \
-    format --standalone -t "$cluster_id" -c "$CONF" >>"$LOG" 2>&1 \
+    format --standalone -t "$cluster_id" -c "$CONF" "${scram[@]}" >>"$LOG" 2>&1 \
     || { tail -n 20 "$LOG" >&2; die "storage format failed"; }
+  if sasl_on; then password_sum >"$SCRAM_STAMP"; fi
+}
+
+password_sum() { sha256sum "$TLS/password" | cut -d' ' -f1; }
+
+ensure_scram() {  # a data dir formatted without it (by an older kafka.sh) gets it now, once
+  [[ -f "$SCRAM_STAMP" && "$(cat "$SCRAM_STAMP")" == "$(password_sum)" ]] && return 0
+  log "adding the SCRAM-SHA-512 credential of $SASL_USER"
+  "$JAVA" -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*" kafka.admin.ConfigCommand \
+    --bootstrap-server "$HOST:$PORT" --alter --entity-type users --entity-name "$SASL_USER" \
+    --add-config "SCRAM-SHA-512=[password=$(cat "$TLS/password")]" >>"$LOG" 2>&1 \
+    || { tail -n 20 "$LOG" >&2; die "could not add the SCRAM credential"; }
+  password_sum >"$SCRAM_STAMP"
+}
+
+sasl_ready() {  # the running broker's SASL_SSL listener: credential, port, client settings
+  # Only a broker started with the listener has it (one started by an older kafka.sh not).
+  if ! grep -q "^listeners=.*SASL_SSL://$HOST:$SASL_PORT" "$CONF" 2>/dev/null; then
+    rm -f "$TLS/client.env"
+    return 0
+  fi
+  ensure_scram
+  local deadline=$((SECONDS + 10))
+  until port_open "$SASL_PORT"; do
+    ((SECONDS < deadline)) || die "no SASL_SSL listener on $HOST:$SASL_PORT"
+    sleep 0.2
+  done
+  # Written aside and renamed: a test reading it meanwhile sees the old file or the new one.
+  cat >"$TLS/client.env.new" <<EOF
+JOBLINE_KAFKA_SASL_BOOTSTRAP=$HOST:$SASL_PORT
+JOBLINE_KAFKA_SECURITY_PROTOCOL=SASL_SSL
+JOBLINE_KAFKA_SASL_MECHANISM=SCRAM-SHA-512
+JOBLINE_KAFKA_SASL_USERNAME=$SASL_USER
+JOBLINE_KAFKA_SASL_PASSWORD_FILE=$TLS/password
+JOBLINE_KAFKA_SSL_CAFILE=$TLS/ca.pem
+EOF
+  mv -f "$TLS/client.env.new" "$TLS/client.env"
+  log "SASL_SSL (SCRAM-SHA-512) on $HOST:$SASL_PORT; client settings in $TLS/client.env"
 }
 
 cds_key() {  # what the archive depends on: the jars and the java binary
@@ -208,8 +305,12 @@ start() {
   if port_open "$PORT" || port_open "$CONTROLLER_PORT"; then
     die "port $PORT or $CONTROLLER_PORT is taken by another process; stop it or set KAFKA_BOOTSTRAP_SERVERS to use it"
   fi
+  if sasl_on && port_open "$SASL_PORT"; then
+    die "port $SASL_PORT is taken by another process; set JOBLINE_KAFKA_SASL_PORT (or to off)"
+  fi
   install
   mkdir -p "$DATA"
+  if sasl_on; then tls_material; fi
   # Keep one old log so repeated test runs do not grow kafka.log without bound.
   if [[ -f "$LOG" ]] && (($(stat -c %s "$LOG") > 20 * 1024 * 1024)); then mv -f "$LOG" "$LOG.1"; fi
   write_config
@@ -241,6 +342,7 @@ wait_ready() {
     sleep 0.2
   done
   log "ready on $HOST:$PORT"
+  if sasl_on; then lock && sasl_ready; fi
 }
 
 terminate() {  # SIGTERM (a clean broker shutdown), SIGKILL after STOP_SECONDS

@@ -78,7 +78,10 @@ def settings_env_names(settings: type[BaseSettings]) -> set[str]:
     names = set()
     for name, field in settings.model_fields.items():
         alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseSettings):
+            names |= settings_env_names(nested)  # read by its own class, e.g. JOBLINE_KAFKA_*
+        elif isinstance(alias, AliasChoices):
             names |= {choice for choice in alias.choices if isinstance(choice, str)}
         elif isinstance(alias, str):
             names.add(alias)

@@ -198,7 +198,7 @@ def test_jobs_runs_each_role_in_its_own_deployment(k8s_objects):
     roles = {}
     for name in ("jobline-jobs", *JOBS_ROLES):
         (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
-        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
         roles[name] = (container["args"], env.get("JOBLINE_JOBS_ROLES"))
     assert roles == {
         "jobline-jobs": (["serve"], "api"),
@@ -207,6 +207,48 @@ def test_jobs_runs_each_role_in_its_own_deployment(k8s_objects):
     }
     # Consumers beyond the partitions would idle and never turn ready.
     assert deployments["jobline-jobs-consume"]["spec"]["replicas"] <= DISPATCH_EVENTS.partitions
+
+
+# Who speaks Kafka, as which principal (the API role of jobs holds no Kafka client).
+KAFKA_PRINCIPALS = {
+    "jobline-jobs-consume": "jobline-jobs",
+    "jobline-jobs-relay": "jobline-jobs",
+    "jobline-comms": "jobline-comms",
+    "jobline-invoicing": "jobline-invoicing",
+}
+
+
+def test_each_kafka_client_is_its_own_principal_over_sasl_ssl_with_the_password_secret(
+    k8s_objects,
+):
+    (client,) = (
+        c for c in k8s_objects("ConfigMap") if c["metadata"]["name"] == "jobline-kafka-client"
+    )
+    assert client["data"]["JOBLINE_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert client["data"]["JOBLINE_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    for deployment in k8s_objects("Deployment"):
+        name, pod = deployment["metadata"]["name"], deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        env = {e["name"]: e for e in container.get("env", [])}
+        loaded = {
+            ref["configMapRef"]["name"] for ref in container["envFrom"] if "configMapRef" in ref
+        }
+        if name not in KAFKA_PRINCIPALS:
+            assert "jobline-kafka-client" not in loaded
+            assert "JOBLINE_KAFKA_SASL_PASSWORD" not in env
+            continue
+        assert "jobline-kafka-client" in loaded, name
+        assert env["JOBLINE_KAFKA_SASL_USERNAME"]["value"] == KAFKA_PRINCIPALS[name]
+        assert env["JOBLINE_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": f"{KAFKA_PRINCIPALS[name]}-kafka",
+            "key": "password",
+        }
+        (mount,) = (m for m in container["volumeMounts"] if m["name"] == "kafka-ca")
+        cafile = client["data"]["JOBLINE_KAFKA_SSL_CAFILE"]
+        assert cafile == f"{mount['mountPath']}/ca.crt"
+        assert mount["readOnly"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["kafka-ca"]["secret"]["secretName"] == "jobline-kafka-ca"
 
 
 def test_comms_scales_on_its_consumer_group_lag_up_to_the_partitions(k8s_objects):

@@ -9,6 +9,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from jobline_contracts.envelope import Envelope, Payload
+from jobline_infra.kafka_security import PLAINTEXT, KafkaSecurity
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,10 @@ class Seen:
 class TopicWatcher:
     """Reads a topic from its end at start-up onward, without a consumer group."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    def __init__(self, bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, **security.client_options()
+        )
         self.topic = topic
         self.seen: list[Seen] = []
         self._task: asyncio.Task[None] | None = None
@@ -92,9 +95,12 @@ class TopicWatcher:
 class FactPublisher:
     """Publishes envelopes (or raw bytes) as an upstream system would."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, security: KafkaSecurity = PLAINTEXT) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, enable_idempotence=True, acks="all"
+            bootstrap_servers=bootstrap,
+            enable_idempotence=True,
+            acks="all",
+            **security.client_options(),
         )
 
     async def start(self) -> None:

@@ -6,7 +6,8 @@
                            [--partition P] [--kind K] [--key K] [--fresh-id] [--dry-run]
 
 ``--topic`` takes the topic or its ``.dlq`` twin. Kafka is ``--bootstrap-servers``, else
-``KAFKA_BOOTSTRAP_SERVERS``, else 127.0.0.1:9092.
+``KAFKA_BOOTSTRAP_SERVERS``, else 127.0.0.1:9092; TLS and SASL as the services' are set,
+by ``JOBLINE_KAFKA_*`` (README: Kafka transport security).
 """
 
 import argparse
@@ -17,6 +18,9 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
+from jobline_infra.kafka_security import KafkaSecurity
 from jobline_ops import kafka, render
 from jobline_ops.dead_letters import CLAIMED_KINDS, DELIVERY_KINDS, DeadLetter, Selection, dlq_name
 from jobline_ops.replay import CannotRefresh, replay_of
@@ -68,12 +72,15 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _list(args: argparse.Namespace) -> int:
     topics = [dlq_name(t) for t in args.topic] if args.topic else None
-    topics = topics or await kafka.dlq_topics(args.bootstrap_servers)
+    topics = topics or await kafka.dlq_topics(args.bootstrap_servers, args.security)
     select = Selection(partition=args.partition, kind=args.kind, key=args.key)
     filtered = select != Selection()
     for topic in topics:
         letters = await kafka.read_topic(
-            args.bootstrap_servers, topic, tail=None if filtered else args.limit
+            args.bootstrap_servers,
+            topic,
+            tail=None if filtered else args.limit,
+            security=args.security,
         )
         chosen = [d for d in letters if select(d)]
         shown = chosen[-args.limit :] if args.limit > 0 else []
@@ -81,7 +88,11 @@ async def _list(args: argparse.Namespace) -> int:
             for letter in shown:
                 _say(render.as_json(letter))
         else:
-            total = len(chosen) if filtered else await kafka.size(args.bootstrap_servers, topic)
+            total = (
+                len(chosen)
+                if filtered
+                else await kafka.size(args.bootstrap_servers, topic, args.security)
+            )
             _say(render.table(topic, shown, total), end="\n\n")
     return 0
 
@@ -121,7 +132,7 @@ async def _replay(args: argparse.Namespace) -> int:
         _say(NOTE_DELIVERY, err=True)
     if args.dry_run:
         return 0
-    sent = await kafka.publish(args.bootstrap_servers, replays)
+    sent = await kafka.publish(args.bootstrap_servers, replays, args.security)
     _say(
         f"replayed {sent} message(s); consumers are idempotent by message_id,"
         " so running this again changes nothing"
@@ -130,7 +141,9 @@ async def _replay(args: argparse.Namespace) -> int:
 
 
 async def _select(args: argparse.Namespace, selection: Selection) -> list[DeadLetter]:
-    letters = await kafka.read_topic(args.bootstrap_servers, dlq_name(args.topic))
+    letters = await kafka.read_topic(
+        args.bootstrap_servers, dlq_name(args.topic), security=args.security
+    )
     return [d for d in letters if selection(d)]
 
 
@@ -155,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.verb == "replay" and args.first is None and args.last is not None:
         _parser().error("--to needs --from")
+    try:
+        args.security = KafkaSecurity()
+    except ValidationError as error:
+        _say(f"jobline-ops: invalid JOBLINE_KAFKA_* settings:\n{error}", err=True)
+        return 2
     try:
         return asyncio.run(VERBS[args.verb](args))
     except kafka.UnknownTopic as error:

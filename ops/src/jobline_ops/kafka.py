@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from jobline_contracts.topics import DLQ_SUFFIX
+from jobline_infra.kafka_security import PLAINTEXT, KafkaSecurity
 from jobline_ops.dead_letters import DeadLetter
 from jobline_ops.replay import Replay
 
@@ -18,9 +19,18 @@ class UnknownTopic(LookupError):
     """The cluster has no such topic."""
 
 
-async def dlq_topics(bootstrap: str) -> list[str]:
+def _consumer(bootstrap: str, security: KafkaSecurity, **options: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        **options,
+        **security.client_options(),
+    )
+
+
+async def dlq_topics(bootstrap: str, security: KafkaSecurity = PLAINTEXT) -> list[str]:
     """Every ``*.dlq`` topic of the cluster, sorted."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = _consumer(bootstrap, security)
     await consumer.start()
     try:
         return sorted(t for t in await consumer.topics() if t.endswith(DLQ_SUFFIX))
@@ -28,9 +38,9 @@ async def dlq_topics(bootstrap: str) -> list[str]:
         await consumer.stop()
 
 
-async def size(bootstrap: str, topic: str) -> int:
+async def size(bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT) -> int:
     """How many records ``topic`` holds (end minus beginning offsets, all partitions)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = _consumer(bootstrap, security)
     await consumer.start()
     try:
         tps = await _partitions(consumer, topic)
@@ -55,12 +65,12 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
         await asyncio.sleep(0.2)
 
 
-async def read_topic(bootstrap: str, topic: str, *, tail: int | None = None) -> list[DeadLetter]:
+async def read_topic(
+    bootstrap: str, topic: str, *, tail: int | None = None, security: KafkaSecurity = PLAINTEXT
+) -> list[DeadLetter]:
     """The records of ``topic`` up to its end at the time of the call (only the last
     ``tail`` of each partition when given), oldest first per partition."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
+    consumer = _consumer(bootstrap, security, auto_offset_reset="earliest")
     await consumer.start()
     try:
         tps = await _partitions(consumer, topic)
@@ -96,11 +106,17 @@ def _letter(r: "ConsumerRecord[bytes, bytes]") -> DeadLetter:
     return DeadLetter(r.topic, r.partition, r.offset, r.timestamp, r.key, value, tuple(r.headers))
 
 
-async def publish(bootstrap: str, replays: Iterable[Replay]) -> int:
+async def publish(
+    bootstrap: str, replays: Iterable[Replay], security: KafkaSecurity = PLAINTEXT
+) -> int:
     """Publish the replays in order with the idempotent producer (acks=all); returns how
     many the broker acknowledged."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, client_id="jobline-ops", enable_idempotence=True, acks="all"
+        bootstrap_servers=bootstrap,
+        client_id="jobline-ops",
+        enable_idempotence=True,
+        acks="all",
+        **security.client_options(),
     )
     await producer.start()
     sent = 0

@@ -7,8 +7,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
+from jobline_infra.kafka_security import PLAINTEXT, KafkaSecurity
 
-def idempotent_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+
+def idempotent_producer(
+    bootstrap_servers: str, client_id: str, security: KafkaSecurity = PLAINTEXT
+) -> AIOKafkaProducer:
     """Idempotent and acks=all: a retried send never duplicates or reorders a partition.
     Batches of up to 256 KiB a partition (aiokafka's default is 16 KiB): a relay batch of
     500 events then leaves in one produce request per broker instead of several."""
@@ -19,6 +23,7 @@ def idempotent_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProdu
         acks="all",
         linger_ms=5,
         max_batch_size=256 * 1024,
+        **security.client_options(),
     )
 
 

@@ -8,6 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from jobline_contracts.topics import TopicSpec
+from jobline_infra.kafka_security import PLAINTEXT, KafkaSecurity
 
 log = logging.getLogger(__name__)
 
@@ -18,12 +19,15 @@ async def ensure_topics(
     *,
     client_id: str,
     replication_factor: int = 1,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> list[str]:
     """Create these topics and their dead-letter twins if missing; returns those created."""
     specs = tuple(specs)
     wanted = {spec.name: spec.partitions for spec in specs}
     wanted |= {spec.dlq: 1 for spec in specs if spec.has_dlq}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id=client_id)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id=client_id, **security.client_options()
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -143,8 +143,11 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
             settings.kafka_bootstrap_servers,
             [replace(spec, name=prefix + spec.name) for spec in (COMMS_COMMANDS, COMMS_EVENTS)],
             client_id="jobline-comms",
+            security=settings.kafka_security,
         )
-        producer = idempotent_producer(settings.kafka_bootstrap_servers, "jobline-comms")
+        producer = idempotent_producer(
+            settings.kafka_bootstrap_servers, "jobline-comms", settings.kafka_security
+        )
         await producer.start()
         stack.push_async_callback(producer.stop)
         services, sms = await _services(settings, pool)
@@ -183,6 +186,7 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             client_id="jobline-comms",
+            security=settings.kafka_security.broker_security(),
             log_level=logging.DEBUG,
             logger=broker_logger(),
             middlewares=broker_middlewares("comms"),

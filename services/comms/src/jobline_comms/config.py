@@ -14,6 +14,7 @@ from jobline_infra.deployment import (
     has_local_credentials,
     refuse_local_defaults,
 )
+from jobline_infra.kafka_security import KafkaSecurity, kafka_security_field
 
 # The local Twilio sandbox's credentials: fine on a laptop, never in production.
 PLACEHOLDER_SID = "ACsandbox00000000000000000000000000"
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
             "JOBLINE_COMMS_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
         ),
     )
+    kafka_security: KafkaSecurity = kafka_security_field()
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8001, ge=1, le=65535)
     public_base_url: str = Field(

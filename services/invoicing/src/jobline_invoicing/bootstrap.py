@@ -54,11 +54,14 @@ async def running(settings: Settings) -> AsyncIterator[InvoicingRuntime]:
             settings.kafka_bootstrap_servers,
             (INVOICING_COMMANDS, INVOICING_EVENTS),
             client_id="jobline-invoicing",
+            security=settings.kafka_security,
         )
         renderer = ProcessPoolRenderer(settings.render_workers, settings.template_dir)
         stack.callback(renderer.close)
         await renderer.start()
-        producer = idempotent_producer(settings.kafka_bootstrap_servers, "jobline-invoicing")
+        producer = idempotent_producer(
+            settings.kafka_bootstrap_servers, "jobline-invoicing", settings.kafka_security
+        )
         await producer.start()
         stack.push_async_callback(producer.stop)
 
@@ -70,6 +73,7 @@ async def running(settings: Settings) -> AsyncIterator[InvoicingRuntime]:
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             client_id="jobline-invoicing",
+            security=settings.kafka_security.broker_security(),
             log_level=logging.DEBUG,
             logger=broker_logger(),
             middlewares=broker_middlewares("invoicing"),

@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jobline_infra.kafka_security import KafkaSecurity, kafka_security_field
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOBLINE_INVOICING_", extra="ignore")
@@ -16,6 +18,7 @@ class Settings(BaseSettings):
             "JOBLINE_INVOICING_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
         ),
     )
+    kafka_security: KafkaSecurity = kafka_security_field()
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8002, ge=1, le=65535)
     consumer_group: str = Field(default="invoicing", min_length=1)

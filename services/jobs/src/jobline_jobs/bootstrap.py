@@ -172,9 +172,14 @@ async def _producer(stack: contextlib.AsyncExitStack, settings: Settings) -> AIO
     """The topics (created if missing) and the idempotent producer of consumers and relay."""
     topic = _namespaced(settings.topic_prefix)
     await ensure_topics(
-        settings.kafka_bootstrap_servers, map(topic, TOPICS), client_id="jobline-jobs"
+        settings.kafka_bootstrap_servers,
+        map(topic, TOPICS),
+        client_id="jobline-jobs",
+        security=settings.kafka_security,
     )
-    producer = idempotent_producer(settings.kafka_bootstrap_servers, "jobline-jobs")
+    producer = idempotent_producer(
+        settings.kafka_bootstrap_servers, "jobline-jobs", settings.kafka_security
+    )
     await producer.start()
     stack.push_async_callback(producer.stop)
     return producer
@@ -190,6 +195,7 @@ async def _start_consuming(
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id="jobline-jobs",
+        security=settings.kafka_security.broker_security(),
         log_level=logging.DEBUG,
         logger=broker_logger(),
         middlewares=broker_middlewares("jobs"),

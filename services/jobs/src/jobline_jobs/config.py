@@ -12,6 +12,7 @@ from jobline_infra.deployment import (
     has_local_credentials,
     refuse_local_defaults,
 )
+from jobline_infra.kafka_security import KafkaSecurity, kafka_security_field
 
 Role = Literal["api", "consume", "relay"]
 ROLES: tuple[Role, ...] = ("api", "consume", "relay")
@@ -31,6 +32,7 @@ class Settings(BaseSettings):
             "JOBLINE_JOBS_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
         ),
     )
+    kafka_security: KafkaSecurity = kafka_security_field()
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     consumer_group: str = Field(default="jobs", min_length=1)
