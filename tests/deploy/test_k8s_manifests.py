@@ -10,6 +10,7 @@ import yaml
 
 from jobline_comms.config import Settings as CommsSettings
 from jobline_contracts.topics import COMMS_COMMANDS, DISPATCH_EVENTS, TOPICS
+from jobline_jobs.config import Settings as JobsSettings
 
 pytestmark = pytest.mark.unit
 
@@ -207,6 +208,21 @@ def test_jobs_runs_each_role_in_its_own_deployment(k8s_objects):
     }
     # Consumers beyond the partitions would idle and never turn ready.
     assert deployments["jobline-jobs-consume"]["spec"]["replicas"] <= DISPATCH_EVENTS.partitions
+
+
+DEVELOPMENT = {"JOBLINE_ENV": "development"}  # by its alias: the local DSN is accepted
+
+
+def test_the_jobs_api_trusts_forwarded_headers_from_a_network_not_everyone(k8s_objects):
+    (api,) = (d for d in k8s_objects("Deployment") if d["metadata"]["name"] == "jobline-jobs")
+    (container,) = api["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    trusted = env["FORWARDED_ALLOW_IPS"]
+    assert "*" not in trusted
+    # The jobs settings read it (and refuse what uvicorn would silently never match).
+    assert JobsSettings(**DEVELOPMENT, forwarded_allow_ips=trusted).forwarded_allow_ips
+    with pytest.raises(ValueError, match="not an address or network"):
+        JobsSettings(**DEVELOPMENT, forwarded_allow_ips="10.0.0.1/8")
 
 
 def test_comms_scales_on_its_consumer_group_lag_up_to_the_partitions(k8s_objects):

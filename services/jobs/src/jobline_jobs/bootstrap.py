@@ -50,6 +50,7 @@ from jobline_jobs.entrypoints.translate import (
     fact_to_command,
     invoicing_event_to_command,
 )
+from jobline_jobs.entrypoints.transport_security import StrictTransportSecurity
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.queries import CommunicationQueries, InvoiceQueries
 from jobline_jobs.service_layer.schedule import (
@@ -314,4 +315,5 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
     uploads = settings.max_upload_bytes + MULTIPART_ALLOWANCE
     app.add_middleware(BodyLimits, default=JSON_LIMIT, limits=[(UPLOAD_PATHS, uploads)])
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
+    app.add_middleware(StrictTransportSecurity, max_age=settings.hsts_max_age_seconds)
     return app

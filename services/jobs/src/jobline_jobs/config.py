@@ -1,5 +1,6 @@
 """Settings of the jobs service, from the environment, checked at start-up."""
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
@@ -92,6 +93,15 @@ class Settings(BaseSettings):
         "recorded no effect (its process died); longer than any request takes",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        validation_alias=AliasChoices("JOBLINE_JOBS_FORWARDED_ALLOW_IPS", "FORWARDED_ALLOW_IPS"),
+        description="Proxies (addresses or networks, comma-separated; '*' any) whose "
+        "X-Forwarded-For/-Proto uvicorn believes: the client's address and https",
+    )
+    hsts_max_age_seconds: int = Field(
+        default=365 * 24 * 3600, ge=0, description="Strict-Transport-Security on https; 0 off"
+    )
     # Rate limits in limits' notation ("20/second;600/minute"), "off" for none; counted in
     # each API process's memory (entrypoints/api/rate_limits.py).
     api_rate_limit: str = Field(
@@ -115,6 +125,19 @@ class Settings(BaseSettings):
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        # uvicorn quietly takes a malformed entry as a literal that never matches.
+        for item in (part.strip() for part in value.split(",")):
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)
+            except ValueError as error:
+                raise ValueError(f"not an address or network: {item!r} ({error})") from error
         return value
 
     @model_validator(mode="after")
