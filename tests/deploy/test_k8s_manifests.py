@@ -20,6 +20,7 @@ OUR_IMAGES = {"jobline/jobs": "jobs", "jobline/comms": "comms", "jobline/invoici
 DEPLOYMENTS = {"jobline-jobs": 8000, "jobline-comms": 8001, "jobline-invoicing": 8002}
 # The jobs service's other roles: health, readiness and metrics on the same port, no Service.
 JOBS_ROLES = {"jobline-jobs-consume": "consume", "jobline-jobs-relay": "relay"}
+DEVELOPMENT = {"JOBLINE_ENV": "development"}  # by its alias: the local DSN is accepted
 
 
 def _strict(schema: Any) -> Any:
@@ -208,9 +209,6 @@ def test_jobs_runs_each_role_in_its_own_deployment(k8s_objects):
     }
     # Consumers beyond the partitions would idle and never turn ready.
     assert deployments["jobline-jobs-consume"]["spec"]["replicas"] <= DISPATCH_EVENTS.partitions
-
-
-DEVELOPMENT = {"JOBLINE_ENV": "development"}  # by its alias: the local DSN is accepted
 
 
 def test_the_jobs_api_trusts_forwarded_headers_from_a_network_not_everyone(k8s_objects):
