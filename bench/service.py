@@ -36,6 +36,8 @@ class JobsService:
             "JOBLINE_JOBS_CONSUMER_GROUP": f"bench-{uuid.uuid4().hex[:12]}",
             "JOBLINE_JOBS_AUTO_OFFSET_RESET": "latest",
             "JOBLINE_JOBS_HTTP_PORT": str(self.port),
+            # The benchmark measures the list at full speed with one token.
+            "JOBLINE_JOBS_API_RATE_LIMIT": "off",
         }
         self.log_path = ROOT / ".run" / "logs" / "bench-jobs.log"
         self.process: subprocess.Popen[bytes] | None = None

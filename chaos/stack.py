@@ -146,6 +146,8 @@ def _service_envs(
         # A key whose request a kill cut short is taken over by the load's retry after
         # this, well inside the load's answer deadline.
         "JOBLINE_JOBS_IDEMPOTENCY_LEASE_SECONDS": "15",
+        # The load counts every answer it was owed; a 429 would read as a lost request.
+        "JOBLINE_JOBS_API_RATE_LIMIT": "off",
     }
     # Jobs scaled out: two API processes that also relay the outbox (its lanes split
     # between them, each lane relayed by one at a time) and two consumer processes of one

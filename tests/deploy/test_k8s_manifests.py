@@ -10,6 +10,7 @@ import yaml
 
 from jobline_comms.config import Settings as CommsSettings
 from jobline_contracts.topics import COMMS_COMMANDS, DISPATCH_EVENTS, TOPICS
+from jobline_jobs.config import Settings as JobsSettings
 
 pytestmark = pytest.mark.unit
 
@@ -19,6 +20,7 @@ OUR_IMAGES = {"jobline/jobs": "jobs", "jobline/comms": "comms", "jobline/invoici
 DEPLOYMENTS = {"jobline-jobs": 8000, "jobline-comms": 8001, "jobline-invoicing": 8002}
 # The jobs service's other roles: health, readiness and metrics on the same port, no Service.
 JOBS_ROLES = {"jobline-jobs-consume": "consume", "jobline-jobs-relay": "relay"}
+DEVELOPMENT = {"JOBLINE_ENV": "development"}  # by its alias: the local DSN is accepted
 
 
 def _strict(schema: Any) -> Any:
@@ -249,6 +251,18 @@ def test_each_kafka_client_is_its_own_principal_over_sasl_ssl_with_the_password_
         assert mount["readOnly"]
         volumes = {v["name"]: v for v in pod["volumes"]}
         assert volumes["kafka-ca"]["secret"]["secretName"] == "jobline-kafka-ca"
+
+
+def test_the_jobs_api_trusts_forwarded_headers_from_a_network_not_everyone(k8s_objects):
+    (api,) = (d for d in k8s_objects("Deployment") if d["metadata"]["name"] == "jobline-jobs")
+    (container,) = api["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    trusted = env["FORWARDED_ALLOW_IPS"]
+    assert "*" not in trusted
+    # The jobs settings read it (and refuse what uvicorn would silently never match).
+    assert JobsSettings(**DEVELOPMENT, forwarded_allow_ips=trusted).forwarded_allow_ips
+    with pytest.raises(ValueError, match="not an address or network"):
+        JobsSettings(**DEVELOPMENT, forwarded_allow_ips="10.0.0.1/8")
 
 
 def test_comms_scales_on_its_consumer_group_lag_up_to_the_partitions(k8s_objects):

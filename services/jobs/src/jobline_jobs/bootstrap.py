@@ -44,11 +44,13 @@ from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.entrypoints import consumers, http, operations
 from jobline_jobs.entrypoints.api.documents import UPLOAD_PATHS
+from jobline_jobs.entrypoints.api.rate_limits import RateLimits
 from jobline_jobs.entrypoints.translate import (
     comms_event_to_command,
     fact_to_command,
     invoicing_event_to_command,
 )
+from jobline_jobs.entrypoints.transport_security import StrictTransportSecurity
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.queries import CommunicationQueries, InvoiceQueries
 from jobline_jobs.service_layer.schedule import (
@@ -311,8 +313,13 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> FastAPI:
             app.state.runtime = runtime
             yield
 
-    app = http.build_app(lifespan) if "api" in settings.roles else operations.build_app(lifespan)
+    app = (
+        http.build_app(lifespan, RateLimits.of_settings(settings))
+        if "api" in settings.roles
+        else operations.build_app(lifespan)
+    )
     uploads = settings.max_upload_bytes + MULTIPART_ALLOWANCE
     app.add_middleware(BodyLimits, default=JSON_LIMIT, limits=[(UPLOAD_PATHS, uploads)])
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
+    app.add_middleware(StrictTransportSecurity, max_age=settings.hsts_max_age_seconds)
     return app

@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             port=settings.http_port,
             log_level=settings.log_level.lower(),
             timeout_graceful_shutdown=20,
+            # The client's address and https from the ingress (rate limits, HSTS, Secure).
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
             # A line per request of the hottest list was the largest cost left after the
             # query; requests are counted and timed by /metrics instead.
             access_log=False,

@@ -1,8 +1,10 @@
 """Settings of the jobs service, from the environment, checked at start-up."""
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
+from limits import RateLimitItem, parse_many
 from pydantic import AliasChoices, Field, PostgresDsn, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -13,6 +15,20 @@ from jobline_infra.deployment import (
     refuse_local_defaults,
 )
 from jobline_infra.kafka_security import KafkaSecurity, kafka_security_field
+
+# Generous: the console's polling and the test suites never come near them.
+DEFAULT_API = "50/second;1500/minute"
+DEFAULT_SIGN_IN_ADDRESS = "10/minute;100/hour"
+DEFAULT_SIGN_IN_IDENTITY = "5/minute;30/hour"
+
+
+def parse_rate_limit(spec: str) -> tuple[RateLimitItem, ...]:
+    """``"20/second;600/minute"`` as limits' items; ``"off"`` (or empty) as none. A bad
+    spec raises limits' ValueError, which names it."""
+    if spec.strip().lower() in ("", "off"):
+        return ()
+    return tuple(parse_many(spec))
+
 
 Role = Literal["api", "consume", "relay"]
 ROLES: tuple[Role, ...] = ("api", "consume", "relay")
@@ -79,12 +95,51 @@ class Settings(BaseSettings):
         "recorded no effect (its process died); longer than any request takes",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        validation_alias=AliasChoices("JOBLINE_JOBS_FORWARDED_ALLOW_IPS", "FORWARDED_ALLOW_IPS"),
+        description="Proxies (addresses or networks, comma-separated; '*' any) whose "
+        "X-Forwarded-For/-Proto uvicorn believes: the client's address and https",
+    )
+    hsts_max_age_seconds: int = Field(
+        default=365 * 24 * 3600, ge=0, description="Strict-Transport-Security on https; 0 off"
+    )
+    # Rate limits in limits' notation ("20/second;600/minute"), "off" for none; counted in
+    # each API process's memory (entrypoints/api/rate_limits.py).
+    api_rate_limit: str = Field(
+        default=DEFAULT_API, description="Requests per API token (console calls included)"
+    )
+    sign_in_rate_limit: str = Field(
+        default=DEFAULT_SIGN_IN_ADDRESS, description="Failed console sign-ins per client address"
+    )
+    sign_in_identity_rate_limit: str = Field(
+        default=DEFAULT_SIGN_IN_IDENTITY, description="Failed console sign-ins per tried token"
+    )
 
     @field_validator("roles", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+        return value
+
+    @field_validator("api_rate_limit", "sign_in_rate_limit", "sign_in_identity_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        # uvicorn quietly takes a malformed entry as a literal that never matches.
+        for item in (part.strip() for part in value.split(",")):
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)
+            except ValueError as error:
+                raise ValueError(f"not an address or network: {item!r} ({error})") from error
         return value
 
     @model_validator(mode="after")

@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from jobline_jobs.domain import commands
+from jobline_jobs.entrypoints.api import rate_limits
 from jobs_testing.api import TenantSeeder, api_app, client
 
 pytestmark = pytest.mark.integration
@@ -129,6 +130,10 @@ async def send(api: httpx.AsyncClient, case: Case) -> httpx.Response:
 @pytest.mark.timeout(300)
 async def test_generated_requests_get_no_5xx_and_answers_match_the_schema(db, tmp_path):
     app = api_app(db, tmp_path)
+    # ~1500 generated requests in well under a minute with one token: far past any limit a
+    # client should have. 429 is documented on every route; its own tests are
+    # tests/security/test_rate_limits.py.
+    rate_limits.install(app, rate_limits.RateLimits(api="off"))
     t, real = await seeded_ids(db)
     async with client(app, t.token) as api:
         sent = await api.post(

@@ -3,6 +3,7 @@ deliveries and invoice copy; releasing scheduled ones) and the reads of the API.
 
 import json
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,7 @@ import asyncpg
 
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
+from jobline_jobs.adapters.communication_pages import communication_page
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.send_rows import (
     CommunicationInsert,
@@ -185,15 +187,18 @@ class PostgresCommunicationQueries(CommunicationQueries):
     async def opted_out(self, tenant_id: str) -> frozenset[str]:
         return frozenset(r["phone"] for r in await self._pool.fetch(_OPTED_OUT, tenant_id))
 
-    async def of_job(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]:
-        rows = await self._pool.fetch(
-            """SELECT communication_id FROM jobs.communications
-                WHERE tenant_id = $1 AND job_id = $2 ORDER BY created_at, communication_id""",
-            tenant_id,
-            job_id,
+    async def page(
+        self,
+        tenant_id: str,
+        job_id: UUID,
+        *,
+        limit: int,
+        after: tuple[datetime, UUID] | None,
+        invoices_only: bool = False,
+    ) -> tuple[list[dict[str, Any]], bool] | None:
+        return await communication_page(
+            self._pool, tenant_id, job_id, limit=limit, after=after, invoices_only=invoices_only
         )
-        found = [await self.one(tenant_id, r["communication_id"]) for r in rows]
-        return [c for c in found if c is not None]
 
     async def one(self, tenant_id: str, communication_id: UUID) -> dict[str, Any] | None:
         row = await self._pool.fetchrow(

@@ -11,20 +11,25 @@ from jobline_jobs.entrypoints.api import (
     errors,
     invoices,
     jobs,
+    rate_limits,
     statements,
     tenant_settings,
 )
 
 
-def build_app(lifespan: operations.Lifespan) -> FastAPI:
+def build_app(
+    lifespan: operations.Lifespan, limits: rate_limits.RateLimits | None = None
+) -> FastAPI:
     app = FastAPI(
         title="Jobline jobs API",
         version="1.0.0",
         description="The Jobs list and job actions of a field-service back office. Every "
         "call needs `Authorization: Bearer <token>`; a token sees one tenant only.",
         lifespan=lifespan,
+        responses=rate_limits.RESPONSES,
     )
     errors.install(app)
+    rate_limits.install(app, limits or rate_limits.RateLimits())
     app.include_router(jobs.router)
     app.include_router(actions.router)
     app.include_router(documents.router)

@@ -155,7 +155,18 @@ class CommunicationQueries(ABC):
     async def opted_out(self, tenant_id: str) -> frozenset[str]: ...
 
     @abstractmethod
-    async def of_job(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]: ...
+    async def page(
+        self,
+        tenant_id: str,
+        job_id: UUID,
+        *,
+        limit: int,
+        after: tuple[datetime, UUID] | None,
+        invoices_only: bool = False,
+    ) -> tuple[list[dict[str, Any]], bool] | None:
+        """Up to ``limit`` of the job's communications (only its invoice sends if asked)
+        after the keyset ``after`` (created_at, id), oldest first, with their deliveries,
+        and whether more follow; None if the tenant has no such job."""
 
     @abstractmethod
     async def one(self, tenant_id: str, communication_id: UUID) -> dict[str, Any] | None: ...

@@ -2,15 +2,16 @@
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.errors import InvalidRequest
+from jobline_jobs.entrypoints.api import cursor
 from jobline_jobs.entrypoints.api.commanding import Answer, execute, idempotent, now
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
@@ -92,6 +93,18 @@ class Communication(BaseModel):
 
 class CommunicationList(BaseModel):
     items: list[Communication]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as cursor for the next page; null on the last"
+    )
+
+
+class PageParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=200, description="Communications per page")
+    cursor: str | None = Field(
+        default=None, max_length=500, description="next_cursor of the previous page"
+    )
 
 
 def _present(c: dict[str, Any]) -> Communication:
@@ -203,13 +216,12 @@ async def send(
     "/v1/jobs/{job_id}/communications",
     response_model=CommunicationList,
     responses=responses(401, 404, 422),
-    summary="Every communication of the job",
+    summary="A page of the job's communications, oldest first",
 )
-async def of_job(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> CommunicationList:
-    if await rt.communications.contacts(who.tenant_id, job_id) is None:
-        raise not_found("job")
-    found = await rt.communications.of_job(who.tenant_id, job_id)
-    return CommunicationList(items=[_present(c) for c in found])
+async def of_job(
+    job_id: UUID, who: PrincipalDep, rt: RuntimeDep, page: Annotated[PageParams, Query()]
+) -> CommunicationList:
+    return await _page(rt, who, job_id, page, invoices_only=False)
 
 
 @router.get(
@@ -255,10 +267,27 @@ async def resend_invoice(
     "/v1/jobs/{job_id}/invoice/sends",
     response_model=CommunicationList,
     responses=responses(401, 404, 422),
-    summary="Every send of the job's invoice",
+    summary="A page of the sends of the job's invoice, oldest first",
 )
-async def invoice_sends(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> CommunicationList:
-    if await rt.communications.contacts(who.tenant_id, job_id) is None:
+async def invoice_sends(
+    job_id: UUID, who: PrincipalDep, rt: RuntimeDep, page: Annotated[PageParams, Query()]
+) -> CommunicationList:
+    return await _page(rt, who, job_id, page, invoices_only=True)
+
+
+async def _page(
+    rt: ApiRuntime, who: Principal, job_id: UUID, page: PageParams, *, invoices_only: bool
+) -> CommunicationList:
+    """One page in one query (the console polls these); the cursor names the list."""
+    query_id = cursor.fingerprint("communications", job_id, invoices_only)
+    after = cursor.decode_id(page.cursor, query_id) if page.cursor else None
+    found = await rt.communications.page(
+        who.tenant_id, job_id, limit=page.limit, after=after, invoices_only=invoices_only
+    )
+    if found is None:
         raise not_found("job")
-    found = await rt.communications.of_job(who.tenant_id, job_id)
-    return CommunicationList(items=[_present(c) for c in found if c["invoice_number"]])
+    rows, more = found
+    items = [_present(c) for c in rows]
+    last = items[-1] if items and more else None
+    next_cursor = cursor.encode(last.created_at, str(last.id), query_id) if last else None
+    return CommunicationList(items=items, next_cursor=next_cursor)

@@ -4,7 +4,8 @@ to, so it cannot be replayed against other filters by mistake."""
 import base64
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
+from uuid import UUID
 
 from jobline_jobs.entrypoints.api.errors import ApiError
 
@@ -19,14 +20,33 @@ def encode(scheduled_start: datetime, job_number: str, query: str) -> str:
 
 
 def decode(cursor: str, query: str) -> tuple[datetime, str]:
+    """The cursor's keyset; 422 for anything this API did not issue. A hand-built one
+    never reaches PostgreSQL with what it cannot take: a NUL or a lone surrogate in the
+    key, or a time that overflows when asyncpg converts it to UTC."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         after = (datetime.fromisoformat(raw["s"]), str(raw["n"]))
         belongs = raw["q"] == query
-    except (ValueError, KeyError, TypeError) as error:
-        raise ApiError(422, "invalid_cursor", "cursor is not one this API issued") from error
-    if after[0].tzinfo is None:
-        raise ApiError(422, "invalid_cursor", "cursor is not one this API issued")
+        after[0].astimezone(UTC)
+        after[1].encode()
+    except (ValueError, KeyError, TypeError, OverflowError) as error:
+        raise _not_ours() from error
+    # Only what ``encode`` writes: an aware time in its own isoformat, a key without NUL.
+    if after[0].tzinfo is None or after[0].isoformat() != raw["s"] or "\x00" in after[1]:
+        raise _not_ours()
     if not belongs:
         raise ApiError(422, "invalid_cursor", "cursor belongs to a list with other view or filters")
     return after
+
+
+def decode_id(cursor: str, query: str) -> tuple[datetime, UUID]:
+    """A cursor whose key is a row's id (lists ordered by time, then id)."""
+    at, key = decode(cursor, query)
+    try:
+        return at, UUID(key)
+    except ValueError as error:
+        raise _not_ours() from error
+
+
+def _not_ours() -> ApiError:
+    return ApiError(422, "invalid_cursor", "cursor is not one this API issued")

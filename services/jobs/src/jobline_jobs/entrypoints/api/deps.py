@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jobline_infra.blob_store import BlobStore
+from jobline_jobs.entrypoints.api import rate_limits
 from jobline_jobs.entrypoints.api.errors import ApiError
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.queries import (
@@ -55,6 +56,7 @@ RuntimeDep = Annotated[ApiRuntime, Depends(runtime)]
 
 
 async def principal(
+    request: Request,
     rt: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -63,6 +65,7 @@ async def principal(
     found = await rt.tokens.resolve(credentials.credentials)
     if found is None:
         raise ApiError(401, "unauthenticated", "the API token is unknown or revoked")
+    await rate_limits.of(request).spend_api(str(found.token_id))
     return found
 
 

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from jobline_jobs.entrypoints.api import rate_limits
 from jobline_jobs.entrypoints.api.deps import RuntimeDep
 from jobline_jobs.entrypoints.console.api_client import ApiRefusal
 from jobline_jobs.entrypoints.console.rendering import render
@@ -35,7 +36,14 @@ async def login_page(request: Request) -> HTMLResponse:
 async def login(request: Request, rt: RuntimeDep) -> Response:
     await check_csrf(request)
     token = str((await request.form()).get("token") or "").strip()
+    limits, address = rate_limits.of(request), rate_limits.client_address(request)
+    refusal = await limits.sign_in_refusal(address, token)
+    if refusal is not None:
+        page = _login_page(request, f"Sign-in refused: {refusal.message}.", 429)
+        page.headers.update(refusal.headers)  # Retry-After
+        return page
     if not token or await rt.tokens.resolve(token) is None:
+        await limits.sign_in_failed(address, token)
         return _login_page(request, "That token is unknown or revoked.", 401)
     done = RedirectResponse("/", status_code=303)
     set_cookie(request, done, SESSION_COOKIE, token)

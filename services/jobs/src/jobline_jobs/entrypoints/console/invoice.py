@@ -80,7 +80,8 @@ async def resend(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLResponse:
 async def _history(c: Console, job_id: UUID) -> dict[str, Any]:
     return {
         "dispatches": (await c.api.get(f"/v1/jobs/{job_id}/dispatches"))["items"],
-        "sends": (await c.api.get(f"/v1/jobs/{job_id}/invoice/sends"))["items"],
+        # The largest page: a job's invoice is rarely sent more than a few times.
+        "sends": (await c.api.get(f"/v1/jobs/{job_id}/invoice/sends", limit=200))["items"],
     }
 
 
