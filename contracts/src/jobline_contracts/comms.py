@@ -52,6 +52,9 @@ class SendEmail(Payload):
     body_text: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
 
+    def blob_keys(self) -> tuple[str, ...]:
+        return tuple(a.blob_key for a in self.attachments)
+
 
 class DeliveryStatus(StrEnum):
     """Where one delivery stands. ``unknown`` means the provider call's outcome is

@@ -270,6 +270,9 @@ class DocumentAdded(Payload):
             raise ValueError("exactly one of job_id and property_id must be given")
         return self
 
+    def blob_keys(self) -> tuple[str, ...]:
+        return (self.blob_key,)
+
 
 class JobLinesChanged(Payload):
     """The job's billable lines changed in the field (upsells, parts, a price or tax

@@ -124,6 +124,10 @@ class RenderInvoice(Payload):
     snapshot_sha256: Sha256
     snapshot: InvoiceSnapshot
 
+    def blob_keys(self) -> tuple[str, ...]:
+        logo = self.snapshot.branding.logo_blob_key
+        return () if logo is None else (logo,)
+
 
 class InvoiceRendered(Payload):
     """The PDF for a snapshot is in the blob store."""
@@ -137,6 +141,9 @@ class InvoiceRendered(Payload):
     sha256: Sha256 = Field(description="sha256 of the PDF bytes")
     pages: int = Field(ge=1)
     bytes: int = Field(ge=1)
+
+    def blob_keys(self) -> tuple[str, ...]:
+        return (self.blob_key,)
 
 
 class InvoiceRenderFailed(Payload):
