@@ -18,6 +18,7 @@ from jobline_contracts.envelope import Envelope
 
 INVOICES = "invoices"  # the rendered invoices' top folder: the tenant is the next segment
 RULE = "blob keys must be under the message's tenant (<tenant_id>/...)"
+OWN_BLOB_KEY = "Under the message's tenant (<tenant_id>/...); another tenant's is dead-lettered"
 
 
 def owner_of(key: str) -> str | None:
