@@ -57,6 +57,9 @@ class FreshIds:
         text = (EXAMPLES / f"{name}.v1.json").read_text()
         message = json.loads(UUID_RE.sub(lambda m: self.new(m.group()), text))
         message["tenant_id"] = self.tenant
+        if "blob_key" in message["payload"]:  # keys are under their tenant's prefix
+            old_key = message["payload"]["blob_key"]
+            message["payload"]["blob_key"] = f"{self.tenant}/{old_key.partition('/')[2]}"
         return message
 
 

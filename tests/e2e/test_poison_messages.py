@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from jobline_contracts import facts
 from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.envelope import EnvelopeHeader, Payload
+from jobline_contracts.tenancy import foreign_blob_keys
 from jobline_contracts.topics import DISPATCH_EVENTS, JOBS_LIFECYCLE, TOPICS
 from jobline_testing.kafka import FactPublisher, Seen
 from jobline_testing.stories import NOW, JobStory
@@ -37,8 +38,9 @@ FOREIGN_TYPES = sorted(
     {m.message_type for t in TOPICS if t is not DISPATCH_EVENTS for m in t.messages}
 )
 KNOWN_KINDS = {
-    # codec.decode
+    # codec.decode, and the edge's tenant check of blob keys
     "not_json", "bad_envelope", "unknown_type", "unsupported_version", "bad_payload",
+    "foreign_blob_key",
     # the consumer's crash guard, and the domain's refusals (domain/errors.py)
     "handler_error", "rejected", "impossible_transition", "unknown_job", "unknown_tenant",
     "conflict", "invalid",
@@ -61,7 +63,7 @@ def _document(story: JobStory, *, of_job: bool) -> facts.DocumentAdded:
         job_id=story.job_id if of_job else None,
         property_id=None if of_job else story.property_id,
         kind=facts.DocumentKind.DOCUMENT,
-        blob_key=f"docs/{uuid4()}",
+        blob_key=f"{story.tenant_id}/docs/{uuid4()}",
         filename="notes.pdf",
         content_type="application/pdf",
         size_bytes=1024,
@@ -218,6 +220,8 @@ def expected_kind(raw: bytes, tenant: str) -> str:
         envelope = decode(DISPATCH_EVENTS, raw)
     except UndecodableMessage as bad:
         return bad.kind
+    if foreign_blob_keys(envelope):
+        return "foreign_blob_key"  # refused at the consumer's edge, before the domain
     if envelope.tenant_id != tenant:
         return "unknown_tenant"
     assert envelope.type not in CREATING, f"generator bug: {envelope.type} would apply"

@@ -35,7 +35,8 @@ _DEAD_LETTER_HEADER_PROPERTIES = {
     "x-dlq-kind": {
         "type": "string",
         "description": "A short machine-readable kind: a codec kind (not_json, bad_envelope,"
-        " unknown_type, unsupported_version, bad_payload) or a handler failure",
+        " unknown_type, unsupported_version, bad_payload), foreign_blob_key (a blob key"
+        " not under the message's tenant) or a handler failure",
     },
     "x-original-topic": {"type": "string", "description": "Topic the message was read from"},
     "x-original-partition": {"type": "string", "description": "Its partition, in decimal"},

@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import Field, StringConstraints
 
 from jobline_contracts.envelope import Payload
+from jobline_contracts.tenancy import OWN_BLOB_KEY
 from jobline_contracts.types import ONE_LINE, ContractModel, Email, PhoneNumber
 
 
@@ -30,7 +31,11 @@ class SendSms(Payload):
 class Attachment(ContractModel):
     """A stored file to attach to an email, by blob key."""
 
-    blob_key: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    blob_key: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=500),
+        Field(description=OWN_BLOB_KEY),
+    ]
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=ONE_LINE)]
     content_type: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=ONE_LINE)]
     size_bytes: int = Field(ge=0)
@@ -51,6 +56,9 @@ class SendEmail(Payload):
     subject: Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=ONE_LINE)]
     body_text: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+
+    def blob_keys(self) -> tuple[str, ...]:
+        return tuple(a.blob_key for a in self.attachments)
 
 
 class DeliveryStatus(StrEnum):

@@ -22,6 +22,11 @@ class Payload(BaseModel):
     message_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
 
+    def blob_keys(self) -> tuple[str, ...]:
+        """The blob keys this payload names: every consumer checks they are its tenant's
+        (:mod:`jobline_contracts.tenancy`). A payload that names any says so here."""
+        return ()
+
 
 PayloadT = TypeVar("PayloadT", bound=Payload)
 

@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from jobline_contracts.envelope import Payload
+from jobline_contracts.tenancy import OWN_BLOB_KEY
 from jobline_contracts.types import (
     Address,
     ContractModel,
@@ -259,7 +260,11 @@ class DocumentAdded(Payload):
     job_id: UUID | None = None
     property_id: UUID | None = None
     kind: DocumentKind
-    blob_key: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    blob_key: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=500),
+        Field(description=OWN_BLOB_KEY),
+    ]
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     content_type: Annotated[str, StringConstraints(pattern=r"^[\w.+-]+/[\w.+-]+$")]
     size_bytes: int = Field(ge=0)
@@ -269,6 +274,9 @@ class DocumentAdded(Payload):
         if (self.job_id is None) == (self.property_id is None):
             raise ValueError("exactly one of job_id and property_id must be given")
         return self
+
+    def blob_keys(self) -> tuple[str, ...]:
+        return (self.blob_key,)
 
 
 class JobLinesChanged(Payload):

@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import Field, StringConstraints
 
 from jobline_contracts.envelope import Payload
+from jobline_contracts.tenancy import OWN_BLOB_KEY
 from jobline_contracts.types import (
     Address,
     ContractModel,
@@ -29,7 +30,7 @@ class Branding(ContractModel):
 
     business_name: str
     address: Address | None = None
-    logo_blob_key: str | None = None
+    logo_blob_key: str | None = Field(default=None, description=OWN_BLOB_KEY)
     primary_colour: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
     locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(_[A-Z]{2})?$")] = "en_US"
 
@@ -125,6 +126,10 @@ class RenderInvoice(Payload):
     snapshot_sha256: Sha256
     snapshot: InvoiceSnapshot
 
+    def blob_keys(self) -> tuple[str, ...]:
+        logo = self.snapshot.branding.logo_blob_key
+        return () if logo is None else (logo,)
+
 
 class InvoiceRendered(Payload):
     """The PDF for a snapshot is in the blob store."""
@@ -134,10 +139,15 @@ class InvoiceRendered(Payload):
     job_id: UUID
     invoice_number: str
     snapshot_sha256: Sha256
-    blob_key: str
+    blob_key: str = Field(
+        description="invoices/<tenant_id>/...: another tenant's key is dead-lettered"
+    )
     sha256: Sha256 = Field(description="sha256 of the PDF bytes")
     pages: int = Field(ge=1)
     bytes: int = Field(ge=1)
+
+    def blob_keys(self) -> tuple[str, ...]:
+        return (self.blob_key,)
 
 
 class InvoiceRenderFailed(Payload):

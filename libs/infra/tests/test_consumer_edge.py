@@ -35,6 +35,12 @@ def _unknown_type() -> bytes:
     return json.dumps(document).encode()
 
 
+def _foreign_blob() -> bytes:
+    document = json.loads(RENDERED)
+    document["payload"]["blob_key"] = "invoices/globex/f96f.pdf"
+    return json.dumps(document).encode()
+
+
 def _bad_payload() -> bytes:
     document = json.loads(RENDERED)
     del document["payload"]["sha256"]
@@ -112,12 +118,13 @@ async def test_undecodable_records_are_dead_lettered_unchanged_with_the_reason(
         b"not json": "not_json",
         _unknown_type(): "unknown_type",
         _bad_payload(): "bad_payload",
+        _foreign_blob(): "foreign_blob_key",
     }
     async with broker_mode.running(broker) as running:
         for raw in poison:
             await running.publish(raw, spec.name, key=b"k")
         await running.publish(RENDERED, spec.name, key=b"k")
-        await eventually(_count(lambda: letters, 3), within=30)
+        await eventually(_count(lambda: letters, 4), within=30)
         await eventually(_count(lambda: handler.handled + _flat(handler.batches), 1), within=30)
     assert {letter.value: letter.headers["x-dlq-kind"] for letter in letters} == poison
     for letter in letters:

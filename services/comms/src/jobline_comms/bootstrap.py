@@ -30,6 +30,7 @@ from jobline_comms.domain.senders import Senders
 from jobline_comms.entrypoints import commands, http
 from jobline_comms.entrypoints.dispatcher import Dispatcher
 from jobline_comms.entrypoints.status_checks import StatusChecks
+from jobline_comms.service_layer.byte_budget import ByteBudget
 from jobline_comms.service_layer.handlers import Services
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
 from jobline_infra.body_limits import WEBHOOK_LIMIT, BodyLimits
@@ -122,6 +123,7 @@ async def _services(settings: Settings, pool: "asyncpg.Pool[Any]") -> tuple[Serv
         limiter=PostgresRateLimiter(pool, settings.rate_limit_per_second),
         senders=_senders(settings),
         max_attempts=settings.max_attempts,
+        attachment_budget=ByteBudget(settings.attachment_budget_bytes),
         backoff=Backoff(settings.retry_base_seconds, settings.retry_max_seconds),
     )
     return services, sms

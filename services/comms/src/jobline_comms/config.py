@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(
         default=64, ge=1, le=1000, description="Provider calls in flight per worker"
     )
+    # A count of calls in flight does not bound memory when each email may carry many MiB
+    # of attachments: the bytes do. 96 MiB keeps a worker near 300 MB with 15 MiB emails.
+    attachment_budget_bytes: int = Field(
+        default=96 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Attachment bytes a worker holds at once; a larger email runs alone",
+    )
     poll_interval: float = Field(default=0.5, gt=0, description="Seconds between due scans")
     status_check_after: float = Field(
         default=600.0,

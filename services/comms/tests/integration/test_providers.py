@@ -126,3 +126,14 @@ async def test_an_email_that_cannot_be_built_fails_with_its_reason(sandboxes):
     assert isinstance(outcome, Refused)
     assert (outcome.status, outcome.code) == (DeliveryStatus.FAILED, "unbuildable")
     assert list(sandboxes.mail_dir.glob("*.eml")) == []
+
+
+async def test_a_line_that_starts_with_a_dot_arrives_as_written(sandboxes):
+    # The message is streamed through DATA, dot-stuffed by Jobline rather than aiosmtplib.
+    message = OutgoingEmail(
+        uuid.uuid4(), "Acme <billing@acme.test>", "a@example.com", None, "Hi", "one\n.\n.two", ()
+    )
+    assert isinstance(await SmtpEmail("127.0.0.1", sandboxes.smtp_port).send(message), Accepted)
+    (eml,) = sandboxes.mail_dir.glob("*.eml")
+    parsed = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert parsed.get_content().splitlines() == ["one", ".", ".two"]

@@ -1,7 +1,9 @@
 """The consumer edge: what every Jobline subscriber does around its service's handler.
 
 A record is decoded once (:class:`TopicDecoder`) into :class:`Received` (its envelope)
-or :class:`Refused` (why not). A refused record is dead-lettered. A received one goes to
+or :class:`Refused` (why not). A message naming a blob key outside its tenant is refused
+too (``foreign_blob_key``, :mod:`jobline_contracts.tenancy`), before any handler could
+fetch, draw, send or record it. A refused record is dead-lettered. A received one goes to
 the service's handler under the one retry policy: infrastructure failures are retried with
 backoff and, past the budget, raised, so the subscriber does not commit and the record
 comes again; a handler that keeps crashing on it has it dead-lettered as
@@ -24,6 +26,7 @@ from aiokafka import ConsumerRecord
 
 from jobline_contracts.codec import UndecodableMessage
 from jobline_contracts.envelope import Envelope
+from jobline_contracts.tenancy import foreign_blob_reason
 from jobline_contracts.topics import TopicSpec
 from jobline_infra.consuming.decoding import TopicDecoder
 from jobline_infra.dead_letters import DeadLetters
@@ -33,6 +36,8 @@ from jobline_infra.retrying import GaveUp, Transient, retrying
 log = logging.getLogger(__name__)
 
 Record: TypeAlias = "ConsumerRecord[Any, Any]"
+
+FOREIGN_BLOB_KEY = "foreign_blob_key"  # the dead letter's kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +96,13 @@ class ConsumerEdge:
 
     def decode(self, record: Record) -> Inbound:
         try:
-            return Received(record, self._decoder.decode(record.value or b""))
+            envelope = self._decoder.decode(record.value or b"")
         except UndecodableMessage as bad:
             return Refused(record, bad.kind, bad.reason)
+        foreign = foreign_blob_reason(envelope)
+        if foreign is not None:
+            return Refused(record, FOREIGN_BLOB_KEY, foreign)
+        return Received(record, envelope)
 
     async def consume(self, inbound: Inbound) -> None:
         """One record: dead-letter it if refused, else apply it (see the module)."""

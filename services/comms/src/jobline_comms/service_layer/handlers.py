@@ -19,6 +19,7 @@ from jobline_comms.domain.outcomes import Outcome, Refused
 from jobline_comms.domain.policy import Backoff
 from jobline_comms.domain.replies import OptChange, classify_reply
 from jobline_comms.domain.senders import Senders
+from jobline_comms.service_layer.byte_budget import ByteBudget
 from jobline_comms.service_layer.ports import (
     Acceptance,
     Admission,
@@ -55,6 +56,8 @@ class Services:
     max_attempts: int = 5
     backoff: Backoff = field(default_factory=Backoff)
     jitter: Callable[[], float] = random.random
+    # Attachment bytes a worker holds at once (the setting ATTACHMENT_BUDGET_BYTES).
+    attachment_budget: ByteBudget = field(default_factory=lambda: ByteBudget(96 * 1024 * 1024))
 
 
 def sender_of(cmd: Command, senders: Senders) -> str:
@@ -97,6 +100,15 @@ async def attempt_delivery(picked: Picked, services: Services) -> DeliveryStatus
         sender = services.senders.sms_for(cmd.tenant_id)
         await services.limiter.wait_turn(sender)
         return await _call_once(delivery, services, lambda: _send_sms(cmd, sender, services))
+    # Held from before the files are fetched until the call is over: their bytes are
+    # in memory all that time.
+    async with services.attachment_budget.holding(sum(a.size_bytes for a in cmd.attachments)):
+        return await _send_email(delivery, cmd, services)
+
+
+async def _send_email(
+    delivery: Delivery, cmd: SendEmail, services: Services
+) -> DeliveryStatus | None:
     files = await _attachments(cmd, services.blobs)
     if isinstance(files, str):
         return await _refuse(delivery, DeliveryStatus.FAILED, "attachment_invalid", files, services)
