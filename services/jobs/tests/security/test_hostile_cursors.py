@@ -91,3 +91,17 @@ async def test_hostile_cursors_on_a_jobs_sends_are_422(
     pool, statements = counted
     url = f"/v1/jobs/{job.job_id}/{list_path}"
     await _refused_before_any_statement(pool, statements, seeded.token, url, cursors, tmp_path)
+
+
+async def test_hostile_cursors_on_a_jobs_timeline_are_422(db: asyncpg.Pool, counted, tmp_path):
+    seeded = await TenantSeeder(db, f"t-{uuid.uuid4().hex[:10]}", "UTC").create()
+    job = await seeded.job(NOW - timedelta(days=1))
+    query = cursor.fingerprint("timeline", job.job_id)
+    cursors = {
+        **_hostile(query, "1"),
+        "key not an entry": _built({"s": NOW.isoformat(), "n": "J-1", "q": query}),
+        "key past bigint": _built({"s": NOW.isoformat(), "n": "9" * 30, "q": query}),
+    }
+    pool, statements = counted
+    url = f"/v1/jobs/{job.job_id}/timeline"
+    await _refused_before_any_statement(pool, statements, seeded.token, url, cursors, tmp_path)

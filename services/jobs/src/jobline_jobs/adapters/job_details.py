@@ -1,6 +1,7 @@
 """The read side of one job: its details, visits and timeline (always tenant-scoped)."""
 
 import json
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,21 @@ _DETAIL = (
     )
     + " WHERE j.tenant_id = $1 AND j.job_id = $2"
 )
+
+# One statement per page: the job's row (none: no such job) with at most ``limit`` of its
+# entries after the cursor's (at, entry_id), or one row of NULLs when there are none.
+_TIMELINE_PAGE = """
+SELECT t.at, t.kind, t.type, t.cause, t.actor, t.details, t.message_id, t.entry_id
+  FROM jobs.jobs j
+  LEFT JOIN LATERAL (
+        SELECT * FROM jobs.timeline e
+         WHERE e.tenant_id = j.tenant_id AND e.job_id = j.job_id
+           AND ($3::timestamptz IS NULL OR (e.at, e.entry_id) > ($3, $4::bigint))
+         ORDER BY e.at, e.entry_id
+         LIMIT $5) t ON true
+ WHERE j.tenant_id = $1 AND j.job_id = $2
+ ORDER BY t.at, t.entry_id
+"""
 
 
 def _address(raw: str | None) -> dict[str, Any] | None:
@@ -145,20 +161,14 @@ class JobDetails(JobDetailsQueries):
         )
         return [{**dict(r), "history": json.loads(r["history"])} for r in rows]
 
-    async def timeline(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None:
-        async with self._pool.acquire() as conn:
-            if not await conn.fetchval(
-                "SELECT 1 FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2", tenant_id, job_id
-            ):
-                return None
-            rows = await conn.fetch(
-                """SELECT at, kind, type, cause, actor, details, message_id
-                     FROM jobs.timeline WHERE tenant_id = $1 AND job_id = $2
-                    ORDER BY at, entry_id""",
-                tenant_id,
-                job_id,
-            )
-        return [{**dict(r), "details": json.loads(r["details"])} for r in rows]
+    async def timeline(
+        self, tenant_id: str, job_id: UUID, after: tuple[datetime, int] | None, limit: int
+    ) -> list[dict[str, Any]] | None:
+        at, entry = after or (None, None)
+        rows = await self._pool.fetch(_TIMELINE_PAGE, tenant_id, job_id, at, entry, limit)
+        if not rows:
+            return None
+        return [{**dict(r), "details": json.loads(r["details"])} for r in rows if r["at"]]
 
     async def attachments(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None:
         """What an email about the job may attach: its files and its property's."""

@@ -69,7 +69,11 @@ class JobDetailsQueries(ABC):
     async def dispatches(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None: ...
 
     @abstractmethod
-    async def timeline(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None: ...
+    async def timeline(
+        self, tenant_id: str, job_id: UUID, after: tuple[datetime, int] | None, limit: int
+    ) -> list[dict[str, Any]] | None:
+        """A page of the job's timeline, oldest first, after ``(at, entry_id)``; None if
+        the tenant has no such job."""
 
     @abstractmethod
     async def attachments(self, tenant_id: str, job_id: UUID) -> list[dict[str, Any]] | None: ...

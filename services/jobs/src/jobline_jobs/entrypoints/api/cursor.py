@@ -30,10 +30,10 @@ def decode(cursor: str, query: str) -> tuple[datetime, str]:
         after[0].astimezone(UTC)
         after[1].encode()
     except (ValueError, KeyError, TypeError, OverflowError) as error:
-        raise _not_ours() from error
+        raise not_ours() from error
     # Only what ``encode`` writes: an aware time in its own isoformat, a key without NUL.
     if after[0].tzinfo is None or after[0].isoformat() != raw["s"] or "\x00" in after[1]:
-        raise _not_ours()
+        raise not_ours()
     if not belongs:
         raise ApiError(422, "invalid_cursor", "cursor belongs to a list with other view or filters")
     return after
@@ -45,8 +45,8 @@ def decode_id(cursor: str, query: str) -> tuple[datetime, UUID]:
     try:
         return at, UUID(key)
     except ValueError as error:
-        raise _not_ours() from error
+        raise not_ours() from error
 
 
-def _not_ours() -> ApiError:
+def not_ours() -> ApiError:
     return ApiError(422, "invalid_cursor", "cursor is not one this API issued")

@@ -103,10 +103,29 @@ async def job_dispatches(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> sch
     "/{job_id}/timeline",
     response_model=schemas.Timeline,
     responses=responses(401, 404, 422),
-    summary="Every fact and action on the job, oldest first",
+    summary="Every fact and action on the job, oldest first, a page at a time",
 )
-async def job_timeline(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> schemas.Timeline:
-    entries = await rt.details.timeline(who.tenant_id, job_id)
+async def job_timeline(
+    job_id: UUID,
+    who: PrincipalDep,
+    rt: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Entries per page")] = 500,
+    after: Annotated[str | None, Query(alias="cursor", max_length=500)] = None,
+) -> schemas.Timeline:
+    query = cursor.fingerprint("timeline", job_id)
+    key = None
+    if after is not None:
+        at, entry = cursor.decode(after, query)
+        if not entry.isdigit() or len(entry) > 18:
+            raise cursor.not_ours()
+        key = (at, int(entry))
+    entries = await rt.details.timeline(who.tenant_id, job_id, key, limit)
     if entries is None:
         raise not_found("job")
-    return schemas.Timeline(items=[schemas.TimelineEntry(**e) for e in entries])
+    last = entries[-1] if len(entries) == limit else None
+    return schemas.Timeline(
+        items=[schemas.TimelineEntry(**e) for e in entries],
+        next_cursor=None
+        if last is None
+        else cursor.encode(last["at"], str(last["entry_id"]), query),
+    )

@@ -157,6 +157,7 @@ class TimelineEntry(BaseModel):
 
 class Timeline(BaseModel):
     items: list[TimelineEntry]
+    next_cursor: str | None = Field(default=None, description="The next page, if any")
 
 
 # Actions ---------------------------------------------------------------------------
