@@ -22,6 +22,7 @@ import pickle
 import sys
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -36,7 +37,7 @@ from bench.pipe_baseline import publish_all
 from jobline_contracts.topics import DISPATCH_EVENTS, JOBS_LIFECYCLE
 from jobline_infra.consuming.decoding import TopicDecoder
 from jobline_jobs.adapters.postgres_batch import PostgresBatch
-from jobline_jobs.adapters.row_writer import COPIED, COPY_FROM
+from jobline_jobs.adapters.row_writer import COPIED, COPY_FROM, RowWriter
 from jobline_jobs.adapters.rows import STATEMENTS, Row
 from jobline_jobs.entrypoints.translate import fact_to_command
 from jobline_jobs.service_layer.handlers import HANDLERS
@@ -56,6 +57,8 @@ _LOCK = """SELECT 1 FROM jobs.jobs
  ORDER BY tenant_id, job_id FOR UPDATE"""
 _RELAY_READ = """SELECT outbox_id, topic, key, value, headers, traceparent
   FROM jobs.outbox ORDER BY outbox_id LIMIT $1"""
+_COUNTERS = "SELECT tenant_id, next_invoice_seq FROM jobs.tenants"
+_CARRY_COUNTER = "UPDATE jobs.tenants SET next_invoice_seq = $2 WHERE tenant_id = $1"
 _RELAY_DELETE = "DELETE FROM jobs.outbox WHERE outbox_id = ANY($1::bigint[])"
 
 
@@ -114,18 +117,41 @@ async def _plan_chunk(
     plans = {}
     async with PostgresBatch(pool) as batch:  # never committed
         await batch.prepare(items)
-        bus, writer = MessageBus(batch.unit_of_work, HANDLERS), batch.session.rows
+        bus = MessageBus(batch.unit_of_work, HANDLERS)
+        added = _recording(batch.session.rows)
         for fact, (command, causation) in zip(facts, items, strict=True):
-            before = {kind: len(writer.pending(kind)) for kind in STATEMENTS}
+            added.clear()
             await bus.handle(command, causation)
-            rows = tuple(
-                (kind, tuple(writer.pending(kind)[before[kind] :]))
-                for kind in STATEMENTS
-                if len(writer.pending(kind)) > before[kind]
-            )
+            by_kind: dict[type[Row], list[Row]] = defaultdict(list)
+            for row in added:
+                by_kind[type(row)].append(row)
+            rows = tuple((kind, tuple(by_kind[kind])) for kind in STATEMENTS if kind in by_kind)
             job = (command.tenant_id, command.job_id)  # type: ignore[attr-defined]
             plans[fact.value] = Plan(causation.message_id, job, rows)
+        counters = await batch.session.conn.fetch(_COUNTERS)
+    # The chunk is rolled back, its tenants' invoice counters with it: carried forward,
+    # so the next chunk numbers on from here and the planned rows never repeat a number.
+    await pool.executemany(_CARRY_COUNTER, [tuple(row) for row in counters])
     return plans
+
+
+def _recording(writer: RowWriter) -> list[Row]:
+    """Every row handed to ``writer`` from now on, in order. Counting what is pending
+    would miss rows a handler sends early (an invoice's sources flush the batch's rows
+    to read them back), so the rows are caught as they are added."""
+    added: list[Row] = []
+    add, extend = writer.add, writer.extend
+
+    def add_too(row: Row) -> None:
+        added.append(row)
+        add(row)
+
+    def extend_too(rows: Sequence[Row]) -> None:
+        added.extend(rows)
+        extend(rows)
+
+    writer.add, writer.extend = add_too, extend_too  # type: ignore[method-assign]
+    return added
 
 
 # -- the worker (timed) ---------------------------------------------------------------
