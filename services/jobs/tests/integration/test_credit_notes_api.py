@@ -76,6 +76,7 @@ async def test_lowered_lines_give_a_credit_note_and_leave_the_invoice_as_issued(
     assert (after["revision"], after["snapshot_sha256"]) == (1, before["snapshot_sha256"])
     assert after["snapshot"] == before["snapshot"]
     assert after["snapshot"]["total"] == "110.00"
+    assert (after["billed"], after["balance_due"]) == ("96.03", "96.03")
     (note,) = after["credit_notes"]
     today = NOW.astimezone(ZoneInfo(ZONE)).date().isoformat()
     assert note == {
@@ -110,6 +111,7 @@ async def test_a_revised_invoice_tenant_still_gets_revision_2(db, app):
         "88.00",
         [],
     )
+    assert (after["billed"], after["balance_due"]) == ("88.00", "88.00")
     assert await published(db, job_id, "invoice.credited") == []
     seq = "SELECT next_credit_note_seq FROM jobs.tenants WHERE tenant_id = $1"
     assert await db.fetchval(seq, t.tenant_id) == 1

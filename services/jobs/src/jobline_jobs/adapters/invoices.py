@@ -232,14 +232,17 @@ class PostgresInvoiceQueries(InvoiceQueries):
         row = await self._pool.fetchrow(_ISSUED, [tenant_id], [job_id])
         if row is None:
             return None
+        snapshot = json.loads(row["snapshot"])
         return {
             "invoice_number": row["invoice_number"],
             "revision": row["revision"],
             "status": "voided" if row["status"] == "voided" else "issued",
             "voided_reason": row["voided_reason"],
             "paid": row["paid"],
-            "snapshot": json.loads(row["snapshot"]),
+            "snapshot": snapshot,
             "snapshot_sha256": row["snapshot_sha256"],
+            "billed": Decimal(snapshot["total"]) - row["credited"],
+            "balance_due": Decimal(snapshot["balance_due"]) - row["credited"],
             "credit_notes": await _credit_notes(self._pool, tenant_id, job_id),
         }
 

@@ -49,6 +49,10 @@ class Invoice(BaseModel):
     voided_reason: str | None = None
     snapshot: InvoiceSnapshot
     snapshot_sha256: str
+    billed: Decimal = Field(
+        description="What the invoice bills now: the revision's total less its credit notes"
+    )
+    balance_due: Decimal = Field(description="What is left to pay of billed")
     credit_notes: list[CreditNote] = Field(
         description="Under the credit-note convention: each credit note issued against"
         " this invoice, in issue order (the snapshot stays as the revision froze it)"
