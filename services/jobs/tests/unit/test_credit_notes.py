@@ -114,6 +114,16 @@ async def test_the_default_convention_revises_a_lowered_invoice(world, bus):
     assert world.credit_note_seq == {}
 
 
+async def test_lines_raised_back_after_a_credit_bill_it_again_in_a_revision(world, bus):
+    job_id = await issued(bus)
+    await change(bus, job_id, "80.00")  # CN-000001: 22.00 off revision 1
+    await change(bus, job_id, "100.00", hours=2)  # the job as the invoice was issued
+    (revised,) = published(world, events.InvoiceRevised)
+    assert (revised.revision, revised.previous_total, revised.total) == (2, 88, 110)
+    invoice = world.invoices[("acme", job_id)]
+    assert (invoice.billed, invoice.balance_due) == (Decimal("110.00"), Decimal("110.00"))
+
+
 async def test_a_credit_that_clears_the_balance_settles_the_invoice(world, bus):
     job_id = await issued(bus)
     pay = commands.RecordPayment("acme", T0, job_id, uuid4(), Decimal("88.00"), "card")

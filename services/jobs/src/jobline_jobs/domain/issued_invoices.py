@@ -161,9 +161,11 @@ class IssuedInvoice:
             )
 
     def revise(self, frozen: Frozen, cause: str, at: datetime) -> None:
-        """Freeze ``frozen`` as the next revision, unless it is what is issued already."""
+        """Freeze ``frozen`` as the next revision, unless it is what is issued already
+        (credit notes aside: lines raised back to the revision's own bill what was
+        credited again, which only a new revision can say)."""
         self.refuse_if_voided(cause)
-        if frozen.sha256 == self.current.sha256:
+        if frozen.sha256 == self.current.sha256 and self.credited == NO_CREDIT:
             return
         previous_total = self.billed
         self.current, self.credited = frozen, NO_CREDIT
