@@ -337,6 +337,29 @@ class JobInvoicePaid(Payload):
     currency: CurrencyCode
 
 
+class JobInvoiceCredited(Payload):
+    """A change to the job lowered what its issued invoice bills, and the tenant's
+    convention is credit notes: the invoice stays as issued (its revision and snapshot
+    unchanged) and a credit note, numbered from the tenant's credit-note counter, credits
+    the difference. A raise, a payment or a refund is an ``invoice.revised`` instead."""
+
+    message_type = "invoice.credited"
+
+    job_id: UUID
+    job_number: JobNumber
+    invoice_number: str = Field(description="The invoice the credit note refers to")
+    revision: int = Field(ge=1, description="The invoice revision credited (unchanged)")
+    credit_note_number: str = Field(examples=["CN-000001"])
+    issued_on: date = Field(description="The day of the change, in the tenant's time zone")
+    credited: Money = Field(description="The amount credited, tax included")
+    tax: Money = Field(description="The tax part of credited")
+    currency: CurrencyCode
+    cause: str = Field(examples=["job.lines_changed"])
+    previous_billed: Money = Field(description="What the invoice billed before this credit")
+    billed: Money = Field(description="What it bills now: its total less every credit")
+    balance_due: Money
+
+
 class JobTechnicianReassigned(Payload):
     """The job's main technician changed (the upstream ``job.technician_reassigned``)."""
 
@@ -418,4 +441,6 @@ ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobTechnicianReassigned,
     JobRecallUnlinked,
     CommissionEntryRecorded,
+    # issue 16, credit notes
+    JobInvoiceCredited,
 )

@@ -40,6 +40,9 @@ async def test_an_admin_edits_the_settings_by_their_labels(
     await page.get_by_label("Payment terms (days)").fill("14")
     await page.get_by_label("Recall chargeback (% of the fixing charge)").fill("50")
     await page.get_by_label("Commission split between technicians").select_option("equal")
+    await page.get_by_label("When a change lowers an issued invoice").select_option(
+        label="Issue a credit note for the difference"
+    )
     await page.get_by_role("button", name="Save settings").click()
     await expect(page.get_by_role("status")).to_have_text("Settings saved.")
     saved = (await api.get("/v1/tenant/settings")).json()
@@ -48,6 +51,7 @@ async def test_an_admin_edits_the_settings_by_their_labels(
     assert saved["payment_terms_days"] == 14
     assert Decimal(saved["chargeback_percent"]) == Decimal("0.5")
     assert saved["commission_split_rule"] == "equal"
+    assert saved["invoice_revision_convention"] == "credit_note"
 
     await page.get_by_label("Brand colour (#rrggbb)").fill("teal")
     await page.get_by_label("Payment terms (days)").fill("30")

@@ -32,6 +32,7 @@ HARBOUR = {
     "chargeback_percent": "0.5",
     "commission_split_rule": "equal",
     "default_tax_rate": "0.1",
+    "invoice_revision_convention": "credit_note",
 }  # fmt: skip
 
 
@@ -75,6 +76,7 @@ async def test_an_admin_changes_the_settings_and_every_role_reads_them(db, app):
     assert Decimal(read["chargeback_percent"]) == Decimal("0.5")
     assert Decimal(read["default_tax_rate"]) == Decimal("0.1")
     assert read["commission_split_rule"] == "equal"
+    assert read["invoice_revision_convention"] == "credit_note"
     assert read["printed_invoice_title"] == "Tax Invoice"  # an AUD tenant's default
     assert read["printed_tax_id_label"] == "ABN"
     assert read["updated_by"].startswith("admin:")
@@ -85,6 +87,7 @@ async def test_the_invoice_title_follows_the_currency_until_the_tenant_sets_its_
     usd = await tenant(db)
     assert (await settings(app, usd))["printed_invoice_title"] == "Invoice"
     assert (await settings(app, usd))["commission_split_rule"] == "visits_completed"
+    assert (await settings(app, usd))["invoice_revision_convention"] == "revised_invoice"
     async with client(app, usd.tokens["admin"]) as api:
         answer = await api.patch(SETTINGS, json={"invoice_title": "Tax Invoice",
                                                  "tax_id_label": "EIN"})  # fmt: skip
@@ -127,6 +130,12 @@ async def test_an_admin_may_do_what_an_operator_may(db, app):
         ({"business_name": None}, "business_name", "required"),
         ({"default_tax_rate": "1"}, "default_tax_rate", "0.9999"),
         ({"tax_id": "x" * 41}, "tax_id", "at most 40"),
+        (
+            {"invoice_revision_convention": "credit_memo"},
+            "invoice_revision_convention",
+            "one of revised_invoice, credit_note",
+        ),
+        ({"invoice_revision_convention": None}, "invoice_revision_convention", "required"),
         # one good change with a bad one: refused whole
         ({"business_name": "Renamed", "brand_colour": "#12345"}, "brand_colour", "#rrggbb"),
     ],

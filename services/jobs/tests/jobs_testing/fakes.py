@@ -191,8 +191,12 @@ class FakeInvoices(Invoices):
         self.world.invoice_seq[tenant_id] = self.world.invoice_seq.get(tenant_id, 0) + 1
         return self.world.invoice_seq[tenant_id]
 
+    async def next_credit_note_number(self, tenant_id: str) -> int:
+        self.world.credit_note_seq[tenant_id] = self.world.credit_note_seq.get(tenant_id, 0) + 1
+        return self.world.credit_note_seq[tenant_id]
+
     async def terms(self, tenant_id: str) -> InvoiceTerms:
-        return InvoiceTerms(self.world.time_zone, 30)
+        return InvoiceTerms(self.world.time_zone, 30, self.world.convention)
 
     async def sources(self, tenant_id: str, job_id: UUID) -> SnapshotSources:
         job = {"customer_name": "Dana", "billing_address": None, "property_address_parts": None}
@@ -358,6 +362,8 @@ class World:
         self.invoice_seq: dict[str, int] = {}  # each tenant's counter
         self.refundable: dict[UUID, tuple[UUID, Decimal]] = {}  # payment -> (job, left)
         self.time_zone = "UTC"  # the tenant's, which dates its invoices
+        self.convention = "revised_invoice"  # the tenant's invoice revision convention
+        self.credit_note_seq: dict[str, int] = {}  # each tenant's credit-note counter
         self.renders_requested: set[tuple[str, UUID, str]] = set()
         self.renders_recorded: list[commands.RecordInvoiceRender] = []
         self.opt_outs: list[commands.RecordOptOut] = []

@@ -1,5 +1,5 @@
-"""Typed rows of the books (issue 16): issued invoices and their frozen revisions, a
-job's lines replaced, refunds. ``rows.STATEMENTS`` places them after the rows of
+"""Typed rows of the books (issue 16): issued invoices and their frozen revisions, credit
+notes, a job's lines replaced, refunds. ``rows.STATEMENTS`` places them after the rows of
 communications and invoicing (so after the jobs and payments they refer to)."""
 
 import json
@@ -65,7 +65,26 @@ class RefundInsert(NamedTuple):
     refunded_at: datetime
 
 
-BookRow = InvoiceIssuedRow | InvoiceUpdate | InvoiceRevisionInsert | LinesReplaced | RefundInsert
+class CreditNoteInsert(NamedTuple):
+    tenant_id: str
+    credit_note_number: str
+    job_id: UUID
+    revision: int
+    issued_on: date
+    amount: Decimal
+    tax: Decimal
+    cause: str
+    issued_at: datetime
+
+
+BookRow = (
+    InvoiceIssuedRow
+    | InvoiceUpdate
+    | InvoiceRevisionInsert
+    | LinesReplaced
+    | RefundInsert
+    | CreditNoteInsert
+)
 
 STATEMENTS: dict[type[BookRow], str] = {
     # A number reserved by a read before migration 0012 gives way to the issued one.
@@ -102,6 +121,9 @@ STATEMENTS: dict[type[BookRow], str] = {
                unit_price = EXCLUDED.unit_price, taxable = EXCLUDED.taxable""",
     RefundInsert: """INSERT INTO jobs.payment_refunds (tenant_id, refund_id, payment_id, job_id,
             amount, reason, refunded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+    CreditNoteInsert: """INSERT INTO jobs.credit_notes (tenant_id, credit_note_number, job_id,
+            revision, issued_on, amount, tax, cause, issued_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
 }
 
 
@@ -166,6 +188,20 @@ def invoice_rows(invoice: IssuedInvoice, *, new: bool) -> list[BookRow]:
                 written.append(_revision(i, event, revision=1, cause="issued"))
             case events.InvoiceRevised():
                 written.append(_revision(i, event, revision=event.revision, cause=event.cause))
+            case events.InvoiceCredited():
+                written.append(
+                    CreditNoteInsert(
+                        i.tenant_id,
+                        event.credit_note_number,
+                        i.job_id,
+                        event.revision,
+                        event.issued_on,
+                        event.amount,
+                        event.tax,
+                        event.cause,
+                        event.at,
+                    )
+                )
             case _:
                 pass
     status = "voided" if i.voided else "issued"

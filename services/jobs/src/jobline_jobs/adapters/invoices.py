@@ -16,6 +16,7 @@ from jobline_jobs.adapters.job_queries import JOB_ROW_SQL
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.tenant_settings import tenant_profile
 from jobline_jobs.adapters.tracking import Tracking
+from jobline_jobs.domain.credit_notes import Credit
 from jobline_jobs.domain.errors import UnknownTenant
 from jobline_jobs.domain.issued_invoices import Frozen, Header, InvoiceTerms, IssuedInvoice
 from jobline_jobs.service_layer import unit_of_work
@@ -25,11 +26,17 @@ from jobline_jobs.service_layer.unit_of_work import SnapshotSources
 _ISSUED = """
 SELECT i.tenant_id, i.job_id, j.job_number, i.invoice_number, i.issued_on, i.due_on,
        j.currency, i.revision, i.status, i.paid, i.voided_reason, i.upstream_number,
-       r.snapshot, r.snapshot_sha256
+       r.snapshot, r.snapshot_sha256, c.credited, c.credited_tax
   FROM jobs.invoices i
   JOIN jobs.jobs j ON j.tenant_id = i.tenant_id AND j.job_id = i.job_id
   JOIN jobs.invoice_revisions r ON r.tenant_id = i.tenant_id AND r.job_id = i.job_id
                                AND r.revision = i.revision
+  -- what credit notes took off the current revision (0016)
+ CROSS JOIN LATERAL (
+       SELECT coalesce(sum(n.amount), 0) AS credited, coalesce(sum(n.tax), 0) AS credited_tax
+         FROM jobs.credit_notes n
+        WHERE n.tenant_id = i.tenant_id AND n.job_id = i.job_id AND n.revision = i.revision
+       ) c
  WHERE (i.tenant_id, i.job_id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))
    AND i.status <> 'reserved'
 """
@@ -52,6 +59,7 @@ def _invoice(row: asyncpg.Record) -> IssuedInvoice:
         row["snapshot_sha256"],
         Decimal(snapshot["total"]),
         Decimal(snapshot["balance_due"]),
+        Decimal(snapshot["tax"]),
     )
     return IssuedInvoice(
         row["tenant_id"],
@@ -65,6 +73,7 @@ def _invoice(row: asyncpg.Record) -> IssuedInvoice:
         voided=row["status"] == "voided",
         voided_reason=row["voided_reason"],
         paid=row["paid"],
+        credited=Credit(row["credited"], row["credited_tax"]),
     )
 
 
@@ -104,9 +113,20 @@ class PostgresInvoices(Tracking[IssuedInvoice], unit_of_work.Invoices):
             raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
         return int(seq)
 
+    async def next_credit_note_number(self, tenant_id: str) -> int:
+        seq = await self._conn.fetchval(
+            """UPDATE jobs.tenants SET next_credit_note_seq = next_credit_note_seq + 1
+                WHERE tenant_id = $1 RETURNING next_credit_note_seq - 1""",
+            tenant_id,
+        )
+        if seq is None:
+            raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
+        return int(seq)
+
     async def terms(self, tenant_id: str) -> InvoiceTerms:
         row = await self._conn.fetchrow(
-            "SELECT time_zone, payment_terms_days FROM jobs.tenants WHERE tenant_id = $1",
+            """SELECT time_zone, payment_terms_days, invoice_revision_convention
+                 FROM jobs.tenants WHERE tenant_id = $1""",
             tenant_id,
         )
         if row is None:
@@ -189,6 +209,17 @@ async def _payments(conn: Connection, tenant_id: str, job_id: UUID) -> list[dict
     return [dict(r) for r in rows]
 
 
+async def _credit_notes(pool: asyncpg.Pool, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        """SELECT credit_note_number AS number, issued_on, amount, tax, revision, cause
+             FROM jobs.credit_notes WHERE tenant_id = $1 AND job_id = $2
+            ORDER BY issued_at, length(credit_note_number), credit_note_number""",
+        tenant_id,
+        job_id,
+    )
+    return [dict(r) for r in rows]
+
+
 class PostgresInvoiceQueries(InvoiceQueries):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -201,14 +232,18 @@ class PostgresInvoiceQueries(InvoiceQueries):
         row = await self._pool.fetchrow(_ISSUED, [tenant_id], [job_id])
         if row is None:
             return None
+        snapshot = json.loads(row["snapshot"])
         return {
             "invoice_number": row["invoice_number"],
             "revision": row["revision"],
             "status": "voided" if row["status"] == "voided" else "issued",
             "voided_reason": row["voided_reason"],
             "paid": row["paid"],
-            "snapshot": json.loads(row["snapshot"]),
+            "snapshot": snapshot,
             "snapshot_sha256": row["snapshot_sha256"],
+            "billed": Decimal(snapshot["total"]) - row["credited"],
+            "balance_due": Decimal(snapshot["balance_due"]) - row["credited"],
+            "credit_notes": await _credit_notes(self._pool, tenant_id, job_id),
         }
 
     async def render(self, tenant_id: str, job_id: UUID, sha: str) -> dict[str, Any] | None:

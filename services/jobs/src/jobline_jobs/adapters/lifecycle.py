@@ -295,6 +295,25 @@ def _(event: events.InvoicePaid) -> Payload:
     )
 
 
+@to_wire.register
+def _(event: events.InvoiceCredited) -> Payload:
+    return wire.JobInvoiceCredited(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        invoice_number=event.invoice_number,
+        revision=event.revision,
+        credit_note_number=event.credit_note_number,
+        issued_on=event.issued_on,
+        credited=event.amount,
+        tax=event.tax,
+        currency=event.currency,
+        cause=event.cause,
+        previous_billed=event.previous_billed,
+        billed=event.billed,
+        balance_due=event.balance_due,
+    )
+
+
 # Issue 16, commissions
 
 

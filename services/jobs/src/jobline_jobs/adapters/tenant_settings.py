@@ -15,7 +15,8 @@ _SELECT = """
 SELECT tenant_id, currency, name AS business_name, business_address, business_phone,
        business_email, tax_id, tax_id_label, invoice_title, payment_terms_days,
        logo_blob_key, primary_colour AS brand_colour, chargeback_percent,
-       commission_split_rule, default_tax_rate, settings_updated_at AS updated_at,
+       commission_split_rule, default_tax_rate, invoice_revision_convention,
+       settings_updated_at AS updated_at,
        settings_updated_by AS updated_by, time_zone, locale
   FROM jobs.tenants WHERE tenant_id = $1"""
 
@@ -63,7 +64,7 @@ class PostgresTenantSettings(TenantSettingsStore):
                       payment_terms_days = $9, logo_blob_key = $10, primary_colour = $11,
                       chargeback_percent = $12, commission_split_rule = $13,
                       default_tax_rate = $14, settings_updated_at = $15,
-                      settings_updated_by = $16
+                      settings_updated_by = $16, invoice_revision_convention = $17
                 WHERE tenant_id = $1""",
             s.tenant_id,
             s.business_name,
@@ -81,4 +82,5 @@ class PostgresTenantSettings(TenantSettingsStore):
             s.default_tax_rate,
             s.updated_at,
             s.updated_by,
+            s.invoice_revision_convention,
         )

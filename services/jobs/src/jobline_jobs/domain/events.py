@@ -285,6 +285,25 @@ class InvoicePaid(Event):
 
 
 @dataclass(frozen=True)
+class InvoiceCredited(Event):
+    """A change lowered what the invoice bills; under the tenant's credit-note convention
+    the invoice stayed as issued and a credit note credited the difference."""
+
+    invoice_number: str
+    revision: int  # the revision credited
+    credit_note_number: str
+    issued_on: date
+    amount: Decimal
+    tax: Decimal
+    currency: str
+    cause: str
+    previous_billed: Decimal
+    billed: Decimal
+    balance_due: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True)
 class SubjobBecameBillable(Event):
     """On a subjob: its bill_on came (in the tenant's zone), or it was billable at once;
     it is now in Awaiting billing."""

@@ -2,8 +2,10 @@
 operator's action), never when it is read; each revision's snapshot frozen as issued.
 
 A later change to the job's money (lines, a payment or a refund) freezes a new revision
-of the same invoice. The tenant's convention is a *revised invoice* (same number, the
-next revision, every revision kept); credit notes are not issued. Voiding is final.
+of the same invoice (same number, the next revision, every revision kept), unless the
+tenant's convention is ``credit_note`` and the job's lines lowered what the invoice bills:
+then the invoice stays as issued and a credit note credits the difference
+(``credit_notes``). Voiding is final.
 """
 
 from collections.abc import Mapping
@@ -15,11 +17,17 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from jobline_jobs.domain import events
+from jobline_jobs.domain.credit_notes import (
+    NO_CREDIT,
+    REVISED_INVOICE,
+    Credit,
+    CreditNote,
+    credit_for,
+)
 from jobline_jobs.domain.errors import Conflict, InvalidRequest
 from jobline_jobs.domain.events import Event
 from jobline_jobs.domain.model import Job
 
-CONVENTION = "revised_invoice"
 FULLY_SCHEDULED = "fully scheduled into subjobs: bill the subjobs; the parent has a statement"
 
 
@@ -29,10 +37,14 @@ class InvoiceTerms:
 
     time_zone: str
     payment_terms_days: int
+    convention: str = REVISED_INVOICE  # how a change that lowers an invoice is recorded
+
+    def day_of(self, at: datetime) -> date:
+        return at.astimezone(ZoneInfo(self.time_zone)).date()
 
     def dates(self, at: datetime, issued_on: date | None, due_on: date | None) -> tuple[date, date]:
         """The given dates, else the tenant's day of ``at`` and that day plus the terms."""
-        issued = issued_on or at.astimezone(ZoneInfo(self.time_zone)).date()
+        issued = issued_on or self.day_of(at)
         due = due_on or issued + timedelta(days=self.payment_terms_days)
         if due < issued:
             raise InvalidRequest(f"an invoice cannot fall due ({due}) before its date ({issued})")
@@ -59,6 +71,7 @@ class Frozen:
     sha256: str
     total: Decimal
     balance_due: Decimal
+    tax: Decimal
 
 
 @dataclass(frozen=True)
@@ -81,11 +94,23 @@ class IssuedInvoice:
     voided: bool = False
     voided_reason: str | None = None
     paid: bool = False
+    # What credit notes took off the current revision (a later revision freezes the job
+    # as it stands, so earlier credits are in its figures already).
+    credited: Credit = NO_CREDIT
     events: list[Event] = field(default_factory=list)
 
     @property
     def number(self) -> str:
         return self.header.number
+
+    @property
+    def billed(self) -> Decimal:
+        """What the invoice bills now: its revision's total less what was credited."""
+        return self.current.total - self.credited.amount
+
+    @property
+    def balance_due(self) -> Decimal:
+        return self.current.balance_due - self.credited.amount
 
     @classmethod
     def issue(
@@ -136,11 +161,14 @@ class IssuedInvoice:
             )
 
     def revise(self, frozen: Frozen, cause: str, at: datetime) -> None:
-        """Freeze ``frozen`` as the next revision, unless it is what is issued already."""
+        """Freeze ``frozen`` as the next revision, unless it is what is issued already
+        (credit notes aside: lines raised back to the revision's own bill what was
+        credited again, which only a new revision can say)."""
         self.refuse_if_voided(cause)
-        if frozen.sha256 == self.current.sha256:
+        if frozen.sha256 == self.current.sha256 and self.credited == NO_CREDIT:
             return
-        previous, self.current = self.current, frozen
+        previous_total = self.billed
+        self.current, self.credited = frozen, NO_CREDIT
         self.revision += 1
         self.events.append(
             events.InvoiceRevised(
@@ -149,8 +177,8 @@ class IssuedInvoice:
                 self.number,
                 self.revision,
                 cause,
-                CONVENTION,
-                previous.total,
+                REVISED_INVOICE,
+                previous_total,
                 frozen.total,
                 frozen.balance_due,
                 frozen.sha256,
@@ -160,9 +188,41 @@ class IssuedInvoice:
         )
         self.settle()
 
+    def credit_due(self, frozen: Frozen, convention: str, cause: str) -> Credit | None:
+        """What a credit note must credit if the job now froze to ``frozen``; None when
+        the tenant's convention or the change calls for a revision (``credit_notes``)."""
+        billed_tax = self.current.tax - self.credited.tax
+        return credit_for(convention, cause, (self.billed, billed_tax), (frozen.total, frozen.tax))
+
+    def credit(self, note: CreditNote, at: datetime) -> None:
+        """Issue ``note`` against the current revision, whose figures stay as issued."""
+        self.refuse_if_voided(note.cause)
+        previous = self.billed
+        c = note.credit
+        self.credited = Credit(self.credited.amount + c.amount, self.credited.tax + c.tax)
+        self.events.append(
+            events.InvoiceCredited(
+                self.job_id,
+                self.job_number,
+                self.number,
+                self.revision,
+                note.number,
+                note.issued_on,
+                c.amount,
+                c.tax,
+                self.currency,
+                note.cause,
+                previous,
+                self.billed,
+                self.balance_due,
+                at,
+            )
+        )
+        self.settle()
+
     def settle(self) -> None:
         """Record the moment the balance reaches 0 (again, after a refund reopened it)."""
-        settled = self.current.balance_due <= 0
+        settled = self.balance_due <= 0
         if settled and not self.paid:
             self.events.append(
                 events.InvoicePaid(
@@ -170,8 +230,8 @@ class IssuedInvoice:
                     self.job_number,
                     self.number,
                     self.revision,
-                    self.current.total,
-                    self.current.total - self.current.balance_due,
+                    self.billed,
+                    self.billed - self.balance_due,
                     self.currency,
                 )
             )

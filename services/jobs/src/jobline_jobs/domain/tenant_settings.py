@@ -18,6 +18,8 @@ from jobline_jobs.domain.commission_split import SplitRule
 from jobline_jobs.domain.errors import InvalidRequest
 
 SPLIT_RULES = tuple(rule.value for rule in SplitRule)  # the rules the ledger splits by
+# How a change that lowers an issued invoice is recorded (domain/issued_invoices.py).
+REVISION_CONVENTIONS = ("revised_invoice", "credit_note")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9 ()./-]{6,30}")
@@ -87,8 +89,11 @@ def _address(value: object) -> str | None:
     return None
 
 
-def _split_rule(value: object) -> str | None:
-    return None if value in SPLIT_RULES else f"must be one of {', '.join(SPLIT_RULES)}"
+def _one_of(allowed: tuple[str, ...]) -> Callable[[object], str | None]:
+    def rule(value: object) -> str | None:
+        return None if value in allowed else f"must be one of {', '.join(allowed)}"
+
+    return rule
 
 
 RULES: dict[str, Callable[[object], str | None]] = {
@@ -103,8 +108,9 @@ RULES: dict[str, Callable[[object], str | None]] = {
     "logo_blob_key": _text(500),
     "brand_colour": _matching(_COLOUR, "a colour as #rrggbb (six hex digits)"),
     "chargeback_percent": _between(Decimal(0), Decimal(1), "a fraction from 0 to 1 (1 = 100 %)"),
-    "commission_split_rule": _split_rule,
+    "commission_split_rule": _one_of(SPLIT_RULES),
     "default_tax_rate": _between(Decimal(0), Decimal("0.9999"), "a fraction from 0 to 0.9999"),
+    "invoice_revision_convention": _one_of(REVISION_CONVENTIONS),
 }
 REQUIRED = frozenset(
     {
@@ -114,6 +120,7 @@ REQUIRED = frozenset(
         "chargeback_percent",
         "commission_split_rule",
         "default_tax_rate",
+        "invoice_revision_convention",
     }
 )
 
@@ -135,6 +142,7 @@ class TenantSettings:
     chargeback_percent: Decimal
     commission_split_rule: str
     default_tax_rate: Decimal
+    invoice_revision_convention: str = "revised_invoice"
     updated_at: datetime | None = None
     updated_by: str | None = None
 

@@ -1,11 +1,18 @@
-"""Handlers of the books (issue 16): issuing an invoice, revising it when the job's money
-changes, voiding it, lines changed and payments refunded upstream."""
+"""Handlers of the books (issue 16): issuing an invoice, revising it (or crediting it,
+under the tenant's credit-note convention) when the job's money changes, voiding it,
+lines changed and payments refunded upstream."""
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from jobline_jobs.domain import commands, events, job_money
+from jobline_jobs.domain.credit_notes import (
+    CREDITED_CAUSES,
+    REVISED_INVOICE,
+    CreditNote,
+    credit_note_number,
+)
 from jobline_jobs.domain.errors import Conflict, InvalidRequest, UnknownJob
 from jobline_jobs.domain.issued_invoices import (
     Frozen,
@@ -100,6 +107,7 @@ def freeze(job: Job, sources: SnapshotSources, header: Header, at: datetime) -> 
         canonical_sha256(snapshot),
         snapshot.total,
         snapshot.balance_due,
+        snapshot.tax,
     )
 
 
@@ -129,12 +137,21 @@ async def issue_invoice(cmd: commands.IssueInvoice, uow: UnitOfWork) -> None:
 
 async def revise_invoice(uow: UnitOfWork, job: Job, cause: str, at: datetime) -> None:
     """After a change to the job's money: a new revision of its issued invoice, if the
-    snapshot changed (a voided invoice stays as it was voided)."""
+    snapshot changed, or a credit note if the change lowered what it bills and the
+    tenant's convention says so (a voided invoice stays as it was voided)."""
     invoice = await uow.invoices.get(job.tenant_id, job.job_id)
     if invoice is None or invoice.voided:
         return
     sources = await uow.invoices.sources(job.tenant_id, job.job_id)
-    invoice.revise(freeze(job, sources, invoice.header, at), cause, at)
+    frozen = freeze(job, sources, invoice.header, at)
+    # Payments and refunds are revisions whatever the convention: no need to ask it.
+    terms = await uow.invoices.terms(job.tenant_id) if cause in CREDITED_CAUSES else None
+    credit = invoice.credit_due(frozen, terms.convention if terms else REVISED_INVOICE, cause)
+    if terms is None or credit is None:
+        invoice.revise(frozen, cause, at)
+        return
+    number = credit_note_number(await uow.invoices.next_credit_note_number(job.tenant_id))
+    invoice.credit(CreditNote(number, invoice.revision, terms.day_of(at), credit, cause), at)
 
 
 async def change_lines(cmd: commands.ChangeLines, uow: UnitOfWork) -> None:

@@ -204,7 +204,13 @@ class Invoices(ABC):
         unit of work ends, so numbers are given in issue order and never twice)."""
 
     @abstractmethod
-    async def terms(self, tenant_id: str) -> InvoiceTerms: ...
+    async def next_credit_note_number(self, tenant_id: str) -> int:
+        """Take the tenant's next credit-note sequence number (under the tenant's lock,
+        as ``next_number``: issue order, never twice)."""
+
+    @abstractmethod
+    async def terms(self, tenant_id: str) -> InvoiceTerms:
+        """The tenant's zone, payment terms and invoice revision convention."""
 
     @abstractmethod
     async def sources(self, tenant_id: str, job_id: UUID) -> SnapshotSources: ...

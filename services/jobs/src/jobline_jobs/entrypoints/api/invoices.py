@@ -5,6 +5,7 @@ import asyncio
 import hashlib
 import time
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
@@ -31,6 +32,15 @@ class PdfState(BaseModel):
     reason: str | None = None
 
 
+class CreditNote(BaseModel):
+    number: str = Field(examples=["CN-000001"])
+    issued_on: date = Field(description="The day of the change, in the tenant's time zone")
+    amount: Decimal = Field(description="Credited, tax included")
+    tax: Decimal = Field(description="The tax part of amount")
+    revision: int = Field(description="The invoice revision it credits")
+    cause: str
+
+
 class Invoice(BaseModel):
     invoice_number: str
     revision: int = Field(description="1 when issued; each later change freezes the next")
@@ -39,6 +49,14 @@ class Invoice(BaseModel):
     voided_reason: str | None = None
     snapshot: InvoiceSnapshot
     snapshot_sha256: str
+    billed: Decimal = Field(
+        description="What the invoice bills now: the revision's total less its credit notes"
+    )
+    balance_due: Decimal = Field(description="What is left to pay of billed")
+    credit_notes: list[CreditNote] = Field(
+        description="Under the credit-note convention: each credit note issued against"
+        " this invoice, in issue order (the snapshot stays as the revision froze it)"
+    )
     pdf: PdfState
 
 

@@ -34,6 +34,7 @@ class TenantSettingsView(BaseModel):
     chargeback_percent: Decimal
     commission_split_rule: str
     default_tax_rate: Decimal
+    invoice_revision_convention: str
     currency: str
     time_zone: str
     printed_invoice_title: str
@@ -60,6 +61,7 @@ class TenantSettingsPatch(BaseModel):
     chargeback_percent: Decimal | None = None
     commission_split_rule: str | None = None
     default_tax_rate: Decimal | None = None
+    invoice_revision_convention: str | None = None
 
     @field_validator("logo_blob_key")
     @classmethod

@@ -39,6 +39,7 @@ def _patch(fields: dict[str, list[str]]) -> dict[str, Any]:
     patch["payment_terms_days"] = one(fields, "payment_terms_days")
     patch["brand_colour"] = one(fields, "brand_colour")
     patch["commission_split_rule"] = one(fields, "commission_split_rule")
+    patch["invoice_revision_convention"] = one(fields, "invoice_revision_convention")
     for name in PERCENT:
         patch[name] = _percent(one(fields, name))
     return patch
