@@ -44,6 +44,11 @@ def overwritten_by(status: DeliveryStatus, stored: DeliveryStatus) -> frozenset[
 FOREIGN_DELIVERY = "a command may name only deliveries of its own tenant"
 
 
+def foreign_reason(delivery_id: UUID) -> str:
+    """Why a command naming another tenant's delivery is refused (naming no tenant)."""
+    return f"{FOREIGN_DELIVERY}: delivery {delivery_id} is another tenant's"
+
+
 class NotAllowed(Exception):
     """A move the delivery's status does not allow (a bug in the caller, not an outcome)."""
 

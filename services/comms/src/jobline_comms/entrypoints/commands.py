@@ -20,8 +20,9 @@ from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaRouter
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
+from jobline_comms.domain.delivery import foreign_reason
 from jobline_comms.entrypoints.translate import causation_of, to_command
-from jobline_comms.service_layer.handlers import Services, accept_deliveries, foreign_reason
+from jobline_comms.service_layer.handlers import Services, accept_deliveries
 from jobline_comms.service_layer.ports import Admission, Incoming, Received
 from jobline_contracts.topics import COMMS_COMMANDS, TopicSpec
 from jobline_infra import consuming
@@ -62,7 +63,7 @@ def subscribe(
         admissions = await accept_deliveries(received, services)
         for one, taken, admission in zip(batch, received, admissions, strict=True):
             if admission is Admission.FOREIGN:
-                reason = foreign_reason(taken.cmd)
+                reason = foreign_reason(taken.cmd.delivery_id)
                 await dead_letters.send(one.record, FOREIGN_REFERENCE, reason)
         if Admission.NEW in admissions:
             wake()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from jobline_comms.domain.commands import Causation, Command, SendEmail, SendSms
-from jobline_comms.domain.delivery import FOREIGN_DELIVERY, Delivery
+from jobline_comms.domain.delivery import Delivery
 from jobline_comms.domain.email import File, OutgoingEmail, attachment_problem
 from jobline_comms.domain.events import RecipientOptedIn, RecipientOptedOut
 from jobline_comms.domain.model import DeliveryStatus
@@ -94,11 +94,6 @@ async def accept_deliveries(batch: Sequence[Received], services: Services) -> li
         Admission.FOREIGN if id(a) in foreign else n
         for a, n in zip(accepted, admissions, strict=True)
     ]
-
-
-def foreign_reason(cmd: Command) -> str:
-    """The dead letter's reason for a command answered ``FOREIGN`` (naming no tenant)."""
-    return f"{FOREIGN_DELIVERY}: delivery {cmd.delivery_id} is another tenant's"
 
 
 async def attempt_delivery(picked: Picked, services: Services) -> DeliveryStatus | None:
