@@ -36,7 +36,8 @@ _DEAD_LETTER_HEADER_PROPERTIES = {
         "type": "string",
         "description": "A short machine-readable kind: a codec kind (not_json, bad_envelope,"
         " unknown_type, unsupported_version, bad_payload), foreign_blob_key (a blob key"
-        " not under the message's tenant) or a handler failure",
+        " not under the message's tenant), foreign_reference (an id of another tenant's,"
+        " e.g. a send command reusing another tenant's delivery id) or a handler failure",
     },
     "x-original-topic": {"type": "string", "description": "Topic the message was read from"},
     "x-original-partition": {"type": "string", "description": "Its partition, in decimal"},

@@ -11,8 +11,19 @@ from uuid import UUID
 from pydantic import Field, StringConstraints
 
 from jobline_contracts.envelope import Payload
-from jobline_contracts.tenancy import OWN_BLOB_KEY
-from jobline_contracts.types import ONE_LINE, ContractModel, Email, PhoneNumber
+from jobline_contracts.tenancy import BlobKey
+from jobline_contracts.types import (
+    ONE_LINE,
+    Code,
+    ContractModel,
+    Email,
+    PhoneNumber,
+    Text,
+)
+
+PROVIDER_ID_MAX = 256
+# A provider's id for a message (a Twilio sid is 34 characters, an SMTP Message-ID ~60).
+ProviderMessageId = Annotated[str, StringConstraints(max_length=PROVIDER_ID_MAX)]
 
 
 class SendSms(Payload):
@@ -31,11 +42,7 @@ class SendSms(Payload):
 class Attachment(ContractModel):
     """A stored file to attach to an email, by blob key."""
 
-    blob_key: Annotated[
-        str,
-        StringConstraints(min_length=1, max_length=500),
-        Field(description=OWN_BLOB_KEY),
-    ]
+    blob_key: BlobKey
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=ONE_LINE)]
     content_type: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=ONE_LINE)]
     size_bytes: int = Field(ge=0)
@@ -83,9 +90,9 @@ class DeliveryStatusChanged(Payload):
     communication_id: UUID
     channel: Literal["sms", "email"]
     status: DeliveryStatus
-    provider_message_id: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
+    provider_message_id: ProviderMessageId | None = None
+    error_code: Code | None = Field(default=None, description="The provider's, or ours")
+    error_message: Text | None = Field(default=None, description="Cut to 2000 characters")
 
 
 class RecipientOptedOut(Payload):
@@ -94,7 +101,7 @@ class RecipientOptedOut(Payload):
     message_type = "recipient.opted_out"
 
     phone: PhoneNumber
-    keyword: str
+    keyword: Annotated[Code, StringConstraints(min_length=1)]
 
 
 class RecipientOptedIn(Payload):
@@ -103,7 +110,7 @@ class RecipientOptedIn(Payload):
     message_type = "recipient.opted_in"
 
     phone: PhoneNumber
-    keyword: str
+    keyword: Annotated[Code, StringConstraints(min_length=1)]
 
 
 ALL_COMMS_COMMANDS: tuple[type[Payload], ...] = (SendSms, SendEmail)

@@ -21,15 +21,15 @@ from jobline_contracts.types import (
     Email,
     JobNumber,
     Money,
+    Name,
     NonNegativeMoney,
     PhoneNumber,
     PositiveMoney,
     Quantity,
     Rate,
+    Text,
 )
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(max_length=2000)]
 InvoiceNumber = Annotated[
     str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9/-]*$")
 ]

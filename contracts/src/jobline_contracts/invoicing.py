@@ -11,15 +11,19 @@ from uuid import UUID
 from pydantic import Field, StringConstraints
 
 from jobline_contracts.envelope import Payload
-from jobline_contracts.tenancy import OWN_BLOB_KEY
+from jobline_contracts.tenancy import BlobKey
 from jobline_contracts.types import (
     Address,
     ContractModel,
     CurrencyCode,
+    InvoiceNo,
     JobNumber,
     Money,
+    Name,
     Quantity,
     Rate,
+    ShortText,
+    Text,
 )
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -28,9 +32,9 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 class Branding(ContractModel):
     """How the tenant's invoices look."""
 
-    business_name: str
+    business_name: Name
     address: Address | None = None
-    logo_blob_key: str | None = Field(default=None, description=OWN_BLOB_KEY)
+    logo_blob_key: BlobKey | None = None
     primary_colour: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
     locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(_[A-Z]{2})?$")] = "en_US"
 
@@ -38,7 +42,7 @@ class Branding(ContractModel):
 class InvoiceLine(ContractModel):
     """One printed invoice line."""
 
-    description: str
+    description: Text
     quantity: Quantity
     unit_price: Money
     amount: Money
@@ -49,7 +53,7 @@ class ScheduledShare(ContractModel):
     """One share in a parent's billing schedule."""
 
     job_number: JobNumber
-    title: str
+    title: ShortText
     amount: Money = Field(description="The share of the parent's tax-inclusive total")
     tax: Money | None = Field(default=None, description="The tax part of amount")
     bill_on: date
@@ -64,13 +68,16 @@ class BillingShare(ContractModel):
     schedule: list[ScheduledShare] = Field(default_factory=list)
 
 
+_SellerLine = Annotated[str, StringConstraints(max_length=40)]
+
+
 class Seller(ContractModel):
     """How the customer reaches the seller, and the tax id an invoice must show."""
 
-    phone: str | None = None
-    email: str | None = None
-    tax_id: str | None = None
-    tax_id_label: Annotated[str, Field(description="e.g. ABN, VAT number")] | None = None
+    phone: _SellerLine | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    tax_id: _SellerLine | None = None
+    tax_id_label: Annotated[_SellerLine, Field(description="e.g. ABN, VAT number")] | None = None
 
 
 class PaymentLine(ContractModel):
@@ -84,12 +91,12 @@ class PaymentLine(ContractModel):
 class InvoiceSnapshot(ContractModel):
     """Everything printed on one invoice."""
 
-    invoice_number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    invoice_number: InvoiceNo
     issued_on: date
     due_on: date
     job_number: JobNumber
     branding: Branding
-    customer_name: str
+    customer_name: Name
     billing_address: Address | None = None
     property_address: Address
     currency: CurrencyCode
@@ -114,7 +121,7 @@ class InvoiceSnapshot(ContractModel):
     service_date: (
         Annotated[date, Field(description="When the work was completed, tenant's zone")] | None
     ) = None
-    technician_name: str | None = None
+    technician_name: ShortText | None = None
 
 
 class RenderInvoice(Payload):
@@ -137,11 +144,12 @@ class InvoiceRendered(Payload):
     message_type = "invoice.rendered"
 
     job_id: UUID
-    invoice_number: str
+    invoice_number: InvoiceNo
     snapshot_sha256: Sha256
-    blob_key: str = Field(
-        description="invoices/<tenant_id>/...: another tenant's key is dead-lettered"
-    )
+    blob_key: Annotated[
+        BlobKey,
+        Field(description="invoices/<tenant_id>/...: another tenant's key is dead-lettered"),
+    ]
     sha256: Sha256 = Field(description="sha256 of the PDF bytes")
     pages: int = Field(ge=1)
     bytes: int = Field(ge=1)
@@ -156,9 +164,9 @@ class InvoiceRenderFailed(Payload):
     message_type = "invoice.render_failed"
 
     job_id: UUID
-    invoice_number: str
+    invoice_number: InvoiceNo
     snapshot_sha256: Sha256
-    reason: str
+    reason: Annotated[Text, Field(description="Cut to 2000 characters")]
 
 
 ALL_INVOICING_COMMANDS: tuple[type[Payload], ...] = (RenderInvoice,)

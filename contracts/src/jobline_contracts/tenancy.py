@@ -12,13 +12,18 @@ written (PDFs already stored, and the sends naming them, keep it). A key with an
 another tenant's path.
 """
 
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
 
 from jobline_contracts.envelope import Envelope
 
 INVOICES = "invoices"  # the rendered invoices' top folder: the tenant is the next segment
 RULE = "blob keys must be under the message's tenant (<tenant_id>/...)"
 OWN_BLOB_KEY = "Under the message's tenant (<tenant_id>/...); another tenant's is dead-lettered"
+BlobKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=500), Field(description=OWN_BLOB_KEY)
+]
 
 
 def owner_of(key: str) -> str | None:

@@ -30,6 +30,25 @@ Email = EmailStr
 # line, since a line break there would start a header of the sender's choosing.
 ONE_LINE = r"^[^\r\n\x00]*$"
 
+# Bounds on text a message carries. Whoever can write a topic could otherwise fill a
+# field with megabytes that every consumer parses, stores, logs and copies on.
+NAME_MAX = 200
+TEXT_MAX = 2000
+CODE_MAX = 64
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
+ShortText = Annotated[str, StringConstraints(max_length=NAME_MAX)]  # a name that may be empty
+Code = Annotated[str, StringConstraints(max_length=CODE_MAX)]
+InvoiceNo = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+def clipped(text: str | None, limit: int) -> str | None:
+    """``text`` cut to ``limit`` characters: for a producer passing on words it does not
+    control (a provider's error message), which must fit the contract, not break it."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
 
 def _no_negative_zero(value: Decimal) -> Decimal:
     # Decimal("-0.00") would print as "-0.00" on invoices; normalise it once, here.

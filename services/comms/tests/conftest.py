@@ -155,6 +155,9 @@ class FakeIntake(Intake, Deliveries):
         stored = self.store.deliveries
         return {i: replace(stored[i], events=[]) for i in delivery_ids}
 
+    async def forget(self, message_ids) -> None:
+        self.store.messages.difference_update(message_ids)
+
     async def expired_claims(self) -> list[Delivery]:
         return []
 

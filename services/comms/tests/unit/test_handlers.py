@@ -1,6 +1,7 @@
 """The handlers driven with fakes: claim before call, refusals, retries, replies,
 redelivered commands."""
 
+import dataclasses
 import hashlib
 import uuid
 
@@ -134,6 +135,28 @@ async def test_a_redelivered_command_republishes_and_never_calls(services, store
     again = [received(cmd, first.causation.message_id), received(cmd)]
     assert await accept_deliveries(again, services) == [Admission.DUPLICATE, Admission.KNOWN]
     assert statuses(store, cmd.delivery_id) == [DeliveryStatus.SENT, DeliveryStatus.SENT]
+    assert len(services.sms.calls) == 1
+
+
+async def test_a_command_naming_another_tenants_delivery_is_foreign_and_changes_nothing(
+    services, store
+):
+    mine = sms()
+    await accept_deliveries([received(mine)], services)
+    await attempt_delivery(store.pick(mine), services)
+    events_before = list(store.events)
+    theirs = received(dataclasses.replace(mine, tenant_id="globex", to="+15555550999"))
+
+    assert await accept_deliveries([theirs, received(mine)], services) == [
+        Admission.FOREIGN,
+        Admission.KNOWN,
+    ]
+    # Only the tenant's own redelivery republished; the stranger's left no record either,
+    # so if it comes again it is refused again.
+    assert len(store.events) == len(events_before) + 1
+    assert store.deliveries[mine.delivery_id].tenant_id == "acme"
+    assert theirs.causation.message_id not in store.messages
+    assert await accept_deliveries([theirs], services) == [Admission.FOREIGN]
     assert len(services.sms.calls) == 1
 
 

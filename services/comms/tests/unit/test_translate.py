@@ -11,6 +11,7 @@ from jobline_comms.domain.commands import SendEmail, SendSms
 from jobline_comms.domain.events import DeliveryStatusChanged, RecipientOptedOut
 from jobline_comms.domain.model import Channel, DeliveryStatus
 from jobline_comms.entrypoints.translate import causation_of, to_command
+from jobline_contracts import comms as wire
 from jobline_contracts.codec import decode
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
 
@@ -45,3 +46,25 @@ def test_events_translate_to_the_contract_messages():
     opted = RecipientOptedOut("+15555550101", "STOP")
     assert COMMS_EVENTS.message(to_wire(opted).message_type) is not None
     assert key_of(opted) == "+15555550101"
+
+
+def test_a_providers_long_words_are_cut_to_the_contracts_bounds_not_refused():
+    event = DeliveryStatusChanged(
+        uuid.uuid4(),
+        uuid.uuid4(),
+        Channel.SMS,
+        DeliveryStatus.FAILED,
+        provider_message_id="SM" + "1" * 1000,
+        error_code="5" * 1000,
+        error_message="the carrier said " + "no " * 100_000,
+    )
+
+    payload = to_wire(event)
+
+    assert isinstance(payload, wire.DeliveryStatusChanged)
+    assert payload.status is wire.DeliveryStatus.FAILED
+    assert payload.error_message is not None
+    assert payload.error_message.startswith("the carrier said no")
+    assert len(payload.error_message) == 2000
+    assert len(payload.error_code or "") == 64
+    assert len(payload.provider_message_id or "") == 256

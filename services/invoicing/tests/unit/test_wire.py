@@ -54,3 +54,13 @@ def test_events_go_out_in_the_golden_shape(event, example, golden):
     assert decoded.type == golden_event["type"]
     assert set(json.loads(envelope.to_json())["payload"]) == set(golden_event["payload"])
     assert decoded.payload.job_id == event.job_id
+
+
+def test_a_renderers_long_failure_is_cut_to_the_contracts_bound():
+    event = InvoiceRenderFailed(uuid.uuid4(), "INV-1", SNAPSHOT_SHA, "Traceback " * 100_000)
+
+    envelope = Envelope.wrap(to_wire(event), tenant_id="acme")
+
+    reason = decode(INVOICING_EVENTS, envelope.to_json()).payload.reason
+    assert reason.startswith("Traceback Traceback")
+    assert len(reason) == 2000

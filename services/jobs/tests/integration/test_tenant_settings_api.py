@@ -234,3 +234,15 @@ async def test_the_invoice_prints_the_settings_payments_service_date_and_technic
         ("2025-03-19", "cash", "5.00"),
         ("2025-03-20", "card", "20.00"),
     ]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "N" * 201])
+async def test_a_name_no_invoice_could_print_is_refused_at_provisioning(db, name):
+    tenant_id = f"t-{uuid.uuid4().hex[:10]}"
+    async with db.acquire() as conn:
+        with pytest.raises(ValueError, match="1 to 200 characters"):
+            await add_tenant(conn, tenant_id, name, "UTC", "USD")
+        assert (
+            await conn.fetchval("SELECT count(*) FROM jobs.tenants WHERE tenant_id = $1", tenant_id)
+            == 0
+        )

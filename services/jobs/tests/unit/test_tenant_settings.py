@@ -57,6 +57,8 @@ def test_a_change_is_stamped_with_who_and_when_and_touches_only_its_fields():
         ({"business_address": {"line1": "1 Main St"}}, "business_address"),
         ({"next_invoice_seq": 1}, "next_invoice_seq"),
         ({"tax_id": "1", "brand_colour": "blue"}, "brand_colour"),
+        # Longer than the invoice contract's Seller.email allows.
+        ({"business_email": "a" * 250 + "@example.com"}, "business_email"),
     ],
 )
 def test_a_broken_rule_refuses_the_whole_change_naming_the_setting(changes, field):

@@ -100,3 +100,12 @@ class PostgresIntake(Intake):
             self._claim_timeout,
         )
         return {r["delivery_id"]: delivery_of(r, claim_expired=r["claim_expired"]) for r in rows}
+
+    async def forget(self, message_ids: Sequence[UUID]) -> None:
+        if message_ids:
+            await self._conn.execute(
+                "DELETE FROM comms.processed_messages"
+                " WHERE consumer = $1 AND message_id = ANY($2::uuid[])",
+                self._consumer,
+                list(message_ids),
+            )

@@ -20,6 +20,7 @@ from jobline_comms.domain.events import (
 from jobline_contracts import comms as wire
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import COMMS_EVENTS, DLQ_SUFFIX
+from jobline_contracts.types import CODE_MAX, TEXT_MAX, clipped
 from jobline_infra.dead_letters import dead_letter
 from jobline_infra.postgres import Connection
 
@@ -45,20 +46,23 @@ class _Origin:
 
 
 def to_wire(event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn) -> Payload:
-    """The contract payload of a domain event."""
+    """The contract payload of a domain event. A provider's words (its ids, codes and
+    messages, a carrier's keyword) are cut to the contract's bounds: a long error message
+    must still tell jobs the delivery failed, not fail the unit of work."""
     if isinstance(event, DeliveryStatusChanged):
         return wire.DeliveryStatusChanged(
             delivery_id=event.delivery_id,
             communication_id=event.communication_id,
             channel=event.channel.value,
             status=wire.DeliveryStatus(event.status.value),
-            provider_message_id=event.provider_message_id,
-            error_code=event.error_code,
-            error_message=event.error_message,
+            provider_message_id=clipped(event.provider_message_id, wire.PROVIDER_ID_MAX),
+            error_code=clipped(event.error_code, CODE_MAX),
+            error_message=clipped(event.error_message, TEXT_MAX),
         )
+    keyword = clipped(event.keyword, CODE_MAX) or "?"
     if isinstance(event, RecipientOptedOut):
-        return wire.RecipientOptedOut(phone=event.phone, keyword=event.keyword)
-    return wire.RecipientOptedIn(phone=event.phone, keyword=event.keyword)
+        return wire.RecipientOptedOut(phone=event.phone, keyword=keyword)
+    return wire.RecipientOptedIn(phone=event.phone, keyword=keyword)
 
 
 def key_of(event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn) -> str:

@@ -39,6 +39,16 @@ def overwritten_by(status: DeliveryStatus, stored: DeliveryStatus) -> frozenset[
     return statuses_before(status)
 
 
+# A command names a delivery by id; the id is only as trustworthy as whoever wrote the
+# command. Another tenant's delivery is never redelivered, republished or touched.
+FOREIGN_DELIVERY = "a command may name only deliveries of its own tenant"
+
+
+def foreign_reason(delivery_id: UUID) -> str:
+    """Why a command naming another tenant's delivery is refused (naming no tenant)."""
+    return f"{FOREIGN_DELIVERY}: delivery {delivery_id} is another tenant's"
+
+
 class NotAllowed(Exception):
     """A move the delivery's status does not allow (a bug in the caller, not an outcome)."""
 
@@ -132,6 +142,10 @@ class Delivery:
             self.expire_claim()
         elif self.status in PAST_CLAIM:
             self.events.append(self._status_changed())
+
+    def is_of(self, tenant_id: str) -> bool:
+        """Whether a command from ``tenant_id`` may name this delivery."""
+        return self.tenant_id == tenant_id
 
     def overwrites(self) -> frozenset[DeliveryStatus]:
         """The stored statuses this copy's change may be written over."""

@@ -6,7 +6,9 @@ and a slow or failing provider never blocks a partition. The edge decodes each c
 once and dead-letters the undecodable; whatever one poll returns is taken in in one
 transaction, a database outage retried with backoff (past that, redelivered), and a
 batch that keeps failing otherwise is taken in one command at a time, so only a poison
-command is dead-lettered.
+command is dead-lettered. A command naming another tenant's delivery id is dead-lettered
+too (``foreign_reference``), after its batch commits without it: it changes nothing, and
+if it comes again it is dead-lettered again.
 """
 
 from collections.abc import Callable, Sequence
@@ -18,6 +20,7 @@ from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaRouter
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
+from jobline_comms.domain.delivery import foreign_reason
 from jobline_comms.entrypoints.translate import causation_of, to_command
 from jobline_comms.service_layer.handlers import Services, accept_deliveries
 from jobline_comms.service_layer.ports import Admission, Incoming, Received
@@ -25,6 +28,8 @@ from jobline_contracts.topics import COMMS_COMMANDS, TopicSpec
 from jobline_infra import consuming
 from jobline_infra.dead_letters import DeadLetters
 from jobline_infra.observability.tracing import received
+
+FOREIGN_REFERENCE = "foreign_reference"  # the dead letter's kind: another tenant's delivery
 
 # Failures of the infrastructure, not of the command: waiting helps.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -54,7 +59,12 @@ def subscribe(
     per offset commit capped a worker near 100/s."""
 
     async def take_in(batch: Sequence[consuming.Received]) -> None:
-        admissions = await accept_deliveries([_intake(one) for one in batch], services)
+        received = [_intake(one) for one in batch]
+        admissions = await accept_deliveries(received, services)
+        for one, taken, admission in zip(batch, received, admissions, strict=True):
+            if admission is Admission.FOREIGN:
+                reason = foreign_reason(taken.cmd.delivery_id)
+                await dead_letters.send(one.record, FOREIGN_REFERENCE, reason)
         if Admission.NEW in admissions:
             wake()
 

@@ -69,25 +69,31 @@ def sender_of(cmd: Command, senders: Senders) -> str:
 async def accept_deliveries(batch: Sequence[Received], services: Services) -> list[Admission]:
     """Take in decoded commands, in one unit of work: each new delivery is queued, due now
     (sending happens in the dispatcher, so a slow provider never holds up the partition);
-    one already taken in decides what a redelivered command means, never calling again."""
+    one already taken in decides what a redelivered command means, never calling again.
+    A command naming another tenant's delivery changes nothing (not even its deduplication
+    record) and is answered ``FOREIGN``, for the caller to dead-letter."""
     accepted = [
         Acceptance(r.cmd, sender_of(r.cmd, services.senders), r.causation, r.incoming)
         for r in batch
     ]
     async with services.unit_of_work() as uow:
         admissions = await uow.intake.add(accepted)
-        again = [
-            a.cmd.delivery_id
-            for a, n in zip(batch, admissions, strict=True)
-            if n is Admission.KNOWN
-        ]
-        known = await uow.intake.known(again)
-        for delivery_id in again:
-            known[delivery_id].redeliver()
+        again = [a for a, n in zip(accepted, admissions, strict=True) if n is Admission.KNOWN]
+        known = await uow.intake.known([a.cmd.delivery_id for a in again])
+        foreign = {id(a) for a in again if not known[a.cmd.delivery_id].is_of(a.cmd.tenant_id)}
+        await uow.intake.forget(
+            [m for a in again if id(a) in foreign and (m := a.causation.message_id) is not None]
+        )
+        for a in again:
+            if id(a) not in foreign:
+                known[a.cmd.delivery_id].redeliver()
         for delivery in known.values():
             uow.save(delivery)
         await uow.commit()
-    return admissions
+    return [
+        Admission.FOREIGN if id(a) in foreign else n
+        for a, n in zip(accepted, admissions, strict=True)
+    ]
 
 
 async def attempt_delivery(picked: Picked, services: Services) -> DeliveryStatus | None:

@@ -78,6 +78,7 @@ class Admission(enum.Enum):
     NEW = "new"
     DUPLICATE = "duplicate"  # this very message has its deduplication record already
     KNOWN = "known"  # another command for a delivery already taken in
+    FOREIGN = "foreign"  # a command naming another tenant's delivery: dead-lettered
 
 
 class Attempts(abc.ABC):

@@ -31,6 +31,11 @@ class Intake(abc.ABC):
     async def known(self, delivery_ids: Sequence[UUID]) -> dict[UUID, Delivery]:
         """The deliveries already taken in, locked until the unit of work ends."""
 
+    @abc.abstractmethod
+    async def forget(self, message_ids: Sequence[UUID]) -> None:
+        """Drop these commands' deduplication records: each is judged again if it comes
+        again (a refused command is dead-lettered again, never silently skipped)."""
+
 
 class Deliveries(abc.ABC):
     @abc.abstractmethod

@@ -5,6 +5,7 @@ from aiokafka import AIOKafkaProducer
 from jobline_contracts import invoicing as wire
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import INVOICING_EVENTS
+from jobline_contracts.types import TEXT_MAX, clipped
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_invoicing.domain.commands import Causation
 from jobline_invoicing.domain.events import Event, InvoiceRendered
@@ -12,7 +13,7 @@ from jobline_invoicing.service_layer.ports import EventPublisher
 
 
 def to_wire(event: Event) -> Payload:
-    """The contract payload of a domain event."""
+    """The contract payload of a domain event (a renderer's failure cut to the bound)."""
     if isinstance(event, InvoiceRendered):
         return wire.InvoiceRendered(
             job_id=event.job_id,
@@ -27,7 +28,7 @@ def to_wire(event: Event) -> Payload:
         job_id=event.job_id,
         invoice_number=event.invoice_number,
         snapshot_sha256=event.snapshot_sha256,
-        reason=event.reason,
+        reason=clipped(event.reason, TEXT_MAX) or "",
     )
 
 

@@ -2,6 +2,7 @@
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jobline_contracts.types import NAME_MAX
 from jobline_infra.postgres import Connection
 
 
@@ -9,6 +10,9 @@ async def add_tenant(
     conn: Connection, tenant_id: str, name: str, time_zone: str, currency: str
 ) -> bool:
     """Create the tenant, or update its name, zone and currency; True if it was new."""
+    if not name.strip() or len(name) > NAME_MAX:
+        # It is printed on every invoice: the render command's contract bounds it.
+        raise ValueError(f"the tenant's name must be 1 to {NAME_MAX} characters")
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as error:

@@ -57,9 +57,15 @@ def _text(limit: int, *, required: bool = False) -> Callable[[object], str | Non
     return rule
 
 
-def _matching(pattern: re.Pattern[str], what: str) -> Callable[[object], str | None]:
+def _matching(
+    pattern: re.Pattern[str], what: str, limit: int = 200
+) -> Callable[[object], str | None]:
     def rule(value: object) -> str | None:
-        if value is None or (isinstance(value, str) and pattern.fullmatch(value)):
+        if value is None:
+            return None
+        if isinstance(value, str) and len(value) > limit:
+            return f"must be at most {limit} characters"
+        if isinstance(value, str) and pattern.fullmatch(value):
             return None
         return f"must be {what}"
 
@@ -100,7 +106,7 @@ RULES: dict[str, Callable[[object], str | None]] = {
     "business_name": _text(200, required=True),
     "business_address": _address,
     "business_phone": _matching(_PHONE, "a phone number (digits, spaces, + ( ) . - /)"),
-    "business_email": _matching(_EMAIL, "an email address (name@domain)"),
+    "business_email": _matching(_EMAIL, "an email address (name@domain)", 254),
     "tax_id": _text(40),
     "tax_id_label": _text(40),
     "invoice_title": _text(60),
