@@ -4,7 +4,9 @@ payment through Kafka, WeasyPrint draws the PDF, pypdf reads it back."""
 
 import asyncio
 import io
+import json
 import time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -80,3 +82,32 @@ async def test_a_usd_tenants_pdf_shows_its_payment_lines(
     assert f"{format_date(paid_on, format='medium', locale='en_US')} Card $209.49" in text
     assert "Tax Invoice" not in text
     assert "$1,000.00" in text  # the balance left
+
+
+async def test_a_job_dispatched_without_a_tax_rate_is_taxed_at_the_tenants_default(
+    db, jobs_service, publisher: FactPublisher, watch, tenant: str
+):
+    lifecycle = await watch(JOBS_LIFECYCLE.name)
+    async with await admin(db, jobs_service, tenant) as api:
+        changed = await api.patch("/v1/tenant/settings", json={"default_tax_rate": "0.1"})
+        assert changed.status_code == 200, changed.text
+        job = JobStory(tenant)
+        for party in (job.customer(), job.property(), job.technician()):
+            await publisher.publish(DISPATCH_EVENTS.name, job.envelope(party), job.key)
+        # As an upstream system that has no rate to give writes it: no tax_rate at all.
+        untaxed = json.loads(job.envelope(job.dispatched()).to_json())
+        del untaxed["payload"]["tax_rate"]
+        await publisher.publish_raw(
+            DISPATCH_EVENTS.name, json.dumps(untaxed).encode(), job.key.encode()
+        )
+        await lifecycle.wait_for(lambda s: s.key == job.key.encode())
+        detail = (await api.get(f"/v1/jobs/{job.job_id}")).json()
+    money = detail["money"]
+    taxable = sum(
+        Decimal(li["quantity"]) * Decimal(li["unit_price"])
+        for li in detail["line_items"]
+        if li["taxable"]
+    )
+    assert Decimal(detail["tax_rate"]) == Decimal("0.1")
+    assert Decimal(money["tax"]) == (taxable * Decimal("0.1")).quantize(Decimal("0.01"))
+    assert Decimal(money["total"]) == Decimal(money["subtotal"]) + Decimal(money["tax"])

@@ -136,7 +136,10 @@ class JobDispatched(Payload):
     schedule: ArrivalWindow = Field(description="When the work is scheduled")
     currency: CurrencyCode
     line_items: list[LineItem] = Field(default_factory=list, max_length=500)
-    tax_rate: Rate = Field(default=Decimal(0), description="Tax on taxable lines")
+    tax_rate: Rate = Field(
+        default=Decimal(0),
+        description="Tax on taxable lines; when left out, the tenant's default tax rate",
+    )
     dispatch: DispatchRecord
 
 

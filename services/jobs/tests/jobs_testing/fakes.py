@@ -89,6 +89,7 @@ class FakeDirectory(Directory):
         self.technicians: dict[UUID, tuple[Decimal, dict[str, Decimal]]] = {}
         self.policy = Decimal(1)
         self.zones: dict[str, str] = {}  # tenant → time zone (UTC when not set)
+        self.default_tax_rates: dict[str, Decimal] = {}  # tenant → its setting (0 if not set)
         self.split_rule = SplitRule.VISITS_COMPLETED
 
     async def tenant_exists(self, tenant_id: str) -> bool:
@@ -140,6 +141,9 @@ class FakeDirectory(Directory):
 
     async def time_zone(self, tenant_id: str) -> str:
         return self.zones.get(tenant_id, "UTC")
+
+    async def default_tax_rate(self, tenant_id: str) -> Decimal:
+        return self.default_tax_rates.get(tenant_id, Decimal(0))
 
 
 class FakeCommunications(Communications):

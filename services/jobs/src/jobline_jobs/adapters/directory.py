@@ -29,12 +29,13 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
         # Commission terms read in this transaction: split rules by tenant, commission
         # rates by (tenant, technician) (0 for a technician without a row or a rate).
         self._split_rules: dict[str, SplitRule] = {}
+        self._default_tax_rates: dict[str, Decimal] = {}
         self._rates: dict[tuple[str, UUID], Decimal] = {}
 
     async def look_up_tenants(self, tenant_ids: set[str]) -> None:
         """Whether each tenant exists (and its commission split rule), in one statement."""
         found = await self._conn.fetch(
-            "SELECT tenant_id, commission_split_rule FROM jobs.tenants"
+            "SELECT tenant_id, commission_split_rule, default_tax_rate FROM jobs.tenants"
             " WHERE tenant_id = ANY($1::text[])",
             list(tenant_ids),
         )
@@ -43,6 +44,7 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
         self._split_rules.update(
             (r["tenant_id"], SplitRule(r["commission_split_rule"])) for r in found
         )
+        self._default_tax_rates.update((r["tenant_id"], r["default_tax_rate"]) for r in found)
 
     async def tenant_exists(self, tenant_id: str) -> bool:
         if tenant_id not in self._tenants:
@@ -177,6 +179,13 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
             cmd.sha256,
         )
         return bool(added)
+
+    async def default_tax_rate(self, tenant_id: str) -> Decimal:
+        if tenant_id not in self._tenants:
+            await self.look_up_tenants({tenant_id})
+        if not self._tenants[tenant_id]:
+            raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
+        return self._default_tax_rates[tenant_id]
 
     async def time_zone(self, tenant_id: str) -> str:
         zone = await self._conn.fetchval(

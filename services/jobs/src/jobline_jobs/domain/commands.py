@@ -99,7 +99,7 @@ class DispatchJob(Command):
     scheduled_start: datetime
     scheduled_end: datetime
     currency: str
-    tax_rate: Decimal
+    tax_rate: Decimal | None  # None: upstream sent none, the tenant's default applies
     line_items: tuple[LineItem, ...]
     first_visit: Visit
 

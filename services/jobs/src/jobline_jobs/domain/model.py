@@ -65,9 +65,11 @@ class Job:
     events: list[Event] = field(default_factory=list)
 
     @classmethod
-    def dispatch(cls, cmd: commands.DispatchJob) -> "Job":
-        """A new job, open for dispatch, with its first visit."""
-        totals = Totals.of(cmd.line_items, cmd.tax_rate)
+    def dispatch(cls, cmd: commands.DispatchJob, default_tax_rate: Decimal = Decimal(0)) -> "Job":
+        """A new job, open for dispatch, with its first visit; taxed at the tenant's
+        default rate when upstream named none."""
+        tax_rate = default_tax_rate if cmd.tax_rate is None else cmd.tax_rate
+        totals = Totals.of(cmd.line_items, tax_rate)
         job = cls(
             tenant_id=cmd.tenant_id,
             job_id=cmd.job_id,
@@ -80,7 +82,7 @@ class Job:
             scheduled_start=cmd.scheduled_start,
             scheduled_end=cmd.scheduled_end,
             currency=cmd.currency,
-            tax_rate=cmd.tax_rate,
+            tax_rate=tax_rate,
             line_items=cmd.line_items,
             total=totals.total,
         )

@@ -56,7 +56,7 @@ def fact_to_command(envelope: Envelope[Any]) -> c.Command:  # noqa: PLR0911, PLR
                 p.schedule.start,
                 p.schedule.end,
                 p.currency,
-                p.tax_rate,
+                p.tax_rate if "tax_rate" in p.model_fields_set else None,
                 _lines(p.line_items),
                 _visit(p.dispatch),
             )

@@ -40,7 +40,10 @@ async def dispatch_job(cmd: commands.DispatchJob, uow: UnitOfWork) -> None:
     if await uow.jobs.get(cmd.tenant_id, cmd.job_id) is not None:
         raise Conflict(f"job {cmd.job_id} ({cmd.job_number}) was dispatched already")
     await uow.directory.ensure_parties(cmd)
-    uow.jobs.add(Job.dispatch(cmd))
+    if cmd.tax_rate is None:
+        uow.jobs.add(Job.dispatch(cmd, await uow.directory.default_tax_rate(cmd.tenant_id)))
+    else:
+        uow.jobs.add(Job.dispatch(cmd))
 
 
 async def assign_dispatch(cmd: commands.AssignDispatch, uow: UnitOfWork) -> None:

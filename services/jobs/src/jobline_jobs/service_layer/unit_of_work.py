@@ -134,6 +134,10 @@ class Directory(ABC):
     async def time_zone(self, tenant_id: str) -> str:
         """The tenant's time zone (its "today")."""
 
+    @abstractmethod
+    async def default_tax_rate(self, tenant_id: str) -> Decimal:
+        """The tenant's default tax rate (a setting), for a job upstream sent without one."""
+
     # Issue 16, commissions
 
     @abstractmethod
