@@ -41,6 +41,12 @@ SELECT i.tenant_id, i.job_id, j.job_number, i.invoice_number, i.issued_on, i.due
    AND i.status <> 'reserved'
 """
 
+# The tenant's counters: each UPDATE takes the tenant's row lock, so numbers follow issue order.
+_NEXT_INVOICE = """UPDATE jobs.tenants SET next_invoice_seq = next_invoice_seq + 1
+ WHERE tenant_id = $1 RETURNING next_invoice_seq - 1"""
+_NEXT_CREDIT_NOTE = """UPDATE jobs.tenants SET next_credit_note_seq = next_credit_note_seq + 1
+ WHERE tenant_id = $1 RETURNING next_credit_note_seq - 1"""
+
 # The job's parties as an invoice prints them (the job's money comes from the aggregate).
 _PARTIES = (
     JOB_ROW_SQL.replace(
@@ -104,21 +110,14 @@ class PostgresInvoices(Tracking[IssuedInvoice], unit_of_work.Invoices):
         return self._tracked.get(key)
 
     async def next_number(self, tenant_id: str) -> int:
-        seq = await self._conn.fetchval(
-            """UPDATE jobs.tenants SET next_invoice_seq = next_invoice_seq + 1
-                WHERE tenant_id = $1 RETURNING next_invoice_seq - 1""",
-            tenant_id,
-        )
-        if seq is None:
-            raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
-        return int(seq)
+        return await self._take(_NEXT_INVOICE, tenant_id)
 
     async def next_credit_note_number(self, tenant_id: str) -> int:
-        seq = await self._conn.fetchval(
-            """UPDATE jobs.tenants SET next_credit_note_seq = next_credit_note_seq + 1
-                WHERE tenant_id = $1 RETURNING next_credit_note_seq - 1""",
-            tenant_id,
-        )
+        return await self._take(_NEXT_CREDIT_NOTE, tenant_id)
+
+    async def _take(self, counter: str, tenant_id: str) -> int:
+        """The tenant's next number from ``counter``, under the tenant's row lock."""
+        seq = await self._conn.fetchval(counter, tenant_id)
         if seq is None:
             raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
         return int(seq)
