@@ -21,6 +21,10 @@ DEPLOYMENTS = {"jobline-jobs": 8000, "jobline-comms": 8001, "jobline-invoicing":
 # The jobs service's other roles: health, readiness and metrics on the same port, no Service.
 JOBS_ROLES = {"jobline-jobs-consume": "consume", "jobline-jobs-relay": "relay"}
 DEVELOPMENT = {"JOBLINE_ENV": "development"}  # by its alias: the local DSN is accepted
+KEDA_CRDS = {
+    "ScaledObject": "keda.sh_scaledobjects.yaml",
+    "TriggerAuthentication": "keda.sh_triggerauthentications.yaml",
+}
 
 
 def _strict(schema: Any) -> Any:
@@ -37,39 +41,43 @@ def _strict(schema: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def scaled_object_validator(support):
-    (crd,) = support.load_yaml_documents(support.SCHEMAS / "keda.sh_scaledobjects.yaml")
-    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
-    schema = _strict(version["schema"]["openAPIV3Schema"])
-    # The CRD leaves metadata to the API server; check the fields every object needs.
-    schema["properties"]["metadata"] = {
-        "type": "object",
-        "required": ["name", "namespace"],
-        "properties": {
-            "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
-            "namespace": {"type": "string"},
-            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-        },
-        "additionalProperties": False,
-    }
-    schema["required"] = sorted({*schema.get("required", []), "apiVersion", "kind", "metadata"})
-    return jsonschema.Draft202012Validator(schema)
+def keda_validators(support):
+    """KEDA's vendored CRDs by kind, each made strict."""
+    validators = {}
+    for kind, file in KEDA_CRDS.items():
+        (crd,) = support.load_yaml_documents(support.SCHEMAS / file)
+        (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
+        schema = _strict(version["schema"]["openAPIV3Schema"])
+        # The CRD leaves metadata to the API server; check the fields every object needs.
+        schema["properties"]["metadata"] = {
+            "type": "object",
+            "required": ["name", "namespace"],
+            "properties": {
+                "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+                "namespace": {"type": "string"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+            "additionalProperties": False,
+        }
+        schema["required"] = sorted({*schema.get("required", []), "apiVersion", "kind", "metadata"})
+        validators[kind] = jsonschema.Draft202012Validator(schema)
+    return validators
 
 
-def _validate(doc: dict[str, Any], version: str, scaled_object_validator) -> None:
+def _validate(doc: dict[str, Any], version: str, keda_validators) -> None:
     if doc["apiVersion"].startswith("keda.sh/"):
-        assert doc["kind"] == "ScaledObject", "only the ScaledObject CRD is vendored"
-        scaled_object_validator.validate(doc)
+        assert doc["kind"] in keda_validators, f"no vendored KEDA CRD for {doc['kind']}"
+        keda_validators[doc["kind"]].validate(doc)
     else:
         kubernetes_validate.validate(doc, version, strict=True)
 
 
 @pytest.mark.parametrize("version", K8S_VERSIONS)
-def test_every_manifest_matches_its_schema(k8s_documents, version, scaled_object_validator):
+def test_every_manifest_matches_its_schema(k8s_documents, version, keda_validators):
     assert len(k8s_documents) >= 15
     for path, doc in k8s_documents:
         try:
-            _validate(doc, version, scaled_object_validator)
+            _validate(doc, version, keda_validators)
         except (jsonschema.ValidationError, kubernetes_validate.ValidationError) as error:
             where = "/".join(map(str, error.absolute_path))
             pytest.fail(f"{path.name}: {doc['kind']} {doc['metadata']['name']}: {where}: {error}")
@@ -84,15 +92,15 @@ def test_every_manifest_matches_its_schema(k8s_documents, version, scaled_object
         ("ScaledObject", lambda d: d["spec"].update(maxReplicaCont=3)),
         ("ScaledObject", lambda d: d["spec"]["triggers"][0].pop("metadata")),
         ("ScaledObject", lambda d: d["spec"].pop("scaleTargetRef")),
+        ("TriggerAuthentication", lambda d: d["spec"]["secretTargetRef"][0].pop("key")),
+        ("TriggerAuthentication", lambda d: d["spec"].update(secretRef=[])),
     ],
 )
-def test_the_validation_rejects_a_broken_manifest(
-    k8s_objects, kind, mutate, scaled_object_validator
-):
+def test_the_validation_rejects_a_broken_manifest(k8s_objects, kind, mutate, keda_validators):
     broken = copy.deepcopy(next(k8s_objects(kind)))
     mutate(broken)
     with pytest.raises((jsonschema.ValidationError, kubernetes_validate.ValidationError)):
-        _validate(broken, K8S_VERSIONS[-1], scaled_object_validator)
+        _validate(broken, K8S_VERSIONS[-1], keda_validators)
 
 
 def test_the_kustomization_lists_every_manifest_but_the_secrets_template(support):
@@ -287,6 +295,30 @@ def test_comms_scales_on_its_consumer_group_lag_up_to_the_partitions(k8s_objects
     )
     assert "replicas" not in target["spec"], "KEDA owns the replica count"
     assert target["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == 0
+
+
+def test_keda_reads_the_lag_as_comms_own_principal_over_sasl_ssl(k8s_objects):
+    (scaled,) = k8s_objects("ScaledObject")
+    (trigger,) = scaled["spec"]["triggers"]
+    (auth,) = k8s_objects("TriggerAuthentication")
+    assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
+    (client,) = (
+        c for c in k8s_objects("ConfigMap") if c["metadata"]["name"] == "jobline-kafka-client"
+    )
+    assert client["data"]["JOBLINE_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert client["data"]["JOBLINE_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert (trigger["metadata"]["sasl"], trigger["metadata"]["tls"]) == ("scram_sha512", "enable")
+    # The same user, password and CA the comms workers use.
+    (comms,) = (d for d in k8s_objects("Deployment") if d["metadata"]["name"] == "jobline-comms")
+    (container,) = comms["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    (user,) = auth["spec"]["env"]
+    assert (user["parameter"], user["containerName"]) == ("username", container["name"])
+    assert env[user["name"]]["value"] == "jobline-comms"
+    refs = {r["parameter"]: (r["name"], r["key"]) for r in auth["spec"]["secretTargetRef"]}
+    password = env["JOBLINE_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert refs["password"] == (password["name"], password["key"])
+    assert refs["ca"] == ("jobline-kafka-ca", "ca.crt")
 
 
 def test_the_migration_job_migrates_and_the_jobs_pods_do_not(k8s_objects):
