@@ -52,8 +52,12 @@ class Jobs:
         customer: str = "Dana Whitfield",
         start: datetime = NOW - timedelta(days=1),
         technician: str = "Sam Ortiz",
+        same_customer_as: JobStory | None = None,
     ) -> JobStory:
         story = JobStory(self.tenant)
+        if same_customer_as is not None:  # another job for that customer, at that property
+            story.customer_id = same_customer_as.customer_id
+            story.property_id = same_customer_as.property_id
         contacts = [
             facts.Contact(contact_id=uuid4(), name=n, phone=p, email=e) for n, p, e in people
         ]

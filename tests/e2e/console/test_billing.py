@@ -78,7 +78,9 @@ async def test_linking_a_recall_shows_the_chargeback_recorded(
     page: Page, jobs: Jobs, api: httpx.AsyncClient
 ):
     original = await jobs.make("awaiting_billing", customer="Morgan Reyes")
-    recall = await jobs.make(customer="Morgan Reyes", technician="Ana Lopez")
+    recall = await jobs.make(
+        customer="Morgan Reyes", technician="Ana Lopez", same_customer_as=original
+    )
     await page.reload()
     await open_action(page, recall, "Link recall job")
     dialog = page.locator("dialog[open]")
@@ -134,3 +136,31 @@ async def test_linking_a_recall_shows_the_chargeback_recorded(
         },
     )
     assert ledger.json()["totals"]["reversed"] == charged[1:]
+
+
+async def test_the_recall_picker_offers_finished_work_of_the_same_customer_first(
+    page: Page, jobs: Jobs
+):
+    finished = await jobs.make("awaiting_payment", customer="Lee Park")
+    unfinished = await jobs.make(customer="Lee Park", same_customer_as=finished)
+    recall = await jobs.make(customer="Lee Park", technician="Ana Lopez", same_customer_as=finished)
+    elsewhere = await jobs.make("awaiting_billing", customer="Robin Hale")
+    await page.reload()
+    await open_action(page, recall, "Link recall job")
+    dialog = page.locator("dialog[open]")
+    picker = dialog.get_by_role("group", name="Original job")
+    # Unsearched, the picker holds this customer's finished work, and nothing else.
+    await expect(picker.get_by_label(finished.number)).to_be_visible()
+    await expect(picker.get_by_role("radio")).to_have_count(1)
+    await expect(picker.get_by_label(unfinished.number)).to_have_count(0)
+    # Another customer's job is found only behind "show", under a warning.
+    await dialog.get_by_label("Find the original job").fill(elsewhere.number)
+    await expect(picker).to_contain_text("No finished job of Lee Park or at this property matches.")
+    await expect(picker.get_by_label(elsewhere.number)).to_have_count(0)
+    await picker.get_by_label("Show other customers' jobs too").check()
+    await expect(picker.get_by_label(elsewhere.number)).to_be_visible()
+    await expect(picker).to_contain_text("These jobs are other customers' or at other properties.")
+    # Work not completed is never offered: the API would refuse it as an original.
+    await dialog.get_by_label("Find the original job").fill(unfinished.number)
+    await expect(picker).to_contain_text("No finished job of another customer matches.")
+    await expect(picker.get_by_role("radio")).to_have_count(0)

@@ -16,6 +16,7 @@ from jobline_jobs.entrypoints.console import (
     issuing,
     jobs_list,
     messages,
+    recall_picker,
     recall_unlink,
     settings,
     statement,
@@ -37,6 +38,7 @@ def install(app: FastAPI) -> None:
         statement,
         settings,
         issuing,
+        recall_picker,
         recall_unlink,
     )
     for module in pages:

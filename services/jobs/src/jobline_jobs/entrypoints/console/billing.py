@@ -66,16 +66,6 @@ async def recall_dialog(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLRe
     return dialog(request, c, job, "recall.html", "Link recall job", form={})
 
 
-@router.get(f"{JOB}/recall/candidates")
-async def recall_candidates(
-    job_id: UUID, request: Request, c: ConsoleDep, q: str = ""
-) -> HTMLResponse:
-    """Jobs the recall could be tied to, found by number, customer or address."""
-    page = await c.api.get("/v1/jobs", q=q.strip()[:100], limit=20)
-    found = [j for j in page["items"] if j["id"] != str(job_id)]
-    return render(request, "candidates.html", candidates=found, zone=c.who.time_zone, picked="")
-
-
 @router.get(f"{JOB}/recall/preview")
 async def recall_preview(
     job_id: UUID, request: Request, c: ConsoleDep, original_job_id: UUID | None = None
