@@ -140,7 +140,7 @@ async def test_a_viewer_sees_the_list_but_the_api_refuses_its_actions(
     dialog = page.locator("dialog[open]")
     await dialog.get_by_label("Reason").fill("Not mine to defer")
     await dialog.get_by_role("button", name="Defer commission").click()
-    await expect(dialog.get_by_role("alert")).to_have_text("a viewer token cannot act on jobs")
+    await expect(dialog.get_by_role("alert")).to_have_text("A viewer token cannot act on jobs.")
     await context.close()
 
 
@@ -179,3 +179,21 @@ async def test_the_list_and_its_menu_fit_a_phone(page: Page, jobs: Jobs):
     assert box is not None
     assert box["x"] >= 0
     assert box["x"] + box["width"] <= 390
+
+
+async def test_arrowing_through_the_views_loads_only_the_view_it_stops_on(page: Page):
+    loads: list[str] = []
+    page.on("request", lambda r: loads.append(r.url) if "view=" in r.url else None)
+    await page.get_by_label("View").focus()
+    # What arrow keys on a closed drop-down do: one change per key, in quick succession.
+    await page.get_by_label("View").evaluate(
+        """select => {
+            for (const view of ["open_dispatch", "in_progress", "awaiting_billing"]) {
+                select.value = view;
+                select.dispatchEvent(new Event("change", {bubbles: true}));
+            }
+        }"""
+    )
+    await expect(page).to_have_url(re.compile("view=awaiting_billing"))
+    await expect(page.locator("#jobs caption")).to_contain_text("Awaiting billing")
+    assert len(loads) == 1, loads

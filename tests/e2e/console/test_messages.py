@@ -24,9 +24,9 @@ async def test_a_text_to_two_recipients_shows_both_delivered_live(
     await dialog.get_by_label("Sam Whitfield").check()
     body = f"Luis is on his way to {job.number}"
     await dialog.get_by_label("Message").fill(body)
-    await expect(dialog.locator("output")).to_have_text(f"{len(body)} / 160 characters · GSM-7")
+    await expect(dialog.locator("output")).to_have_text(f"{len(body)} of 160 characters")
     await dialog.get_by_role("button", name="Send text").click()
-    await expect(dialog.get_by_role("status")).to_contain_text("Text saved")
+    await expect(dialog.get_by_role("status")).to_contain_text("Text on its way")
     statuses = dialog.locator(".deliveries tbody tr .status")
     # Queued, then sent, then delivered as the sandbox's callbacks come back: no reload.
     await expect(statuses).to_have_text(["delivered", "delivered"], timeout=60_000)
@@ -49,24 +49,20 @@ async def test_a_161_character_text_is_flagged_while_typing_and_refused(
     await dialog.get_by_label("Dana Whitfield").check()
     counter = dialog.locator("output")
     await dialog.get_by_label("Message").fill("x" * 160)
-    await expect(counter).to_have_text("160 / 160 characters · GSM-7")
+    await expect(counter).to_have_text("160 of 160 characters")
     await expect(counter).not_to_have_class("counter over")
     await dialog.get_by_label("Message").press("y")
     await expect(counter).to_have_class("counter over")
-    await expect(counter).to_have_text(
-        "161 / 160 characters · GSM-7 · too long: one text message holds 160 GSM-7 characters"
-    )
+    await expect(counter).to_have_text("one text message holds 160 characters; this one has 161")
     assert await counter.evaluate("e => getComputedStyle(e).color") == "rgb(179, 38, 30)"
-    # An emoji needs UCS-2, where one segment holds 70.
+    # An emoji needs UCS-2, where one segment holds 70: the counter names the culprit.
     await dialog.get_by_label("Message").fill("Running late 🙏")
-    await expect(counter).to_contain_text(
-        "15 / 70 characters · UCS-2 (it has characters outside GSM-7)"
-    )
+    await expect(counter).to_have_text("15 of 70 characters (“🙏” lowers the limit from 160)")
     await dialog.get_by_label("Message").fill("x" * 161)
     # The server stays the authority: the save is refused with the API's reason.
     await dialog.get_by_role("button", name="Send text").click()
     await expect(dialog.get_by_role("alert")).to_have_text(
-        "the text is 161 characters in GSM-7; one SMS segment holds 160"
+        "One text message holds 160 characters; this one has 161."
     )
     await expect(dialog.get_by_label("Dana Whitfield")).to_be_checked()
     await expect(dialog.get_by_label("Message")).to_have_value("x" * 161)

@@ -56,7 +56,9 @@ async def test_an_admin_edits_the_settings_by_their_labels(
     await page.get_by_label("Brand colour (#rrggbb)").fill("teal")
     await page.get_by_label("Payment terms (days)").fill("30")
     await page.get_by_role("button", name="Save settings").click()
-    await expect(page.get_by_role("alert")).to_contain_text("brand_colour: must be a colour")
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "Brand colour must be a colour as #rrggbb"
+    )
     assert (await api.get("/v1/tenant/settings")).json() == saved
 
 

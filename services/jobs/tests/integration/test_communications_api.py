@@ -90,11 +90,11 @@ async def test_a_text_to_two_recipients_sends_one_command_each(db, app):
 @pytest.mark.parametrize(
     ("body", "says"),
     [
-        ("x" * 161, "the text is 161 characters in GSM-7; one SMS segment holds 160"),
+        ("x" * 161, "one text message holds 160 characters; this one has 161"),
         (
             "Ж" * 71,
-            "the text is 71 characters in UCS-2 (it has characters outside GSM-7);"
-            " one SMS segment holds 70",
+            "one text message holds 70 characters when it has a character such as “Ж”;"
+            " this one has 71",
         ),
     ],
 )

@@ -26,9 +26,7 @@ def test_one_hundred_sixty_gsm7_characters_fit_and_one_more_does_not():
     assert check_one_segment("a" * 160).units == 160
     with pytest.raises(InvalidRequest) as refused:
         check_one_segment("a" * 161)
-    assert refused.value.reason == (
-        "the text is 161 characters in GSM-7; one SMS segment holds 160"
-    )
+    assert refused.value.reason == "one text message holds 160 characters; this one has 161"
 
 
 def test_seventy_ucs2_characters_fit_and_seventy_one_do_not():
@@ -36,6 +34,5 @@ def test_seventy_ucs2_characters_fit_and_seventy_one_do_not():
     with pytest.raises(InvalidRequest) as refused:
         check_one_segment("Ж" * 71)
     assert refused.value.reason == (
-        "the text is 71 characters in UCS-2 (it has characters outside GSM-7);"
-        " one SMS segment holds 70"
+        "one text message holds 70 characters when it has a character such as “Ж”; this one has 71"
     )

@@ -54,7 +54,7 @@ def _invoice_refusal(job: JobFacts) -> str | None:
     if not job.invoice_issued:
         if job.step in ISSUABLE:
             return "the invoice is not issued yet; issue it first"
-        return f"the job is {job.step.value}; its invoice is not issued"
+        return f"the job is {job.step.words}; its invoice is not issued"
     return None
 
 
@@ -62,7 +62,7 @@ def _issue_refusal(job: JobFacts) -> str | None:
     if job.invoice_issued:
         return "the invoice is issued already"
     if job.step not in ISSUABLE:
-        return f"the job is {job.step.value}; an invoice is issued while awaiting billing"
+        return f"the job is {job.step.words}; an invoice is issued while awaiting billing"
     if job.billed_by_subjobs or (job.fully_scheduled and not job.is_subjob):
         return "fully scheduled into subjobs: bill the subjobs; the parent has a statement"
     if job.due_to_bill_on is not None:
@@ -78,7 +78,7 @@ def _subjob_refusal(job: JobFacts, *, final: bool) -> str | None:
     if job.invoice_issued:
         return "the job's invoice is issued: its money is billed already"
     if final:
-        return f"the job is {job.step.value}"
+        return f"the job is {job.step.words}"
     if job.fully_scheduled:
         return "100 % of the job is scheduled in subjobs already"
     return None

@@ -35,14 +35,25 @@ def measure(body: str) -> SmsLength:
 
 
 def check_one_segment(body: str) -> SmsLength:
-    """The text's length, or InvalidRequest saying the count, the encoding and the limit."""
+    """The text's length, or InvalidRequest saying, in an office person's words, how much
+    one text message holds and how much this one has."""
     if not body:
         raise InvalidRequest("a text message needs a body")
     length = measure(body)
     if length.units > length.limit:
-        why = "" if length.encoding == "GSM-7" else " (it has characters outside GSM-7)"
         raise InvalidRequest(
-            f"the text is {length.units} characters in {length.encoding}{why}; one SMS"
-            f" segment holds {length.limit}"
+            f"one text message holds {length.limit} characters{_because(body, length)};"
+            f" this one has {length.units}"
         )
     return length
+
+
+def first_outside_gsm7(body: str) -> str | None:
+    """The first character that makes the text need UCS-2, if any."""
+    return next((c for c in body if c not in GSM7_BASIC and c not in GSM7_EXTENSION), None)
+
+
+def _because(body: str, length: SmsLength) -> str:
+    if length.encoding == "GSM-7":
+        return ""
+    return f" when it has a character such as “{first_outside_gsm7(body)}”"

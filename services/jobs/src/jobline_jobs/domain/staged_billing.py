@@ -29,7 +29,7 @@ def schedule_subjob(parent: Job, cmd: commands.CreateSubjob, number: str, time_z
     if parent.parent_job_id is not None:
         raise InvalidRequest(f"job {parent.job_number} is a subjob; subjobs have no subjobs")
     if parent.step in FINAL_STEPS:
-        raise ImpossibleTransition(f"job {parent.job_number} is {parent.step.value}")
+        raise ImpossibleTransition(f"job {parent.job_number} is {parent.step.words}")
     today = tenant_day(cmd.occurred_at, time_zone)
     bill_on = cmd.bill_on or today
     work_day = tenant_day(parent.scheduled_start, time_zone)

@@ -16,6 +16,11 @@ class Step(StrEnum):
     PAID = "paid"
     CANCELED = "canceled"
 
+    @property
+    def words(self) -> str:
+        """The step as a sentence names it: ``in_progress`` → ``in progress``."""
+        return self.value.replace("_", " ")
+
 
 FINAL_STEPS = frozenset({Step.PAID, Step.CANCELED})
 

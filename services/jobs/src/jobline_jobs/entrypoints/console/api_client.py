@@ -8,11 +8,13 @@ from typing import Any
 import httpx
 from fastapi import Request, UploadFile
 
+from jobline_jobs.entrypoints.console import plain_words
+
 RENDER_DEADLINE = 30.0  # seconds the console keeps asking for a first invoice render
 
 
 class ApiRefusal(Exception):
-    """The API said no; ``message`` is its explanation, fit to show an operator."""
+    """The API said no; ``message`` is its explanation in plain words (plain_words.py)."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -75,7 +77,8 @@ def _json(answer: httpx.Response) -> dict[str, Any]:
         try:
             error = answer.json()["error"]
             code, message = str(error["code"]), str(error["message"])
-        except (ValueError, KeyError, TypeError):
+            message = plain_words.sentence(code, message, error.get("details"))
+        except (ValueError, KeyError, TypeError, AttributeError):
             code, message = "http_error", answer.text[:200] or answer.reason_phrase
         raise ApiRefusal(answer.status_code, code, message)
     found: dict[str, Any] = answer.json()

@@ -127,9 +127,9 @@
     for (const ch of text) {
       if (basic.has(ch)) units += 1;
       else if (extension.has(ch)) units += 2;
-      else return { encoding: "UCS-2", units: text.length }; // UTF-16 code units
+      else return { encoding: "UCS-2", units: text.length, culprit: ch }; // UTF-16 code units
     }
-    return { encoding: "GSM-7", units };
+    return { encoding: "GSM-7", units, culprit: null };
   }
 
   function updateCounter(area) {
@@ -137,13 +137,13 @@
     const basic = new Set(area.dataset.gsmBasic);
     const extension = new Set(area.dataset.gsmExtension);
     const limits = JSON.parse(area.dataset.limits);
-    const { encoding, units } = measure(area.value, basic, extension);
+    const { encoding, units, culprit } = measure(area.value, basic, extension);
     const limit = limits[encoding];
     const over = units > limit;
-    let text = `${units} / ${limit} characters · ${encoding}`;
-    if (encoding === "UCS-2") text += " (it has characters outside GSM-7)";
-    if (over) text += ` · too long: one text message holds ${limit} ${encoding} characters`;
-    output.textContent = text;
+    const because = culprit ? ` when it has a character such as “${culprit}”` : "";
+    output.textContent = over
+      ? `one text message holds ${limit} characters${because}; this one has ${units}`
+      : `${units} of ${limit} characters` + (culprit ? ` (“${culprit}” lowers the limit from ${limits["GSM-7"]})` : "");
     output.classList.toggle("over", over);
     area.setAttribute("aria-invalid", over ? "true" : "false");
   }
