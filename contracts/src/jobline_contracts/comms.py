@@ -63,6 +63,10 @@ class SendEmail(Payload):
     subject: Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=ONE_LINE)]
     body_text: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    # The business the email is from: its name shows as the sender, replies go to its
+    # address. Absent: the deployment's own sender (older producers).
+    from_name: Annotated[str, StringConstraints(max_length=200, pattern=ONE_LINE)] | None = None
+    reply_to: Email | None = None
 
     def blob_keys(self) -> tuple[str, ...]:
         return tuple(a.blob_key for a in self.attachments)

@@ -97,6 +97,7 @@ def _senders(settings: Settings) -> Senders:
         settings.default_email_sender,
         settings.sms_senders,
         settings.email_senders,
+        frozenset(settings.sending_domains),
     )
 
 

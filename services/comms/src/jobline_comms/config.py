@@ -8,6 +8,7 @@ from typing import Literal, Self
 from pydantic import AliasChoices, Field, PostgresDsn, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jobline_comms.domain.senders import ANY_DOMAIN
 from jobline_infra.deployment import (
     Deployment,
     deployment_field,
@@ -66,6 +67,13 @@ class Settings(BaseSettings):
     default_sms_sender: str = Field(default="+15005550000", pattern=r"^\+[1-9][0-9]{6,14}$")
     email_senders: dict[str, str] = Field(default_factory=dict, description="tenant → From")
     default_email_sender: str = "Jobline <no-reply@jobline.local>"
+    # Emails go From a business's own address only where this deployment may send for its
+    # domain (SPF/DKIM set up), or receivers would take them for forgeries; elsewhere they
+    # go From the sender above under the business's name, with Reply-To its address.
+    sending_domains: list[str] = Field(
+        default_factory=list,
+        description='Domains emails may be From (["*"]: any; development only, the default there)',
+    )
     blob_url: str = Field(
         default_factory=lambda: (Path(".run") / "blobs").resolve().as_uri(),
         description="file:///dir (default .run/blobs) or s3://bucket/prefix",
@@ -120,6 +128,13 @@ class Settings(BaseSettings):
         return self.public_base_url.rstrip("/") + "/v1/twilio/inbound"
 
     @model_validator(mode="after")
+    def _any_domain_on_a_laptop(self) -> Self:
+        """Locally (the SMTP catcher) every business's own address is a fine From."""
+        if self.env == "development" and "sending_domains" not in self.model_fields_set:
+            self.sending_domains = [ANY_DOMAIN]
+        return self
+
+    @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Self:
         placeholders = {
             "JOBLINE_COMMS_TWILIO_ACCOUNT_SID": self.twilio_account_sid == PLACEHOLDER_SID,
@@ -127,6 +142,7 @@ class Settings(BaseSettings):
                 self.twilio_auth_token.get_secret_value() == PLACEHOLDER_TOKEN
             ),
             "DATABASE_URL": has_local_credentials(str(self.database_url)),
+            "JOBLINE_COMMS_SENDING_DOMAINS": ANY_DOMAIN in self.sending_domains,
         }
         refuse_local_defaults(self.env, (name for name, local in placeholders.items() if local))
         if self.claim_timeout <= max(self.twilio_timeout, self.smtp_timeout):

@@ -36,3 +36,18 @@ def test_sender_maps_are_read_as_json(monkeypatch):
     settings = Settings()
     assert settings.sms_senders == {"acme": "+15005551111"}
     assert settings.email_senders["acme"] == "Acme <billing@acme.test>"
+
+
+def test_any_sending_domain_is_the_local_default_and_refused_elsewhere(monkeypatch):
+    monkeypatch.setenv("JOBLINE_ENV", "development")
+    assert Settings().sending_domains == ["*"]
+    monkeypatch.setenv("JOBLINE_COMMS_SENDING_DOMAINS", '["acme.example"]')
+    assert Settings().sending_domains == ["acme.example"]
+    monkeypatch.setenv("JOBLINE_ENV", "production")
+    monkeypatch.setenv("JOBLINE_COMMS_TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.setenv("JOBLINE_COMMS_TWILIO_AUTH_TOKEN", "real-token")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://comms:s3cret@db.internal/jobline")
+    assert Settings().sending_domains == ["acme.example"]
+    monkeypatch.setenv("JOBLINE_COMMS_SENDING_DOMAINS", '["*"]')
+    with pytest.raises(ValidationError, match="JOBLINE_COMMS_SENDING_DOMAINS"):
+        Settings()

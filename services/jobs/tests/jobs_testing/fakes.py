@@ -145,6 +145,9 @@ class FakeDirectory(Directory):
     async def default_tax_rate(self, tenant_id: str) -> Decimal:
         return self.default_tax_rates.get(tenant_id, Decimal(0))
 
+    async def business(self, tenant_id: str) -> events.Business:
+        return events.Business(f"Business of {tenant_id}", f"office@{tenant_id}.example")
+
 
 class FakeCommunications(Communications):
     """The world's contacts, opt-outs and files; communications kept until commit."""

@@ -58,6 +58,8 @@ def content_of(cmd: Command) -> str:
             "subject": cmd.subject,
             "body_text": cmd.body_text,
             "to_name": cmd.to_name,
+            "from_name": cmd.from_name,
+            "reply_to": cmd.reply_to,
             "attachments": [asdict(ref) for ref in cmd.attachments],
         }
     )
@@ -74,6 +76,8 @@ def command_of(row: Row) -> Command:
         subject=content["subject"],
         body_text=content["body_text"],
         to_name=content.get("to_name"),
+        from_name=content.get("from_name"),
+        reply_to=content.get("reply_to"),
         attachments=tuple(AttachmentRef(**ref) for ref in content.get("attachments", ())),
     )
 

@@ -57,6 +57,8 @@ def build_skeleton(email_: OutgoingEmail, domain: str) -> tuple[EmailMessage, li
     to exactly one delivery."""
     message = EmailMessage()
     message["From"] = email_.sender
+    if email_.reply_to:
+        message["Reply-To"] = email_.reply_to
     message["To"] = formataddr((email_.to_name, email_.to)) if email_.to_name else email_.to
     message["Subject"] = email_.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)

@@ -45,6 +45,8 @@ class SendEmail:
     body_text: str
     to_name: str | None = None
     attachments: tuple[AttachmentRef, ...] = field(default_factory=tuple)
+    from_name: str | None = None  # the business's name
+    reply_to: str | None = None  # the business's address
 
 
 Command = SendSms | SendEmail

@@ -23,6 +23,7 @@ class OutgoingEmail:
     subject: str
     body_text: str
     attachments: tuple[File, ...]
+    reply_to: str | None = None
 
 
 def attachment_problem(ref: AttachmentRef, data: bytes) -> str | None:

@@ -27,6 +27,8 @@ def to_command(envelope: Envelope[Any]) -> Command:
             subject=message.subject,
             body_text=message.body_text,
             to_name=message.to_name,
+            from_name=message.from_name,
+            reply_to=None if message.reply_to is None else str(message.reply_to),
             attachments=tuple(
                 AttachmentRef(a.blob_key, a.filename, a.content_type, a.size_bytes, a.sha256)
                 for a in message.attachments

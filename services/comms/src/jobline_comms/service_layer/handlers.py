@@ -120,12 +120,13 @@ async def _send_email(
         return await _refuse(delivery, DeliveryStatus.FAILED, "attachment_invalid", files, services)
     email = OutgoingEmail(
         cmd.delivery_id,
-        services.senders.email_for(cmd.tenant_id),
+        services.senders.email_from(cmd.tenant_id, cmd.from_name, cmd.reply_to),
         cmd.to,
         cmd.to_name,
         cmd.subject,
         cmd.body_text,
         files,
+        reply_to=cmd.reply_to,
     )
     return await _call_once(delivery, services, lambda: services.email.send(email))
 

@@ -12,6 +12,7 @@ from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.commission_split import SplitRule
 from jobline_jobs.domain.errors import UnknownTenant
+from jobline_jobs.domain.events import Business
 from jobline_jobs.service_layer.unit_of_work import Directory
 
 # An upsert applies unless a newer one (by occurred_at) was applied already, so
@@ -186,6 +187,15 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
         if not self._tenants[tenant_id]:
             raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
         return self._default_tax_rates[tenant_id]
+
+    async def business(self, tenant_id: str) -> Business:
+        found = await self._conn.fetchrow(
+            "SELECT name, business_email FROM jobs.tenants WHERE tenant_id = $1",
+            tenant_id,
+        )
+        if found is None:
+            raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
+        return Business(found["name"], found["business_email"])
 
     async def time_zone(self, tenant_id: str) -> str:
         zone = await self._conn.fetchval(

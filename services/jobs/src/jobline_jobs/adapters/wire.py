@@ -103,6 +103,8 @@ def _send_commands(
                     Attachment(**{**vars(f), "filename": " ".join(f.filename.split())})
                     for f in event.files
                 ],
+                from_name=" ".join(event.sender.name.split()) if event.sender else None,
+                reply_to=event.sender.email if event.sender else None,
             )
         rows.append(
             messages.command(

@@ -140,6 +140,15 @@ class SentFile:
 
 
 @dataclass(frozen=True)
+class Business:
+    """Who a customer email is from: the business's name, and its address for replies
+    (tenant settings, as they are when the email leaves)."""
+
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
 class Addressee:
     """One delivery of a communication: to whom, at which address."""
 
@@ -182,6 +191,7 @@ class DeliveriesReleased(Event):
     deliveries: tuple[Addressee, ...]
     later: bool  # released by the scheduler, not by the request itself
     traceparent: str | None  # the trace of the request that scheduled it
+    sender: Business | None = None  # emails: the business it is from
 
 
 @dataclass(frozen=True)

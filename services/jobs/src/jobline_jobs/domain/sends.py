@@ -18,6 +18,7 @@ from jobline_jobs.domain.communications import (
 from jobline_jobs.domain.errors import InvalidRequest
 from jobline_jobs.domain.events import (
     Addressee,
+    Business,
     CommunicationRequested,
     DeliveriesReleased,
     DeliveryStatusChanged,
@@ -65,8 +66,10 @@ class Communication:
         contacts: Mapping[UUID, Contact],
         opted_out: frozenset[str],
         files: Mapping[tuple[str, UUID], StoredFile],
+        sender: Business,
     ) -> "Communication":
-        """A new communication, released at once when its time has come already."""
+        """A new communication, released at once (from ``sender``) when its time has come
+        already."""
         check_content(cmd.channel, cmd.body, cmd.subject, cmd.attachments)
         chosen = recipients(cmd.channel, cmd.recipient_ids, contacts, opted_out)
         attached = attachments(cmd.attachments, {k: f.file for k, f in files.items()})
@@ -93,7 +96,7 @@ class Communication:
         )
         communication.events.append(communication._requested())
         if cmd.send_at <= cmd.occurred_at:
-            communication.release(later=False)
+            communication.release(sender, later=False)
         return communication
 
     def _requested(self) -> CommunicationRequested:
@@ -114,9 +117,10 @@ class Communication:
             *common, reachable, len(self.files), self.send_at, self.requested_by
         )
 
-    def release(self, *, later: bool = True) -> None:
-        """Queue every scheduled delivery: one command each goes to the comms service.
-        ``later``: by the scheduler, not by the request that asked for it."""
+    def release(self, sender: Business, *, later: bool = True) -> None:
+        """Queue every scheduled delivery: one command each goes to the comms service,
+        an email's from ``sender``. ``later``: by the scheduler, not by the request that
+        asked for it."""
         self.deliveries = [
             replace(d, status="queued") if d.status == "scheduled" else d for d in self.deliveries
         ]
@@ -133,6 +137,7 @@ class Communication:
                 deliveries=tuple(d.to for d in self.deliveries if d.status == "queued"),
                 later=later,
                 traceparent=self.traceparent,
+                sender=sender if self.channel == "email" else None,
             )
         )
 

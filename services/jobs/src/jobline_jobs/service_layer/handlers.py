@@ -7,6 +7,7 @@ from typing import Any
 
 from jobline_jobs.domain import commands, recalls, staged_billing
 from jobline_jobs.domain.errors import Conflict, UnknownJob
+from jobline_jobs.domain.events import Business
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
 from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
@@ -186,6 +187,7 @@ async def send_communication(cmd: commands.SendCommunication, uow: UnitOfWork) -
         contacts=await sends.contacts(cmd.tenant_id, job.customer_id, job.property_id),
         opted_out=await sends.opted_out(cmd.tenant_id),
         files=files,
+        sender=await uow.directory.business(cmd.tenant_id),
     )
     sends.add(communication)
 
@@ -218,8 +220,12 @@ async def request_invoice_render(cmd: commands.RequestInvoiceRender, uow: UnitOf
 async def release_due_communications(
     cmd: commands.ReleaseDueCommunications, uow: UnitOfWork
 ) -> None:
+    senders: dict[str, Business] = {}
     for communication in await uow.communications.due(cmd.limit):
-        communication.release()
+        tenant = communication.tenant_id
+        if tenant not in senders:
+            senders[tenant] = await uow.directory.business(tenant)
+        communication.release(senders[tenant])
 
 
 async def release_due_subjobs(cmd: commands.ReleaseDueSubjobs, uow: UnitOfWork) -> None:

@@ -17,6 +17,7 @@ from uuid import UUID
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.commissions import CommissionAccount, CommissionTerms
 from jobline_jobs.domain.communications import Contact, StoredFile
+from jobline_jobs.domain.events import Business
 from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
@@ -137,6 +138,10 @@ class Directory(ABC):
     @abstractmethod
     async def default_tax_rate(self, tenant_id: str) -> Decimal:
         """The tenant's default tax rate (a setting), for a job upstream sent without one."""
+
+    @abstractmethod
+    async def business(self, tenant_id: str) -> Business:
+        """The tenant's business name and email (settings): who its emails are from."""
 
     # Issue 16, commissions
 
