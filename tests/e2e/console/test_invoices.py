@@ -85,7 +85,8 @@ async def test_an_email_with_picked_attachments_and_the_invoice_reaches_the_catc
     await dialog.get_by_label("Message").fill("The photo, the plan and your invoice.")
     await groups.nth(1).get_by_label("after.jpg").check()
     await groups.nth(3).get_by_label("plan.pdf").check()
-    await groups.nth(4).get_by_role("checkbox").check()
+    # The invoice is offered under the name the customer will receive it by.
+    await groups.nth(4).get_by_label(f"{number}.pdf").check()
     await dialog.get_by_role("button", name="Send email").click()
     # Whole rows, so a failure shows the provider's error beside the status.
     await expect(dialog.locator(".deliveries tbody tr")).to_have_text(

@@ -18,7 +18,9 @@ _DETAIL = (
         "SELECT j.tax_rate, c.billing_address, p.address AS property_address_parts,"
         " t.phone AS technician_phone, j.parent_job_id, j.share_percent, j.share_amount,"
         " j.bill_on, (SELECT i.status FROM jobs.invoices i WHERE i.tenant_id = j.tenant_id"
-        " AND i.job_id = j.job_id AND i.status <> 'reserved') AS invoice_status, j.job_id,",
+        " AND i.job_id = j.job_id AND i.status <> 'reserved') AS invoice_status,"
+        " (SELECT i.invoice_number FROM jobs.invoices i WHERE i.tenant_id = j.tenant_id"
+        " AND i.job_id = j.job_id AND i.status <> 'reserved') AS invoice_number, j.job_id,",
         1,
     )
     + " WHERE j.tenant_id = $1 AND j.job_id = $2"

@@ -142,12 +142,17 @@ class Communication:
         )
 
 
+def invoice_filename(number: str) -> str:
+    """The name an invoice PDF has for the customer (and wherever an operator sees it)."""
+    return f"{number}.pdf"
+
+
 def invoice_file(job_id: UUID, pdf: commands.InvoicePdf) -> StoredFile:
     """The invoice PDF as a file of the job an email may attach."""
     return StoredFile(
         File("invoice", job_id, pdf.size_bytes),
         pdf.blob_key,
-        f"{pdf.number}.pdf",
+        invoice_filename(pdf.number),
         "application/pdf",
         pdf.pdf_sha256,
     )

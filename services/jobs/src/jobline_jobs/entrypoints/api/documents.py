@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.documents import DocumentKind, checked_type, safe_filename
 from jobline_jobs.domain.errors import InvalidRequest
+from jobline_jobs.domain.sends import invoice_filename
 from jobline_jobs.entrypoints.api.commanding import Answer, execute, idempotent, now
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
@@ -194,7 +195,7 @@ async def attachments(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> Attach
                 kind="invoice",
                 id=job_id,
                 source="invoice",
-                filename=f"invoice-{job['job_number']}.pdf",
+                filename=invoice_filename(job["invoice_number"]),
                 content_type="application/pdf",
                 size_bytes=None,
             )
