@@ -87,3 +87,16 @@ def test_array_items_are_compared_with_their_path():
     new = obj(lines={"type": "array", "items": obj((), amount={"type": "string"})})
 
     assert rules(FORWARD, old, new) == [("lines[].amount", "required field made optional")]
+
+
+def test_a_recursive_definition_is_compared_once_per_level():
+    def tree(required: tuple[str, ...]) -> dict[str, Any]:
+        node = obj(
+            required,
+            name={"type": "string"},
+            children={"type": "array", "items": {"$ref": "#/$defs/Node"}},
+        )
+        return {"$ref": "#/$defs/Node", "$defs": {"Node": node}}
+
+    assert rules(FULL, tree(("name",)), tree(("name",))) == []
+    assert rules(FORWARD, tree(("name",)), tree(())) == [("name", "required field made optional")]

@@ -76,7 +76,9 @@ class _Walk:
     def __init__(self, reader_doc: Schema, writer_doc: Schema, direction: Direction) -> None:
         self.docs = (reader_doc, writer_doc)
         self.direction = direction
-        self.seen: set[tuple[str, str, str]] = set()  # recursive definitions end here
+        # The pairs of definitions being compared further up: a recursive definition meets
+        # itself again there, and is taken as compatible (what it adds is compared once).
+        self.open: set[tuple[str, str]] = set()
 
     def _break(self, field: str, rule: tuple[str, str], detail: str) -> Break:
         backward, forward = rule
@@ -84,16 +86,20 @@ class _Walk:
         return Break(field or "(root)", name, detail, self.direction)
 
     def node(self, reader: Schema, writer: Schema, path: str) -> list[Break]:
-        key = (reader.get("$ref", ""), writer.get("$ref", ""), path)
-        if key[0] and key[1]:
-            if key in self.seen:
-                return []
-            self.seen.add(key)
-        found: list[Break] = []
-        readers = _alternatives(reader, self.docs[0])
-        for alt in _alternatives(writer, self.docs[1]):
-            found += self._one_of(readers, alt, path)
-        return found
+        pair = (reader.get("$ref", ""), writer.get("$ref", ""))
+        if pair in self.open:
+            return []
+        if pair[0] or pair[1]:
+            self.open.add(pair)
+        try:
+            readers = _alternatives(reader, self.docs[0])
+            return [
+                b
+                for w in _alternatives(writer, self.docs[1])
+                for b in self._one_of(readers, w, path)
+            ]
+        finally:
+            self.open.discard(pair)
 
     def _one_of(self, readers: list[Schema], writer: Schema, path: str) -> list[Break]:
         """A writer alternative must be read by some reader alternative of its type."""
