@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 LOCAL := deploy/local
 
-.PHONY: help install up down run test lint bench chaos contracts screenshots
+.PHONY: help install up down run test lint bench chaos contracts release-contracts screenshots
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,12 +33,13 @@ run: install  ## the stack in the foreground with demo data; Ctrl-C stops everyt
 test: install  ## every test, unit to end-to-end, against real Kafka and PostgreSQL
 	@uv run --locked pytest
 
-lint:  ## ruff, format check, mypy strict, import rules
+lint:  ## ruff, format check, mypy strict, import rules, the contracts' compatibility gate
 	@uv run --locked ruff check .
 	@uv run --locked ruff format --check .
 	@uv run --locked mypy contracts/src libs/infra/src services/jobs/src services/comms/src services/invoicing/src \
 		deploy/sandboxes/src ops/src chaos
 	@uv run --locked lint-imports
+	@uv run --locked jobline-contracts compat
 
 chaos: install  ## fault injection on its own Kafka/PostgreSQL: kills and restarts under load, then checks nothing was lost or sent twice
 	@PYTHONPATH=tests uv run --locked python -m chaos
@@ -51,3 +52,6 @@ screenshots: install  ## the console's list and each dialog as PNGs in docs/scre
 
 contracts:  ## regenerate JSON Schemas and docs/asyncapi.yaml from the contract models
 	@uv run --locked jobline-contracts export
+
+release-contracts:  ## freeze contracts/schemas as contracts/released/<jobline-contracts version> (AMEND=1 re-cuts an unpublished one)
+	@uv run --locked jobline-contracts release $(if $(AMEND),--amend)

@@ -1,9 +1,13 @@
 """The golden examples: one per message type, valid against the model and the JSON Schema."""
 
+import ast
 import json
+import re
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -164,3 +168,38 @@ def test_payment_covers_the_job_total_including_tax():
     assert Decimal(snapshot["total"]) == Decimal(created["total"]) == total
     assert Decimal(paid["amount_paid"]) == total
     assert Decimal(paid["balance_due"]) == 0
+
+
+def demo_zones() -> dict[str, str]:
+    """Each demo tenant's IANA zone, read from the demo loader without running it."""
+    tree = ast.parse((ROOT / "deploy" / "demo" / "load_demo.py").read_text())
+    (tenants,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "TENANTS"
+    ]
+    return {tenant: row[1] for tenant, row in ast.literal_eval(tenants).items()}
+
+
+def local_times(node: Any) -> list[datetime]:
+    """Every timestamp in ``node`` written with a UTC offset rather than ``Z``."""
+    if isinstance(node, dict):
+        return [t for value in node.values() for t in local_times(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in local_times(value)]
+    if isinstance(node, str) and LOCAL_TIME.fullmatch(node):
+        return [datetime.fromisoformat(node)]
+    return []
+
+
+LOCAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d")
+
+
+@pytest.mark.parametrize(("spec", "model"), CASES)
+def test_local_times_carry_the_tenant_s_real_offset(spec, model):
+    document = json.loads(example_path(spec, model).read_bytes())
+    zone = ZoneInfo(demo_zones()[document["tenant_id"]])
+
+    for at in local_times(document):
+        real = at.replace(tzinfo=None).replace(tzinfo=zone).utcoffset()
+        assert at.utcoffset() == real, f"{at.isoformat()} is not {zone.key} ({real})"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from jobline_comms.config import Settings as CommsSettings
-from jobline_contracts.topics import COMMS_COMMANDS, DISPATCH_EVENTS, TOPICS
+from jobline_contracts.topics import COMMS_COMMANDS, DISPATCH_EVENTS, topic_partitions
 from jobline_jobs.config import Settings as JobsSettings
 
 pytestmark = pytest.mark.unit
@@ -336,8 +336,7 @@ def _topics(spec: str) -> dict[str, int]:
 
 
 def registry_topics() -> dict[str, int]:
-    wanted = {t.name: t.partitions for t in TOPICS}
-    return wanted | {t.dlq: 1 for t in TOPICS if t.has_dlq}
+    return topic_partitions()
 
 
 def test_the_topics_job_creates_the_registrys_topics(k8s_objects):

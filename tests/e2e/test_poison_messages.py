@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from jobline_contracts import facts
 from jobline_contracts.codec import UndecodableMessage, decode
+from jobline_contracts.dead_letter_kinds import DlqKind
 from jobline_contracts.envelope import EnvelopeHeader, Payload
 from jobline_contracts.tenancy import foreign_blob_keys
 from jobline_contracts.topics import DISPATCH_EVENTS, JOBS_LIFECYCLE, TOPICS
@@ -37,14 +38,8 @@ HEADER_FIELDS = sorted(EnvelopeHeader.model_fields)
 FOREIGN_TYPES = sorted(
     {m.message_type for t in TOPICS if t is not DISPATCH_EVENTS for m in t.messages}
 )
-KNOWN_KINDS = {
-    # codec.decode, and the edge's tenant check of blob keys
-    "not_json", "bad_envelope", "unknown_type", "unsupported_version", "bad_payload",
-    "foreign_blob_key",
-    # the consumer's crash guard, and the domain's refusals (domain/errors.py)
-    "handler_error", "rejected", "impossible_transition", "unknown_job", "unknown_tenant",
-    "conflict", "invalid",
-}  # fmt: skip
+# Every kind a dead letter carries is one docs/asyncapi.yaml documents.
+KNOWN_KINDS = frozenset(DlqKind)
 
 
 def _window() -> facts.ArrivalWindow:

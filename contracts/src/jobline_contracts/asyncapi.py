@@ -11,9 +11,10 @@ from typing import Any
 
 import yaml
 
+from jobline_contracts.dead_letter_kinds import MEANING
 from jobline_contracts.envelope import Payload
 from jobline_contracts.schema_export import bundle, bundle_key, summary
-from jobline_contracts.topics import TOPICS, TopicSpec
+from jobline_contracts.topics import TOPICS, TopicSpec, topic_partitions
 
 SERVICES = ("jobs", "comms", "invoicing")
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -34,10 +35,9 @@ _DEAD_LETTER_HEADER_PROPERTIES = {
     },
     "x-dlq-kind": {
         "type": "string",
-        "description": "A short machine-readable kind: a codec kind (not_json, bad_envelope,"
-        " unknown_type, unsupported_version, bad_payload), foreign_blob_key (a blob key"
-        " not under the message's tenant), foreign_reference (an id of another tenant's,"
-        " e.g. a send command reusing another tenant's delivery id) or a handler failure",
+        "enum": [str(kind) for kind in MEANING],
+        "description": "A short machine-readable kind: "
+        + "; ".join(f"{kind} ({meaning})" for kind, meaning in MEANING.items()),
     },
     "x-original-topic": {"type": "string", "description": "Topic the message was read from"},
     "x-original-partition": {"type": "string", "description": "Its partition, in decimal"},
@@ -139,7 +139,7 @@ def _channel(spec: TopicSpec) -> dict[str, Any]:
             model.message_type: {"$ref": f"#/components/messages/{_message_key(spec, model)}"}
             for model in spec.messages
         },
-        "bindings": {"kafka": _topic_binding(spec.name, spec.partitions)},
+        "bindings": {"kafka": _topic_binding(spec.name, topic_partitions()[spec.name])},
     }
 
 
@@ -151,7 +151,7 @@ def _dlq_channel(spec: TopicSpec) -> dict[str, Any]:
         "handled after retries, with the reason in headers. Keyed by the original key. "
         "The operator CLI lists them and replays them to the original topic.",
         "messages": {DEAD_LETTER: {"$ref": f"#/components/messages/{DEAD_LETTER}"}},
-        "bindings": {"kafka": _topic_binding(spec.dlq, spec.partitions)},
+        "bindings": {"kafka": _topic_binding(spec.dlq, topic_partitions()[spec.dlq])},
     }
 
 

@@ -1,15 +1,19 @@
-"""``jobline-contracts``: write the generated contract artefacts, or check them for drift.
+"""``jobline-contracts``: write the generated contract artefacts, check them, release them.
 
 ``jobline-contracts export`` writes ``contracts/schemas/**`` and ``docs/asyncapi.yaml``
 under ``--root``; with ``--check`` it writes nothing and exits 1 when a committed file
 differs from a fresh generation, is missing, or is stale (no longer generated).
+``jobline-contracts compat`` is the compatibility gate (:mod:`jobline_contracts.gate`):
+exit 1, naming schema, field and rule, when a schema breaks a released version.
+``jobline-contracts release`` cuts ``contracts/released/<version>``.
 """
 
 import argparse
 import sys
+from importlib.metadata import version
 from pathlib import Path, PurePosixPath
 
-from jobline_contracts import asyncapi
+from jobline_contracts import asyncapi, gate
 from jobline_contracts.schema_export import SCHEMAS_DIR, export_all, render_json
 
 ASYNCAPI_PATH = PurePosixPath("docs/asyncapi.yaml")
@@ -71,16 +75,59 @@ def _parser() -> argparse.ArgumentParser:
     export_cmd.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if any file would change"
     )
-    export_cmd.add_argument(
-        "--root", type=Path, default=Path(), help="repository root (default: current directory)"
+    compat_cmd = commands.add_parser("compat", help="check schemas against every release")
+    release_cmd = commands.add_parser("release", help="cut contracts/released/<version>")
+    release_cmd.add_argument(
+        "--version",
+        default=version("jobline-contracts"),
+        help="the release (default: the jobline-contracts package version)",
     )
+    release_cmd.add_argument(
+        "--amend", action="store_true", help="re-cut a release that was never published"
+    )
+    for command in (export_cmd, compat_cmd, release_cmd):
+        command.add_argument(
+            "--root", type=Path, default=Path(), help="repository root (default: current dir)"
+        )
     return parser
+
+
+def _compat(root: Path) -> int:
+    problems = gate.check(root)
+    for line in problems:
+        print(line)  # noqa: T201
+    if problems:
+        print(gate.WAY_OUT, file=sys.stderr)  # noqa: T201
+        return 1
+    count = len(gate.releases(root))
+    print(f"contracts compatible with {count} release(s)")  # noqa: T201
+    return 0
+
+
+def _release(root: Path, name: str, *, amend: bool) -> int:
+    drift = check(root)
+    if drift:
+        print("\n".join(drift), file=sys.stderr)  # noqa: T201
+        print("run `make contracts` first: a release copies the generated schemas", file=sys.stderr)  # noqa: T201
+        return 1
+    try:
+        lines = gate.release(root, name, amend=amend)
+    except ValueError as refused:
+        print(refused, file=sys.stderr)  # noqa: T201
+        return 1
+    for line in lines:
+        print(line)  # noqa: T201
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jobline-contracts`` console script."""
     args = _parser().parse_args(argv)
     root: Path = args.root
+    if args.command == "compat":
+        return _compat(root)
+    if args.command == "release":
+        return _release(root, args.version, amend=args.amend)
     if args.check:
         problems = check(root)
         for line in problems:

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jobline_contracts.dead_letter_kinds import DlqKind
 from jobline_contracts.envelope import Envelope, Payload, RawEnvelope, envelope_type
 from jobline_contracts.topics import TopicSpec
 
@@ -37,16 +38,16 @@ def decode(spec: TopicSpec, raw: bytes) -> Envelope[Any]:
         header = RawEnvelope.model_validate_json(raw)
     except ValidationError as error:
         if any(e["type"] == "json_invalid" for e in error.errors()):
-            raise UndecodableMessage("not_json", "the message is not valid JSON") from error
-        raise UndecodableMessage("bad_envelope", _summarise(error)) from error
+            raise UndecodableMessage(DlqKind.NOT_JSON, "the message is not valid JSON") from error
+        raise UndecodableMessage(DlqKind.BAD_ENVELOPE, _summarise(error)) from error
     model = _model_of(spec, header.type)
     if model is None:
         raise UndecodableMessage(
-            "unknown_type", f"{spec.name} carries no message type {header.type!r}"
+            DlqKind.UNKNOWN_TYPE, f"{spec.name} carries no message type {header.type!r}"
         )
     if header.schema_version > model.schema_version:
         raise UndecodableMessage(
-            "unsupported_version",
+            DlqKind.UNSUPPORTED_VERSION,
             f"{header.type} schema_version {header.schema_version} is newer than "
             f"the supported {model.schema_version}",
         )
@@ -58,7 +59,7 @@ def decode_payload(header: RawEnvelope, model: type[Payload]) -> Envelope[Any]:
     try:
         payload = model.model_validate(header.payload)
     except ValidationError as error:
-        raise UndecodableMessage("bad_payload", _summarise(error)) from error
+        raise UndecodableMessage(DlqKind.BAD_PAYLOAD, _summarise(error)) from error
     envelope: Envelope[Any] = envelope_type(model)(
         **header.model_dump(exclude={"payload"}), payload=payload
     )

@@ -13,6 +13,9 @@ from jobline_contracts.invoicing import ALL_INVOICING_COMMANDS, ALL_INVOICING_EV
 from jobline_contracts.lifecycle import ALL_LIFECYCLE_EVENTS
 
 DLQ_SUFFIX = ".dlq"
+# Dead letters are few, and an operator reads and replays them one by one, in order: one
+# partition each (the k8s topics Job and compose create the same; tests keep them equal).
+DLQ_PARTITIONS = 1
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,13 @@ def all_topic_names() -> list[str]:
     """Every topic Jobline uses, dead-letter topics included, for provisioning."""
     names = [t.name for t in TOPICS]
     return names + [t.dlq for t in TOPICS if t.has_dlq]
+
+
+def topic_partitions(specs: tuple[TopicSpec, ...] = TOPICS) -> dict[str, int]:
+    """Every topic of ``specs`` and its dead-letter twin, with its partition count: what
+    provisioning creates and docs/asyncapi.yaml documents."""
+    counts = {spec.name: spec.partitions for spec in specs}
+    return counts | {spec.dlq: DLQ_PARTITIONS for spec in specs if spec.has_dlq}
 
 
 def topic(name: str) -> TopicSpec:

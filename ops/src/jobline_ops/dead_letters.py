@@ -8,18 +8,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from jobline_contracts.dead_letter_kinds import JOBS_REFUSALS, DlqKind
 from jobline_contracts.topics import DLQ_SUFFIX
 
 # Kinds the jobs consumer commits as handled (its domain refusals): the message id is
 # claimed with outcome 'rejected', so replaying it unchanged is a no-op by design; replay
 # it with a fresh message id (``--fresh-id``) once the cause is fixed.
-CLAIMED_KINDS = frozenset(
-    {"rejected", "impossible_transition", "unknown_job", "unknown_tenant", "conflict", "invalid"}
-)
+CLAIMED_KINDS: frozenset[str] = JOBS_REFUSALS
 
 # comms gave up on a delivery: its ledger refuses a second provider call for that delivery
 # id whatever the message id, so a replay never texts or emails anyone again.
-DELIVERY_KINDS = frozenset({"retries_exhausted"})
+DELIVERY_KINDS: frozenset[str] = frozenset({DlqKind.RETRIES_EXHAUSTED})
 
 
 def dlq_name(topic: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from jobline_contracts.topics import TopicSpec
+from jobline_contracts.topics import TopicSpec, topic_partitions
 from jobline_infra.kafka_security import PLAINTEXT, KafkaSecurity
 
 log = logging.getLogger(__name__)
@@ -22,9 +22,7 @@ async def ensure_topics(
     security: KafkaSecurity = PLAINTEXT,
 ) -> list[str]:
     """Create these topics and their dead-letter twins if missing; returns those created."""
-    specs = tuple(specs)
-    wanted = {spec.name: spec.partitions for spec in specs}
-    wanted |= {spec.dlq: 1 for spec in specs if spec.has_dlq}
+    wanted = topic_partitions(tuple(specs))
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap_servers, client_id=client_id, **security.client_options()
     )

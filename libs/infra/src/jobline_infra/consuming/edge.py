@@ -25,6 +25,7 @@ from typing import Any, TypeAlias
 from aiokafka import ConsumerRecord
 
 from jobline_contracts.codec import UndecodableMessage
+from jobline_contracts.dead_letter_kinds import DlqKind
 from jobline_contracts.envelope import Envelope
 from jobline_contracts.tenancy import foreign_blob_reason
 from jobline_contracts.topics import TopicSpec
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 Record: TypeAlias = "ConsumerRecord[Any, Any]"
 
-FOREIGN_BLOB_KEY = "foreign_blob_key"  # the dead letter's kind
+FOREIGN_BLOB_KEY = DlqKind.FOREIGN_BLOB_KEY  # the dead letter's kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,7 @@ class ConsumerEdge:
                 await self._retrying(lambda: self._handle(inbound), envelope.message_id)
             except GaveUp as gave_up:
                 log.error("giving up on %s", envelope.message_id, exc_info=gave_up.error)  # noqa: TRY400 - the handler's error, not this one
-                await self._dead_letters.send(inbound.record, "handler_error", gave_up.reason)
+                await self._dead_letters.send(inbound.record, DlqKind.HANDLER_ERROR, gave_up.reason)
 
     async def consume_batch(self, inbounds: Sequence[Inbound]) -> None:
         """The records of one poll: the received ones in one go, then the refused ones."""

@@ -18,6 +18,7 @@ from jobline_comms.domain.events import (
     RecipientOptedOut,
 )
 from jobline_contracts import comms as wire
+from jobline_contracts.dead_letter_kinds import DlqKind
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import COMMS_EVENTS, DLQ_SUFFIX
 from jobline_contracts.types import CODE_MAX, TEXT_MAX, clipped
@@ -136,6 +137,6 @@ def _dead_letter(source: Row, reason: str, consumer: str, traceparent: str | Non
         source["command_key"],
         source["command"],
     )
-    letter = dead_letter(origin, consumer, "retries_exhausted", reason)
+    letter = dead_letter(origin, consumer, DlqKind.RETRIES_EXHAUSTED, reason)
     topic = source["source_topic"] + DLQ_SUFFIX
     return (topic, letter.key, letter.value or b"", json.dumps(letter.headers), traceparent)

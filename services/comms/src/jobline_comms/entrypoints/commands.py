@@ -24,12 +24,13 @@ from jobline_comms.domain.delivery import foreign_reason
 from jobline_comms.entrypoints.translate import causation_of, to_command
 from jobline_comms.service_layer.handlers import Services, accept_deliveries
 from jobline_comms.service_layer.ports import Admission, Incoming, Received
+from jobline_contracts.dead_letter_kinds import DlqKind
 from jobline_contracts.topics import COMMS_COMMANDS, TopicSpec
 from jobline_infra import consuming
 from jobline_infra.dead_letters import DeadLetters
 from jobline_infra.observability.tracing import received
 
-FOREIGN_REFERENCE = "foreign_reference"  # the dead letter's kind: another tenant's delivery
+FOREIGN_REFERENCE = DlqKind.FOREIGN_REFERENCE  # the dead letter's kind: another tenant's delivery
 
 # Failures of the infrastructure, not of the command: waiting helps.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
