@@ -13,6 +13,7 @@ from jobline_jobs.domain import commands, events
 from jobline_jobs.domain.commission_split import SplitRule
 from jobline_jobs.domain.commissions import CommissionAccount, CommissionTerms, Entry
 from jobline_jobs.domain.communications import Contact, StoredFile
+from jobline_jobs.domain.invoice_email import InvoiceEmail
 from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
@@ -144,6 +145,9 @@ class FakeDirectory(Directory):
 
     async def default_tax_rate(self, tenant_id: str) -> Decimal:
         return self.default_tax_rates.get(tenant_id, Decimal(0))
+
+    async def invoice_email(self, tenant_id: str) -> InvoiceEmail:
+        return InvoiceEmail()
 
     async def business(self, tenant_id: str) -> events.Business:
         return events.Business(f"Business of {tenant_id}", f"office@{tenant_id}.example")

@@ -13,6 +13,7 @@ from jobline_jobs.domain import commands
 from jobline_jobs.domain.commission_split import SplitRule
 from jobline_jobs.domain.errors import UnknownTenant
 from jobline_jobs.domain.events import Business
+from jobline_jobs.domain.invoice_email import InvoiceEmail
 from jobline_jobs.service_layer.unit_of_work import Directory
 
 # An upsert applies unless a newer one (by occurred_at) was applied already, so
@@ -196,6 +197,16 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
         if found is None:
             raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
         return Business(found["name"], found["business_email"])
+
+    async def invoice_email(self, tenant_id: str) -> InvoiceEmail:
+        found = await self._conn.fetchrow(
+            "SELECT invoice_email_subject, invoice_email_body FROM jobs.tenants"
+            " WHERE tenant_id = $1",
+            tenant_id,
+        )
+        if found is None:
+            raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
+        return InvoiceEmail(found["invoice_email_subject"], found["invoice_email_body"])
 
     async def time_zone(self, tenant_id: str) -> str:
         zone = await self._conn.fetchval(

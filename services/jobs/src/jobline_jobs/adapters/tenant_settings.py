@@ -16,7 +16,7 @@ SELECT tenant_id, currency, name AS business_name, business_address, business_ph
        business_email, tax_id, tax_id_label, invoice_title, payment_terms_days,
        logo_blob_key, primary_colour AS brand_colour, chargeback_percent,
        commission_split_rule, default_tax_rate, invoice_revision_convention,
-       settings_updated_at AS updated_at,
+       invoice_email_subject, invoice_email_body, settings_updated_at AS updated_at,
        settings_updated_by AS updated_by, time_zone, locale
   FROM jobs.tenants WHERE tenant_id = $1"""
 
@@ -64,7 +64,8 @@ class PostgresTenantSettings(TenantSettingsStore):
                       payment_terms_days = $9, logo_blob_key = $10, primary_colour = $11,
                       chargeback_percent = $12, commission_split_rule = $13,
                       default_tax_rate = $14, settings_updated_at = $15,
-                      settings_updated_by = $16, invoice_revision_convention = $17
+                      settings_updated_by = $16, invoice_revision_convention = $17,
+                      invoice_email_subject = $18, invoice_email_body = $19
                 WHERE tenant_id = $1""",
             s.tenant_id,
             s.business_name,
@@ -83,4 +84,6 @@ class PostgresTenantSettings(TenantSettingsStore):
             s.updated_at,
             s.updated_by,
             s.invoice_revision_convention,
+            s.invoice_email_subject,
+            s.invoice_email_body,
         )

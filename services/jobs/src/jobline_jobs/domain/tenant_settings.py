@@ -16,6 +16,7 @@ from typing import Any
 from jobline_jobs.domain.commands import Command
 from jobline_jobs.domain.commission_split import SplitRule
 from jobline_jobs.domain.errors import InvalidRequest
+from jobline_jobs.domain.invoice_email import template_problem
 
 SPLIT_RULES = tuple(rule.value for rule in SplitRule)  # the rules the ledger splits by
 # How a change that lowers an issued invoice is recorded (domain/issued_invoices.py).
@@ -87,6 +88,18 @@ def _days(value: object) -> str | None:
     return "must be whole days from 0 to 365"
 
 
+def _wording(limit: int) -> Callable[[object], str | None]:
+    """An invoice email template: bounded text naming only the known fields."""
+    text = _text(limit)
+
+    def rule(value: object) -> str | None:
+        if value is None:
+            return None
+        return text(value) or template_problem(str(value))
+
+    return rule
+
+
 def _address(value: object) -> str | None:
     if value is None:
         return None
@@ -117,6 +130,8 @@ RULES: dict[str, Callable[[object], str | None]] = {
     "commission_split_rule": _one_of(SPLIT_RULES),
     "default_tax_rate": _between(Decimal(0), Decimal("0.9999"), "a fraction from 0 to 0.9999"),
     "invoice_revision_convention": _one_of(REVISION_CONVENTIONS),
+    "invoice_email_subject": _wording(200),
+    "invoice_email_body": _wording(4000),
 }
 REQUIRED = frozenset(
     {
@@ -149,6 +164,8 @@ class TenantSettings:
     commission_split_rule: str
     default_tax_rate: Decimal
     invoice_revision_convention: str = "revised_invoice"
+    invoice_email_subject: str | None = None  # None: domain/invoice_email.py's default
+    invoice_email_body: str | None = None
     updated_at: datetime | None = None
     updated_by: str | None = None
 

@@ -8,6 +8,7 @@ from typing import Any
 from jobline_jobs.domain import commands, recalls, staged_billing
 from jobline_jobs.domain.errors import Conflict, UnknownJob
 from jobline_jobs.domain.events import Business
+from jobline_jobs.domain.invoice_email import compose
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
 from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
@@ -193,7 +194,18 @@ async def send_communication(cmd: commands.SendCommunication, uow: UnitOfWork) -
 
 
 async def send_invoice(cmd: commands.SendInvoice, uow: UnitOfWork) -> None:
-    number = cmd.invoice.number
+    job, number = await _job(uow, cmd), cmd.invoice.number
+    business = await uow.directory.business(cmd.tenant_id)
+    due = job.total - job.amount_paid
+    subject, body = compose(
+        await uow.directory.invoice_email(cmd.tenant_id),
+        {
+            "invoice_number": number,
+            "job_number": job.job_number,
+            "business_name": business.name,
+            "amount_due": f"{job.currency} {due:,.2f}",
+        },
+    )
     email = commands.SendCommunication(
         cmd.tenant_id,
         cmd.occurred_at,
@@ -201,8 +213,8 @@ async def send_invoice(cmd: commands.SendInvoice, uow: UnitOfWork) -> None:
         communication_id=cmd.communication_id,
         channel="email",
         recipient_ids=cmd.recipient_ids,
-        body=cmd.message or f"Please find attached invoice {number}.",
-        subject=f"Invoice {number}",
+        body=cmd.message or body,
+        subject=subject,
         attachments=(("invoice", cmd.job_id),),
         send_at=cmd.occurred_at,
         invoice=cmd.invoice,

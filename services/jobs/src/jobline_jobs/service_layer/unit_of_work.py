@@ -18,6 +18,7 @@ from jobline_jobs.domain import commands
 from jobline_jobs.domain.commissions import CommissionAccount, CommissionTerms
 from jobline_jobs.domain.communications import Contact, StoredFile
 from jobline_jobs.domain.events import Business
+from jobline_jobs.domain.invoice_email import InvoiceEmail
 from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
@@ -142,6 +143,10 @@ class Directory(ABC):
     @abstractmethod
     async def business(self, tenant_id: str) -> Business:
         """The tenant's business name and email (settings): who its emails are from."""
+
+    @abstractmethod
+    async def invoice_email(self, tenant_id: str) -> InvoiceEmail:
+        """The tenant's wording of invoice emails (settings)."""
 
     # Issue 16, commissions
 

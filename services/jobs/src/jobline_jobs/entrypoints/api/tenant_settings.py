@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jobline_contracts.types import Address
 from jobline_jobs.domain.documents import IMAGE_TYPES, sniff
@@ -35,6 +35,13 @@ class TenantSettingsView(BaseModel):
     commission_split_rule: str
     default_tax_rate: Decimal
     invoice_revision_convention: str
+    invoice_email_subject: str | None = Field(
+        description="Invoice emails' subject with {fields}; null: the default"
+    )
+    invoice_email_body: str | None = Field(
+        description="Invoice emails' body with {fields} (invoice_number, job_number,"
+        " business_name, amount_due); null: the default"
+    )
     currency: str
     time_zone: str
     printed_invoice_title: str
@@ -62,6 +69,8 @@ class TenantSettingsPatch(BaseModel):
     commission_split_rule: str | None = None
     default_tax_rate: Decimal | None = None
     invoice_revision_convention: str | None = None
+    invoice_email_subject: str | None = None
+    invoice_email_body: str | None = None
 
     @field_validator("logo_blob_key")
     @classmethod

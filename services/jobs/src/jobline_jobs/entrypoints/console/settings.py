@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
+from jobline_jobs.domain.invoice_email import DEFAULT_BODY, DEFAULT_SUBJECT
 from jobline_jobs.entrypoints.console.api_client import ApiRefusal
 from jobline_jobs.entrypoints.console.dialogs import form_of, one
 from jobline_jobs.entrypoints.console.rendering import render
@@ -15,7 +16,15 @@ from jobline_jobs.entrypoints.console.session import Console, ConsoleDep
 router = APIRouter(include_in_schema=False)
 PAGE = "/console/settings"
 API = "/v1/tenant/settings"
-TEXT = ("business_name", "business_phone", "business_email", "tax_id", "tax_id_label")
+TEXT = (
+    "business_name",
+    "business_phone",
+    "business_email",
+    "tax_id",
+    "tax_id_label",
+    "invoice_email_subject",
+    "invoice_email_body",
+)
 ADDRESS = ("line1", "line2", "city", "region", "postal_code", "country")
 PERCENT = ("chargeback_percent", "default_tax_rate")  # fractions, entered as percentages
 
@@ -63,6 +72,8 @@ def _page(
             name: f"{(Decimal(str(settings[name])) * 100).normalize():f}" for name in PERCENT
         },
         editable=c.who.role == "admin",
+        default_subject=f"Blank: {DEFAULT_SUBJECT}",
+        default_body=DEFAULT_BODY,
         **context,
     )
 
