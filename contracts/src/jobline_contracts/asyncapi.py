@@ -36,8 +36,11 @@ _DEAD_LETTER_HEADER_PROPERTIES = {
         "type": "string",
         "description": "A short machine-readable kind: a codec kind (not_json, bad_envelope,"
         " unknown_type, unsupported_version, bad_payload), foreign_blob_key (a blob key"
-        " not under the message's tenant), foreign_reference (an id of another tenant's,"
-        " e.g. a send command reusing another tenant's delivery id) or a handler failure",
+        " not under the message's tenant), foreign_reference (an id its tenant does not"
+        " have: a send command reusing another tenant's delivery id, a delivery status or"
+        " render outcome naming a delivery or render request not of its tenant), a refusal"
+        " of the jobs domain (unknown_tenant, unknown_job, impossible_transition, conflict,"
+        " invalid, rejected) or a handler failure (handler_error)",
     },
     "x-original-topic": {"type": "string", "description": "Topic the message was read from"},
     "x-original-partition": {"type": "string", "description": "Its partition, in decimal"},
