@@ -43,8 +43,9 @@ MEANING: dict[DlqKind, str] = {
     DlqKind.UNSUPPORTED_VERSION: "schema_version is newer than the consumer reads",
     DlqKind.BAD_PAYLOAD: "the payload does not validate against its type's schema",
     DlqKind.FOREIGN_BLOB_KEY: "a blob key not under the message's tenant",
-    DlqKind.FOREIGN_REFERENCE: "an id of another tenant's, e.g. a send command reusing"
-    " another tenant's delivery id",
+    DlqKind.FOREIGN_REFERENCE: "an id its tenant does not have: a send command reusing"
+    " another tenant's delivery id, a delivery status or render outcome naming a delivery"
+    " or render request not of its tenant",
     DlqKind.HANDLER_ERROR: "the handler kept failing after its retries",
     DlqKind.RETRIES_EXHAUSTED: "comms gave up on a delivery after its retries; its ledger"
     " refuses a second provider call, so a replay never sends twice",

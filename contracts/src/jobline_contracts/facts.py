@@ -269,7 +269,7 @@ class DocumentAdded(Payload):
         Field(description=OWN_BLOB_KEY),
     ]
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    content_type: Annotated[str, StringConstraints(pattern=r"^[\w.+-]+/[\w.+-]+$")]
+    content_type: Annotated[str, StringConstraints(max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$")]
     size_bytes: int = Field(ge=0)
 
     @model_validator(mode="after")

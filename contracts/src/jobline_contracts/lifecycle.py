@@ -8,15 +8,34 @@ crash between send and bookkeeping can publish an event twice, never zero times.
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from jobline_contracts.envelope import Payload
 from jobline_contracts.facts import DispatchStatus, DocumentKind
 from jobline_contracts.invoicing import Sha256
-from jobline_contracts.types import CurrencyCode, JobNumber, Money, Rate
+from jobline_contracts.types import (
+    Cause,
+    Code,
+    CurrencyCode,
+    InvoiceNo,
+    JobNumber,
+    Money,
+    Name,
+    Rate,
+    ShortText,
+    Text,
+)
+
+# Every text here is bounded (see ``jobline_contracts.types``), at least as generously as
+# where Jobline takes it in: a fact's field, or the API's (reasons 500, titles 200), so an
+# event made from what Jobline accepted always fits. Free text is the fact's bound, 2000.
+Actor = Annotated[
+    Name, Field(description="Who: upstream, or an operator (role:token id)", examples=["upstream"])
+]
+FileName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
 class JobStep(StrEnum):
@@ -57,10 +76,10 @@ class JobStatusChanged(Payload):
     job_number: JobNumber
     from_step: JobStep
     to_step: JobStep
-    cause: str = Field(description="The fact type that moved the job", examples=["job.started"])
+    cause: Cause = Field(description="The fact type that moved the job", examples=["job.started"])
     completed_at: AwareDatetime | None = None
-    reason: str | None = Field(default=None, description="Why, for a cancellation")
-    notes: str | None = Field(default=None, description="The quality check's notes")
+    reason: Text | None = Field(default=None, description="Why, for a cancellation")
+    notes: Text | None = Field(default=None, description="The quality check's notes")
 
 
 class JobRescheduled(Payload):
@@ -113,7 +132,7 @@ class JobPaymentRecorded(Payload):
     amount_paid: Money
     balance_due: Money
     currency: CurrencyCode
-    method: str | None = Field(default=None, examples=["card"])
+    method: Code | None = Field(default=None, examples=["card"])
 
 
 class JobDocumentAdded(Payload):
@@ -125,7 +144,7 @@ class JobDocumentAdded(Payload):
     job_number: JobNumber
     document_id: UUID
     kind: DocumentKind
-    filename: str
+    filename: FileName
 
 
 class JobDeferred(Payload):
@@ -135,8 +154,8 @@ class JobDeferred(Payload):
 
     job_id: UUID
     job_number: JobNumber
-    reason: str
-    deferred_by: str
+    reason: Text
+    deferred_by: Actor
 
 
 class JobUndeferred(Payload):
@@ -146,7 +165,7 @@ class JobUndeferred(Payload):
 
     job_id: UUID
     job_number: JobNumber
-    undeferred_by: str
+    undeferred_by: Actor
 
 
 class JobSubjobScheduled(Payload):
@@ -158,7 +177,7 @@ class JobSubjobScheduled(Payload):
     job_number: JobNumber
     subjob_id: UUID
     subjob_number: JobNumber
-    title: str
+    title: Annotated[ShortText, StringConstraints(min_length=1)]
     amount: Money
     percent: Decimal | None = Field(default=None, description="The share as given, in %")
     bill_on: date
@@ -174,7 +193,7 @@ class JobRecallLinked(Payload):
     job_id: UUID
     job_number: JobNumber
     original_job_id: UUID
-    reason: str
+    reason: Text
     chargeback_id: UUID | None = None
     chargeback_amount: Money
 
@@ -211,7 +230,7 @@ class JobCommunicationRequested(Payload):
     opted_out: int = Field(ge=0, description="Recipients refused because they opted out")
     attachments: int = Field(ge=0)
     send_at: AwareDatetime = Field(description="Now, or when a scheduled send is due")
-    requested_by: str
+    requested_by: Actor
 
 
 class JobInvoiceSent(Payload):
@@ -222,10 +241,10 @@ class JobInvoiceSent(Payload):
     job_id: UUID
     job_number: JobNumber
     communication_id: UUID
-    invoice_number: str
+    invoice_number: InvoiceNo
     pdf_sha256: Sha256 = Field(description="sha256 of the PDF that was attached")
     recipients: int = Field(ge=0)
-    sent_by: str
+    sent_by: Actor
 
 
 class SubjobBecameBillable(Payload):
@@ -272,7 +291,7 @@ class JobPaymentRefunded(Payload):
     amount_paid: Money
     balance_due: Money
     currency: CurrencyCode
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class JobInvoiceIssued(Payload):
@@ -282,7 +301,7 @@ class JobInvoiceIssued(Payload):
 
     job_id: UUID
     job_number: JobNumber
-    invoice_number: str
+    invoice_number: InvoiceNo
     revision: int = Field(ge=1)
     issued_on: date
     due_on: date
@@ -290,7 +309,7 @@ class JobInvoiceIssued(Payload):
     total: Money
     balance_due: Money
     snapshot_sha256: Sha256
-    issued_by: str = Field(description="upstream, or the operator who issued it")
+    issued_by: Actor = Field(description="upstream, or the operator who issued it")
 
 
 class JobInvoiceRevised(Payload):
@@ -301,9 +320,9 @@ class JobInvoiceRevised(Payload):
 
     job_id: UUID
     job_number: JobNumber
-    invoice_number: str
+    invoice_number: InvoiceNo
     revision: int = Field(ge=2)
-    cause: str = Field(examples=["job.lines_changed"])
+    cause: Cause = Field(examples=["job.lines_changed"])
     convention: Literal["revised_invoice", "credit_note"] = "revised_invoice"
     previous_total: Money
     total: Money
@@ -318,9 +337,9 @@ class JobInvoiceVoided(Payload):
 
     job_id: UUID
     job_number: JobNumber
-    invoice_number: str
+    invoice_number: InvoiceNo
     revision: int = Field(ge=1)
-    reason: str
+    reason: Text
 
 
 class JobInvoicePaid(Payload):
@@ -330,7 +349,7 @@ class JobInvoicePaid(Payload):
 
     job_id: UUID
     job_number: JobNumber
-    invoice_number: str
+    invoice_number: InvoiceNo
     revision: int = Field(ge=1)
     total: Money
     amount_paid: Money
@@ -347,14 +366,14 @@ class JobInvoiceCredited(Payload):
 
     job_id: UUID
     job_number: JobNumber
-    invoice_number: str = Field(description="The invoice the credit note refers to")
+    invoice_number: InvoiceNo = Field(description="The invoice the credit note refers to")
     revision: int = Field(ge=1, description="The invoice revision credited (unchanged)")
-    credit_note_number: str = Field(examples=["CN-000001"])
+    credit_note_number: InvoiceNo = Field(examples=["CN-000001"])
     issued_on: date = Field(description="The day of the change, in the tenant's time zone")
     credited: Money = Field(description="The amount credited, tax included")
     tax: Money = Field(description="The tax part of credited")
     currency: CurrencyCode
-    cause: str = Field(examples=["job.lines_changed"])
+    cause: Cause = Field(examples=["job.lines_changed"])
     previous_billed: Money = Field(description="What the invoice billed before this credit")
     billed: Money = Field(description="What it bills now: its total less every credit")
     balance_due: Money
@@ -369,7 +388,7 @@ class JobTechnicianReassigned(Payload):
     job_number: JobNumber
     technician_id: UUID
     previous_technician_id: UUID
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class JobRecallUnlinked(Payload):
@@ -381,8 +400,8 @@ class JobRecallUnlinked(Payload):
     job_id: UUID
     job_number: JobNumber
     original_job_id: UUID
-    reason: str
-    unlinked_by: str
+    reason: Text
+    unlinked_by: Actor
 
 
 class CommissionEntryRecorded(Payload):
@@ -403,14 +422,14 @@ class CommissionEntryRecorded(Payload):
     amount: Money = Field(description="Signed: what the entry adds to what the technician is owed")
     currency: CurrencyCode
     at: AwareDatetime = Field(description="When it counts, e.g. in which payroll period")
-    cause: str = Field(examples=["job.work_completed", "job.undeferred", "recall.unlinked"])
+    cause: Cause = Field(examples=["job.work_completed", "job.undeferred", "recall.unlinked"])
     basis: Money | None = Field(
         default=None, description="The technician's share of the job total it is computed on"
     )
     rate: Rate | None = Field(default=None, description="The commission rate applied")
     chargeback_id: UUID | None = None
     recall_job_id: UUID | None = None
-    reason: str | None = None
+    reason: Text | None = None
 
 
 ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (

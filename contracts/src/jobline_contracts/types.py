@@ -25,7 +25,10 @@ PhoneNumber = Annotated[
     StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$"),
     Field(description="E.164 phone number", examples=["+15555550123"]),
 ]
-Email = EmailStr
+EMAIL_MAX = 254  # RFC 5321's longest path; email-validator refuses longer addresses too
+# The bound is said in the schema as well, so a consumer that validates by schema refuses
+# a megabyte "address" before handing it to an email parser.
+Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX)]
 # For text that becomes an email header (a subject, a display name, a file name): one
 # line, since a line break there would start a header of the sender's choosing.
 ONE_LINE = r"^[^\r\n\x00]*$"
@@ -39,6 +42,9 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
 Text = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
 ShortText = Annotated[str, StringConstraints(max_length=NAME_MAX)]  # a name that may be empty
 Code = Annotated[str, StringConstraints(max_length=CODE_MAX)]
+# A message type or an action's name: what caused a change (``job.started``,
+# ``api.LinkRecall``); bounded as the envelope's ``type``.
+Cause = Annotated[str, StringConstraints(min_length=1, max_length=CODE_MAX)]
 InvoiceNo = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 

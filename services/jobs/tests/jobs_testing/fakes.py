@@ -235,8 +235,11 @@ class FakeInvoiceRenders(InvoiceRenders):
         self.world = world
         self._seen: list[RenderRequest] = []
 
-    async def record(self, cmd: commands.RecordInvoiceRender) -> None:
+    async def record(self, cmd: commands.RecordInvoiceRender) -> bool:
+        if (cmd.tenant_id, cmd.job_id, cmd.snapshot_sha256) not in self.world.renders_requested:
+            return False
         self.world.renders_recorded.append(cmd)
+        return True
 
     async def requested(self, tenant_id: str, job_id: UUID, snapshot_sha256: str) -> bool:
         return (tenant_id, job_id, snapshot_sha256) in self.world.renders_requested
@@ -254,9 +257,10 @@ class FakeDeliveryStatuses(DeliveryStatuses):
         self._seen: dict[UUID, TrackedDelivery] = {}
 
     async def get(self, tenant_id: str, delivery_id: UUID) -> TrackedDelivery | None:
-        if delivery_id not in self._seen and delivery_id in self.world.deliveries:
-            self._seen[delivery_id] = deepcopy(self.world.deliveries[delivery_id])
-        return self._seen.get(delivery_id)
+        stored = self.world.deliveries.get(delivery_id)
+        if stored is None or stored.tenant_id != tenant_id:
+            return None
+        return self._seen.setdefault(delivery_id, deepcopy(stored))
 
     def seen(self) -> list[TrackedDelivery]:
         return list(self._seen.values())

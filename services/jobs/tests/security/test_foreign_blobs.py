@@ -44,6 +44,13 @@ async def test_an_invoice_rendered_naming_another_tenants_pdf_is_dead_lettered_u
     foreign = rendered(job_id, f"invoices/other-{tenant}/{'b' * 64}.pdf")
     escaping = rendered(job_id, f"invoices/{tenant}/../other-{tenant}/{'b' * 64}.pdf")
     own = rendered(job_id, f"invoices/{tenant}/{'c' * 64}.pdf")
+    await db.execute(  # the tenant asked for its render: an outcome of no request is refused
+        "INSERT INTO jobs.invoice_renders (tenant_id, job_id, snapshot_sha256, status)"
+        " VALUES ($1, $2, $3, 'requested')",
+        tenant,
+        job_id,
+        own.snapshot_sha256,
+    )
     for payload in (foreign, escaping, own):
         await publisher.publish(INVOICING_EVENTS.name, wrap(payload, tenant), str(job_id))
 
@@ -64,8 +71,11 @@ async def test_an_invoice_rendered_naming_another_tenants_pdf_is_dead_lettered_u
         )
         return {r["snapshot_sha256"]: r["blob_key"] for r in rows}
 
+    async def own_recorded() -> bool:
+        return (await snapshots()).get(own.snapshot_sha256) == own.blob_key
+
     # The tenant's own render, published after them, was recorded: the consumer moved on.
-    await eventually(lambda: _has(snapshots, own.snapshot_sha256), within=30)
+    await eventually(own_recorded, within=30)
     assert await snapshots() == {own.snapshot_sha256: own.blob_key}
 
 

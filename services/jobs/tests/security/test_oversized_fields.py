@@ -1,6 +1,6 @@
-"""Events from comms and invoicing as a stranger with write access to their topics would
-send them, with a megabyte in one text field: dead-lettered with a short reason naming the
-field's bound, nothing recorded, and the consumer moves on."""
+"""Facts, and events from comms and invoicing, as a stranger with write access to their
+topics would send them, with a megabyte in one text field: dead-lettered with a short
+reason naming the field's bound, nothing recorded, and the consumer moves on."""
 
 import json
 import uuid
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jobline_contracts.topics import COMMS_EVENTS, INVOICING_EVENTS
+from jobline_contracts.topics import COMMS_EVENTS, DISPATCH_EVENTS, INVOICING_EVENTS
 from jobline_testing.kafka import FactPublisher
 from jobline_testing.services import ServiceProcess
 
@@ -33,6 +33,8 @@ def golden(topic: str, name: str, tenant: str, **payload: Any) -> bytes:
         (COMMS_EVENTS.name, "recipient.opted_out.v1.json", "keyword"),
         (INVOICING_EVENTS.name, "invoice.render_failed.v1.json", "reason"),
         (INVOICING_EVENTS.name, "invoice.rendered.v1.json", "blob_key"),
+        (DISPATCH_EVENTS.name, "job.canceled.v1.json", "reason"),
+        (DISPATCH_EVENTS.name, "document.added.v1.json", "content_type"),
     ],
 )
 async def test_a_megabyte_field_is_dead_lettered_with_its_bound_as_the_reason(

@@ -164,7 +164,8 @@ async def test_a_late_status_never_takes_a_final_one_back(world, bus, job_id):
     assert world.deliveries[delivery.delivery_id].status == "delivered"
 
 
-async def test_a_status_of_an_unknown_delivery_changes_nothing(world, bus):
+async def test_a_status_of_an_unknown_delivery_is_refused_and_changes_nothing(world, bus):
     cmd = commands.RecordDeliveryStatus("acme", T0, uuid4(), "delivered")
     await bus.handle(cmd, operator())
     assert published(world, events.DeliveryStatusChanged) == []
+    assert [kind for kind, _ in world.rejections] == ["foreign_reference"]

@@ -6,13 +6,15 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
+from jobline_contracts.types import JobNumber
 from jobline_jobs.adapters.lifecycle import to_wire
 from jobline_jobs.domain import commands, events
 from jobline_jobs.domain.errors import ImpossibleTransition, InvalidRequest
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.money import Totals
-from jobline_jobs.domain.staged_billing import schedule_subjob
+from jobline_jobs.domain.staged_billing import JOB_NUMBER_MAX, schedule_subjob
 from jobline_jobs.domain.workflow import Step
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.unit_of_work import Causation
@@ -106,3 +108,22 @@ async def test_the_scheduler_makes_subjobs_billable_on_their_date_in_the_tenants
     # Once: the next tick finds nothing due.
     await bus.execute(commands.ReleaseDueSubjobs("*", at_midnight), causation(at_midnight))
     assert len([e for e in world.published if isinstance(e, events.SubjobBecameBillable)]) == 1
+
+
+def test_a_parent_whose_number_leaves_no_room_for_a_subjob_is_refused_unchanged():
+    job = parent()
+    job.job_number = "J-" + "9" * 29  # 31 characters: "-1" makes 33
+    recorded = list(job.events)
+    cmd = commands.CreateSubjob("acme", NOW, job.job_id, uuid4(), "Rough-in", D("20"), None, None)
+
+    with pytest.raises(InvalidRequest, match="at most 32 characters"):
+        schedule_subjob(job, cmd, f"{job.job_number}-1", SYDNEY)
+
+    assert (job.subjob_shares, job.events) == ([], recorded)
+
+
+def test_the_subjob_number_bound_is_the_contracts():
+    adapter = TypeAdapter(JobNumber)
+    adapter.validate_python("J" * JOB_NUMBER_MAX)
+    with pytest.raises(ValidationError):
+        adapter.validate_python("J" * (JOB_NUMBER_MAX + 1))

@@ -3,16 +3,23 @@ of deliveries the comms service reports, for the unit of work."""
 
 from uuid import UUID
 
-from jobline_jobs.adapters.send_rows import (
-    DeliveryStatusUpdate,
-    OptOut,
-    RenderOutcome,
-    RenderRequestInsert,
-)
+from jobline_jobs.adapters.send_rows import DeliveryStatusUpdate, OptOut, RenderRequestInsert
 from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.sends import RenderRequest, TrackedDelivery
 from jobline_jobs.service_layer.unit_of_work import DeliveryStatuses, InvoiceRenders
+
+# A rendered PDF is final for its snapshot: a late failure report of a retried render
+# never hides a PDF that exists. The CTE's update and the SELECT see the same snapshot.
+RECORD_OUTCOME = """
+    WITH recorded AS (
+        UPDATE jobs.invoice_renders
+           SET status = $4, blob_key = $5, pdf_sha256 = $6, pages = $7, bytes = $8,
+               reason = $9, updated_at = now()
+         WHERE tenant_id = $1 AND job_id = $2 AND snapshot_sha256 = $3
+           AND status <> 'rendered')
+    SELECT EXISTS (SELECT 1 FROM jobs.invoice_renders
+                    WHERE tenant_id = $1 AND job_id = $2 AND snapshot_sha256 = $3)"""
 
 
 class PostgresInvoiceRenders(Tracking[RenderRequest], InvoiceRenders):
@@ -35,20 +42,23 @@ class PostgresInvoiceRenders(Tracking[RenderRequest], InvoiceRenders):
             RenderRequestInsert(request.tenant_id, request.job_id, request.snapshot_sha256)
         )
 
-    async def record(self, cmd: commands.RecordInvoiceRender) -> None:
-        self._writer.add(
-            RenderOutcome(
-                cmd.tenant_id,
-                cmd.job_id,
-                cmd.snapshot_sha256,
-                "rendered" if cmd.rendered else "failed",
-                cmd.blob_key,
-                cmd.pdf_sha256,
-                cmd.pages,
-                cmd.size_bytes,
-                cmd.reason,
-            )
+    async def record(self, cmd: commands.RecordInvoiceRender) -> bool:
+        # One statement: the outcome lands on the tenant's own request only, and the
+        # answer says whether there was one, so the tenant's check costs no query.
+        await self._send_pending()  # a render asked for earlier in the transaction
+        asked: bool = await self._conn.fetchval(
+            RECORD_OUTCOME,
+            cmd.tenant_id,
+            cmd.job_id,
+            cmd.snapshot_sha256,
+            "rendered" if cmd.rendered else "failed",
+            cmd.blob_key,
+            cmd.pdf_sha256,
+            cmd.pages,
+            cmd.size_bytes,
+            cmd.reason,
         )
+        return asked
 
 
 class PostgresDeliveryStatuses(Tracking[TrackedDelivery], DeliveryStatuses):

@@ -1,5 +1,6 @@
 """Typed rows of communications and invoicing: sends, their deliveries and invoice copy,
-releases, delivery statuses, opt-outs and invoice renders. ``STATEMENTS`` lists
+releases, delivery statuses, opt-outs and render requests (their outcomes are written
+by ``invoice_renders``, which must know whether the request was there). ``STATEMENTS`` lists
 them in foreign-key order; ``rows.STATEMENTS`` places them after the jobs' own rows."""
 
 from datetime import datetime
@@ -60,18 +61,6 @@ class RenderRequestInsert(NamedTuple):
     snapshot_sha256: str
 
 
-class RenderOutcome(NamedTuple):
-    tenant_id: str
-    job_id: UUID
-    snapshot_sha256: str
-    status: str  # rendered or failed
-    blob_key: str | None
-    pdf_sha256: str | None
-    pages: int | None
-    bytes: int | None
-    reason: str | None
-
-
 class OptOut(NamedTuple):
     tenant_id: str
     phone: str
@@ -87,7 +76,6 @@ SendRow = (
     | CommunicationReleased
     | DeliveryStatusUpdate
     | RenderRequestInsert
-    | RenderOutcome
     | OptOut
 )
 
@@ -113,16 +101,6 @@ STATEMENTS: dict[type[SendRow], str] = {
     # primary key and its outbox command goes with it, so one render is asked for.
     RenderRequestInsert: """INSERT INTO jobs.invoice_renders (tenant_id, job_id,
             snapshot_sha256, status) VALUES ($1, $2, $3, 'requested')""",
-    # A rendered PDF is final for its snapshot: a late failure report of a retried render
-    # never hides a PDF that exists.
-    RenderOutcome: """INSERT INTO jobs.invoice_renders AS r (tenant_id, job_id,
-            snapshot_sha256, status, blob_key, pdf_sha256, pages, bytes, reason)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-        ON CONFLICT (tenant_id, job_id, snapshot_sha256) DO UPDATE
-           SET status = EXCLUDED.status, blob_key = EXCLUDED.blob_key,
-               pdf_sha256 = EXCLUDED.pdf_sha256, pages = EXCLUDED.pages,
-               bytes = EXCLUDED.bytes, reason = EXCLUDED.reason, updated_at = now()
-         WHERE r.status <> 'rendered'""",
     # The latest report wins, whatever order they arrive in.
     OptOut: """INSERT INTO jobs.opt_outs AS o (tenant_id, phone, opted_out, keyword,
             updated_at) VALUES ($1, $2, $3, $4, $5)

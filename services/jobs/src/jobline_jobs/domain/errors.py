@@ -43,3 +43,9 @@ class InvalidRequest(Rejected):
     """The command asks for something the rules never allow (e.g. shares over 100 %)."""
 
     kind = "invalid"
+
+
+class ForeignReference(Rejected):
+    """The message names a record that is not its tenant's (see ``foreign_references``)."""
+
+    kind = "foreign_reference"

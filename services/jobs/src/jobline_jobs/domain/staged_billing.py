@@ -18,6 +18,10 @@ from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.money import Totals
 from jobline_jobs.domain.workflow import FINAL_STEPS, Step
 
+# A job number is at most 32 characters on the wire (``JobNumber`` in the contracts); a
+# subjob's is its parent's and "-<n>", so a parent with a long number has no room for one.
+JOB_NUMBER_MAX = 32
+
 
 def tenant_day(at: datetime, time_zone: str) -> date:
     """The tenant's date at ``at``."""
@@ -30,6 +34,11 @@ def schedule_subjob(parent: Job, cmd: commands.CreateSubjob, number: str, time_z
         raise InvalidRequest(f"job {parent.job_number} is a subjob; subjobs have no subjobs")
     if parent.step in FINAL_STEPS:
         raise ImpossibleTransition(f"job {parent.job_number} is {parent.step.words}")
+    if len(number) > JOB_NUMBER_MAX:
+        raise InvalidRequest(
+            f"a subjob's number is its parent's and -<n>, at most {JOB_NUMBER_MAX} characters:"
+            f" {number} is {len(number)}; job {parent.job_number} has no room for subjobs"
+        )
     today = tenant_day(cmd.occurred_at, time_zone)
     bill_on = cmd.bill_on or today
     work_day = tenant_day(parent.scheduled_start, time_zone)

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from jobline_jobs.domain import commands, recalls, staged_billing
+from jobline_jobs.domain import commands, foreign_references, recalls, staged_billing
 from jobline_jobs.domain.errors import Conflict, UnknownJob
 from jobline_jobs.domain.events import Business
 from jobline_jobs.domain.invoice_email import compose
@@ -161,13 +161,15 @@ async def link_recall(cmd: commands.LinkRecall, uow: UnitOfWork) -> None:
 
 
 async def record_invoice_render(cmd: commands.RecordInvoiceRender, uow: UnitOfWork) -> None:
-    await uow.invoice_renders.record(cmd)
+    if not await uow.invoice_renders.record(cmd):
+        raise foreign_references.foreign_render(cmd.job_id, cmd.snapshot_sha256)
 
 
 async def record_delivery_status(cmd: commands.RecordDeliveryStatus, uow: UnitOfWork) -> None:
     delivery = await uow.deliveries.get(cmd.tenant_id, cmd.delivery_id)
-    if delivery is not None:  # not one of ours (or not yet): nothing to record
-        delivery.report(cmd.status, cmd.error_code, cmd.error_message, cmd.occurred_at)
+    if delivery is None:
+        raise foreign_references.foreign_delivery(cmd.delivery_id)
+    delivery.report(cmd.status, cmd.error_code, cmd.error_message, cmd.occurred_at)
 
 
 async def record_opt_out(cmd: commands.RecordOptOut, uow: UnitOfWork) -> None:

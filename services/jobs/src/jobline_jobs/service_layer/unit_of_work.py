@@ -245,8 +245,10 @@ class InvoiceRenders(ABC):
     """Renders of invoice snapshots: asked for, and what the invoicing service reported."""
 
     @abstractmethod
-    async def record(self, cmd: commands.RecordInvoiceRender) -> None:
-        """Remember the outcome for the snapshot (a later outcome wins)."""
+    async def record(self, cmd: commands.RecordInvoiceRender) -> bool:
+        """Remember the outcome for the snapshot (a later outcome wins, but never over a
+        rendered PDF) if the command's tenant asked for its render; False, recording
+        nothing, if it did not."""
 
     @abstractmethod
     async def requested(self, tenant_id: str, job_id: UUID, snapshot_sha256: str) -> bool:
@@ -265,7 +267,8 @@ class DeliveryStatuses(ABC):
 
     @abstractmethod
     async def get(self, tenant_id: str, delivery_id: UUID) -> TrackedDelivery | None:
-        """The delivery, locked for this unit of work, or None."""
+        """The tenant's delivery, locked for this unit of work, or None (if it is another
+        tenant's too)."""
 
     @abstractmethod
     def seen(self) -> list[TrackedDelivery]: ...
