@@ -5,7 +5,8 @@ route's limit) before a route ran. Here the body is fed to python-multipart's st
 parser chunk by chunk: the small form fields are kept, the file part's bytes go on to the
 blob store under a staging key (under the tenant, made of ids only), counted and hashed on
 the way. The moment the file passes the limit the upload stops with a 413; on any refusal
-or a client that goes away, the staged object is deleted. Nothing touches the disk here.
+or a client that goes away, the staged object is deleted. Nothing goes to the temp
+directory, and memory holds the store's parts in flight, not the file.
 """
 
 import hashlib
@@ -141,8 +142,10 @@ class _FormStream:
 
     def _headers_finished(self) -> None:
         _, options = parse_options_header(self._disposition)
-        self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        self._name = options.get(b"name", b"").decode("utf-8", "replace")[:40]
         self._is_file = self._name == FILE_FIELD
+        if b"filename" in options and not self._is_file:
+            raise ApiError(422, "invalid_request", f"{FILE_FIELD}: send the file as this field")
         if self._is_file:
             self._files += 1
             if self._files > 1:
