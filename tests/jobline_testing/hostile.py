@@ -10,8 +10,17 @@ from urllib.parse import urlsplit
 CHUNK = b"x" * (1024 * 1024)
 
 
-async def post_huge(url: str, path: str, size: int, *, chunked: bool = False) -> int:
-    """POST ``size`` bytes of body to ``path`` without credentials; the answer's status.
+async def post_huge(
+    url: str,
+    path: str,
+    size: int,
+    *,
+    chunked: bool = False,
+    headers: dict[str, str] | None = None,
+    prefix: bytes = b"",
+) -> int:
+    """POST ``size`` bytes of body to ``path`` (without credentials unless ``headers`` has
+    them; the body is ``prefix``, then filler); the answer's status.
 
     The body is written until the server answers, as a client that reads while it sends
     would: a server that reads it all before answering gets all of it. A server that
@@ -19,30 +28,33 @@ async def post_huge(url: str, path: str, size: int, *, chunked: bool = False) ->
     came before the reset and is still queued on the socket, so it is read after the
     reset. (asyncio's streams drop it: a failed write closes the transport unread.)"""
     target = urlsplit(url)
-    framing = b"Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}".encode()
-    head = (
-        b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + target.netloc.encode()
-        + b"\r\nContent-Type: application/json\r\n" + framing + b"\r\n\r\n"
-    )  # fmt: skip
+    fields = {"Content-Type": "application/json", **(headers or {})}
+    fields["Host"] = target.netloc
+    if chunked:
+        fields["Transfer-Encoding"] = "chunked"
+    else:
+        fields["Content-Length"] = str(size)
+    lines = [f"POST {path} HTTP/1.1", *(f"{name}: {value}" for name, value in fields.items())]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode()
     address = (target.hostname or "127.0.0.1", target.port or 80)
-    return await asyncio.to_thread(_post, address, head, size, chunked=chunked)
+    return await asyncio.to_thread(_post, address, head, prefix, size, chunked=chunked)
 
 
-def _post(address: tuple[str, int], head: bytes, size: int, *, chunked: bool) -> int:
+def _post(address: tuple[str, int], head: bytes, prefix: bytes, size: int, *, chunked: bool) -> int:
     with socket.create_connection(address, timeout=30) as sock:
         sock.sendall(head)
         # The server may answer and close while we send; its answer is read below.
         with contextlib.suppress(ConnectionResetError, BrokenPipeError):
-            _send_body(sock, size, chunked=chunked)
+            _send_body(sock, prefix, size, chunked=chunked)
         line = _status_line(sock)
     assert line, "the server closed the connection without answering"
     return int(line.split()[1])
 
 
-def _send_body(sock: socket.socket, size: int, *, chunked: bool) -> None:
+def _send_body(sock: socket.socket, prefix: bytes, size: int, *, chunked: bool) -> None:
     sent = 0
     while sent < size and not _answered(sock):
-        piece = CHUNK[: size - sent]
+        piece = (prefix[sent:] or CHUNK)[: size - sent]
         sock.sendall(b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece)
         sent += len(piece)
     if chunked and not _answered(sock):

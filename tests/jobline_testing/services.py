@@ -1,5 +1,6 @@
 """Running a Jobline service as a real process, as operators do."""
 
+import contextlib
 import json
 import os
 import signal
@@ -100,8 +101,23 @@ class ServiceProcess:
         return int(kib) * 1024
 
     def temp_bytes(self) -> int:
-        """What the process holds in its temp directory, in bytes."""
-        return sum(f.stat().st_size for f in self.temp_dir.rglob("*") if f.is_file())
+        """What the process holds in its temp directory, in bytes: the files there, and
+        those it holds open there (a ``TemporaryFile`` is unlinked as it is made, so only
+        the process's descriptors show it)."""
+        sizes: dict[int, int] = {}
+        for found in self.temp_dir.rglob("*"):
+            with contextlib.suppress(FileNotFoundError):  # removed while listed
+                if found.is_file():
+                    stat = found.stat()
+                    sizes[stat.st_ino] = stat.st_size
+        assert self.process is not None
+        inside = f"{self.temp_dir.resolve()}/"
+        for fd in Path(f"/proc/{self.process.pid}/fd").iterdir():
+            with contextlib.suppress(FileNotFoundError):  # closed while listed
+                if str(fd.readlink()).startswith(inside):
+                    stat = fd.stat()  # the open file itself, unlinked or not
+                    sizes[stat.st_ino] = stat.st_size
+        return sum(sizes.values())
 
     def spans(self) -> list[dict[str, Any]]:
         """The spans this process exported so far."""

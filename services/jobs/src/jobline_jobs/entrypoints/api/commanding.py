@@ -105,8 +105,8 @@ async def idempotent(
     content: bytes | None = None,
 ) -> JSONResponse:
     """Run ``act`` once per Idempotency-Key (when the caller sends one). The request is
-    known by its method, path and body, or by ``content`` for a route whose body was
-    already parsed into a form (a multipart upload: its stream is consumed)."""
+    known by its method, path and body, or by ``content`` for a route that consumed its
+    body as it streamed (an upload: its form fields and the file's digest)."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         status, body = await act()

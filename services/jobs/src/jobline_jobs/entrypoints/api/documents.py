@@ -1,11 +1,10 @@
 """Photos and documents of jobs and properties, and what an email may attach."""
 
-import hashlib
 import uuid
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -17,6 +16,7 @@ from jobline_jobs.entrypoints.api.commanding import Answer, execute, idempotent,
 from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 from jobline_jobs.entrypoints.api.presenters import invoiceable
+from jobline_jobs.entrypoints.api.streamed_uploads import StagedUpload, multipart_body, staged
 from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["documents"])
@@ -25,6 +25,7 @@ router = APIRouter(tags=["documents"])
 UPLOAD_PATHS = (
     r"/v1/(jobs|properties)/[^/]+/documents|/v1/tenant/settings/logo|/console/settings/logo"
 )
+UPLOAD_BODY = multipart_body(kind={"type": "string", "enum": [k.value for k in DocumentKind]})
 UPLOAD_ERRORS = {
     **responses(401, 403, 404, 409, 422),
     413: {"description": "File too large"},
@@ -54,34 +55,41 @@ class Attachments(BaseModel):
     items: list[Attachment]
 
 
-async def _read_limited(upload: UploadFile, limit: int) -> bytes:
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise ApiError(413, "too_large", f"the file is over the {limit}-byte upload limit")
-    if not data:
-        raise ApiError(422, "invalid_request", "the file is empty")
-    return data
+def _kind(fields: dict[str, str]) -> DocumentKind:
+    """The form's ``kind`` (FastAPI's words for what its ``Form()`` refused)."""
+    if "kind" not in fields:
+        raise ApiError(422, "invalid_request", "kind: Field required")
+    try:
+        return DocumentKind(fields["kind"])
+    except ValueError:
+        *others, last = (f"'{k.value}'" for k in DocumentKind)
+        allowed = f"{', '.join(others)} or {last}"
+        raise ApiError(422, "invalid_request", f"kind: Input should be {allowed}") from None
 
 
-async def _store(
+def _fingerprint(kind: DocumentKind, upload: StagedUpload) -> bytes:
+    """What makes two uploads the same request: the kind, the name and the bytes."""
+    return f"{kind.value}\n{upload.filename}\n{upload.sha256}".encode()
+
+
+async def _add(
     rt: ApiRuntime,
     who: Principal,
-    *,
-    owner: str,
-    owner_id: UUID,
+    place: tuple[str, UUID],
     kind: DocumentKind,
-    upload: UploadFile,
-) -> tuple[commands.AddDocument, Document]:
-    data = await _read_limited(upload, rt.upload_limit)
+    upload: StagedUpload,
+) -> Answer:
+    """The staged file becomes the document: checked, moved to its key, recorded."""
+    if upload.size == 0:
+        raise ApiError(422, "invalid_request", "the file is empty")
     try:
-        content_type = checked_type(kind, data[:16])
+        content_type = checked_type(kind, upload.head)
     except InvalidRequest as refusal:
         raise ApiError(415, "unsupported_type", refusal.reason) from refusal
-    document_id, digest = uuid.uuid4(), hashlib.sha256(data).hexdigest()
+    (owner, owner_id), document_id = place, uuid.uuid4()
     name = safe_filename(upload.filename, content_type)
     # The key is made of ids only: nothing the client sent can steer where bytes land.
-    key = f"{who.tenant_id}/{owner}/{owner_id}/documents/{document_id}"
-    await rt.blobs.put(key, data)
+    await upload.move_to(f"{who.tenant_id}/{owner}/{owner_id}/documents/{document_id}")
     cmd = commands.AddDocument(
         who.tenant_id,
         now(),
@@ -89,29 +97,39 @@ async def _store(
         owner_id if owner == "jobs" else None,
         owner_id if owner == "properties" else None,
         kind.value,
-        key,
+        upload.key,
         name,
         content_type,
-        len(data),
-        digest,
+        upload.size,
+        upload.sha256,
     )
-    return cmd, Document(
+    await execute(rt, who, cmd)
+    upload.keep()
+    document = Document(
         id=document_id,
         kind=kind,
         filename=name,
         content_type=content_type,
-        size_bytes=len(data),
-        sha256=digest,
+        size_bytes=upload.size,
+        sha256=upload.sha256,
     )
+    return 201, document
 
 
-async def _fingerprint(kind: DocumentKind, upload: UploadFile) -> bytes:
-    """What makes two uploads the same request: the kind, the name and the bytes."""
-    digest = hashlib.sha256()
-    while chunk := await upload.read(1024 * 1024):
-        digest.update(chunk)
-    await upload.seek(0)
-    return f"{kind.value}\n{upload.filename}\n".encode() + digest.digest()
+async def _upload(
+    request: Request, rt: ApiRuntime, who: Principal, owner: str, owner_id: UUID
+) -> JSONResponse:
+    """Stream the file to the blob store, then add it once per Idempotency-Key: a replay
+    or a refusal leaves the staged copy deleted."""
+    async with staged(request, rt.blobs, who.tenant_id, rt.upload_limit) as upload:
+        kind = _kind(upload.fields)
+        return await idempotent(
+            request,
+            rt,
+            who,
+            lambda: _add(rt, who, (owner, owner_id), kind, upload),
+            _fingerprint(kind, upload),
+        )
 
 
 @router.post(
@@ -119,24 +137,16 @@ async def _fingerprint(kind: DocumentKind, upload: UploadFile) -> bytes:
     response_model=Document,
     status_code=201,
     responses=UPLOAD_ERRORS,
+    openapi_extra=UPLOAD_BODY,
     summary="Upload a progress photo, finished photo or document",
 )
 async def upload_job_document(
-    job_id: UUID,
-    request: Request,
-    who: OperatorDep,
-    rt: RuntimeDep,
-    kind: Annotated[DocumentKind, Form()],
-    file: Annotated[UploadFile, File()],
+    job_id: UUID, request: Request, who: OperatorDep, rt: RuntimeDep
 ) -> JSONResponse:
-    async def act() -> Answer:
-        if await rt.details.attachments(who.tenant_id, job_id) is None:
-            raise not_found("job")
-        cmd, document = await _store(rt, who, owner="jobs", owner_id=job_id, kind=kind, upload=file)
-        await execute(rt, who, cmd)
-        return 201, document
-
-    return await idempotent(request, rt, who, act, await _fingerprint(kind, file))
+    # Before a byte of the body is read: a stranger's or a missing job costs nothing.
+    if await rt.details.attachments(who.tenant_id, job_id) is None:
+        raise not_found("job")
+    return await _upload(request, rt, who, "jobs", job_id)
 
 
 @router.post(
@@ -144,27 +154,16 @@ async def upload_job_document(
     response_model=Document,
     status_code=201,
     responses=UPLOAD_ERRORS,
+    openapi_extra=UPLOAD_BODY,
     tags=["documents"],
     summary="Upload a document or photo of a property",
 )
 async def upload_property_document(
-    property_id: UUID,
-    request: Request,
-    who: OperatorDep,
-    rt: RuntimeDep,
-    kind: Annotated[DocumentKind, Form()],
-    file: Annotated[UploadFile, File()],
+    property_id: UUID, request: Request, who: OperatorDep, rt: RuntimeDep
 ) -> JSONResponse:
-    async def act() -> Answer:
-        if not await rt.details.property_exists(who.tenant_id, property_id):
-            raise not_found("property")
-        cmd, document = await _store(
-            rt, who, owner="properties", owner_id=property_id, kind=kind, upload=file
-        )
-        await execute(rt, who, cmd)
-        return 201, document
-
-    return await idempotent(request, rt, who, act, await _fingerprint(kind, file))
+    if not await rt.details.property_exists(who.tenant_id, property_id):
+        raise not_found("property")
+    return await _upload(request, rt, who, "properties", property_id)
 
 
 @router.get(

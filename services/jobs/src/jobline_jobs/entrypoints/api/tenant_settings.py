@@ -1,11 +1,10 @@
 """The tenant's settings: anyone with a token reads them, an admin changes them."""
 
-import hashlib
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jobline_contracts.types import Address
@@ -14,6 +13,7 @@ from jobline_jobs.domain.tenant_settings import InvalidSetting, UpdateTenantSett
 from jobline_jobs.entrypoints.api.commanding import actor, execute, now
 from jobline_jobs.entrypoints.api.deps import AdminDep, ApiRuntime, PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, responses
+from jobline_jobs.entrypoints.api.streamed_uploads import multipart_body, staged
 from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["tenant"])
@@ -134,20 +134,18 @@ async def patch_settings(
         413: {"description": "File too large"},
         415: {"description": "Not an accepted image type"},
     },
+    openapi_extra=multipart_body(),
     summary="Upload the logo printed on invoices (admin only; PNG, JPEG or WebP)",
 )
-async def put_logo(
-    who: AdminDep, rt: RuntimeDep, file: Annotated[UploadFile, File()]
-) -> TenantSettingsView:
-    # The documents' rules: the upload limit, and the type read from the bytes.
-    data = await file.read(rt.upload_limit + 1)
-    if len(data) > rt.upload_limit:
-        raise ApiError(413, "too_large", f"the file is over the {rt.upload_limit}-byte limit")
-    found = sniff(data[:16])
-    if found not in IMAGE_TYPES:
-        allowed = ", ".join(sorted(IMAGE_TYPES))
-        raise ApiError(415, "unsupported_type", f"a logo must be {allowed}; this file is not")
-    # Content-addressed under the tenant: nothing the client sent steers where bytes land.
-    key = f"{who.tenant_id}/tenant/logo/{hashlib.sha256(data).hexdigest()}"
-    await rt.blobs.put(key, data)
-    return await _apply(rt, who, {"logo_blob_key": key})
+async def put_logo(request: Request, who: AdminDep, rt: RuntimeDep) -> TenantSettingsView:
+    # The documents' rules: the upload limit counted as the file streams to the blob
+    # store, and the type read from the bytes.
+    async with staged(request, rt.blobs, who.tenant_id, rt.upload_limit) as upload:
+        if sniff(upload.head) not in IMAGE_TYPES:
+            allowed = ", ".join(sorted(IMAGE_TYPES))
+            raise ApiError(415, "unsupported_type", f"a logo must be {allowed}; this file is not")
+        # Content-addressed under the tenant: nothing the client sent steers where bytes
+        # land. Kept once moved: the same logo uploaded before may be the one in use.
+        await upload.move_to(f"{who.tenant_id}/tenant/logo/{upload.sha256}")
+        upload.keep()
+    return await _apply(rt, who, {"logo_blob_key": upload.key})

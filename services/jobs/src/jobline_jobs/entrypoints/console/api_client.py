@@ -6,7 +6,8 @@ import time
 from typing import Any
 
 import httpx
-from fastapi import Request, UploadFile
+from fastapi import Request
+from starlette.datastructures import UploadFile
 
 from jobline_jobs.entrypoints.console import plain_words
 
@@ -53,7 +54,8 @@ class Api:
 
     async def put_file(self, path: str, field: str, upload: UploadFile) -> dict[str, Any]:
         """PUT one uploaded file on as multipart ``field``; ApiRefusal for any error."""
-        # The spooled file itself: httpx streams it, the API enforces the size limit.
+        # The spooled file itself: httpx streams it on, and the API streams it to the blob
+        # store, enforcing the size limit on the way.
         files = {field: (upload.filename or "upload", upload.file, upload.content_type)}
         return _json(await self._client.put(path, files=files))
 

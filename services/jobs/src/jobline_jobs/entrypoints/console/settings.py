@@ -4,8 +4,9 @@ PATCH and logo upload decide; their refusals show on the page)."""
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import UploadFile  # what a parsed form holds (not FastAPI's)
 
 from jobline_jobs.domain.invoice_email import DEFAULT_BODY, DEFAULT_SUBJECT
 from jobline_jobs.entrypoints.console.api_client import ApiRefusal
