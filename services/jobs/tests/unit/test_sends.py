@@ -91,7 +91,7 @@ async def test_a_later_text_waits_until_the_scheduler_releases_it_in_its_trace(w
     release = commands.ReleaseDueCommunications(commands.EVERY_TENANT, T0)
     await bus.execute(release, operator())
     assert published(world, events.DeliveriesReleased) == []  # not yet due
-    world.now = T0 + timedelta(minutes=5)
+    release = replace(release, occurred_at=T0 + timedelta(minutes=5))
     await bus.execute(release, operator())
     (released,) = published(world, events.DeliveriesReleased)
     assert (released.later, released.traceparent) == (True, "00-trace-span-01")
