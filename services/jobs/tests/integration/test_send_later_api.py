@@ -41,7 +41,7 @@ async def sms_commands(db, communication_id: str) -> list[dict]:
 
 
 async def test_an_admin_writes_templates_and_every_role_reads_them(db, app):
-    t, _, _, tokens = await ready(db)
+    _, _, _, tokens = await ready(db)
     body = {"name": "On our way", "channel": "sms", "body": "Hi {customer_first_name}"}
     async with client(app, tokens["operator"]) as api:
         refused = await api.post(TEMPLATES, json=body)
@@ -89,7 +89,9 @@ async def test_unknown_merge_fields_are_refused_naming_them(db, app):
                 "merge_fields": True,
             },
         )
-        long_name = await api.post(TEMPLATES, json={"name": "x" * 81, "channel": "sms", "body": "a"})
+        long_name = await api.post(
+            TEMPLATES, json={"name": "x" * 81, "channel": "sms", "body": "a"}
+        )
     error = template.json()["error"]
     assert template.status_code == 422
     assert error["code"] == "unknown_merge_field"

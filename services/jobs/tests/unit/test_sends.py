@@ -179,9 +179,7 @@ async def test_a_canceled_text_is_never_released(world, bus, job_id):
     release = commands.ReleaseDueCommunications(commands.EVERY_TENANT, T0 + timedelta(hours=1))
     await bus.execute(release, operator())
     assert published(world, events.DeliveriesReleased) == []
-    assert [d.status for d in world.communications[cmd.communication_id].deliveries] == [
-        "canceled"
-    ]
+    assert [d.status for d in world.communications[cmd.communication_id].deliveries] == ["canceled"]
     with pytest.raises(Conflict, match="canceled already"):
         await bus.execute(cancel, operator())
 

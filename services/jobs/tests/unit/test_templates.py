@@ -47,7 +47,10 @@ def saved(**changes: object) -> SaveTemplate:
 
 
 def test_every_field_merges_with_the_jobs_value():
-    text = "Hi {customer_first_name}, {technician} of {business_name} comes {arrival_window} ({job_number})."
+    text = (
+        "Hi {customer_first_name}, {technician} of {business_name}"
+        " comes {arrival_window} ({job_number})."
+    )
     merged = merge(text, VALUES)
     assert merged.text == (
         "Hi Dana, Luis Ortega of Acme Plumbing comes Tue 8 Dec between 09:00 and 11:00 (J-1042)."
@@ -110,6 +113,6 @@ def test_plain_punctuation_keeps_a_pasted_text_within_160():
     pasted = "We\u2019ll be there \u2013 \u201cbetween 9\u201311\u201d\u2026\u00a0thanks"
     assert measure(pasted).encoding == "UCS-2"
     plain = plain_punctuation(pasted)
-    assert plain == "We'll be there - \"between 9-11\"... thanks"
+    assert plain == 'We\'ll be there - "between 9-11"... thanks'
     assert measure(plain).encoding == "GSM-7"
     assert plain_punctuation("Caf\u00e9 \u00fcber \U0001f64f") == "Caf\u00e9 \u00fcber \U0001f64f"
