@@ -37,7 +37,7 @@ async def _attachments(c: Console, job_id: UUID) -> list[tuple[str, list[dict[st
 
 
 def _writing(fields: dict[str, list[str]]) -> dict[str, Any]:
-    """What the operator chose of template, punctuation and time, to show again."""
+    """What the operator chose of punctuation and time, shown again with a refusal."""
     return {
         "plain": "plain_punctuation" in fields,
         "when": fields.get("when", ["now"])[0],
