@@ -34,6 +34,8 @@ class DlqKind(StrEnum):
     CONFLICT = "conflict"
     INVALID = "invalid"
     INVALID_SETTING = "invalid_setting"
+    UNKNOWN_TEMPLATE = "unknown_template"
+    UNKNOWN_MERGE_FIELD = "unknown_merge_field"
 
 
 MEANING: dict[DlqKind, str] = {
@@ -57,6 +59,8 @@ MEANING: dict[DlqKind, str] = {
     DlqKind.CONFLICT: "the fact contradicts what is recorded, e.g. a second job.dispatched",
     DlqKind.INVALID: "the fact asks for what the rules never allow",
     DlqKind.INVALID_SETTING: "a tenant setting breaks its rule",
+    DlqKind.UNKNOWN_TEMPLATE: "a message template the tenant does not have",
+    DlqKind.UNKNOWN_MERGE_FIELD: "a template or message names a merge field that does not exist",
 }
 
 # The jobs consumer claims these messages as handled (outcome 'rejected'): replaying one
@@ -71,5 +75,8 @@ JOBS_REFUSALS = frozenset(
         DlqKind.CONFLICT,
         DlqKind.INVALID,
         DlqKind.INVALID_SETTING,
+        DlqKind.UNKNOWN_TEMPLATE,
+        DlqKind.UNKNOWN_MERGE_FIELD,
+        DlqKind.FOREIGN_REFERENCE,  # also comms': replaying one of those is pointless anyway
     }
 )

@@ -281,7 +281,7 @@ async def _release_scheduled(bus: MessageBus, clock: Clock, stop: asyncio.Event)
     restarts; SKIP LOCKED lets several replicas share them)."""
     while not stop.is_set():
         try:
-            await release_due_communications(bus)
+            await release_due_communications(bus, clock)
             await release_due_subjobs(bus, clock)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("scheduler: %s", error)

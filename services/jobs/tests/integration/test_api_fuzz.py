@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from jobline_jobs.domain import commands
+from jobline_jobs.domain.templates import SaveTemplate
 from jobline_jobs.entrypoints.api import rate_limits
 from jobs_testing.api import TenantSeeder, api_app, client
 
@@ -68,6 +69,10 @@ async def seeded_ids(db: asyncpg.Pool) -> tuple[TenantSeeder, dict[str, list[str
         )
     )
     (dana,) = await t.contacts(jobs[2], ("Dana", "+15555550101", "dana@example.com"))
+    template = SaveTemplate(
+        t.tenant_id, start, uuid.uuid4(), "Hello", "sms", None, "Hi {customer_first_name}", "test"
+    )
+    await t.send(template)
     return t, {
         "job_id": [str(j.job_id) for j in jobs],
         "property_id": [str(j.property_id) for j in jobs],
@@ -75,6 +80,7 @@ async def seeded_ids(db: asyncpg.Pool) -> tuple[TenantSeeder, dict[str, list[str
         "customer_id": [str(j.customer_id) for j in jobs],
         "dana": [str(dana)],
         "job_with_contacts": [str(jobs[2].job_id)],
+        "template_id": [str(template.template_id)],
     }
 
 

@@ -174,14 +174,21 @@ class FakeCommunications(Communications):
     def add(self, communication: Communication) -> None:
         self._seen[communication.communication_id] = communication
 
-    async def due(self, limit: int) -> list[Communication]:
+    async def due(self, limit: int, at: datetime) -> list[Communication]:
         due = [
             deepcopy(c)
             for c in self.world.communications.values()
-            if not c.released and c.send_at <= self.world.now
+            if not c.released and c.canceled_by is None and c.send_at <= at
         ][:limit]
         self._seen.update((c.communication_id, c) for c in due)
         return due
+
+    async def get(self, tenant_id: str, communication_id: UUID) -> Communication | None:
+        found = self._seen.get(communication_id) or self.world.communications.get(communication_id)
+        if found is None or found.tenant_id != tenant_id:
+            return None
+        self._seen[communication_id] = found = deepcopy(found)
+        return found
 
     def seen(self) -> list[Communication]:
         return list(self._seen.values())

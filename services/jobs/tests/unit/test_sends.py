@@ -91,7 +91,7 @@ async def test_a_later_text_waits_until_the_scheduler_releases_it_in_its_trace(w
     release = commands.ReleaseDueCommunications(commands.EVERY_TENANT, T0)
     await bus.execute(release, operator())
     assert published(world, events.DeliveriesReleased) == []  # not yet due
-    world.now = T0 + timedelta(minutes=5)
+    release = replace(release, occurred_at=T0 + timedelta(minutes=5))
     await bus.execute(release, operator())
     (released,) = published(world, events.DeliveriesReleased)
     assert (released.later, released.traceparent) == (True, "00-trace-span-01")
@@ -169,3 +169,33 @@ async def test_a_status_of_an_unknown_delivery_is_refused_and_changes_nothing(wo
     await bus.handle(cmd, operator())
     assert published(world, events.DeliveryStatusChanged) == []
     assert [kind for kind, _ in world.rejections] == ["foreign_reference"]
+
+
+async def test_a_canceled_text_is_never_released(world, bus, job_id):
+    cmd = text(job_id, DANA, send_at=T0 + timedelta(minutes=5))
+    await bus.execute(cmd, operator())
+    cancel = commands.CancelCommunication(
+        "acme", T0, job_id, communication_id=cmd.communication_id, by="operator:t"
+    )
+    await bus.execute(cancel, operator())
+    (canceled,) = published(world, events.CommunicationCanceled)
+    assert (canceled.communication_id, canceled.canceled_by) == (cmd.communication_id, "operator:t")
+    release = commands.ReleaseDueCommunications(commands.EVERY_TENANT, T0 + timedelta(hours=1))
+    await bus.execute(release, operator())
+    assert published(world, events.DeliveriesReleased) == []
+    assert [d.status for d in world.communications[cmd.communication_id].deliveries] == ["canceled"]
+    with pytest.raises(Conflict, match="canceled already"):
+        await bus.execute(cancel, operator())
+
+
+async def test_a_text_that_has_left_cannot_be_canceled(world, bus, job_id):
+    cmd = text(job_id, DANA)
+    await bus.execute(cmd, operator())
+    cancel = commands.CancelCommunication(
+        "acme", T0, job_id, communication_id=cmd.communication_id, by="operator:t"
+    )
+    with pytest.raises(Conflict, match="already been sent, so it can no longer be canceled"):
+        await bus.execute(cancel, operator())
+    assert published(world, events.CommunicationCanceled) == []
+    with pytest.raises(UnknownJob):
+        await bus.execute(replace(cancel, job_id=uuid4()), operator())

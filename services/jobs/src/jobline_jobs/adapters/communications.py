@@ -11,9 +11,12 @@ import asyncpg
 
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_infra.postgres import Connection
+from jobline_jobs.adapters import templates
 from jobline_jobs.adapters.communication_pages import communication_page
+from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.send_rows import (
+    CommunicationCanceledRow,
     CommunicationInsert,
     CommunicationReleased,
     DeliveryInsert,
@@ -23,6 +26,7 @@ from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.communications import Contact, File, StoredFile
 from jobline_jobs.domain.events import Addressee, SentFile
 from jobline_jobs.domain.sends import Communication, Delivery
+from jobline_jobs.domain.templates import MergeValues, Template
 from jobline_jobs.service_layer import unit_of_work
 from jobline_jobs.service_layer.queries import CommunicationQueries
 
@@ -30,6 +34,10 @@ _CONTACTS = """SELECT contact_id, name, phone, email FROM jobs.contacts
                 WHERE tenant_id = $1 AND ((owner_kind = 'customer' AND owner_id = $2)
                       OR (owner_kind = 'property' AND owner_id = $3))
                 ORDER BY owner_kind, name"""
+_LOAD = """SELECT c.tenant_id, c.communication_id, c.job_id, j.job_number, c.channel,
+                  c.subject, c.body, c.attachments, c.send_at, c.requested_by, c.traceparent,
+                  c.released, c.canceled_by
+             FROM jobs.communications c JOIN jobs.jobs j USING (tenant_id, job_id) """
 _OPTED_OUT = "SELECT phone FROM jobs.opt_outs WHERE tenant_id = $1 AND opted_out"
 
 
@@ -79,16 +87,28 @@ class PostgresCommunications(Tracking[Communication], unit_of_work.Communication
         super().forget()
         self._new.clear()
 
-    async def due(self, limit: int) -> list[Communication]:
+    async def due(self, limit: int, at: datetime) -> list[Communication]:
         await self._send_pending()  # communications requested earlier in the transaction
         rows = await self._conn.fetch(
-            """SELECT c.tenant_id, c.communication_id, c.job_id, j.job_number, c.channel,
-                      c.subject, c.body, c.attachments, c.send_at, c.requested_by, c.traceparent
-                 FROM jobs.communications c JOIN jobs.jobs j USING (tenant_id, job_id)
-                WHERE NOT c.released AND c.send_at <= now()
+            _LOAD
+            + """WHERE NOT c.released AND c.canceled_at IS NULL AND c.send_at <= $2
                 ORDER BY c.send_at LIMIT $1 FOR UPDATE OF c SKIP LOCKED""",
             limit,
+            at,
         )
+        return await self._loaded(rows)
+
+    async def get(self, tenant_id: str, communication_id: UUID) -> Communication | None:
+        await self._send_pending()
+        rows = await self._conn.fetch(
+            _LOAD + "WHERE c.tenant_id = $1 AND c.communication_id = $2 FOR UPDATE OF c",
+            tenant_id,
+            communication_id,
+        )
+        found = await self._loaded(rows)
+        return found[0] if found else None
+
+    async def _loaded(self, rows: list[asyncpg.Record]) -> list[Communication]:
         deliveries = await self._conn.fetch(
             """SELECT tenant_id, communication_id, delivery_id, recipient_id, recipient_name,
                       address, status FROM jobs.deliveries
@@ -103,8 +123,12 @@ class PostgresCommunications(Tracking[Communication], unit_of_work.Communication
 
     def save(self, communication: Communication) -> None:
         c = communication
-        if c.communication_id not in self._new:  # released by the scheduler
-            self._writer.add(CommunicationReleased(c.tenant_id, c.communication_id))
+        if c.communication_id not in self._new:  # released by the scheduler, or canceled
+            if c.canceled_by is not None:
+                row = CommunicationCanceledRow(c.tenant_id, c.communication_id, c.canceled_by)
+                self._writer.add(row)
+            else:
+                self._writer.add(CommunicationReleased(c.tenant_id, c.communication_id))
             return
         self._writer.add(
             CommunicationInsert(
@@ -163,6 +187,8 @@ def _loaded(
         send_at=row["send_at"],
         requested_by=row["requested_by"],
         deliveries=deliveries[(row["tenant_id"], row["communication_id"])],
+        released=row["released"],
+        canceled_by=row["canceled_by"],
         traceparent=row["traceparent"],
     )
 
@@ -172,6 +198,16 @@ class PostgresCommunicationQueries(CommunicationQueries):
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+
+    async def templates(self, tenant_id: str, channel: str | None = None) -> list[Template]:
+        return await templates.templates_of(self._pool, tenant_id, channel)
+
+    async def template(self, tenant_id: str, template_id: UUID) -> Template | None:
+        return await templates.template_of(self._pool, tenant_id, template_id)
+
+    async def merge_values(self, tenant_id: str, job_id: UUID) -> MergeValues | None:
+        invoice = await PostgresInvoiceQueries(self._pool).issued(tenant_id, job_id)
+        return await templates.merge_values(self._pool, tenant_id, job_id, invoice)
 
     async def contacts(self, tenant_id: str, job_id: UUID) -> dict[UUID, Contact] | None:
         job = await self._pool.fetchrow(

@@ -35,6 +35,7 @@ from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.rows import TimelineEntry
+from jobline_jobs.adapters.templates import PostgresTemplates
 from jobline_jobs.adapters.tenant_settings import PostgresTenantSettings
 from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.errors import Conflict
@@ -65,6 +66,7 @@ class Session:
             self.commissions,
         )
         self.tenant_settings = PostgresTenantSettings(conn)
+        self.templates = PostgresTemplates(conn)  # issue 18
 
 
 class PostgresUnitOfWork(UnitOfWork):
@@ -77,6 +79,7 @@ class PostgresUnitOfWork(UnitOfWork):
     invoice_renders: PostgresInvoiceRenders
     deliveries: PostgresDeliveryStatuses
     tenant_settings: PostgresTenantSettings
+    templates: PostgresTemplates
     commissions: PostgresCommissionLedger
 
     def __init__(self, pool: asyncpg.Pool, causation: Causation) -> None:
@@ -98,6 +101,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.commissions = session.commissions
         self._messages = CausedMessages(self.causation)
         self.tenant_settings = session.tenant_settings
+        self.templates = session.templates
 
     async def __aexit__(
         self,

@@ -46,6 +46,12 @@ class CommunicationReleased(NamedTuple):
     communication_id: UUID
 
 
+class CommunicationCanceledRow(NamedTuple):
+    tenant_id: str
+    communication_id: UUID
+    canceled_by: str
+
+
 class DeliveryStatusUpdate(NamedTuple):
     tenant_id: str
     delivery_id: UUID
@@ -77,6 +83,7 @@ SendRow = (
     | DeliveryStatusUpdate
     | RenderRequestInsert
     | OptOut
+    | CommunicationCanceledRow  # issue 18
 )
 
 STATEMENTS: dict[type[SendRow], str] = {
@@ -108,4 +115,10 @@ STATEMENTS: dict[type[SendRow], str] = {
            SET opted_out = EXCLUDED.opted_out, keyword = EXCLUDED.keyword,
                updated_at = EXCLUDED.updated_at
          WHERE o.updated_at <= EXCLUDED.updated_at""",
+    # issue 18: a canceled communication is never due; its scheduled deliveries say so.
+    CommunicationCanceledRow: """WITH canceled AS (
+            UPDATE jobs.communications SET canceled_at = now(), canceled_by = $3
+             WHERE tenant_id = $1 AND communication_id = $2)
+        UPDATE jobs.deliveries SET status = 'canceled', updated_at = now()
+         WHERE tenant_id = $1 AND communication_id = $2 AND status = 'scheduled'""",
 }

@@ -142,3 +142,17 @@ def _(event: events.InvoiceRenderRequested, tenant_id: str, messages: CausedMess
         snapshot=InvoiceSnapshot.model_validate(event.snapshot),
     )
     return None, [messages.command(INVOICING_COMMANDS.name, event.job_id, command, tenant_id)]
+
+
+# issue 18: send later
+@written.register
+def _(event: events.CommunicationCanceled, tenant_id: str, messages: CausedMessages) -> Written:  # noqa: ARG001
+    # On the job's timeline only: nothing was handed to comms, and the lifecycle has no
+    # event for a call-off in v1 (readers of communication.requested see its send_at).
+    details: dict[str, object] = {
+        "communication_id": str(event.communication_id),
+        "channel": event.channel,
+        "send_at": event.send_at.isoformat(),
+        "canceled_by": event.canceled_by,
+    }
+    return Entry("communication.canceled", json.dumps(details)), []

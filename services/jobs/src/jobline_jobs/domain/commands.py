@@ -358,3 +358,14 @@ class AdjustCommission(JobCommand):
     total: Decimal
     at: datetime
     cause: str
+
+
+# issue 18: send later -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CancelCommunication(JobCommand):
+    """Call off a scheduled communication before it leaves."""
+
+    communication_id: UUID
+    by: str

@@ -344,3 +344,16 @@ class RecallUnlinked(Event):
     original_job_id: UUID
     reason: str
     by: str
+
+
+# issue 18: send later
+
+
+@dataclass(frozen=True)
+class CommunicationCanceled(Event):
+    """A scheduled communication was called off before it left: none of it goes."""
+
+    communication_id: UUID
+    channel: str
+    send_at: datetime
+    canceled_by: str

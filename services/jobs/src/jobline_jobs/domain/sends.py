@@ -15,10 +15,11 @@ from jobline_jobs.domain.communications import (
     check_content,
     recipients,
 )
-from jobline_jobs.domain.errors import InvalidRequest
+from jobline_jobs.domain.errors import Conflict, InvalidRequest
 from jobline_jobs.domain.events import (
     Addressee,
     Business,
+    CommunicationCanceled,
     CommunicationRequested,
     DeliveriesReleased,
     DeliveryStatusChanged,
@@ -53,6 +54,7 @@ class Communication:
     deliveries: list[Delivery]
     invoice: commands.InvoicePdf | None = None
     released: bool = False
+    canceled_by: str | None = None  # who called it off before it left
     traceparent: str | None = None  # of the request that asked for it
     events: list[Event] = field(default_factory=list)
 
@@ -138,6 +140,23 @@ class Communication:
                 later=later,
                 traceparent=self.traceparent,
                 sender=sender if self.channel == "email" else None,
+            )
+        )
+
+    def cancel(self, by: str) -> None:
+        """Call the communication off while it waits for its time; once it has left (or
+        was called off), Conflict says so."""
+        if self.canceled_by is not None:
+            raise Conflict("this message was canceled already")
+        if self.released:
+            raise Conflict("this message has already been sent, so it can no longer be canceled")
+        self.deliveries = [
+            replace(d, status="canceled") if d.status == "scheduled" else d for d in self.deliveries
+        ]
+        self.canceled_by = by
+        self.events.append(
+            CommunicationCanceled(
+                self.job_id, self.job_number, self.communication_id, self.channel, self.send_at, by
             )
         )
 

@@ -11,7 +11,9 @@ from jobline_jobs.entrypoints.api import (
     errors,
     invoices,
     jobs,
+    message_templates,
     rate_limits,
+    send_later,
     statements,
     tenant_settings,
 )
@@ -38,6 +40,8 @@ def build_app(
     app.include_router(statements.router)
     app.include_router(tenant_settings.router)  # issue 16
     app.include_router(commissions.router)  # issue 16
+    app.include_router(send_later.router)  # issue 18
+    app.include_router(message_templates.router)  # issue 18
     console.install(app)  # the operator console at /, a client of the routes above
     app.include_router(operations.router)  # /healthz, /readyz
     return app

@@ -13,7 +13,7 @@ from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
 from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
 from jobline_jobs.domain.workflow import FINAL_STEPS, DispatchStatus
-from jobline_jobs.service_layer import book_handlers
+from jobline_jobs.service_layer import book_handlers, send_later_handlers
 from jobline_jobs.service_layer import commission_handlers as ledger
 from jobline_jobs.service_layer.settings_handlers import update_tenant_settings
 from jobline_jobs.service_layer.unit_of_work import UnitOfWork
@@ -235,7 +235,7 @@ async def release_due_communications(
     cmd: commands.ReleaseDueCommunications, uow: UnitOfWork
 ) -> None:
     senders: dict[str, Business] = {}
-    for communication in await uow.communications.due(cmd.limit):
+    for communication in await uow.communications.due(cmd.limit, cmd.occurred_at):
         tenant = communication.tenant_id
         if tenant not in senders:
             senders[tenant] = await uow.directory.business(tenant)
@@ -285,4 +285,6 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.VoidInvoice: book_handlers.void_invoice,
     # issue 16, commissions
     **ledger.HANDLERS,
+    # issue 18: send later and templates
+    **send_later_handlers.HANDLERS,
 }

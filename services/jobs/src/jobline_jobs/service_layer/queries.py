@@ -10,6 +10,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from jobline_jobs.domain.communications import Contact
+from jobline_jobs.domain.templates import MergeValues, Template
 from jobline_jobs.domain.views import View
 from jobline_jobs.service_layer.unit_of_work import KeyClaim
 
@@ -174,3 +175,16 @@ class CommunicationQueries(ABC):
 
     @abstractmethod
     async def one(self, tenant_id: str, communication_id: UUID) -> dict[str, Any] | None: ...
+
+    # issue 18: templates and what a job merges into them
+
+    @abstractmethod
+    async def templates(self, tenant_id: str, channel: str | None = None) -> list[Template]:
+        """The tenant's message templates (of one channel if asked), by channel and name."""
+
+    @abstractmethod
+    async def template(self, tenant_id: str, template_id: UUID) -> Template | None: ...
+
+    @abstractmethod
+    async def merge_values(self, tenant_id: str, job_id: UUID) -> MergeValues | None:
+        """The job's value of each merge field; None if the tenant has no such job."""

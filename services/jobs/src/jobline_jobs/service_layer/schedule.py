@@ -22,9 +22,12 @@ def _scheduler(command: commands.Command) -> Causation:
     return Causation("scheduler", message_id, kind, message_id, command.occurred_at, "scheduler")
 
 
-async def release_due_communications(bus: MessageBus, limit: int = 100) -> None:
-    """Hand up to ``limit`` due communications (of any tenant) to the comms service."""
-    command = commands.ReleaseDueCommunications(commands.EVERY_TENANT, system_clock(), limit)
+async def release_due_communications(
+    bus: MessageBus, clock: Clock = system_clock, limit: int = 100
+) -> None:
+    """Hand up to ``limit`` communications (of any tenant) whose send_at has come by
+    ``clock()`` and that were not canceled to the comms service."""
+    command = commands.ReleaseDueCommunications(commands.EVERY_TENANT, clock(), limit)
     await bus.execute(command, _scheduler(command))
 
 

@@ -22,6 +22,7 @@ from jobline_jobs.domain.invoice_email import InvoiceEmail
 from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
+from jobline_jobs.service_layer.templates import TemplateStore
 from jobline_jobs.service_layer.tenant_settings import TenantSettingsStore
 
 
@@ -183,9 +184,14 @@ class Communications(ABC):
         """Track a new communication; it is inserted on commit."""
 
     @abstractmethod
-    async def due(self, limit: int) -> list[Communication]:
-        """Scheduled communications (any tenant) whose time has come, locked; those another
-        unit of work holds are skipped, so several replicas share the schedule."""
+    async def due(self, limit: int, at: datetime) -> list[Communication]:
+        """Scheduled communications (any tenant) whose time has come by ``at`` and that were
+        not canceled, locked; those another unit of work holds are skipped, so several
+        replicas share the schedule."""
+
+    @abstractmethod
+    async def get(self, tenant_id: str, communication_id: UUID) -> Communication | None:
+        """The communication, locked for this unit of work, or None (issue 18)."""
 
     @abstractmethod
     def seen(self) -> list[Communication]:
@@ -299,6 +305,7 @@ class UnitOfWork(ABC):
     commissions: CommissionLedger
     causation: Causation
     tenant_settings: TenantSettingsStore
+    templates: TemplateStore  # issue 18
 
     async def __aenter__(self) -> Self:
         return self

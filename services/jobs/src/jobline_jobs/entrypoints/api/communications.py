@@ -17,6 +17,7 @@ from jobline_jobs.entrypoints.api.deps import ApiRuntime, OperatorDep, Principal
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 from jobline_jobs.entrypoints.api.invoices import current_pdf
 from jobline_jobs.entrypoints.api.schemas import OneLine, Text
+from jobline_jobs.entrypoints.api.wording import worded
 from jobline_jobs.service_layer.queries import Principal
 
 router = APIRouter(tags=["communications"])
@@ -51,6 +52,16 @@ class CommunicationRequest(BaseModel):
     subject: OneLine | None = Field(default=None, max_length=250)
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=20)
     send_at: AwareDatetime | None = Field(default=None, description="Later; now when absent")
+    merge_fields: bool = Field(
+        default=False,
+        description="Merge the job's values into {merge_field}s of body and subject first"
+        " (a name that is no merge field: 422 unknown_merge_field)",
+    )
+    plain_punctuation: bool = Field(
+        default=False,
+        description="Replace typographic quotes, dashes, … and no-break spaces with their"
+        " GSM-7 forms (after merging), so a pasted \u2019 does not cut a text to 70 characters",
+    )
 
 
 class InvoiceSendRequest(BaseModel):
@@ -107,7 +118,7 @@ class PageParams(BaseModel):
     )
 
 
-def _present(c: dict[str, Any]) -> Communication:
+def present(c: dict[str, Any]) -> Communication:
     return Communication(
         id=c["communication_id"],
         job_id=c["job_id"],
@@ -162,6 +173,14 @@ async def _send(
     wanted = tuple((a.kind, a.id) for a in body.attachments)
     if invoice is None and body.channel == "email" and ("invoice", job_id) in wanted:
         invoice = await current_pdf(rt, who, job_id)
+    text, subject = await worded(
+        rt,
+        who,
+        job_id,
+        (body.body, body.subject),
+        merge_fields=body.merge_fields,
+        plain=body.plain_punctuation,
+    )
     at = now()
     command = commands.SendCommunication(
         who.tenant_id,
@@ -170,8 +189,8 @@ async def _send(
         communication_id=uuid.uuid4(),
         channel=body.channel,
         recipient_ids=tuple(body.recipient_ids),
-        body=body.body,
-        subject=body.subject,
+        body=text,
+        subject=subject,
         attachments=wanted,
         send_at=body.send_at or at,
         invoice=invoice,
@@ -234,7 +253,7 @@ async def one(communication_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> Comm
     found = await rt.communications.one(who.tenant_id, communication_id)
     if found is None:
         raise not_found("communication")
-    return _present(found)
+    return present(found)
 
 
 @router.post(
@@ -287,7 +306,7 @@ async def _page(
     if found is None:
         raise not_found("job")
     rows, more = found
-    items = [_present(c) for c in rows]
+    items = [present(c) for c in rows]
     last = items[-1] if items and more else None
     next_cursor = cursor.encode(last.created_at, str(last.id), query_id) if last else None
     return CommunicationList(items=items, next_cursor=next_cursor)

@@ -20,6 +20,8 @@ from jobline_jobs.entrypoints.console import (
     recall_unlink,
     settings,
     statement,
+    templates_page,
+    writing,
 )
 from jobline_jobs.entrypoints.console.rendering import HERE
 
@@ -40,6 +42,8 @@ def install(app: FastAPI) -> None:
         issuing,
         recall_picker,
         recall_unlink,
+        writing,  # issue 18
+        templates_page,  # issue 18
     )
     for module in pages:
         app.include_router(module.router)

@@ -52,6 +52,16 @@ class Api:
         """The JSON answer of a PATCH; ApiRefusal for any error."""
         return _json(await self._client.patch(path, json=body))
 
+    async def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The JSON answer of a PUT; ApiRefusal for any error."""
+        return _json(await self._client.put(path, json=body))
+
+    async def delete(self, path: str) -> None:
+        """DELETE; ApiRefusal for any error."""
+        answer = await self._client.delete(path)
+        if answer.status_code >= 400:
+            _json(answer)
+
     async def put_file(self, path: str, field: str, upload: UploadFile) -> dict[str, Any]:
         """PUT one uploaded file on as multipart ``field``; ApiRefusal for any error."""
         # The spooled file itself: httpx streams it on, and the API streams it to the blob

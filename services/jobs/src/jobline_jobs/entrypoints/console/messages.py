@@ -1,6 +1,7 @@
 """Texting and emailing the job's customer, and each communication's live status."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from jobline_jobs.entrypoints.console.api_client import ApiRefusal
 from jobline_jobs.entrypoints.console.dialogs import body, dialog, form_of, job_of, one
 from jobline_jobs.entrypoints.console.rendering import render
 from jobline_jobs.entrypoints.console.session import Console, ConsoleDep
+from jobline_jobs.entrypoints.console.writing import NoSendTime, aids, send_at
 
 router = APIRouter(include_in_schema=False)
 JOB = "/console/jobs/{job_id}"
@@ -34,10 +36,34 @@ async def _attachments(c: Console, job_id: UUID) -> list[tuple[str, list[dict[st
     return [(label, [f for f in files if fits(f)]) for label, fits in ATTACHMENT_GROUPS]
 
 
+def _writing(fields: dict[str, list[str]]) -> dict[str, Any]:
+    """What the operator chose of punctuation and time, shown again with a refusal."""
+    return {
+        "plain": "plain_punctuation" in fields,
+        "when": fields.get("when", ["now"])[0],
+        "send_at_typed": fields.get("send_at", [""])[0],
+    }
+
+
+async def _post(
+    c: Console, job_id: UUID, fields: dict[str, list[str]], request_body: dict[str, Any]
+) -> dict[str, Any]:
+    """Send (or schedule) through the API; the console always asks for merge fields."""
+    try:
+        at = send_at(fields, c.who.time_zone, datetime.now(UTC))
+    except NoSendTime as why:
+        raise ApiRefusal(422, "invalid_send_at", str(why)) from why
+    request_body = {**request_body, "merge_fields": True, "send_at": at}
+    return await c.api.post_rendered(f"/v1/jobs/{job_id}/communications", request_body)
+
+
 @router.get(f"{JOB}/text")
 async def text_dialog(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLResponse:
     job, people = await job_of(c, job_id), await _recipients(c, job_id)
-    return dialog(request, c, job, "text.html", "Send a text message", recipients=people, chosen=[])
+    return dialog(
+        request, c, job, "text.html", "Send a text message",
+        recipients=people, chosen=[], plain=True, when="now", **await aids(c, job_id, "sms"),
+    )  # fmt: skip
 
 
 @router.post(f"{JOB}/text")
@@ -45,14 +71,20 @@ async def send_text(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLRespon
     fields = await form_of(request)
     chosen, text = fields.get("recipient_ids", []), fields.get("body", [""])[0]
     job = await job_of(c, job_id)
-    request_body = {"channel": "sms", "recipient_ids": chosen, "body": text}
+    request_body = {
+        "channel": "sms",
+        "recipient_ids": chosen,
+        "body": text,
+        "plain_punctuation": "plain_punctuation" in fields,
+    }
     try:
-        sent = await c.api.post(f"/v1/jobs/{job_id}/communications", request_body)
+        sent = await _post(c, job_id, fields, request_body)
     except ApiRefusal as refusal:
         people = await _recipients(c, job_id)
         return body(
             request, c, job, "text.html", refusal.status,
             error=refusal.message, recipients=people, chosen=chosen, text=text,
+            **_writing(fields), **await aids(c, job_id, "sms"),
         )  # fmt: skip
     return await _sent(request, c, job, sent["communication_id"])
 
@@ -62,8 +94,9 @@ async def email_dialog(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLRes
     job, people = await job_of(c, job_id), await _recipients(c, job_id)
     groups = await _attachments(c, job_id)
     return dialog(
-        request, c, job, "email.html", "Send an email", recipients=people, groups=groups, chosen=[]
-    )
+        request, c, job, "email.html", "Send an email", recipients=people, groups=groups,
+        chosen=[], when="now", **await aids(c, job_id, "email"),
+    )  # fmt: skip
 
 
 @router.post(f"{JOB}/email")
@@ -80,12 +113,13 @@ async def send_email(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLRespo
         "attachments": [dict(zip(("kind", "id"), p.split(":", 1), strict=False)) for p in picked],
     }
     try:
-        sent = await c.api.post_rendered(f"/v1/jobs/{job_id}/communications", request_body)
+        sent = await _post(c, job_id, fields, request_body)
     except ApiRefusal as refusal:
         people, groups = await _recipients(c, job_id), await _attachments(c, job_id)
         return body(
             request, c, job, "email.html", refusal.status, error=refusal.message,
             recipients=people, groups=groups, chosen=chosen + picked, subject=subject, text=text,
+            **_writing(fields), **await aids(c, job_id, "email"),
         )  # fmt: skip
     return await _sent(request, c, job, sent["communication_id"])
 
@@ -101,4 +135,4 @@ async def communication_status(
 ) -> HTMLResponse:
     """One communication's per-recipient status; the page polls it until none is pending."""
     communication = await c.api.get(f"/v1/communications/{communication_id}")
-    return render(request, "communication.html", communication=communication)
+    return render(request, "communication.html", communication=communication, zone=c.who.time_zone)

@@ -132,12 +132,68 @@
     return { encoding: "GSM-7", units, culprit: null };
   }
 
+  // Issue 18: the words as the API will send them. Merge fields as domain/templates.py
+  // merges them (a name the job has no value for: nothing; an unknown name stays for the
+  // server to refuse), then, when asked, punctuation as domain/plain_punctuation.py.
+  const FIELD = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+  function previewOf(area) {
+    return document.querySelector(`[data-preview-of="${area.id}"]`);
+  }
+
+  function merged(text, values) {
+    const missing = new Set();
+    const unknown = new Set();
+    const out = text.replace(FIELD, (whole, name) => {
+      if (!(name in values)) {
+        unknown.add(name);
+        return whole;
+      }
+      if (values[name] === null) missing.add(name);
+      return values[name] ?? "";
+    });
+    return { out, missing, unknown };
+  }
+
+  function plain(text, forms) {
+    let out = "";
+    for (const ch of text) out += forms[ch] ?? ch;
+    return out;
+  }
+
+  function finalWords(area) {
+    const preview = previewOf(area);
+    const section = preview && preview.closest("[data-merge-values]");
+    const values = section ? JSON.parse(section.dataset.mergeValues) : {};
+    const result = merged(area.value, values);
+    const toggle = area.dataset.plainToggle && document.getElementById(area.dataset.plainToggle);
+    if (toggle && toggle.checked) result.out = plain(result.out, JSON.parse(area.dataset.plainForms));
+    return { ...result, preview, section };
+  }
+
+  function updatePreview(area) {
+    const { out, missing, unknown, preview, section } = finalWords(area);
+    if (!preview) return;
+    preview.textContent = out;
+    const labels = JSON.parse(section.dataset.mergeLabels);
+    const notes = [];
+    if (unknown.size) {
+      const names = [...unknown].map((n) => `{${n}}`).join(", ");
+      notes.push(`${names} ${unknown.size === 1 ? "is not a merge field" : "are not merge fields"}.`);
+    }
+    if (missing.size) {
+      const names = [...missing].map((n) => labels[n]).join(", ");
+      notes.push(`This job has no ${names.toLowerCase()} yet: left blank.`);
+    }
+    document.getElementById(`${area.id}-preview-note`).textContent = notes.join(" ");
+  }
+
   function updateCounter(area) {
     const output = document.getElementById(area.dataset.counter);
     const basic = new Set(area.dataset.gsmBasic);
     const extension = new Set(area.dataset.gsmExtension);
     const limits = JSON.parse(area.dataset.limits);
-    const { encoding, units, culprit } = measure(area.value, basic, extension);
+    const { encoding, units, culprit } = measure(finalWords(area).out, basic, extension);
     const limit = limits[encoding];
     const over = units > limit;
     const because = culprit ? ` when it has a character such as “${culprit}”` : "";
@@ -148,9 +204,41 @@
     area.setAttribute("aria-invalid", over ? "true" : "false");
   }
 
+  function refresh(area) {
+    if (area.dataset.counter) updateCounter(area);
+    updatePreview(area);
+  }
+
+  function pickTemplate(select) {
+    const option = select.selectedOptions[0];
+    if (!option || !option.value) return;
+    const area = document.getElementById(select.dataset.templateFor);
+    const section = previewOf(area).closest("[data-merge-values]");
+    const values = JSON.parse(section.dataset.mergeValues);
+    area.value = merged(option.dataset.body, values).out;
+    if (select.dataset.subjectFor) {
+      document.getElementById(select.dataset.subjectFor).value = merged(option.dataset.subject, values).out;
+    }
+    refresh(area);
+  }
+
   document.addEventListener("input", (event) => {
-    if (event.target.matches && event.target.matches("textarea[data-counter]")) {
-      updateCounter(event.target);
+    const target = event.target;
+    if (!target.matches) return;
+    if (target.matches("textarea")) {
+      refresh(target);
+    } else if (target.matches("input[data-choose]")) {
+      document.getElementById(target.dataset.choose).checked = true;
+    }
+  });
+
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (!target.matches) return;
+    if (target.matches("select[data-template-for]")) {
+      pickTemplate(target);
+    } else if (target.matches("input[type=checkbox]")) {
+      document.querySelectorAll(`textarea[data-plain-toggle="${target.id}"]`).forEach(refresh);
     }
   });
 
@@ -164,7 +252,7 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     htmx.onLoad((root) => {
-      root.querySelectorAll("textarea[data-counter]").forEach(updateCounter);
+      root.querySelectorAll("textarea[data-counter], textarea[data-preview]").forEach(refresh);
     });
   });
 })();
