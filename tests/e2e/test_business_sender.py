@@ -104,4 +104,4 @@ async def test_an_invoice_email_is_in_the_wording_the_tenant_set(
     assert message["Subject"] == f"Acme Plumbing: invoice {number} for {job.number}"
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
-    assert body.get_content().strip() == f"Hello,\n\nUSD 1,209.49 is due on invoice {number}."
+    assert body.get_content().strip() == f"Hello,\n\n$1,209.49 is due on invoice {number}."

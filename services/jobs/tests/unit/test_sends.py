@@ -137,7 +137,7 @@ async def test_an_invoice_send_emails_the_pdf_and_is_an_invoice_sent(world, bus,
     assert (sent.invoice_number, sent.pdf_sha256, sent.attachments) == ("INV-000001", "b" * 64, 1)
     assert released.subject == "Invoice INV-000001 from Business of acme"
     assert released.body == (
-        "Please find attached invoice INV-000001 for job J-1. Amount due: USD 100.00."
+        "Please find attached invoice INV-000001 for job J-1. Amount due: $100.00."
         "\n\nBusiness of acme"
     )
     assert [(f.filename, f.size_bytes) for f in released.files] == [("INV-000001.pdf", 2048)]

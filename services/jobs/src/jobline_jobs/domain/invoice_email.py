@@ -1,14 +1,16 @@
 """The invoice email's subject and body: the tenant's wording, with the invoice's fields
 merged in.
 
-A template names fields in braces: ``Invoice {invoice_number} from {business_name}``.
-Only the fields below exist; a template naming another is refused when it is saved, so an
-email never leaves with a brace in it. ``{{`` and ``}}`` are literal braces.
+The syntax is the message templates' (``domain/templates.py``): a field is its name in
+braces, ``Invoice {invoice_number} from {business_name}``; braces around anything else are
+text. Only the fields below exist; a wording naming another is refused when it is saved,
+so an email never leaves with an unmerged field in it.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from string import Formatter
+
+from jobline_jobs.domain.templates import named_fields, substitute
 
 FIELDS = ("invoice_number", "job_number", "business_name", "amount_due")
 DEFAULT_SUBJECT = "Invoice {invoice_number} from {business_name}"
@@ -26,21 +28,15 @@ class InvoiceEmail:
     body: str | None = None
 
 
-def template_problem(template: str) -> str | None:
-    """Why ``template`` cannot be merged (an unknown field, a stray brace), or None."""
-    try:
-        named = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
-    except ValueError as error:
-        return f"is not a template: {error} (write {{{{ and }}}} for a literal brace)"
-    if "" in named:
-        return "has an empty {} where a field name belongs"
-    unknown = sorted({n for n in named if n not in FIELDS})
+def template_problem(wording: str) -> str | None:
+    """Why ``wording`` cannot be merged (a field that does not exist), or None."""
+    unknown = [name for name in named_fields(wording) if name not in FIELDS]
     if unknown:
         return f"names unknown fields {', '.join(unknown)}; the fields are {', '.join(FIELDS)}"
     return None
 
 
 def compose(wording: InvoiceEmail, values: Mapping[str, str]) -> tuple[str, str]:
-    """The subject and body with ``values`` (every field of FIELDS) merged in."""
-    subject = (wording.subject or DEFAULT_SUBJECT).format_map(values)
-    return " ".join(subject.split()), (wording.body or DEFAULT_BODY).format_map(values)
+    """The subject (one line) and body with ``values`` (every field of FIELDS) merged in."""
+    subject = substitute(wording.subject or DEFAULT_SUBJECT, values)
+    return " ".join(subject.split()), substitute(wording.body or DEFAULT_BODY, values)

@@ -11,6 +11,7 @@ Pure: the caller gathers the job's values (``MergeValues``).
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -118,15 +119,20 @@ def check_fields(*texts: str | None) -> None:
 def merge(text: str, values: MergeValues) -> Merged:
     """``text`` with each merge field replaced by the job's value."""
     check_fields(text)
-    missing: list[str] = []
+    known = {name: getattr(values, name) for name in named_fields(text)}
+    missing = tuple(name for name, found in known.items() if found is None)
+    return Merged(substitute(text, known), missing)
+
+
+def substitute(text: str, values: Mapping[str, str | None]) -> str:
+    """``text`` with each ``{name}`` of ``values`` replaced by its value (None: nothing);
+    names not in ``values`` stay as written."""
 
     def value(match: re.Match[str]) -> str:
-        found: str | None = getattr(values, match.group(1))
-        if found is None:
-            missing.append(match.group(1))
-        return found or ""
+        name = match.group(1)
+        return (values[name] or "") if name in values else match.group(0)
 
-    return Merged(_FIELD.sub(value, text), tuple(dict.fromkeys(missing)))
+    return _FIELD.sub(value, text)
 
 
 def template(cmd: SaveTemplate) -> Template:

@@ -11,6 +11,7 @@ from jobline_jobs.domain.events import Business
 from jobline_jobs.domain.invoice_email import compose
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
+from jobline_jobs.domain.templates import invoice_amount
 from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
 from jobline_jobs.domain.workflow import FINAL_STEPS, DispatchStatus
 from jobline_jobs.service_layer import book_handlers, send_later_handlers
@@ -205,7 +206,7 @@ async def send_invoice(cmd: commands.SendInvoice, uow: UnitOfWork) -> None:
             "invoice_number": number,
             "job_number": job.job_number,
             "business_name": business.name,
-            "amount_due": f"{job.currency} {due:,.2f}",
+            "amount_due": invoice_amount(due, job.currency),
         },
     )
     email = commands.SendCommunication(
