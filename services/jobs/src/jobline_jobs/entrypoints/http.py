@@ -10,6 +10,7 @@ from jobline_jobs.entrypoints.api import (
     documents,
     errors,
     invoices,
+    job_page,
     jobs,
     rate_limits,
     statements,
@@ -38,6 +39,7 @@ def build_app(
     app.include_router(statements.router)
     app.include_router(tenant_settings.router)  # issue 16
     app.include_router(commissions.router)  # issue 16
+    app.include_router(job_page.router)  # issue 18, the console's job page
     console.install(app)  # the operator console at /, a client of the routes above
     app.include_router(operations.router)  # /healthz, /readyz
     return app

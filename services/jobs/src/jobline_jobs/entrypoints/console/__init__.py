@@ -14,6 +14,7 @@ from jobline_jobs.entrypoints.console import (
     deferral,
     invoice,
     issuing,
+    job_page,
     jobs_list,
     messages,
     recall_unlink,
@@ -38,6 +39,7 @@ def install(app: FastAPI) -> None:
         settings,
         issuing,
         recall_unlink,
+        job_page,  # issue 18
     )
     for module in pages:
         app.include_router(module.router)
