@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 from fastapi import Request, UploadFile
+from starlette.datastructures import UploadFile as StarletteUpload
 
 RENDER_DEADLINE = 30.0  # seconds the console keeps asking for a first invoice render
 
@@ -56,7 +57,7 @@ class Api:
         return _json(await self._client.put(path, files=files))
 
     async def post_file(
-        self, path: str, field: str, upload: UploadFile, data: dict[str, str]
+        self, path: str, field: str, upload: StarletteUpload, data: dict[str, str]
     ) -> dict[str, Any]:
         """POST one uploaded file as multipart ``field`` beside form ``data``; ApiRefusal
         for any error (the API checks the size and the type)."""

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile  # what request.form() holds
 
 from jobline_jobs.domain.documents import DOCUMENT_TYPES, IMAGE_TYPES, DocumentKind
 from jobline_jobs.entrypoints.api.deps import RuntimeDep

@@ -12,7 +12,7 @@ LABELS = {
     "subjob.became_billable": "Subjob became billable",
     "commission.entry_recorded": "Commission entry recorded",
 }
-SKIPPED = {"schema_version", "tenant_id", "job_number", "traceparent"}
+SKIPPED = {"schema_version", "tenant_id", "job_number", "traceparent", "snapshot_sha256"}
 MAX_DETAILS = 240
 
 
