@@ -1,0 +1,71 @@
+"""The job page's upload over HTTP on real PostgreSQL (no browser): the API's size and
+type rules, refused in plain words with nothing stored, and a stored photo served back
+through the console to its thumbnail."""
+
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+import pytest
+
+from jobs_testing.api import UPLOAD_LIMIT, TenantSeeder, api_app
+
+pytestmark = pytest.mark.integration
+NOW = datetime.now(UTC).replace(microsecond=0)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+CSRF = "csrf-token-of-the-test"
+
+
+def console(app: object, token: str) -> httpx.AsyncClient:
+    """A signed-in browser, as far as the console can tell (session and CSRF cookies)."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+        base_url="http://jobs.test",
+        cookies={"jobline_session": token, "jobline_csrf": CSRF},
+        headers={"Origin": "http://jobs.test"},
+    )
+
+
+async def test_uploads_obey_the_apis_rules_and_a_photo_comes_back_as_its_thumbnail(
+    db: asyncpg.Pool, tmp_path
+):
+    t = await TenantSeeder(db, f"t-{uuid.uuid4().hex[:10]}", "UTC").create()
+    job = await t.job(NOW)
+    url = f"/console/jobs/{job.job_id}/documents"
+
+    async def upload(kind: str, name: str, data: bytes) -> httpx.Response:
+        return await browser.post(
+            url, data={"kind": kind, "csrf_token": CSRF}, files={"file": (name, data)}
+        )
+
+    async with console(api_app(db, tmp_path), t.token) as browser:
+        pdf_as_photo = await upload("finished_photo", "plan.pdf", b"%PDF-1.4\n%%EOF")
+        too_big = await upload("progress_photo", "big.png", PNG + bytes(UPLOAD_LIMIT))
+        nothing = await browser.post(url, data={"kind": "document", "csrf_token": CSRF})
+        stored = await db.fetchval(
+            "SELECT count(*) FROM jobs.documents WHERE job_id = $1", job.job_id
+        )
+        done = await upload("finished_photo", "after.png", PNG)
+        page = await browser.get(done.headers["location"])
+        [photo_id] = await db.fetch(
+            "SELECT document_id FROM jobs.documents WHERE job_id = $1", job.job_id
+        )
+        thumbnail = await browser.get(f"{url}/{photo_id['document_id']}")
+    assert pdf_as_photo.status_code == 415
+    assert "A photo must be a JPEG, PNG or WebP image; a document may also be a PDF." in (
+        pdf_as_photo.text
+    )
+    assert too_big.status_code == 413
+    assert "The file is larger than 64.0 KiB; choose a smaller one." in too_big.text
+    assert nothing.status_code == 422
+    assert "Choose a photo or document to upload." in nothing.text
+    assert stored == 0
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/jobs/{job.job_id}?uploaded=after.png#documents"
+    assert page.status_code == 200
+    assert "Uploaded after.png." in page.text
+    assert f'src="{url}/{photo_id["document_id"]}" alt="after.png"' in page.text
+    assert thumbnail.status_code == 200
+    assert thumbnail.content == PNG
+    assert thumbnail.headers["content-type"] == "image/png"
