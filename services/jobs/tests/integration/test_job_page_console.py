@@ -3,13 +3,14 @@ type rules, refused in plain words with nothing stored, and a stored photo serve
 through the console to its thumbnail."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 import pytest
 
-from jobs_testing.api import UPLOAD_LIMIT, TenantSeeder, api_app
+from jobs_testing.api import UPLOAD_LIMIT, TenantSeeder, api_app, client
+from jobs_testing.builders import line
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -69,3 +70,32 @@ async def test_uploads_obey_the_apis_rules_and_a_photo_comes_back_as_its_thumbna
     assert thumbnail.status_code == 200
     assert thumbnail.content == PNG
     assert thumbnail.headers["content-type"] == "image/png"
+
+
+async def test_a_parent_lists_its_subjobs_with_their_bill_dates_and_a_subjob_names_its_parent(
+    db: asyncpg.Pool, tmp_path
+):
+    t = await TenantSeeder(db, f"t-{uuid.uuid4().hex[:10]}", "UTC").create()
+    parent = await t.job(NOW - timedelta(hours=1), steps=3, lines=(line("1", "400.00"),))
+    later = (NOW + timedelta(days=30)).date().isoformat()
+    app = api_app(db, tmp_path)
+    async with client(app, t.token) as api:
+        created = await api.post(
+            f"/v1/jobs/{parent.job_id}/subjobs",
+            json={"title": "Deposit", "share": {"percent": "25"}, "bill_on": later},
+        )
+    assert created.status_code == 201, created.text
+    [subjob] = created.json()["subjobs"]
+    async with console(app, t.token) as browser:
+        parents_page = await browser.get(f"/jobs/{parent.job_id}")
+        subjobs_page = await browser.get(f"/jobs/{subjob['id']}")
+        foreign = await browser.get(f"/jobs/{uuid.uuid4()}")
+        forged = await browser.get(f"/jobs/{parent.job_id}?uploaded=invoice-paid.pdf")
+    assert parents_page.status_code == 200
+    assert f'<a href="/jobs/{subjob["id"]}">{subjob["number"]}</a>' in parents_page.text
+    assert f"<td>{later}</td>" in parents_page.text
+    assert subjobs_page.status_code == 200
+    assert f'This is a subjob of <a href="/jobs/{parent.job_id}">J-00001</a>' in (subjobs_page.text)
+    assert f"due to bill on {later}" in subjobs_page.text
+    assert foreign.status_code == 404
+    assert "Uploaded" not in forged.text

@@ -132,7 +132,9 @@ async def job_page(  # noqa: PLR0917 - FastAPI's parameters
     uploaded: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     context = await _context(c, job_id, timeline)
-    return _page(request, c, rt.upload_limit, context, uploaded=uploaded)
+    # Only a file the job has: a link cannot make the page claim any other upload.
+    shown = uploaded if any(d["filename"] == uploaded for d in context["documents"]) else None
+    return _page(request, c, rt.upload_limit, context, uploaded=shown)
 
 
 @router.get(f"{PAGE}/communications")
