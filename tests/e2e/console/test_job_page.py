@@ -88,6 +88,8 @@ async def test_from_the_list_upload_a_photo_email_it_with_the_invoice_and_read_t
     await expect(dana.get_by_role("cell").nth(1)).to_have_text("sent", timeout=60_000)
     message = await mail_to(sandboxes.mail_dir, "dana@example.com")
     number = (await api.get(f"/v1/jobs/{job.job_id}/invoice")).json()["invoice_number"]
+    revisions = page.get_by_role("table", name=f"Revisions of {number}, newest first")
+    await expect(revisions.get_by_role("rowheader")).to_have_text(["1 (current)"])
     assert sorted(a.get_filename() for a in message.iter_attachments()) == [
         f"{number}.pdf",
         "after.png",

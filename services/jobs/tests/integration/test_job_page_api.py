@@ -122,3 +122,23 @@ async def test_the_timeline_newest_first_pages_back_through_every_entry_once(
     assert walked == [e["message_id"] for e in reversed(oldest_first)]
     assert alien_cursor.status_code == 422
     assert foreign.status_code == 404
+
+
+async def test_the_issued_invoices_revisions_newest_first_none_before_it_is_issued(
+    db: asyncpg.Pool, tmp_path
+):
+    t, other = await seeded(db), await seeded(db)
+    issued, billing = await t.job(NOW, steps=4), await t.job(NOW, steps=3)
+    async with client(api_app(db, tmp_path), t.token) as api:
+        revisions = (await api.get(f"/v1/jobs/{issued.job_id}/invoice/revisions")).json()
+        invoice = (await api.get(f"/v1/jobs/{issued.job_id}/invoice")).json()
+        none_yet = (await api.get(f"/v1/jobs/{billing.job_id}/invoice/revisions")).json()
+    async with client(api_app(db, tmp_path), other.token) as api:
+        foreign = await api.get(f"/v1/jobs/{issued.job_id}/invoice/revisions")
+    [first] = revisions["items"]
+    assert first["revision"] == invoice["revision"] == 1
+    assert first["invoice_number"] == invoice["invoice_number"]
+    assert first["snapshot_sha256"] == invoice["snapshot_sha256"]
+    assert first["total"] == invoice["snapshot"]["total"]
+    assert none_yet == {"items": []}
+    assert foreign.status_code == 404

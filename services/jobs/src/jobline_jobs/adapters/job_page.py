@@ -50,6 +50,21 @@ SELECT d.document_id, d.blob_key, d.filename, d.content_type, d.size_bytes
  WHERE j.tenant_id = $1 AND j.job_id = $2 AND d.document_id = $3
 """
 
+_REVISIONS = """
+SELECT r.revision, r.cause, r.recorded_at, r.snapshot_sha256, i.invoice_number,
+       r.snapshot ->> 'currency' AS currency, (r.snapshot ->> 'total')::numeric AS total,
+       (r.snapshot ->> 'balance_due')::numeric AS balance_due
+  FROM jobs.jobs j
+  LEFT JOIN jobs.invoices i ON i.tenant_id = j.tenant_id AND i.job_id = j.job_id
+  LEFT JOIN LATERAL (
+        SELECT * FROM jobs.invoice_revisions v
+         WHERE v.tenant_id = j.tenant_id AND v.job_id = j.job_id
+         ORDER BY v.revision DESC
+         LIMIT $3) r ON true
+ WHERE j.tenant_id = $1 AND j.job_id = $2
+ ORDER BY r.revision DESC
+"""
+
 # As the oldest-first page in job_details, the other way round.
 _NEWEST_TIMELINE = """
 SELECT t.at, t.kind, t.type, t.cause, t.actor, t.details, t.message_id, t.entry_id
@@ -82,6 +97,14 @@ class PostgresJobPage(JobPageQueries):
     ) -> dict[str, Any] | None:
         row = await self._pool.fetchrow(_DOCUMENT, tenant_id, job_id, document_id)
         return None if row is None else dict(row)
+
+    async def invoice_revisions(
+        self, tenant_id: str, job_id: UUID, limit: int
+    ) -> list[dict[str, Any]] | None:
+        rows = await self._pool.fetch(_REVISIONS, tenant_id, job_id, limit)
+        if not rows:
+            return None
+        return [dict(r) for r in rows if r["revision"] is not None]
 
     async def newest_timeline(
         self, tenant_id: str, job_id: UUID, before: tuple[datetime, int] | None, limit: int

@@ -26,6 +26,13 @@ class JobPageQueries(ABC):
         neither has it."""
 
     @abstractmethod
+    async def invoice_revisions(
+        self, tenant_id: str, job_id: UUID, limit: int
+    ) -> list[dict[str, Any]] | None:
+        """The issued invoice's revisions, newest first (none before it is issued): each
+        with its cause, time, digest and the totals it froze."""
+
+    @abstractmethod
     async def newest_timeline(
         self, tenant_id: str, job_id: UUID, before: tuple[datetime, int] | None, limit: int
     ) -> list[dict[str, Any]] | None:

@@ -18,6 +18,7 @@ from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 
 router = APIRouter(prefix="/v1/jobs/{job_id}", tags=["jobs"])
 MAX_LINKS = 100  # a job is the original of a handful of recalls, never of hundreds
+MAX_REVISIONS = 100  # each is a change after issue: a few per invoice
 
 
 class LinkedChargeback(BaseModel):
@@ -108,6 +109,37 @@ async def document(job_id: UUID, document_id: UUID, who: PrincipalDep, rt: Runti
             "Cache-Control": "private, max-age=86400, immutable",  # a document id never changes
         },
     )
+
+
+class InvoiceRevision(BaseModel):
+    invoice_number: str
+    revision: int = Field(description="1 when issued; each later change froze the next")
+    cause: str = Field(description="What froze it")
+    recorded_at: datetime
+    snapshot_sha256: str
+    currency: str
+    total: Decimal = Field(description="The total this revision froze")
+    balance_due: Decimal = Field(description="The balance this revision froze")
+
+
+class InvoiceRevisions(BaseModel):
+    items: list[InvoiceRevision] = Field(
+        description=f"Newest first; empty until the invoice is issued; at most {MAX_REVISIONS}"
+    )
+
+
+@router.get(
+    "/invoice/revisions",
+    response_model=InvoiceRevisions,
+    responses=responses(401, 404, 422),
+    tags=["invoices"],
+    summary="Every revision of the job's issued invoice, as each froze it, newest first",
+)
+async def invoice_revisions(job_id: UUID, who: PrincipalDep, rt: RuntimeDep) -> InvoiceRevisions:
+    rows = await rt.job_page.invoice_revisions(who.tenant_id, job_id, MAX_REVISIONS)
+    if rows is None:
+        raise not_found("job")
+    return InvoiceRevisions(items=[InvoiceRevision(**r) for r in rows])
 
 
 @router.get(

@@ -59,6 +59,15 @@ async def _communications(c: Console, job_id: UUID) -> list[dict[str, Any]]:
     return found[::-1]
 
 
+async def _invoice(c: Console, base: str) -> dict[str, Any]:
+    """The issued invoice and its revisions, or why there is none."""
+    invoice = await _optional(c, f"{base}/invoice")
+    if isinstance(invoice, str):
+        return {"invoice": None, "no_invoice": invoice, "revisions": []}
+    revisions = await c.api.get(f"{base}/invoice/revisions")
+    return {"invoice": invoice, "no_invoice": None, "revisions": revisions["items"]}
+
+
 async def _subjobs(c: Console, job: dict[str, Any]) -> dict[str, Any]:
     parent = None
     if job["parent_job_id"]:
@@ -76,7 +85,7 @@ async def _context(c: Console, job_id: UUID, timeline_cursor: str | None) -> dic
         c.api.get(f"{base}/recall-links"),
         c.api.get(f"{base}/attachments"),
         c.api.get(f"{base}/timeline/newest-first", limit=TIMELINE_PAGE, cursor=timeline_cursor),
-        _optional(c, f"{base}/invoice"),
+        _invoice(c, base),
         _communications(c, job_id),
         _subjobs(c, job),
     )
@@ -89,8 +98,7 @@ async def _context(c: Console, job_id: UUID, timeline_cursor: str | None) -> dic
         if timeline["next_cursor"]
         else None,
         "newest_url": f"/jobs/{job_id}#timeline" if timeline_cursor else None,
-        "invoice": invoice if isinstance(invoice, dict) else None,
-        "no_invoice": invoice if isinstance(invoice, str) else None,
+        **invoice,
         "communications": communications,
         "moving": any(still_moving(m) for m in communications),
         "invoice_sends": [m for m in communications if m["invoice_number"]],
