@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
+from jobline_jobs.adapters.tokens import issue_token
 from jobs_testing.api import UPLOAD_LIMIT, TenantSeeder, api_app, client
 from jobs_testing.builders import line
 
@@ -99,3 +100,27 @@ async def test_a_parent_lists_its_subjobs_with_their_bill_dates_and_a_subjob_nam
     assert f"due to bill on {later}" in subjobs_page.text
     assert foreign.status_code == 404
     assert "Uploaded" not in forged.text
+
+
+async def test_a_viewer_reads_the_page_without_the_upload_and_cannot_upload(
+    db: asyncpg.Pool, tmp_path
+):
+    t = await TenantSeeder(db, f"t-{uuid.uuid4().hex[:10]}", "UTC").create()
+    job = await t.job(NOW)
+    async with db.acquire() as conn:
+        viewer = await issue_token(conn, t.tenant_id, "viewer")
+    async with console(api_app(db, tmp_path), viewer) as browser:
+        page = await browser.get(f"/jobs/{job.job_id}")
+        refused = await browser.post(
+            f"/console/jobs/{job.job_id}/documents",
+            data={"kind": "document", "csrf_token": CSRF},
+            files={"file": ("a.png", PNG)},
+        )
+    assert page.status_code == 200
+    assert "Photos and documents" in page.text
+    assert 'id="upload-file"' not in page.text
+    assert refused.status_code == 403
+    assert "Your role can read jobs but not change them" in refused.text
+    assert (
+        await db.fetchval("SELECT count(*) FROM jobs.documents WHERE job_id = $1", job.job_id) == 0
+    )

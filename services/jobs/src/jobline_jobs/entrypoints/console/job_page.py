@@ -163,6 +163,8 @@ def _plain(refusal: ApiRefusal, limit: int) -> str:
     """The upload refusals an office person meets, in their words."""
     if refusal.code == "too_large":
         return f"The file is larger than {templates.filters['size'](limit)}; choose a smaller one."
+    if refusal.code == "forbidden":
+        return "Your role can read jobs but not change them; ask an operator to upload it."
     if refusal.code == "unsupported_type":
         return "A photo must be a JPEG, PNG or WebP image; a document may also be a PDF."
     return refusal.message
