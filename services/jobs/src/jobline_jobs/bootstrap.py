@@ -35,6 +35,7 @@ from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
 from jobline_jobs.adapters.job_details import JobDetails
+from jobline_jobs.adapters.job_page import PostgresJobPage
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
@@ -84,6 +85,7 @@ class JobsRuntime:
     blobs: BlobStore
     invoices: InvoiceQueries
     communications: CommunicationQueries
+    job_page: PostgresJobPage  # issue 18, the job page
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     clock: Clock = system_clock  # what the scheduler takes as now (tests drive it)
 
@@ -145,6 +147,7 @@ async def running(settings: Settings, clock: Clock = system_clock) -> AsyncItera
             blobs=BlobStore(settings.blob_url),
             invoices=PostgresInvoiceQueries(pool),
             communications=PostgresCommunicationQueries(pool),
+            job_page=PostgresJobPage(pool),
             clock=clock,
         )
         if producer is not None and "relay" in roles:

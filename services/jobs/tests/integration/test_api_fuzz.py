@@ -148,6 +148,15 @@ async def test_generated_requests_get_no_5xx_and_answers_match_the_schema(db, tm
         )
         assert sent.status_code == 202, sent.text
         real["communication_id"] = [sent.json()["communication_id"]]
+        # issue 18: a photo of the first job, for its document route (seed_path pairs it
+        # with the first job whenever it picks that one)
+        photo = await api.post(
+            f"/v1/jobs/{real['job_id'][0]}/documents",
+            data={"kind": "finished_photo"},
+            files={"file": ("after.png", b"\x89PNG\r\n\x1a\n" + bytes(16), "image/png")},
+        )
+        assert photo.status_code == 201, photo.text
+        real["document_id"] = [photo.json()["id"]]
 
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         operations = [op.ok() for op in schema.get_all_operations()]

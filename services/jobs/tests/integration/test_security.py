@@ -46,7 +46,13 @@ async def tenant_a(db: asyncpg.Pool, app) -> tuple[TenantSeeder, dict[str, Any]]
             f"/v1/jobs/{job.job_id}/communications",
             json={"channel": "sms", "recipient_ids": [str(dana)], "body": "On our way"},
         )
+        photo = await api.post(  # issue 18: the job page's document route
+            f"/v1/jobs/{job.job_id}/documents",
+            data={"kind": "finished_photo"},
+            files={"file": ("a.jpg", JPEG, "image/jpeg")},
+        )
     assert sent.status_code == 202, sent.text
+    assert photo.status_code == 201, photo.text
     ids = {
         "job_id": str(job.job_id),
         "property_id": str(job.property_id),
@@ -54,6 +60,7 @@ async def tenant_a(db: asyncpg.Pool, app) -> tuple[TenantSeeder, dict[str, Any]]
         "communication_id": sent.json()["communication_id"],
         "other_job_id": str(other.job_id),
         "contact_id": str(dana),
+        "document_id": photo.json()["id"],
     }
     return a, ids
 
@@ -145,8 +152,8 @@ async def test_every_route_answers_404_to_another_tenants_ids(db, app):
 )
 async def test_every_route_refuses_a_missing_or_bad_token_with_401(db, app, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
-    ids = {name: str(uuid.uuid4()) for name in ("job_id", "property_id", "technician_id")}
-    ids["communication_id"] = str(uuid.uuid4())
+    names = ("job_id", "property_id", "technician_id", "communication_id", "document_id")
+    ids = {name: str(uuid.uuid4()) for name in names}
     async with client(app, None) as api:
         for method, path, _ in routes(app):
             answer = await api.request(

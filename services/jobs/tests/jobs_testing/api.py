@@ -18,6 +18,7 @@ from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
 from jobline_jobs.adapters.job_details import JobDetails
+from jobline_jobs.adapters.job_page import PostgresJobPage
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tenants import add_tenant
@@ -42,6 +43,7 @@ class ApiTestRuntime:
     invoices: PostgresInvoiceQueries
     invoice_wait: float
     communications: PostgresCommunicationQueries
+    job_page: PostgresJobPage
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
@@ -69,6 +71,7 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
         PostgresInvoiceQueries(pool),
         INVOICE_WAIT,
         PostgresCommunicationQueries(pool),
+        PostgresJobPage(pool),
     )
     return app
 

@@ -10,6 +10,7 @@ from jobline_jobs.entrypoints.api import (
     documents,
     errors,
     invoices,
+    job_page,
     jobs,
     message_templates,
     rate_limits,
@@ -42,6 +43,7 @@ def build_app(
     app.include_router(commissions.router)  # issue 16
     app.include_router(send_later.router)  # issue 18
     app.include_router(message_templates.router)  # issue 18
+    app.include_router(job_page.router)  # issue 18, the console's job page
     console.install(app)  # the operator console at /, a client of the routes above
     app.include_router(operations.router)  # /healthz, /readyz
     return app

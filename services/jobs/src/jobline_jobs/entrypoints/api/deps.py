@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jobline_infra.blob_store import BlobStore
 from jobline_jobs.entrypoints.api import rate_limits
 from jobline_jobs.entrypoints.api.errors import ApiError
+from jobline_jobs.service_layer.job_page_queries import JobPageQueries
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.queries import (
     CommissionQueries,
@@ -36,6 +37,7 @@ class ApiRuntime(Protocol):
     invoices: InvoiceQueries
     invoice_wait: float
     communications: CommunicationQueries
+    job_page: JobPageQueries  # issue 18, the job page
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency with ``ok`` or what is wrong with it."""

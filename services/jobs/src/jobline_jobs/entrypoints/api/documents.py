@@ -24,6 +24,7 @@ router = APIRouter(tags=["documents"])
 # their bodies may reach the upload limit, not the JSON one.
 UPLOAD_PATHS = (
     r"/v1/(jobs|properties)/[^/]+/documents|/v1/tenant/settings/logo|/console/settings/logo"
+    r"|/console/jobs/[^/]+/documents"  # issue 18: the job page's upload
 )
 UPLOAD_BODY = multipart_body(kind={"type": "string", "enum": [k.value for k in DocumentKind]})
 UPLOAD_ERRORS = {

@@ -14,6 +14,7 @@ from jobline_jobs.entrypoints.console import (
     deferral,
     invoice,
     issuing,
+    job_page,
     jobs_list,
     messages,
     recall_picker,
@@ -44,6 +45,7 @@ def install(app: FastAPI) -> None:
         recall_unlink,
         writing,  # issue 18
         templates_page,  # issue 18
+        job_page,  # issue 18
     )
     for module in pages:
         app.include_router(module.router)

@@ -69,6 +69,14 @@ class Api:
         files = {field: (upload.filename or "upload", upload.file, upload.content_type)}
         return _json(await self._client.put(path, files=files))
 
+    async def post_file(
+        self, path: str, field: str, upload: UploadFile, data: dict[str, str]
+    ) -> dict[str, Any]:
+        """POST one uploaded file as multipart ``field`` beside form ``data``; ApiRefusal
+        for any error (the API checks the size and the type)."""
+        files = {field: (upload.filename or "upload", upload.file, upload.content_type)}
+        return _json(await self._client.post(path, data=data, files=files))
+
     async def post_rendered(
         self, path: str, body: dict[str, Any], within: float = RENDER_DEADLINE
     ) -> dict[str, Any]:
