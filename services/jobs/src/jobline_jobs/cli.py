@@ -1,4 +1,5 @@
-"""``jobline-jobs``: run the service, migrate the database, provision tenants and tokens.
+"""``jobline-jobs``: run the service, migrate the database, provision tenants, tokens and
+the console's users.
 
 ``serve`` runs the roles of ``JOBLINE_JOBS_ROLES`` (by default all three: the HTTP API and
 console, the Kafka consumers, the outbox relay) in one process; ``consume`` and ``relay``
@@ -19,6 +20,8 @@ from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.adapters.tokens import ROLES, issue_token
 from jobline_jobs.bootstrap import create_app
 from jobline_jobs.config import Settings
+from jobline_jobs.users_cli import add_parser as add_users_parser
+from jobline_jobs.users_cli import run as run_users
 
 _ROLE_VERBS: dict[str, dict[str, Any]] = {
     "consume": {"roles": ("consume",)},
@@ -54,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--tenant", required=True)
     create.add_argument("--role", choices=ROLES, default="operator")
     create.add_argument("--label", default="")
+    add_users_parser(commands)  # issue 18
     return parser
 
 
@@ -68,6 +72,8 @@ async def _with_connection(settings: Settings, args: argparse.Namespace) -> None
             print(f"tenant {args.tenant_id} {'created' if new else 'updated'}")  # noqa: T201
         elif args.command == "tokens":
             print(await issue_token(conn, args.tenant, args.role, args.label))  # noqa: T201
+        elif args.command == "users":
+            print(await run_users(settings, args))  # noqa: T201
     finally:
         await conn.close()
 

@@ -24,8 +24,10 @@ from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.adapters.tokens import TokenStore, issue_token
 from jobline_jobs.domain import commands
 from jobline_jobs.entrypoints.http import build_app
+from jobline_jobs.service_layer.accounts import Accounts
 from jobline_jobs.service_layer.messagebus import MessageBus, Outcome
 from jobline_jobs.service_layer.unit_of_work import Causation
+from jobline_testing.accounts import accounts
 from jobs_testing.builders import dispatch_job
 
 
@@ -42,6 +44,7 @@ class ApiTestRuntime:
     invoices: PostgresInvoiceQueries
     invoice_wait: float
     communications: PostgresCommunicationQueries
+    accounts: Accounts
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
@@ -51,7 +54,9 @@ UPLOAD_LIMIT = 64 * 1024
 INVOICE_WAIT = 1.0
 
 
-def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
+def api_app(pool: asyncpg.Pool, blob_dir: Path, users: Accounts | None = None) -> FastAPI:
+    """The API and console on ``pool``; ``users``: the accounts service (the defaults')."""
+
     @asynccontextmanager
     async def no_lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield  # httpx's ASGI transport does not run lifespans; state is set below
@@ -69,6 +74,7 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
         PostgresInvoiceQueries(pool),
         INVOICE_WAIT,
         PostgresCommunicationQueries(pool),
+        users or accounts(pool),
     )
     return app
 

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jobline_infra.blob_store import BlobStore
 from jobline_jobs.entrypoints.api import rate_limits
 from jobline_jobs.entrypoints.api.errors import ApiError
+from jobline_jobs.service_layer.accounts import SESSION_PREFIX, Accounts
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.queries import (
     CommissionQueries,
@@ -36,6 +37,7 @@ class ApiRuntime(Protocol):
     invoices: InvoiceQueries
     invoice_wait: float
     communications: CommunicationQueries
+    accounts: Accounts
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency with ``ok`` or what is wrong with it."""
@@ -62,7 +64,13 @@ async def principal(
 ) -> Principal:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send an API token as 'Authorization: Bearer …'")
-    found = await rt.tokens.resolve(credentials.credentials)
+    secret = credentials.credentials
+    # The console calls this API in-process as its signed-in user, with the session's
+    # secret (the cookie's value) as the bearer.
+    if secret.startswith(SESSION_PREFIX):
+        found = await rt.accounts.principal(secret)
+    else:
+        found = await rt.tokens.resolve(secret)
     if found is None:
         raise ApiError(401, "unauthenticated", "the API token is unknown or revoked")
     await rate_limits.of(request).spend_api(str(found.token_id))

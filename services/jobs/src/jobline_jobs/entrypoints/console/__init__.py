@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from jobline_jobs.entrypoints.console import (
+    account,
     auth,
     billing,
     deferral,
@@ -19,6 +20,7 @@ from jobline_jobs.entrypoints.console import (
     recall_unlink,
     settings,
     statement,
+    users,
 )
 from jobline_jobs.entrypoints.console.rendering import HERE
 
@@ -38,6 +40,8 @@ def install(app: FastAPI) -> None:
         settings,
         issuing,
         recall_unlink,
+        account,  # issue 18
+        users,  # issue 18
     )
     for module in pages:
         app.include_router(module.router)
