@@ -11,8 +11,9 @@ import asyncpg
 import pytest
 
 from jobline_jobs import cli
+from jobline_jobs.adapters.tokens import list_tokens, revoke_token
 from jobline_testing.accounts import PASSWORD, accounts, make_user
-from jobs_testing.api import TenantSeeder, api_app
+from jobs_testing.api import TenantSeeder, api_app, client
 from jobs_testing.browser import Browser, Clock
 
 pytestmark = pytest.mark.integration
@@ -198,3 +199,22 @@ def test_the_cli_invites_resets_and_disables(database_url, monkeypatch, capsys):
     assert link.startswith(f"{base}/welcome/")
     assert second.startswith(f"{base}/welcome/")
     assert second != link
+
+
+async def test_api_tokens_stay_for_machines_listed_with_last_use_and_revocable(db, tmp_path):
+    seeded = await _tenant(db)
+    app = api_app(db, tmp_path)
+    async with db.acquire() as conn:
+        before = await list_tokens(conn, seeded.tenant_id)
+    async with client(app, seeded.token) as machine:
+        used = await machine.get("/v1/jobs")
+        async with db.acquire() as conn:
+            after = await list_tokens(conn, seeded.tenant_id)
+            token_id = uuid.UUID(after[0].split()[0])
+            assert await revoke_token(conn, token_id)
+            assert not await revoke_token(conn, token_id)  # once
+        refused = await machine.get("/v1/jobs")
+    assert used.status_code == 200
+    assert "last used never" in before[0]
+    assert "last used never" not in after[0]
+    assert refused.status_code == 401

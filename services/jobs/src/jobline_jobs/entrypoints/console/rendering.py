@@ -63,6 +63,8 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
 def _actor(actor: str | None) -> str:
     """Who acted, for a person: the user's name; a machine's actor as recorded."""
     return actor_name(actor) or actor or ""
