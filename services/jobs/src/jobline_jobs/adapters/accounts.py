@@ -90,20 +90,29 @@ class PostgresAccounts(AccountStore):
     async def live_session(
         self, secret_hash: bytes, now: datetime, policy: SessionPolicy
     ) -> LiveSession | None:
-        # One statement: find, check both expiries and the user, and mark it used.
+        # One statement: find, check both expiries and the user, and mark it used, writing
+        # only when the last mark is older than the policy's precision (the console makes
+        # several requests a second while polling; each need not be a write).
         row = await self._pool.fetchrow(
-            """UPDATE jobs.user_sessions s SET last_seen_at = $2
-                 FROM jobs.users u JOIN jobs.tenants t USING (tenant_id)
-                WHERE s.session_hash = $1 AND s.revoked_at IS NULL AND u.user_id = s.user_id
-                  AND u.disabled_at IS NULL
-                  AND s.last_seen_at > $2::timestamptz - $3::interval
-                  AND s.created_at > $2::timestamptz - $4::interval
-            RETURNING s.session_id, s.second_factor_due, u.user_id, u.tenant_id, u.role,
-                      u.display_name, u.totp_secret, t.time_zone""",
+            """WITH live AS (
+                SELECT s.session_id, s.second_factor_due, s.last_seen_at, u.user_id,
+                       u.tenant_id, u.role, u.display_name, u.totp_secret, t.time_zone
+                  FROM jobs.user_sessions s
+                  JOIN jobs.users u USING (user_id) JOIN jobs.tenants t USING (tenant_id)
+                 WHERE s.session_hash = $1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL
+                   AND s.last_seen_at > $2::timestamptz - $3::interval
+                   AND s.created_at > $2::timestamptz - $4::interval
+            ), touched AS (
+                UPDATE jobs.user_sessions SET last_seen_at = $2
+                 WHERE session_id = (SELECT session_id FROM live)
+                   AND last_seen_at < $2::timestamptz - $5::interval
+            )
+            SELECT * FROM live""",
             secret_hash,
             now,
             policy.idle,
             policy.absolute,
+            policy.precision,
         )
         if row is None:
             return None

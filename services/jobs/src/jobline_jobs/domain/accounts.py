@@ -54,6 +54,12 @@ class SessionPolicy:
     idle: timedelta
     absolute: timedelta
 
+    @property
+    def precision(self) -> timedelta:
+        """How stale a session's last use may be recorded: idle expiry is this late at
+        most, and a busy session is written to once per this."""
+        return min(self.idle / 20, timedelta(minutes=1))
+
 
 @dataclass(frozen=True)
 class LockoutPolicy:
