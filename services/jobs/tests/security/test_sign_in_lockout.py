@@ -82,3 +82,22 @@ async def test_a_success_clears_the_accounts_count(db: asyncpg.Pool, tmp_path):
         )
         == 1
     )
+
+
+async def test_wrong_codes_count_against_the_account_like_wrong_passwords(
+    db: asyncpg.Pool, tmp_path
+):
+    seeded = await _tenant(db)
+    tess = await make_user(db, seeded.tenant_id, name="Tess Twofactor", totp=True)
+    app = api_app(db, tmp_path, accounts(db, attempts=3))
+    browser = Browser(app, "203.0.113.150")
+    async with browser.http:
+        wrong_password = await browser.sign_in(tess.email, "a wrong password!!")
+        await browser.sign_in(tess.email)
+        wrong_code = await browser.post("/login/code", code="000000")
+        locked = await browser.post("/login/code", code="000001")
+        right_code = await browser.post("/login/code", code=tess.code())
+        password_again = await browser.sign_in(tess.email)
+    assert (wrong_password.status_code, wrong_code.status_code) == (401, 401)
+    assert locked.status_code == right_code.status_code == password_again.status_code == 429
+    assert "Too many failed sign-ins for this account" in password_again.text

@@ -96,7 +96,7 @@ class PostgresAccounts(AccountStore):
         row = await self._pool.fetchrow(
             """WITH live AS (
                 SELECT s.session_id, s.second_factor_due, s.last_seen_at, u.user_id,
-                       u.tenant_id, u.role, u.display_name, u.totp_secret, t.time_zone
+                       u.tenant_id, u.role, u.display_name, u.totp_secret, u.email, t.time_zone
                   FROM jobs.user_sessions s
                   JOIN jobs.users u USING (user_id) JOIN jobs.tenants t USING (tenant_id)
                  WHERE s.session_hash = $1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL
@@ -124,7 +124,9 @@ class PostgresAccounts(AccountStore):
             user_id=row["user_id"],
             display_name=row["display_name"],
         )
-        return LiveSession(who, row["session_id"], row["second_factor_due"], row["totp_secret"])
+        return LiveSession(
+            who, row["session_id"], row["second_factor_due"], row["totp_secret"], row["email"]
+        )
 
     async def pass_second_factor(self, session_id: UUID, new_hash: bytes) -> None:
         await self._pool.execute(

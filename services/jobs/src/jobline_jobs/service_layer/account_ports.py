@@ -53,6 +53,7 @@ class LiveSession:
     session_id: UUID
     second_factor_due: bool
     totp_secret: str | None
+    email: str
 
 
 class AccountStore(ABC):

@@ -84,8 +84,9 @@ class Accounts:
             return await self._failed(keys, BAD_CREDENTIALS)
         if found.user.disabled:
             return Refused("This account is disabled; ask an admin of your business.")
-        await self.store.clear_failures("account", keys["account"])
         due = found.totp_secret is not None
+        if not due:  # with a code still to give, the password alone proves too little
+            await self.store.clear_failures("account", keys["account"])
         return await self._open(found.user.user_id, (address, agent), due=due)
 
     async def second_factor(self, secret: str, code: str, address: str) -> SignedIn | Refused:
@@ -93,14 +94,14 @@ class Accounts:
         live = await self.store.live_session(digest(secret), self.clock(), self.policy)
         if live is None or not live.second_factor_due or live.totp_secret is None:
             return Refused("The sign-in has expired; sign in again.")
-        user_id = live.principal.user_id
-        keys: dict[Scope, str] = {"account": str(user_id), "address": address}
+        # Wrong codes count against the account as wrong passwords do (one count).
+        keys: dict[Scope, str] = {"account": live.email, "address": address}
         locked = await self._locked(keys)
         if locked is not None:
             return locked
         if not self.secrets.totp_ok(live.totp_secret, code, self.clock()):
             return await self._failed(keys, "That code is not right; enter the current one.")
-        await self.store.clear_failures("account", str(user_id))
+        await self.store.clear_failures("account", live.email)
         fresh = SESSION_PREFIX + secrets.token_urlsafe(32)
         await self.store.pass_second_factor(live.session_id, digest(fresh))
         return SignedIn(fresh, second_factor_due=False)

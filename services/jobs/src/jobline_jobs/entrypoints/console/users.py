@@ -71,6 +71,8 @@ async def change(
     found = await rt.accounts.store.user(c.who.tenant_id, user_id)
     if found is None or action not in ("reset", "disable"):
         return await _page(request, rt, c, 404, error="There is no such user in this business.")
+    if action == "disable" and user_id == c.who.user_id:
+        return await _page(request, rt, c, 409, error="You cannot disable yourself.")
     if action == "disable":
         await rt.accounts.disable(c.who.tenant_id, user_id)
         return await _page(request, rt, c, notice=f"{found.display_name} is disabled.")
