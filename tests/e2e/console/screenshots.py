@@ -155,7 +155,21 @@ async def shoot(base: str, token: str, user: TestUser) -> None:
         await page.set_viewport_size({"width": 390, "height": 844})
         await page.goto(f"{base}/?view=awaiting_payment")
         await snap(page, "13-phone-width")
+        await page.set_viewport_size({"width": 1360, "height": 860})
+        await shoot_accounts(page, base)
         await browser.close()
+
+
+async def shoot_accounts(page: Page, base: str) -> None:
+    """The signed-in admin's account page (sessions, two-step sign-in) and the Users page."""
+    await page.goto(f"{base}/console/account/totp")
+    await snap(page, "14-account-and-two-step-sign-in")
+    await page.goto(f"{base}/console/users")
+    await page.get_by_label("Email").fill("sam.ortiz@acme.example")
+    await page.get_by_label("Name").fill("Sam Ortiz")
+    await page.get_by_role("button", name="Invite").click()
+    await expect(page.get_by_label("One-time link")).to_be_visible()
+    await snap(page, "15-users-invite-link")
 
 
 async def main() -> None:
@@ -178,7 +192,7 @@ async def main() -> None:
                 token = await issue_token(conn, "acme", "operator", "screenshots")
                 pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
                 try:
-                    user = await make_user(pool, "acme", "operator", "Olive Operator")
+                    user = await make_user(pool, "acme", "admin", "Ada Admin")
                 finally:
                     await pool.close()
                 await shoot(jobs.url, token, user)
