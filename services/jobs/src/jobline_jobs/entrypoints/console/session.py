@@ -34,7 +34,6 @@ class Console:
     who: Principal
     api: Api
     csrf: str
-    secret: str  # the session's, to end it
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
@@ -85,7 +84,7 @@ async def console(request: Request, rt: RuntimeDep) -> AsyncIterator[Console]:
         await check_csrf(request)
     api = Api(request, secret)
     try:
-        yield Console(who, api, csrf, secret)
+        yield Console(who, api, csrf)
     finally:
         await api.aclose()
 
