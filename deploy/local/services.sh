@@ -90,6 +90,11 @@ env_file() {
   echo "JOBLINE_API_URL=http://127.0.0.1:${PORTS[jobs]}"
   echo "JOBLINE_DEMO_TOKEN=$("$jobs" tokens create --tenant acme --role operator --label demo)"
   echo "JOBLINE_DEMO_TOKEN_2=$("$jobs" tokens create --tenant harbour --role operator --label demo)"
+  # The console's demo admin: a one-time link to choose a password (a new one each time).
+  local admin=admin@acme.example
+  echo "JOBLINE_DEMO_ADMIN=$admin"
+  echo "JOBLINE_DEMO_ADMIN_LINK=$("$jobs" users invite --tenant acme --email "$admin" \
+    --name "Acme Admin" --role admin 2>/dev/null || "$jobs" users reset --email "$admin")"
   echo "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS"
   echo "DATABASE_URL=$DATABASE_URL"
   echo "JOBLINE_ENV=$JOBLINE_ENV"

@@ -11,6 +11,7 @@ from playwright.async_api import Locator, Page, expect
 from jobline_contracts import facts
 from jobline_contracts.envelope import Payload
 from jobline_contracts.topics import DISPATCH_EVENTS
+from jobline_testing.accounts import TestUser
 from jobline_testing.kafka import FactPublisher
 from jobline_testing.polling import eventually
 from jobline_testing.stories import NOW, JobStory
@@ -28,10 +29,15 @@ People = list[tuple[str, str | None, str | None]]
 DANA: People = [("Dana Whitfield", "+15555550101", "dana@example.com")]
 
 
-async def sign_in(page: Page, base_url: str, token: str) -> None:
+async def sign_in(page: Page, base_url: str, user: TestUser) -> None:
+    """Sign in as ``user`` by email and password, and the code if they have TOTP."""
     await page.goto(f"{base_url}/login")
-    await page.get_by_label("API token").fill(token)
+    await page.get_by_label("Email").fill(user.email)
+    await page.get_by_label("Password").fill(user.password)
     await page.get_by_role("button", name="Sign in").click()
+    if user.totp_secret is not None:
+        await page.get_by_label("Code from your authenticator app").fill(user.code())
+        await page.get_by_role("button", name="Continue").click()
     await expect(page.get_by_role("heading", name="Jobs")).to_be_visible()
 
 

@@ -11,6 +11,7 @@ from e2e.console.browsing import CHROMIUM, Jobs, sign_in
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from jobline_jobs.adapters.tokens import issue_token
+from jobline_testing.accounts import TestUser, make_user
 from jobline_testing.kafka import FactPublisher
 from jobline_testing.services import ServiceProcess
 
@@ -30,6 +31,12 @@ async def token(db: asyncpg.Pool, tenant: str) -> str:
 
 
 @pytest.fixture
+async def user(db: asyncpg.Pool, tenant: str) -> TestUser:
+    """The operator the browser signs in as."""
+    return await make_user(db, tenant, "operator", "Olive Operator")
+
+
+@pytest.fixture
 async def api(jobs_service: ServiceProcess, token: str) -> AsyncIterator[httpx.AsyncClient]:
     """The JSON API as the same operator: what the console shows is checked against it."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -38,12 +45,14 @@ async def api(jobs_service: ServiceProcess, token: str) -> AsyncIterator[httpx.A
 
 
 @pytest.fixture
-async def page(browser: Browser, jobs_service: ServiceProcess, token: str) -> AsyncIterator[Page]:
+async def page(
+    browser: Browser, jobs_service: ServiceProcess, user: TestUser
+) -> AsyncIterator[Page]:
     """A signed-in browser tab at desktop width (Playwright's expect waits up to 15 s)."""
     expect.set_options(timeout=15_000)
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     tab = await context.new_page()
-    await sign_in(tab, jobs_service.url, token)
+    await sign_in(tab, jobs_service.url, user)
     yield tab
     await context.close()
 

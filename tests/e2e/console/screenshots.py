@@ -24,6 +24,7 @@ from jobline_contracts.topics import TOPICS
 from jobline_infra.kafka_topics import ensure_topics
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.tokens import issue_token
+from jobline_testing.accounts import TestUser, make_user
 from jobline_testing.databases import fresh_database
 from jobline_testing.infra import ROOT, provide
 from jobline_testing.services import ServiceProcess, jobs_env
@@ -52,7 +53,7 @@ async def close(page: Page) -> None:
     await expect(page.locator("dialog[open]")).to_have_count(0)
 
 
-async def shoot(base: str, token: str) -> None:
+async def shoot(base: str, token: str, user: TestUser) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     async with (
         httpx.AsyncClient(base_url=base, headers=headers) as api,
@@ -62,7 +63,7 @@ async def shoot(base: str, token: str) -> None:
         page = await browser.new_page(viewport={"width": 1360, "height": 860})
         await page.goto(f"{base}/login")
         await snap(page, "01-sign-in")
-        await sign_in(page, base, token)
+        await sign_in(page, base, user)
         await snap(page, "02-jobs-list")
         recall = await first_job(api, "open_dispatch")
         await page.goto(f"{base}/?view=open_dispatch")
@@ -154,7 +155,21 @@ async def shoot(base: str, token: str) -> None:
         await page.set_viewport_size({"width": 390, "height": 844})
         await page.goto(f"{base}/?view=awaiting_payment")
         await snap(page, "13-phone-width")
+        await page.set_viewport_size({"width": 1360, "height": 860})
+        await shoot_accounts(page, base)
         await browser.close()
+
+
+async def shoot_accounts(page: Page, base: str) -> None:
+    """The signed-in admin's account page (sessions, two-step sign-in) and the Users page."""
+    await page.goto(f"{base}/console/account/totp")
+    await snap(page, "14-account-and-two-step-sign-in")
+    await page.goto(f"{base}/console/users")
+    await page.get_by_label("Email").fill("sam.ortiz@acme.example")
+    await page.get_by_label("Name").fill("Sam Ortiz")
+    await page.get_by_role("button", name="Invite").click()
+    await expect(page.get_by_label("One-time link")).to_be_visible()
+    await snap(page, "15-users-invite-link")
 
 
 async def main() -> None:
@@ -175,7 +190,12 @@ async def main() -> None:
                 loader = [sys.executable, str(ROOT / "deploy" / "demo" / "load_demo.py")]
                 await asyncio.to_thread(subprocess.run, loader, env=demo, check=True)
                 token = await issue_token(conn, "acme", "operator", "screenshots")
-                await shoot(jobs.url, token)
+                pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+                try:
+                    user = await make_user(pool, "acme", "admin", "Ada Admin")
+                finally:
+                    await pool.close()
+                await shoot(jobs.url, token, user)
             finally:
                 await conn.close()
                 await asyncio.to_thread(jobs.stop)

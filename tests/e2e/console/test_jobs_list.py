@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 
 from jobline_contracts import facts
 from jobline_contracts.topics import DISPATCH_EVENTS
-from jobline_jobs.adapters.tokens import issue_token
+from jobline_testing.accounts import TestUser, make_user
 from jobline_testing.kafka import FactPublisher
 from jobline_testing.services import ServiceProcess
 from jobline_testing.stories import NOW
@@ -29,21 +29,26 @@ VIEWS = [
 ]
 
 
-async def test_sign_in_keeps_the_token_in_an_httponly_strict_cookie(
-    browser: Browser, jobs_service: ServiceProcess, token: str
+async def test_sign_in_keeps_an_opaque_session_id_in_an_httponly_lax_cookie(
+    browser: Browser, jobs_service: ServiceProcess, user: TestUser
 ):
     context = await browser.new_context()
     page = await context.new_page()
     await page.goto(jobs_service.url)
     await expect(page).to_have_url(re.compile(r"/login$"))
-    await page.get_by_label("API token").fill("jl_not-a-real-token")
+    await page.get_by_label("Email").fill(user.email)
+    await page.get_by_label("Password").fill("not the password at all")
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("alert")).to_contain_text("unknown or revoked")
-    await page.get_by_label("API token").fill(token)
+    await expect(page.get_by_role("alert")).to_have_text(
+        "That email and password do not match an account."
+    )
+    await page.get_by_label("Password").fill(user.password)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="Jobs")).to_be_visible()
+    await expect(page.get_by_role("link", name=user.name)).to_be_visible()
     session = next(c for c in await context.cookies() if c["name"] == "jobline_session")
-    assert (session["httpOnly"], session["sameSite"]) == (True, "Strict")
+    assert (session["httpOnly"], session["sameSite"]) == (True, "Lax")
+    assert session["value"].startswith("jls_")
     # A POST without the CSRF token (as another site's form would send) is refused.
     forged = await page.request.post(f"{jobs_service.url}/logout", form={"x": "1"})
     assert forged.status == 403
@@ -130,8 +135,7 @@ async def test_a_viewer_sees_the_list_but_the_api_refuses_its_actions(
     browser: Browser, jobs_service: ServiceProcess, jobs: Jobs, db: asyncpg.Pool, tenant: str
 ):
     job = await jobs.make("awaiting_billing")
-    async with db.acquire() as conn:
-        viewer = await issue_token(conn, tenant, "viewer")
+    viewer = await make_user(db, tenant, "viewer", "Vic Viewer")
     context = await browser.new_context()
     page = await context.new_page()
     await sign_in(page, jobs_service.url, viewer)
@@ -140,7 +144,7 @@ async def test_a_viewer_sees_the_list_but_the_api_refuses_its_actions(
     dialog = page.locator("dialog[open]")
     await dialog.get_by_label("Reason").fill("Not mine to defer")
     await dialog.get_by_role("button", name="Defer commission").click()
-    await expect(dialog.get_by_role("alert")).to_have_text("A viewer token cannot act on jobs.")
+    await expect(dialog.get_by_role("alert")).to_have_text("A viewer cannot act on jobs.")
     await context.close()
 
 

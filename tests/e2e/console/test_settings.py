@@ -10,7 +10,7 @@ import pytest
 from e2e.console.browsing import sign_in
 from playwright.async_api import Browser, Page, expect
 
-from jobline_jobs.adapters.tokens import issue_token
+from jobline_testing.accounts import make_user
 from jobline_testing.services import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -20,11 +20,10 @@ pytestmark = pytest.mark.e2e
 async def admin_page(
     browser: Browser, jobs_service: ServiceProcess, db: asyncpg.Pool, tenant: str
 ) -> AsyncIterator[Page]:
-    async with db.acquire() as conn:
-        token = await issue_token(conn, tenant, "admin")
+    admin = await make_user(db, tenant, "admin", "Ada Admin")
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     tab = await context.new_page()
-    await sign_in(tab, jobs_service.url, token)
+    await sign_in(tab, jobs_service.url, admin)
     yield tab
     await context.close()
 
@@ -65,5 +64,5 @@ async def test_an_admin_edits_the_settings_by_their_labels(
 async def test_an_operator_sees_the_settings_read_only(page: Page, api: httpx.AsyncClient):
     await page.get_by_role("link", name="Settings").click()
     await expect(page.get_by_label("Business name")).to_be_disabled()
-    await expect(page.get_by_text("Only an admin token can change these settings")).to_be_visible()
+    await expect(page.get_by_text("Only an admin can change these settings")).to_be_visible()
     await expect(page.get_by_role("button", name="Save settings")).to_have_count(0)

@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -29,6 +30,7 @@ from jobline_infra.observability.kafka import broker_logger, broker_middlewares
 from jobline_infra.observability.metrics import refresh_outbox
 from jobline_infra.outbox_relay import OutboxRelay
 from jobline_infra.probes import shared_readiness
+from jobline_jobs.adapters.accounts import PostgresAccounts
 from jobline_jobs.adapters.blob_store import BlobStore
 from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import PostgresCommunicationQueries
@@ -39,10 +41,12 @@ from jobline_jobs.adapters.job_page import PostgresJobPage
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
+from jobline_jobs.adapters.passwords import Argon2Secrets
 from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
+from jobline_jobs.domain.accounts import LockoutPolicy, SessionPolicy
 from jobline_jobs.entrypoints import consumers, http, operations
 from jobline_jobs.entrypoints.api.documents import UPLOAD_PATHS
 from jobline_jobs.entrypoints.api.rate_limits import RateLimits
@@ -52,6 +56,7 @@ from jobline_jobs.entrypoints.translate import (
     invoicing_event_to_command,
 )
 from jobline_jobs.entrypoints.transport_security import StrictTransportSecurity
+from jobline_jobs.service_layer.accounts import Accounts, Lockouts
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.queries import CommunicationQueries, InvoiceQueries
 from jobline_jobs.service_layer.schedule import (
@@ -86,6 +91,7 @@ class JobsRuntime:
     invoices: InvoiceQueries
     communications: CommunicationQueries
     job_page: PostgresJobPage  # issue 18, the job page
+    accounts: Accounts
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     clock: Clock = system_clock  # what the scheduler takes as now (tests drive it)
 
@@ -148,6 +154,7 @@ async def running(settings: Settings, clock: Clock = system_clock) -> AsyncItera
             invoices=PostgresInvoiceQueries(pool),
             communications=PostgresCommunicationQueries(pool),
             job_page=PostgresJobPage(pool),
+            accounts=accounts(pool, settings, clock),
             clock=clock,
         )
         if producer is not None and "relay" in roles:
@@ -160,6 +167,25 @@ async def running(settings: Settings, clock: Clock = system_clock) -> AsyncItera
         # such pass stalled every request in flight for ~55 ms), as in the comms service.
         gc.freeze()
         yield runtime
+
+
+def accounts(pool: asyncpg.Pool, settings: Settings, clock: Clock = system_clock) -> Accounts:
+    """Users and console sessions, with the settings' expiries and lockout."""
+    window = timedelta(seconds=settings.lockout_seconds)
+    return Accounts(
+        PostgresAccounts(pool),
+        Argon2Secrets(),
+        SessionPolicy(
+            idle=timedelta(seconds=settings.session_idle_seconds),
+            absolute=timedelta(seconds=settings.session_absolute_seconds),
+        ),
+        Lockouts(
+            account=LockoutPolicy(settings.lockout_attempts, window),
+            address=LockoutPolicy(settings.lockout_address_attempts, window),
+        ),
+        setup_ttl=timedelta(hours=settings.invite_link_hours),
+        clock=clock,
+    )
 
 
 async def _database(stack: contextlib.AsyncExitStack, settings: Settings) -> asyncpg.Pool:

@@ -1,4 +1,5 @@
-"""``jobline-jobs``: run the service, migrate the database, provision tenants and tokens.
+"""``jobline-jobs``: run the service, migrate the database, provision tenants, tokens and
+the console's users.
 
 ``serve`` runs the roles of ``JOBLINE_JOBS_ROLES`` (by default all three: the HTTP API and
 console, the Kafka consumers, the outbox relay) in one process; ``consume`` and ``relay``
@@ -8,6 +9,7 @@ apart: consumers up to the partitions (one group), relays up to the outbox lanes
 import argparse
 import asyncio
 import sys
+import uuid
 from typing import Any
 
 import asyncpg
@@ -16,9 +18,11 @@ import uvicorn
 from jobline_infra import observability
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.tenants import add_tenant
-from jobline_jobs.adapters.tokens import ROLES, issue_token
+from jobline_jobs.adapters.tokens import ROLES, issue_token, list_tokens, revoke_token
 from jobline_jobs.bootstrap import create_app
 from jobline_jobs.config import Settings
+from jobline_jobs.users_cli import add_parser as add_users_parser
+from jobline_jobs.users_cli import run as run_users
 
 _ROLE_VERBS: dict[str, dict[str, Any]] = {
     "consume": {"roles": ("consume",)},
@@ -54,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--tenant", required=True)
     create.add_argument("--role", choices=ROLES, default="operator")
     create.add_argument("--label", default="")
+    listing = tokens.add_parser("list", help="the tenant's tokens with when each was last used")
+    listing.add_argument("--tenant", required=True)
+    revoke = tokens.add_parser("revoke", help="revoke a token by its id (from list)")
+    revoke.add_argument("token_id", type=uuid.UUID)
+    add_users_parser(commands)  # issue 18
     return parser
 
 
@@ -67,9 +76,22 @@ async def _with_connection(settings: Settings, args: argparse.Namespace) -> None
             new = await add_tenant(conn, args.tenant_id, args.name, args.time_zone, args.currency)
             print(f"tenant {args.tenant_id} {'created' if new else 'updated'}")  # noqa: T201
         elif args.command == "tokens":
-            print(await issue_token(conn, args.tenant, args.role, args.label))  # noqa: T201
+            await _tokens(conn, args)
+        elif args.command == "users":
+            print(await run_users(settings, args))  # noqa: T201
     finally:
         await conn.close()
+
+
+async def _tokens(conn: asyncpg.Connection, args: argparse.Namespace) -> None:
+    if args.action == "create":
+        print(await issue_token(conn, args.tenant, args.role, args.label))  # noqa: T201
+    elif args.action == "list":
+        print("\n".join(await list_tokens(conn, args.tenant)) or "no tokens")  # noqa: T201
+    elif not await revoke_token(conn, args.token_id):
+        raise ValueError(f"no live token has the id {args.token_id}")
+    else:
+        print(f"token {args.token_id} revoked")  # noqa: T201
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,8 +18,6 @@ from jobline_infra.kafka_security import KafkaSecurity, kafka_security_field
 
 # Generous: the console's polling and the test suites never come near them.
 DEFAULT_API = "50/second;1500/minute"
-DEFAULT_SIGN_IN_ADDRESS = "10/minute;100/hour"
-DEFAULT_SIGN_IN_IDENTITY = "5/minute;30/hour"
 
 
 def parse_rate_limit(spec: str) -> tuple[RateLimitItem, ...]:
@@ -109,11 +107,28 @@ class Settings(BaseSettings):
     api_rate_limit: str = Field(
         default=DEFAULT_API, description="Requests per API token (console calls included)"
     )
-    sign_in_rate_limit: str = Field(
-        default=DEFAULT_SIGN_IN_ADDRESS, description="Failed console sign-ins per client address"
+    # Accounts (issue 18): console sessions and the lockout of failed sign-ins, both in
+    # PostgreSQL so every API process sees the same.
+    session_idle_seconds: int = Field(
+        default=2 * 3600, ge=1, description="A console session ends after this long unused"
     )
-    sign_in_identity_rate_limit: str = Field(
-        default=DEFAULT_SIGN_IN_IDENTITY, description="Failed console sign-ins per tried token"
+    session_absolute_seconds: int = Field(
+        default=12 * 3600, ge=1, description="A console session ends this long after sign-in"
+    )
+    lockout_attempts: int = Field(
+        default=5, ge=1, description="Failed sign-ins of one account that lock it for a while"
+    )
+    lockout_address_attempts: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one address that lock it out"
+    )
+    lockout_seconds: int = Field(
+        default=15 * 60,
+        ge=1,
+        description="The window failures are counted over; a lockout lasts until the oldest "
+        "of them is this old",
+    )
+    invite_link_hours: int = Field(
+        default=72, ge=1, le=24 * 30, description="How long an invite or reset link holds"
     )
 
     @field_validator("roles", mode="before")
@@ -123,7 +138,7 @@ class Settings(BaseSettings):
             return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
         return value
 
-    @field_validator("api_rate_limit", "sign_in_rate_limit", "sign_in_identity_rate_limit")
+    @field_validator("api_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)

@@ -25,8 +25,10 @@ from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.adapters.tokens import TokenStore, issue_token
 from jobline_jobs.domain import commands
 from jobline_jobs.entrypoints.http import build_app
+from jobline_jobs.service_layer.accounts import Accounts
 from jobline_jobs.service_layer.messagebus import MessageBus, Outcome
 from jobline_jobs.service_layer.unit_of_work import Causation
+from jobline_testing.accounts import accounts
 from jobs_testing.builders import dispatch_job
 
 
@@ -44,6 +46,7 @@ class ApiTestRuntime:
     invoice_wait: float
     communications: PostgresCommunicationQueries
     job_page: PostgresJobPage
+    accounts: Accounts
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
@@ -53,7 +56,9 @@ UPLOAD_LIMIT = 64 * 1024
 INVOICE_WAIT = 1.0
 
 
-def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
+def api_app(pool: asyncpg.Pool, blob_dir: Path, users: Accounts | None = None) -> FastAPI:
+    """The API and console on ``pool``; ``users``: the accounts service (the defaults')."""
+
     @asynccontextmanager
     async def no_lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield  # httpx's ASGI transport does not run lifespans; state is set below
@@ -72,6 +77,7 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path) -> FastAPI:
         INVOICE_WAIT,
         PostgresCommunicationQueries(pool),
         PostgresJobPage(pool),
+        users or accounts(pool),
     )
     return app
 

@@ -38,6 +38,31 @@ async def issue_token(conn: Connection, tenant_id: str, role: Role, label: str =
     return token
 
 
+async def list_tokens(conn: Connection, tenant_id: str) -> list[str]:
+    """The tenant's tokens, one line each: id, role, label, created, last used, revoked."""
+    rows = await conn.fetch(
+        """SELECT token_id, role, label, created_at, last_used_at, revoked_at
+             FROM jobs.api_tokens WHERE tenant_id = $1 ORDER BY created_at""",
+        tenant_id,
+    )
+    return [
+        f"{r['token_id']}  {r['role']:<8}  {r['label'] or '-'}  created {r['created_at']:%Y-%m-%d}"
+        f"  last used {r['last_used_at'] or 'never'}"
+        + (f"  revoked {r['revoked_at']}" if r["revoked_at"] else "")
+        for r in rows
+    ]
+
+
+async def revoke_token(conn: Connection, token_id: uuid.UUID) -> bool:
+    """Revoke the token (in every API process within the resolver's ttl); False if it is
+    unknown or revoked already."""
+    done = await conn.execute(
+        "UPDATE jobs.api_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL",
+        token_id,
+    )
+    return done.endswith(" 1")
+
+
 class TokenStore(Tokens):
     """Resolves bearer tokens, remembering answers briefly: a revocation takes effect
     within ``ttl`` seconds, and a busy list view does not look its token up each time."""
@@ -53,10 +78,12 @@ class TokenStore(Tokens):
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
+        # Marked used when looked up, so last_used_at is right to within the cache's ttl.
         row = await self._pool.fetchrow(
-            """SELECT t.token_id, t.tenant_id, t.role, n.time_zone
-                 FROM jobs.api_tokens t JOIN jobs.tenants n USING (tenant_id)
-                WHERE t.token_hash = $1 AND t.revoked_at IS NULL""",
+            """UPDATE jobs.api_tokens t SET last_used_at = now()
+                 FROM jobs.tenants n
+                WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND n.tenant_id = t.tenant_id
+            RETURNING t.token_id, t.tenant_id, t.role, n.time_zone""",
             key,
         )
         principal = (

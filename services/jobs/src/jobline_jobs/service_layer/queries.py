@@ -21,12 +21,16 @@ ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: one tenant, one role, and the tenant's time zone."""
+    """Who is calling: one tenant, one role, and the tenant's time zone. ``token_id`` names
+    the API token, or for a signed-in user the console session; a user also has an id and
+    a display name (a machine's token has neither)."""
 
     tenant_id: str
     role: Role
     time_zone: str
     token_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    display_name: str | None = None
 
 
 class Tokens(ABC):

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from jobline_jobs.domain import commands, errors
+from jobline_jobs.domain.accounts import actor_of_user
 from jobline_jobs.domain.events import Event
 from jobline_jobs.entrypoints.api.deps import ApiRuntime
 from jobline_jobs.entrypoints.api.errors import ApiError
@@ -87,6 +88,9 @@ def refused(refusal: errors.Rejected) -> ApiError:
 
 
 def actor(who: Principal) -> str:
+    """``role:token-id`` for a machine's token, ``role:user-id:Name`` for a person."""
+    if who.user_id is not None and who.display_name is not None:
+        return actor_of_user(who.role, who.user_id, who.display_name)
     return f"{who.role}:{who.token_id}"
 
 

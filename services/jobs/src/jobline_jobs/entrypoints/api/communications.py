@@ -7,9 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
 
 from jobline_jobs.domain import commands
+from jobline_jobs.domain.accounts import actor_name
 from jobline_jobs.domain.errors import InvalidRequest
 from jobline_jobs.entrypoints.api import cursor
 from jobline_jobs.entrypoints.api.commanding import Answer, execute, idempotent, now
@@ -100,6 +101,11 @@ class Communication(BaseModel):
     invoice_number: str | None = None
     invoice_pdf_sha256: str | None = None
     deliveries: list[Delivery]
+
+    @computed_field(description="The name of the user who sent it; null for a machine")  # type: ignore[prop-decorator]
+    @property
+    def requested_by_name(self) -> str | None:
+        return actor_name(self.requested_by)
 
 
 class CommunicationList(BaseModel):

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jobline_infra.blob_store import BlobStore
 from jobline_jobs.entrypoints.api import rate_limits
 from jobline_jobs.entrypoints.api.errors import ApiError
+from jobline_jobs.service_layer.accounts import SESSION_PREFIX, Accounts
 from jobline_jobs.service_layer.job_page_queries import JobPageQueries
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.queries import (
@@ -38,6 +39,7 @@ class ApiRuntime(Protocol):
     invoice_wait: float
     communications: CommunicationQueries
     job_page: JobPageQueries  # issue 18, the job page
+    accounts: Accounts
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency with ``ok`` or what is wrong with it."""
@@ -64,7 +66,13 @@ async def principal(
 ) -> Principal:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send an API token as 'Authorization: Bearer …'")
-    found = await rt.tokens.resolve(credentials.credentials)
+    secret = credentials.credentials
+    # The console calls this API in-process as its signed-in user, with the session's
+    # secret (the cookie's value) as the bearer.
+    if secret.startswith(SESSION_PREFIX):
+        found = await rt.accounts.principal(secret)
+    else:
+        found = await rt.tokens.resolve(secret)
     if found is None:
         raise ApiError(401, "unauthenticated", "the API token is unknown or revoked")
     await rate_limits.of(request).spend_api(str(found.token_id))
@@ -76,7 +84,7 @@ PrincipalDep = Annotated[Principal, Depends(principal)]
 
 async def operator(who: PrincipalDep) -> Principal:
     if who.role not in ("operator", "admin"):
-        raise ApiError(403, "forbidden", f"a {who.role} token cannot act on jobs")
+        raise ApiError(403, "forbidden", f"a {who.role} cannot act on jobs")
     return who
 
 

@@ -1,13 +1,10 @@
-"""Rate limits at the HTTP edge: requests per API token, failed sign-ins per client address
-and per attempted token. Moving windows from the ``limits`` library, kept in this
-process's memory: each API replica counts on its own (two replicas let a token through at
-up to twice the rate), which is enough to stop one client from starving the others or
-trying tokens at speed, without a round trip to PostgreSQL per request.
+"""Rate limits at the HTTP edge: requests per API token (or console session). Moving
+windows from the ``limits`` library, kept in this process's memory: each API replica
+counts on its own (two replicas let a token through at up to twice the rate), which is
+enough to stop one client from starving the others, without a round trip to PostgreSQL per
+request. Failed console sign-ins are counted in PostgreSQL instead (the lockout of
+``service_layer/accounts.py``): a lockout must hold whichever replica the next try hits."""
 
-Only *failed* sign-ins are counted: a correct token proves itself, and the browser tests
-sign in from one address many times a minute."""
-
-import hashlib
 import math
 import time
 
@@ -16,13 +13,7 @@ from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from jobline_jobs.config import (
-    DEFAULT_API,
-    DEFAULT_SIGN_IN_ADDRESS,
-    DEFAULT_SIGN_IN_IDENTITY,
-    Settings,
-    parse_rate_limit,
-)
+from jobline_jobs.config import DEFAULT_API, Settings, parse_rate_limit
 from jobline_jobs.entrypoints.api.errors import ApiError, ErrorBody
 
 RESPONSES: dict[int | str, dict[str, object]] = {
@@ -33,23 +24,13 @@ RESPONSES: dict[int | str, dict[str, object]] = {
 class RateLimits:
     """The limits of one API process (see the module)."""
 
-    def __init__(
-        self,
-        api: str = DEFAULT_API,
-        sign_in_address: str = DEFAULT_SIGN_IN_ADDRESS,
-        sign_in_identity: str = DEFAULT_SIGN_IN_IDENTITY,
-    ) -> None:
-        self._api, self._address = parse_rate_limit(api), parse_rate_limit(sign_in_address)
-        self._identity = parse_rate_limit(sign_in_identity)
+    def __init__(self, api: str = DEFAULT_API) -> None:
+        self._api = parse_rate_limit(api)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     @classmethod
     def of_settings(cls, settings: Settings) -> "RateLimits":
-        return cls(
-            settings.api_rate_limit,
-            settings.sign_in_rate_limit,
-            settings.sign_in_identity_rate_limit,
-        )
+        return cls(settings.api_rate_limit)
 
     async def spend_api(self, token_id: str) -> None:
         """Count one request of the token; 429 with Retry-After once a window is full."""
@@ -57,31 +38,6 @@ class RateLimits:
             if not await self._limiter.hit(item, "api", token_id):
                 retry = await self._retry_after(item, "api", token_id)
                 raise _too_many(f"too many requests with this API token (at most {item})", retry)
-
-    async def sign_in_refusal(self, address: str, token: str) -> ApiError | None:
-        """The 429 to answer before checking a sign-in, if its address or the token it
-        tries has failed too often lately; None if it may be checked."""
-        for scope, key, items in self._sign_in_keys(address, token):
-            for item in items:
-                if not await self._limiter.test(item, scope, key):
-                    retry = await self._retry_after(item, scope, key)
-                    return _too_many(f"too many failed sign-ins (at most {item})", retry)
-        return None
-
-    async def sign_in_failed(self, address: str, token: str) -> None:
-        for scope, key, items in self._sign_in_keys(address, token):
-            for item in items:
-                await self._limiter.hit(item, scope, key)
-
-    def _sign_in_keys(
-        self, address: str, token: str
-    ) -> tuple[tuple[str, str, tuple[RateLimitItem, ...]], ...]:
-        # The attempted token is kept only as a digest, never as typed.
-        identity = hashlib.sha256(token.encode()).hexdigest()[:32]
-        return (
-            ("sign-in-address", address, self._address),
-            ("sign-in-identity", identity, self._identity),
-        )
 
     async def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
         stats = await self._limiter.get_window_stats(item, *keys)

@@ -5,8 +5,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from jobline_jobs.domain.accounts import actor_name
 from jobline_jobs.domain.actions import Action
 from jobline_jobs.domain.views import View
 from jobline_jobs.domain.workflow import DispatchStatus, Step
@@ -153,6 +154,11 @@ class TimelineEntry(BaseModel):
     actor: str
     details: dict[str, Any]
     message_id: UUID
+
+    @computed_field(description="The name of the user who acted; null for a machine")  # type: ignore[prop-decorator]
+    @property
+    def actor_name(self) -> str | None:
+        return actor_name(self.actor)
 
 
 class Timeline(BaseModel):

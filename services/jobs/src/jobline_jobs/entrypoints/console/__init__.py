@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from jobline_jobs.entrypoints.console import (
+    account,
     auth,
     billing,
     deferral,
@@ -22,6 +23,7 @@ from jobline_jobs.entrypoints.console import (
     settings,
     statement,
     templates_page,
+    users,
     writing,
 )
 from jobline_jobs.entrypoints.console.rendering import HERE
@@ -46,6 +48,8 @@ def install(app: FastAPI) -> None:
         writing,  # issue 18
         templates_page,  # issue 18
         job_page,  # issue 18
+        account,  # issue 18
+        users,  # issue 18
     )
     for module in pages:
         app.include_router(module.router)

@@ -1,4 +1,7 @@
-"""Sign in and out, and what the console answers when a session or CSRF check fails."""
+"""Sign in (email and password, then the code for a user with TOTP) and out, and what the
+console answers when a session or CSRF check fails."""
+
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,44 +19,81 @@ from jobline_jobs.entrypoints.console.session import (
     new_csrf,
     set_cookie,
 )
+from jobline_jobs.service_layer.accounts import Refused, SignedIn
 
 router = APIRouter(include_in_schema=False)
 
 
-def _login_page(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
+def form_page(
+    request: Request,
+    name: str,
+    error: str | None = None,
+    status: int = 200,
+    **context: Any,  # noqa: ANN401 - whatever the template reads
+) -> HTMLResponse:
     csrf = request.cookies.get(CSRF_COOKIE) or new_csrf()
-    page = render(request, "login.html", status, csrf=csrf, error=error)
+    page = render(request, name, status, csrf=csrf, error=error, **context)
     set_cookie(request, page, CSRF_COOKIE, csrf)
     return page
 
 
+def _refused(request: Request, name: str, refusal: Refused, **context: Any) -> HTMLResponse:  # noqa: ANN401
+    locked = refusal.retry_after is not None
+    page = form_page(request, name, refusal.message, 429 if locked else 401, **context)
+    if locked:
+        page.headers["Retry-After"] = str(refusal.retry_after)
+    return page
+
+
+def _signed_in(request: Request, done: SignedIn) -> Response:
+    answer = RedirectResponse("/login/code" if done.second_factor_due else "/", status_code=303)
+    set_cookie(request, answer, SESSION_COOKIE, done.secret)
+    set_cookie(request, answer, CSRF_COOKIE, new_csrf())  # a fresh one per session
+    return answer
+
+
 @router.get("/login")
-async def login_page(request: Request) -> HTMLResponse:
-    return _login_page(request)
+async def login_page(request: Request, done: str = "") -> HTMLResponse:
+    notice = {"password": "Your password is set; sign in with it."}.get(done)
+    return form_page(request, "login.html", notice=notice)
 
 
 @router.post("/login")
 async def login(request: Request, rt: RuntimeDep) -> Response:
     await check_csrf(request)
-    token = str((await request.form()).get("token") or "").strip()
-    limits, address = rate_limits.of(request), rate_limits.client_address(request)
-    refusal = await limits.sign_in_refusal(address, token)
-    if refusal is not None:
-        page = _login_page(request, f"Sign-in refused: {refusal.message}.", 429)
-        page.headers.update(refusal.headers)  # Retry-After
-        return page
-    if not token or await rt.tokens.resolve(token) is None:
-        await limits.sign_in_failed(address, token)
-        return _login_page(request, "That token is unknown or revoked.", 401)
-    done = RedirectResponse("/", status_code=303)
-    set_cookie(request, done, SESSION_COOKIE, token)
-    set_cookie(request, done, CSRF_COOKIE, new_csrf())  # a fresh one per session
-    return done
+    form = await request.form()
+    email, password = str(form.get("email") or ""), str(form.get("password") or "")
+    address = rate_limits.client_address(request)
+    agent = request.headers.get("user-agent", "")
+    outcome = await rt.accounts.sign_in(email, password, address, agent)
+    if isinstance(outcome, Refused):
+        return _refused(request, "login.html", outcome, email=email)
+    return _signed_in(request, outcome)
+
+
+@router.get("/login/code")
+async def code_page(request: Request) -> HTMLResponse:
+    return form_page(request, "login_code.html")
+
+
+@router.post("/login/code")
+async def code(request: Request, rt: RuntimeDep) -> Response:
+    await check_csrf(request)
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    typed = str((await request.form()).get("code") or "")
+    address = rate_limits.client_address(request)
+    outcome = await rt.accounts.second_factor(secret, typed, address)
+    if isinstance(outcome, Refused):
+        return _refused(request, "login_code.html", outcome)
+    return _signed_in(request, outcome)
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, rt: RuntimeDep) -> Response:
     await check_csrf(request)
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        await rt.accounts.sign_out(secret)
     done = RedirectResponse("/login", status_code=303)
     done.delete_cookie(SESSION_COOKIE, path="/")
     return done

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from jobline_jobs.domain.accounts import actor_name
 from jobline_jobs.domain.sms import GSM7_BASIC, GSM7_EXTENSION, LIMITS
 
 HERE = Path(__file__).parent
@@ -62,9 +63,17 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def _actor(actor: str | None) -> str:
+    """Who acted, for a person: the user's name; a machine's actor as recorded."""
+    return actor_name(actor) or actor or ""
+
+
 templates.filters.update(
     when=_when, window=_window, money=_money, number=_number, size=_size, label=_label
 )
+templates.filters["actor"] = _actor  # issue 18
 # The text dialog's live counter mirrors domain/sms.py from these, so there is one source.
 templates.globals.update(
     gsm_basic="".join(sorted(GSM7_BASIC)),

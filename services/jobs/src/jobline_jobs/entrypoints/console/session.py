@@ -1,6 +1,8 @@
-"""Signing in with an API token, kept in an HttpOnly SameSite=Strict cookie, and the
-CSRF defence of every POST: the Origin (or Referer) must be this host, and the form or
-the X-CSRF-Token header must echo the CSRF cookie (double submit)."""
+"""The console's session: a random secret in an HttpOnly SameSite=Lax cookie (Secure on
+https) naming a session kept in PostgreSQL (only the secret's hash is stored; it ends when
+idle or old, on sign-out, or everywhere at once). And the CSRF defence of every POST: the
+Origin (or Referer) must be this host, and the form or the X-CSRF-Token header must echo
+the CSRF cookie (double submit)."""
 
 import hmac
 import secrets
@@ -17,7 +19,6 @@ from jobline_jobs.service_layer.queries import Principal
 
 SESSION_COOKIE = "jobline_session"
 CSRF_COOKIE = "jobline_csrf"
-SESSION_SECONDS = 12 * 3600
 
 
 class SignInRequired(Exception):
@@ -36,13 +37,17 @@ class Console:
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """A cookie of the session's kind; it lasts as long as a session may (the server
+    decides earlier ends)."""
     response.set_cookie(
         name,
         value,
-        max_age=SESSION_SECONDS,
+        max_age=int(request.app.state.runtime.accounts.policy.absolute.total_seconds()),
         path="/",
         httponly=True,
-        samesite="strict",
+        # Lax: a link from an email into the console arrives signed in; a cross-site POST
+        # still carries no cookie, and the CSRF check stands behind that.
+        samesite="lax",
         # Secure would stop the browser from sending it back over http://127.0.0.1.
         secure=request.url.scheme == "https",
     )
@@ -69,15 +74,15 @@ async def check_csrf(request: Request) -> None:
 
 
 async def console(request: Request, rt: RuntimeDep) -> AsyncIterator[Console]:
-    """The signed-in operator, with the API as them; POSTs pass the CSRF check first."""
-    token = request.cookies.get(SESSION_COOKIE)
+    """The signed-in user, with the API as them; POSTs pass the CSRF check first."""
+    secret = request.cookies.get(SESSION_COOKIE)
     csrf = request.cookies.get(CSRF_COOKIE)
-    who = await rt.tokens.resolve(token) if token else None
-    if who is None or token is None or not csrf:
+    who = await rt.accounts.principal(secret) if secret else None
+    if who is None or secret is None or not csrf:
         raise SignInRequired
     if request.method == "POST":
         await check_csrf(request)
-    api = Api(request, token)
+    api = Api(request, secret)
     try:
         yield Console(who, api, csrf)
     finally:
