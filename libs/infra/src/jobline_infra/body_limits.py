@@ -36,8 +36,9 @@ MULTIPART_ALLOWANCE = 64 * KIB
 LINGER_BYTES = 16 * MIB  # a client still sending after this is not reading the answer
 
 
-class _TooLarge(Exception):
-    """Raised from ``receive`` to stop the app reading a body past its limit."""
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` to stop the app reading a body past its limit (the
+    middleware answers 413 itself; a route that passes the body on ends it there)."""
 
 
 def describe(limit: int) -> str:
@@ -66,7 +67,7 @@ class BodyLimits:
         if exchange.declared > exchange.limit:
             await exchange.refuse()
             return
-        with contextlib.suppress(_TooLarge):
+        with contextlib.suppress(BodyTooLarge):
             await self.app(scope, exchange.receive, exchange.send)
         if exchange.exceeded and not exchange.started:
             await exchange.refuse()
@@ -89,7 +90,7 @@ class _Exchange:
             self.exceeded = self.exceeded or self.received > self.limit
         self.body_done = message["type"] != "http.request" or not message.get("more_body")
         if self.exceeded:
-            raise _TooLarge
+            raise BodyTooLarge
         return message
 
     async def send(self, message: Message) -> None:

@@ -3,30 +3,39 @@ type rules, refused in plain words with nothing stored, and a stored photo serve
 through the console to its thumbnail."""
 
 import uuid
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from jobline_jobs.adapters.tokens import issue_token
+from jobline_jobs.service_layer.queries import Role
+from jobline_testing.accounts import make_user
 from jobs_testing.api import UPLOAD_LIMIT, TenantSeeder, api_app, client
+from jobs_testing.browser import Browser
 from jobs_testing.builders import line
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
-CSRF = "csrf-token-of-the-test"
 
 
-def console(app: object, token: str) -> httpx.AsyncClient:
-    """A signed-in browser, as far as the console can tell (session and CSRF cookies)."""
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-        base_url="http://jobs.test",
-        cookies={"jobline_session": token, "jobline_csrf": CSRF},
-        headers={"Origin": "http://jobs.test"},
-    )
+@asynccontextmanager
+async def console(app: FastAPI, db: asyncpg.Pool, tenant_id: str, role: Role = "operator"):
+    """A browser signed in as a new user of ``role``, sending this host's Origin."""
+    user = await make_user(db, tenant_id, role, "Uma User")
+    browser = Browser(app)
+    async with browser.http:
+        assert (await browser.sign_in(user.email)).status_code == 303
+        browser.http.headers["Origin"] = "http://jobs.test"
+        yield browser.http
+
+
+def csrf(browser: httpx.AsyncClient) -> dict[str, str]:
+    """An upload's CSRF token, in its URL: the console streams the body on unread."""
+    return {"csrf_token": browser.cookies["jobline_csrf"]}
 
 
 async def test_uploads_obey_the_apis_rules_and_a_photo_comes_back_as_its_thumbnail(
@@ -38,13 +47,13 @@ async def test_uploads_obey_the_apis_rules_and_a_photo_comes_back_as_its_thumbna
 
     async def upload(kind: str, name: str, data: bytes) -> httpx.Response:
         return await browser.post(
-            url, data={"kind": kind, "csrf_token": CSRF}, files={"file": (name, data)}
+            url, params=csrf(browser), data={"kind": kind}, files={"file": (name, data)}
         )
 
-    async with console(api_app(db, tmp_path), t.token) as browser:
+    async with console(api_app(db, tmp_path), db, t.tenant_id) as browser:
         pdf_as_photo = await upload("finished_photo", "plan.pdf", b"%PDF-1.4\n%%EOF")
         too_big = await upload("progress_photo", "big.png", PNG + bytes(UPLOAD_LIMIT))
-        nothing = await browser.post(url, data={"kind": "document", "csrf_token": CSRF})
+        nothing = await browser.post(url, data={"kind": "document", **csrf(browser)})
         stored = await db.fetchval(
             "SELECT count(*) FROM jobs.documents WHERE job_id = $1", job.job_id
         )
@@ -87,7 +96,7 @@ async def test_a_parent_lists_its_subjobs_with_their_bill_dates_and_a_subjob_nam
         )
     assert created.status_code == 201, created.text
     [subjob] = created.json()["subjobs"]
-    async with console(app, t.token) as browser:
+    async with console(app, db, t.tenant_id) as browser:
         parents_page = await browser.get(f"/jobs/{parent.job_id}")
         subjobs_page = await browser.get(f"/jobs/{subjob['id']}")
         foreign = await browser.get(f"/jobs/{uuid.uuid4()}")
@@ -107,13 +116,12 @@ async def test_a_viewer_reads_the_page_without_the_upload_and_cannot_upload(
 ):
     t = await TenantSeeder(db, f"t-{uuid.uuid4().hex[:10]}", "UTC").create()
     job = await t.job(NOW)
-    async with db.acquire() as conn:
-        viewer = await issue_token(conn, t.tenant_id, "viewer")
-    async with console(api_app(db, tmp_path), viewer) as browser:
+    async with console(api_app(db, tmp_path), db, t.tenant_id, "viewer") as browser:
         page = await browser.get(f"/jobs/{job.job_id}")
         refused = await browser.post(
             f"/console/jobs/{job.job_id}/documents",
-            data={"kind": "document", "csrf_token": CSRF},
+            params=csrf(browser),
+            data={"kind": "document"},
             files={"file": ("a.png", PNG)},
         )
     assert page.status_code == 200

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from jobline_jobs.config import Settings
+from jobline_testing.accounts import make_user
 from jobline_testing.hostile import post_huge
 from jobline_testing.peaks import Peaks
 from jobline_testing.polling import eventually
@@ -175,3 +176,39 @@ async def test_a_client_that_goes_away_mid_upload_leaves_no_blob_behind(
     )
     assert documents == 0
     assert peaks.temp == 0, f"{peaks.temp} bytes spooled to the temp directory"
+
+
+async def test_a_signed_in_console_upload_streams_on_too_and_200_mb_is_refused_unspooled(
+    jobs_service: ServiceProcess, db: asyncpg.Pool, blob_dir: Path
+):
+    tenant, url = await seeded(db)
+    operator = await make_user(db, tenant.tenant_id, "operator", "Olive Operator")
+    async with httpx.AsyncClient(base_url=jobs_service.url, timeout=60) as browser:
+        await browser.get("/login")
+        csrf = browser.cookies["jobline_csrf"]
+        signed_in = await browser.post(
+            "/login",
+            data={"email": operator.email, "password": operator.password, "csrf_token": csrf},
+            headers={"Origin": jobs_service.url},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        csrf = browser.cookies["jobline_csrf"]  # a fresh one per session
+        cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    console_url = url.replace("/v1/jobs/", "/console/jobs/") + f"?csrf_token={csrf}"
+    with Peaks(jobs_service) as peaks:
+        status = await post_huge(
+            jobs_service.url,
+            console_url,
+            200 * MIB,
+            chunked=True,
+            headers={
+                "Cookie": cookies,
+                "Origin": jobs_service.url,
+                "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+            },
+            prefix=form_start(),
+        )
+    assert status == 413
+    assert peaks.temp == 0, f"{peaks.temp} bytes spooled to the temp directory"
+    assert peaks.rss <= 20 * MIB, f"RSS grew by {peaks.rss / MIB:.0f} MiB"
+    assert stored(blob_dir, tenant) == []

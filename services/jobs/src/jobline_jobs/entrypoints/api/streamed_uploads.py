@@ -85,7 +85,7 @@ class _FormStream:
         self._request, self._upload, self._limit = request, upload, limit
         kind, options = parse_options_header(request.headers.get("content-type", ""))
         if kind != b"multipart/form-data" or not options.get(b"boundary"):
-            raise ApiError(422, "invalid_request", "send the file as multipart/form-data")
+            raise ApiError(422, "file_required", "send the file as multipart/form-data")
         callbacks: MultipartCallbacks = {
             "on_part_begin": self._part_begin,
             "on_header_field": self._header_field,
@@ -106,7 +106,7 @@ class _FormStream:
     async def store(self, blobs: BlobStore) -> None:
         await blobs.put_stream(self._upload.key, self._file_chunks())
         if self._files == 0:
-            raise ApiError(422, "invalid_request", f"{FILE_FIELD}: Field required")
+            raise ApiError(422, "file_required", f"{FILE_FIELD}: Field required")
         self._upload.sha256 = self._digest.hexdigest()
 
     async def _file_chunks(self) -> AsyncIterator[bytes]:

@@ -2,13 +2,15 @@
 every role check, rule, refusal and error message is the API's own, not a copy."""
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 from fastapi import Request
-from starlette.datastructures import UploadFile
 
+from jobline_infra.body_limits import BodyTooLarge
 from jobline_jobs.entrypoints.console import plain_words
 
 RENDER_DEADLINE = 30.0  # seconds the console keeps asking for a first invoice render
@@ -62,20 +64,13 @@ class Api:
         if answer.status_code >= 400:
             _json(answer)
 
-    async def put_file(self, path: str, field: str, upload: UploadFile) -> dict[str, Any]:
-        """PUT one uploaded file on as multipart ``field``; ApiRefusal for any error."""
-        # The spooled file itself: httpx streams it on, and the API streams it to the blob
-        # store, enforcing the size limit on the way.
-        files = {field: (upload.filename or "upload", upload.file, upload.content_type)}
-        return _json(await self._client.put(path, files=files))
-
-    async def post_file(
-        self, path: str, field: str, upload: UploadFile, data: dict[str, str]
-    ) -> dict[str, Any]:
-        """POST one uploaded file as multipart ``field`` beside form ``data``; ApiRefusal
-        for any error (the API checks the size and the type)."""
-        files = {field: (upload.filename or "upload", upload.file, upload.content_type)}
-        return _json(await self._client.post(path, data=data, files=files))
+    async def forward_upload(self, method: str, path: str, request: Request) -> dict[str, Any]:
+        """Send the browser's multipart body on to the API as it arrives, never parsed or
+        spooled here: the API streams the file to the blob store and enforces the size
+        and type rules on the way. ApiRefusal for any error."""
+        headers = {"content-type": request.headers.get("content-type", "")}
+        body = _until_the_limit(request)
+        return _json(await self._client.request(method, path, content=body, headers=headers))
 
     async def post_rendered(
         self, path: str, body: dict[str, Any], within: float = RENDER_DEADLINE
@@ -90,6 +85,15 @@ class Api:
                 if refusal.code != "invoice_rendering" or time.monotonic() > deadline:
                     raise
             await asyncio.sleep(0.5)
+
+
+async def _until_the_limit(request: Request) -> AsyncIterator[bytes]:
+    """The browser's body as it arrives, ended where it passes this route's limit: the
+    middleware answers the browser 413 then, and the API, seeing the body end, answers
+    (and stops reading) at once instead of waiting for more."""
+    with contextlib.suppress(BodyTooLarge):
+        async for chunk in request.stream():
+            yield chunk
 
 
 def _json(answer: httpx.Response) -> dict[str, Any]:

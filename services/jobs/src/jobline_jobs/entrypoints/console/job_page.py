@@ -10,7 +10,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import UploadFile  # what request.form() holds
 
 from jobline_jobs.domain.documents import DOCUMENT_TYPES, IMAGE_TYPES, DocumentKind
 from jobline_jobs.entrypoints.api.deps import RuntimeDep
@@ -165,6 +164,8 @@ def _plain(refusal: ApiRefusal, limit: int) -> str:
         return f"The file is larger than {templates.filters['size'](limit)}; choose a smaller one."
     if refusal.code == "forbidden":
         return "Your role can read jobs but not change them; ask an operator to upload it."
+    if refusal.code == "file_required":
+        return "Choose a photo or document to upload."
     if refusal.code == "unsupported_type":
         return "A photo must be a JPEG, PNG or WebP image; a document may also be a PDF."
     return refusal.message
@@ -172,24 +173,15 @@ def _plain(refusal: ApiRefusal, limit: int) -> str:
 
 @router.post("/console/jobs/{job_id}/documents")
 async def upload(job_id: UUID, request: Request, c: ConsoleDep, rt: RuntimeDep) -> Response:
-    form = await request.form()
-    file, kind = form.get("file"), form.get("kind")
-    error = None
-    if not isinstance(file, UploadFile) or not file.filename:
-        error, status = "Choose a photo or document to upload.", 422
-    else:
-        try:
-            await c.api.post_file(
-                f"/v1/jobs/{job_id}/documents", "file", file, {"kind": str(kind or "")}
-            )
-        except ApiRefusal as refusal:
-            error, status = _plain(refusal, rt.upload_limit), refusal.status
-    if error is None:  # after a POST, a GET: reloading the page does not upload again
-        name = file.filename if isinstance(file, UploadFile) else ""
-        done = f"/jobs/{job_id}?{urlencode({'uploaded': name})}#documents"
-        return RedirectResponse(done, status_code=303)
-    context = await _context(c, job_id, None)
-    return _page(request, c, rt.upload_limit, context, status, upload_error=error, kind=kind)
+    try:  # streamed on as it arrives: the API counts it and checks its type on the way
+        added = await c.api.forward_upload("POST", f"/v1/jobs/{job_id}/documents", request)
+    except ApiRefusal as refusal:
+        context = await _context(c, job_id, None)
+        error = _plain(refusal, rt.upload_limit)
+        return _page(request, c, rt.upload_limit, context, refusal.status, upload_error=error)
+    # After a POST, a GET: reloading the page does not upload again.
+    done = f"/jobs/{job_id}?{urlencode({'uploaded': added.get('filename', '')})}#documents"
+    return RedirectResponse(done, status_code=303)
 
 
 @router.get("/console/jobs/{job_id}/documents/{document_id}")

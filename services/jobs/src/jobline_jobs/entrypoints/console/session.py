@@ -62,11 +62,19 @@ def _same_origin(request: Request) -> bool:
     return bool(source) and urlsplit(source).netloc == request.headers.get("host")
 
 
+def is_upload(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("multipart/form-data")
+
+
 async def check_csrf(request: Request) -> None:
-    """Refuse a POST that is cross-origin or does not echo the CSRF cookie."""
+    """Refuse a POST that is cross-origin or does not echo the CSRF cookie. An upload's
+    token comes in its URL (``?csrf_token=``): its body is never read here, it streams
+    on to the API (``Api.forward_upload``), which counts it against the limit."""
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = request.headers.get("x-csrf-token")
-    if sent is None:
+    if sent is None and is_upload(request):
+        sent = request.query_params.get("csrf_token", "")
+    elif sent is None:
         field = (await request.form()).get("csrf_token")
         sent = field if isinstance(field, str) else ""
     if not (_same_origin(request) and cookie and hmac.compare_digest(cookie, sent)):

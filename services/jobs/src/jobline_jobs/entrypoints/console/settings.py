@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import UploadFile  # what a parsed form holds (not FastAPI's)
 
 from jobline_jobs.domain.invoice_email import DEFAULT_BODY, DEFAULT_SUBJECT
 from jobline_jobs.entrypoints.console.api_client import ApiRefusal
@@ -89,18 +88,16 @@ async def save_settings(request: Request, c: ConsoleDep) -> HTMLResponse:
     try:
         saved = await c.api.patch(API, _patch(await form_of(request)))
     except ApiRefusal as refusal:
-        return _page(request, c, await c.api.get(API), refusal.status, error=refusal.message)
+        said = "Choose an image file to upload." if refusal.code == "file_required" else None
+        settings = await c.api.get(API)
+        return _page(request, c, settings, refusal.status, error=said or refusal.message)
     return _page(request, c, saved, saved_message="Settings saved.")
 
 
 @router.post(f"{PAGE}/logo")
 async def upload_logo(request: Request, c: ConsoleDep) -> HTMLResponse:
-    file = (await request.form()).get("logo")
-    if not isinstance(file, UploadFile) or not file.filename:
-        settings = await c.api.get(API)
-        return _page(request, c, settings, 422, error="Choose an image file to upload.")
-    try:
-        saved = await c.api.put_file(f"{API}/logo", "file", file)
+    try:  # streamed on as it arrives: the API counts it against the limit
+        saved = await c.api.forward_upload("PUT", f"{API}/logo", request)
     except ApiRefusal as refusal:
         return _page(request, c, await c.api.get(API), refusal.status, error=refusal.message)
     return _page(request, c, saved, saved_message="Logo uploaded.")
