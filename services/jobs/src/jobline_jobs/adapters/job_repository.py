@@ -113,6 +113,9 @@ class PostgresJobRepository(JobRepository):
         # Payments: recorded in this transaction, or looked up (True if in the table).
         self._recorded: set[tuple[str, UUID]] = set()
         self._payments: dict[tuple[str, UUID], bool] = {}
+        # The payment rows of this transaction, by job (sent or not): what an invoice
+        # snapshot prints of them without reading them back.
+        self._payment_rows: dict[tuple[str, UUID], list[PaymentInsert]] = {}
 
     async def get(self, tenant_id: str, job_id: UUID) -> Job | None:
         key = (tenant_id, job_id)
@@ -196,6 +199,10 @@ class PostgresJobRepository(JobRepository):
         )
         return frozenset(r["job_id"] for r in chain)
 
+    def payments_recorded(self, tenant_id: str, job_id: UUID) -> list[PaymentInsert]:
+        """The job's payments recorded in this transaction, in order."""
+        return self._payment_rows.get((tenant_id, job_id), [])
+
     def seen(self) -> list[Job]:
         return list(self._touched.values())
 
@@ -217,6 +224,7 @@ class PostgresJobRepository(JobRepository):
         self._touched.clear()
         self._new.clear()
         self._recorded.clear()
+        self._payment_rows.clear()
 
     def save(self, job: Job, causation: Causation) -> None:
         """Hand the writer the job's row (inserted if new, updated if it recorded events)
@@ -228,6 +236,7 @@ class PostgresJobRepository(JobRepository):
         self._new.discard(key)
         written = job_rows.rows_of(job, causation, new=new)
         self._writer.extend(written)
-        self._recorded.update(
-            (row.tenant_id, row.payment_id) for row in written if type(row) is PaymentInsert
-        )
+        for row in written:
+            if type(row) is PaymentInsert:
+                self._recorded.add((row.tenant_id, row.payment_id))
+                self._payment_rows.setdefault(key, []).append(row)

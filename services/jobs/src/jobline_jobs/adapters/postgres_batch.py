@@ -9,8 +9,9 @@ session), which stages its rows in the session's :class:`RowWriter`; the writer 
 them once, at commit, one statement per kind in foreign-key order.
 
 Reads that must see the batch's own writes get typed answers, not SQL: jobs and payments
-from the repository's memory, properties from the pending placeholders; the recall walk
-sends what is pending before it reads.
+from the repository's memory, properties from the pending placeholders, what an invoice
+snapshot prints from the aggregate and what was read ahead (``snapshot_sources``); the
+recall walk sends what is pending before it reads.
 """
 
 from collections.abc import AsyncIterator, Sequence
@@ -72,6 +73,10 @@ class PostgresBatch(Batch):
         await session.invoices.look_up(
             (command.tenant_id, job_id) for command, _ in items for job_id in _jobs_of(command)
         )
+        await session.invoices.look_up_sources(
+            _snapshotted(items, jobs),
+            {(c.tenant_id, c.job_id) for c, _ in items if isinstance(c, commands.IssueInvoice)},
+        )
         await _look_up_commission_terms(session, items, jobs)
         await session.jobs.look_up_payments(
             (command.tenant_id, command.payment_id)
@@ -121,6 +126,21 @@ async def _look_up_commission_terms(
         elif isinstance(command, commands.AssignDispatch):
             crews.add((command.tenant_id, command.visit.technician_id))
     await session.directory.look_up_rates(crews)
+
+
+# The commands whose handlers issue or revise the job's invoice (``book_handlers``).
+_SNAPSHOTTING = (
+    commands.IssueInvoice,
+    commands.RecordPayment,
+    commands.ChangeLines,
+    commands.RefundPayment,
+)
+
+
+def _snapshotted(items: Sequence[tuple[commands.Command, Causation]], jobs: list[Job]) -> list[Job]:
+    """The loaded jobs whose invoice snapshot a message of the batch may freeze."""
+    named = {(c.tenant_id, c.job_id) for c, _ in items if isinstance(c, _SNAPSHOTTING)}
+    return [job for job in jobs if (job.tenant_id, job.job_id) in named]
 
 
 def _jobs_of(command: commands.Command) -> tuple[UUID, ...]:

@@ -35,6 +35,7 @@ from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.rows import TimelineEntry
+from jobline_jobs.adapters.snapshot_sources import SnapshotReads
 from jobline_jobs.adapters.tenant_settings import PostgresTenantSettings
 from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.errors import Conflict
@@ -51,7 +52,8 @@ class Session:
         self.rows = RowWriter(conn)
         self.jobs = PostgresJobRepository(conn, self.rows)
         self.directory = PostgresDirectory(conn, self.rows)
-        self.invoices = PostgresInvoices(conn, self.rows)
+        reads = SnapshotReads(conn, self.rows, self.jobs, self.directory)
+        self.invoices = PostgresInvoices(conn, self.rows, reads)
         self.communications = PostgresCommunications(conn, self.rows)
         self.deliveries = PostgresDeliveryStatuses(conn, self.rows)
         self.invoice_renders = PostgresInvoiceRenders(conn, self.rows)
