@@ -102,9 +102,10 @@ def freeze(job: Job, sources: SnapshotSources, header: Header, at: datetime) -> 
         sources.schedule,
         sources.parent_number,
     )
+    dumped = snapshot.model_dump(mode="json")
     return Frozen(
-        snapshot.model_dump(mode="json"),
-        canonical_sha256(snapshot),
+        dumped,
+        canonical_sha256(dumped),
         snapshot.total,
         snapshot.balance_due,
         snapshot.tax,
