@@ -34,6 +34,7 @@ from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
+from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.migrate import migrate
@@ -227,9 +228,10 @@ async def _start_consuming(
         actor="comms",
     )
     router = KafkaRouter()
+    jobs_cache = JobCache()  # the batches' jobs, kept between them (adapters/job_cache.py)
     runtime.subscribers = {
         DISPATCH_EVENTS.name: consumers.subscribe_batches(
-            router, facts, settings, batches=lambda: PostgresBatch(pool)
+            router, facts, settings, batches=lambda: PostgresBatch(pool, jobs_cache)
         ),
         INVOICING_EVENTS.name: consumers.subscribe(router, renders, settings, ".invoicing"),
         COMMS_EVENTS.name: consumers.subscribe(router, statuses, settings, ".comms"),

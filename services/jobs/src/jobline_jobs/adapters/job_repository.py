@@ -11,6 +11,7 @@ import asyncpg
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters import job_rows
+from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.rows import PaymentInsert
 from jobline_jobs.domain import commands
@@ -41,7 +42,7 @@ SELECT j.*,
 
 
 _LOCK_MANY = """
-SELECT 1 FROM jobs.jobs
+SELECT tenant_id, job_id, version FROM jobs.jobs
  WHERE (tenant_id, job_id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))
  ORDER BY tenant_id, job_id
    FOR UPDATE
@@ -104,9 +105,11 @@ class PostgresJobRepository(JobRepository):
     """The jobs of one transaction. A batch shares one among its messages: ``seen`` is
     what the current message touched, ``take_touched`` hands that over and starts anew."""
 
-    def __init__(self, conn: Connection, writer: RowWriter) -> None:
-        self._conn, self._writer = conn, writer
+    def __init__(self, conn: Connection, writer: RowWriter, cache: JobCache | None = None) -> None:
+        self._conn, self._writer, self._cache = conn, writer, cache
         self._loaded: dict[tuple[str, UUID], Job] = {}
+        # Each loaded or written job's version as this transaction leaves it (job_cache).
+        self._versions: dict[tuple[str, UUID], int] = {}
         self._absent: set[tuple[str, UUID]] = set()
         self._touched: dict[tuple[str, UUID], Job] = {}
         self._new: set[tuple[str, UUID]] = set()
@@ -142,21 +145,36 @@ class PostgresJobRepository(JobRepository):
         if row is None:
             return None
         job = self._loaded[(tenant_id, job_id)] = _job_from_row(row)
+        self._versions[(tenant_id, job_id)] = row["version"]
         return job
 
     async def get_many(self, keys: Iterable[tuple[str, UUID]]) -> list[Job]:
         """Lock and load many jobs with two statements. Locks are taken in (tenant, id)
         order, as every other locker of several jobs does, so lockers never wait in a
-        cycle; missing jobs are left out (and known to be missing)."""
+        cycle; missing jobs are left out (and known to be missing). Jobs the cache keeps
+        at the version just locked are not loaded again (``job_cache``)."""
         keys = list(keys)
         wanted = sorted(set(keys) - self._loaded.keys() - self._absent)
         if wanted:
-            tenants, ids = [t for t, _ in wanted], [j for _, j in wanted]
-            await self._conn.execute(_LOCK_MANY, tenants, ids)
-            for row in await self._conn.fetch(_LOAD_MANY, tenants, ids):
-                self._loaded[(row["tenant_id"], row["job_id"])] = _job_from_row(row)
+            locked = await self._conn.fetch(
+                _LOCK_MANY, [t for t, _ in wanted], [j for _, j in wanted]
+            )
+            load = [(row[0], row[1]) for row in locked]
+            if self._cache is not None:
+                load = self._cache.take_locked(locked, self._loaded, self._versions)
+            if load:
+                for row in await self._conn.fetch(
+                    _LOAD_MANY, [t for t, _ in load], [j for _, j in load]
+                ):
+                    key = (row["tenant_id"], row["job_id"])
+                    self._loaded[key], self._versions[key] = _job_from_row(row), row["version"]
             self._absent.update(key for key in wanted if key not in self._loaded)
         return [self._loaded[key] for key in keys if key in self._loaded]
+
+    def keep_committed(self) -> None:
+        """Hand the cache (if any) every job of this transaction, now committed."""
+        if self._cache is not None:
+            self._cache.keep(self._loaded, self._versions)
 
     async def look_up_payments(self, keys: Iterable[tuple[str, UUID]]) -> None:
         """Whether each payment is in the table, in one statement (``has_payment`` then
@@ -221,6 +239,7 @@ class PostgresJobRepository(JobRepository):
     def forget(self) -> None:
         """Drop tracked jobs (after a savepoint rollback their state is stale)."""
         self._loaded.clear()
+        self._versions.clear()
         self._touched.clear()
         self._new.clear()
         self._recorded.clear()
@@ -234,6 +253,8 @@ class PostgresJobRepository(JobRepository):
         if not (new or job.events):
             return
         self._new.discard(key)
+        # The insert leaves version 1 (the column's default), each update one more.
+        self._versions[key] = 1 if new else self._versions.get(key, -1) + 1
         written = job_rows.rows_of(job, causation, new=new)
         self._writer.extend(written)
         for row in written:

@@ -2,7 +2,8 @@
 
 One connection, one transaction, one :class:`Session` shared by the batch's messages.
 Claims go in with one statement, the batch's jobs are locked in (tenant, id) order with
-one statement and loaded with another, its tenants and the payments it names are looked
+one statement and loaded with another (only those the consumer's ``JobCache`` does not
+keep at the version just locked), its tenants and the payments it names are looked
 up once each. Every message then runs through the same unit-of-work code as a message on
 its own (:class:`MessageInBatch` is a :class:`PostgresUnitOfWork` bound to the batch's
 session), which stages its rows in the session's :class:`RowWriter`; the writer sends
@@ -24,6 +25,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
+from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork, Session
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.model import Job
@@ -32,15 +34,17 @@ from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim, UnitOfW
 
 
 class PostgresBatch(Batch):
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+    """``cache``: jobs kept between the batches of one consumer (``job_cache``)."""
+
+    def __init__(self, pool: asyncpg.Pool, cache: JobCache | None = None) -> None:
+        self._pool, self._cache = pool, cache
         self._claimed: set[int] = set()  # message ids as ints: UUID's hash is Python
 
     async def __aenter__(self) -> Self:
         self._conn: PoolConnectionProxy[Any] = await self._pool.acquire()
         self._tx: Transaction | None = self._conn.transaction()
         await self._tx.start()
-        self.session = Session(self._conn)
+        self.session = Session(self._conn, self._cache)
         return self
 
     async def __aexit__(
@@ -101,6 +105,7 @@ class PostgresBatch(Batch):
             raise BatchConflict(f"already recorded: {clash.detail or clash}") from clash
         await self._tx.commit()
         self._tx = None
+        self.session.jobs.keep_committed()
 
 
 async def _look_up_commission_terms(
