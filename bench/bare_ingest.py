@@ -137,8 +137,8 @@ async def _plan_chunk(
 
 def _recording(writer: RowWriter) -> list[Row]:
     """Every row handed to ``writer`` from now on, in order. Counting what is pending
-    would miss rows a handler sends early (an invoice's sources flush the batch's rows
-    to read them back), so the rows are caught as they are added."""
+    would miss rows a handler sends early (a refund's payment and the recall walk send
+    the batch's rows to read them back), so the rows are caught as they are added."""
     added: list[Row] = []
     add, extend = writer.add, writer.extend
 

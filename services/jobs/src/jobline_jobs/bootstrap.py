@@ -36,6 +36,7 @@ from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
+from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_page import PostgresJobPage
 from jobline_jobs.adapters.job_queries import JobQueries
@@ -68,6 +69,7 @@ from jobline_jobs.service_layer.schedule import (
 from jobline_jobs.service_layer.unit_of_work import Causation
 
 log = logging.getLogger(__name__)
+GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (the default: 700)
 
 
 @dataclass(eq=False)  # hashed by identity: its readiness answer is shared (probes)
@@ -166,6 +168,11 @@ async def running(settings: Settings, clock: Clock = system_clock) -> AsyncItera
         # long as the process: frozen, the collector's full passes no longer walk it (each
         # such pass stalled every request in flight for ~55 ms), as in the comms service.
         gc.freeze()
+        # A batch of facts allocates hundreds of thousands of short-lived objects, nearly
+        # all freed by reference counting: at the default 700 allocations a young pass,
+        # the collector took ~22 us of a fact's ~156 us (the consume path, measured in
+        # process); at 10,000, ~4 us. Kept jobs (job_cache) are walked rarely either way.
+        gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
         yield runtime
 
 
@@ -256,9 +263,10 @@ async def _start_consuming(
         actor="comms",
     )
     router = KafkaRouter()
+    jobs_cache = JobCache()  # the batches' jobs, kept between them (adapters/job_cache.py)
     runtime.subscribers = {
         DISPATCH_EVENTS.name: consumers.subscribe_batches(
-            router, facts, settings, batches=lambda: PostgresBatch(pool)
+            router, facts, settings, batches=lambda: PostgresBatch(pool, jobs_cache)
         ),
         INVOICING_EVENTS.name: consumers.subscribe(router, renders, settings, ".invoicing"),
         COMMS_EVENTS.name: consumers.subscribe(router, statuses, settings, ".comms"),

@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 
 from jobline_contracts.topics import JOBS_LIFECYCLE
+from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
@@ -45,6 +46,7 @@ IGNORED = {
     ("tenants", "created_at"),
     ("processed_messages", "processed_at"),
     ("api_tokens", "created_at"),
+    ("users", "created_at"),
     ("idempotency_keys", "created_at"),
     ("idempotency_keys", "claimed_at"),
     ("invoice_renders", "requested_at"),
@@ -214,18 +216,21 @@ async def everything(db: asyncpg.Pool) -> dict[str, list[tuple[object, ...]]]:
     return found
 
 
-@pytest.mark.parametrize("batch_size", [5, 1000])
+@pytest.mark.parametrize(
+    ("batch_size", "cached"),
+    [(5, False), (1000, False), (5, True)],  # cached: jobs kept between batches
+)
 async def test_the_batch_path_writes_what_the_single_path_writes(
-    two_databases: tuple[asyncpg.Pool, asyncpg.Pool], batch_size: int
+    two_databases: tuple[asyncpg.Pool, asyncpg.Pool], batch_size: int, *, cached: bool
 ) -> None:
     batched_db, single_db = two_databases
     # Nine stories: in one batch, enough rows of each kind for the writer to COPY them.
     items = with_causes([fact for story in range(1, 10) for fact in facts(story)])
 
-    batched = []
+    batched, cache = [], JobCache() if cached else None
     for start in range(0, len(items), batch_size):
         chunk = items[start : start + batch_size]
-        batched += await handle_batch(lambda: PostgresBatch(batched_db), chunk)
+        batched += await handle_batch(lambda: PostgresBatch(batched_db, cache), chunk)
     bus = MessageBus(lambda why: PostgresUnitOfWork(single_db, why))
     one_by_one = [await bus.handle(command, why) for command, why in items]
 
@@ -246,3 +251,30 @@ async def test_the_batch_path_writes_what_the_single_path_writes(
     # Revisions: issued, lines changed, two payments, the refund.
     assert len(single_rows["invoice_revisions"]) == 9 * 5
     assert len(single_rows["payment_refunds"]) == 9
+
+
+async def test_kept_jobs_are_never_stale_when_another_writer_changes_them(
+    two_databases: tuple[asyncpg.Pool, asyncpg.Pool],
+) -> None:
+    """The job cache's invariant (adapters/job_cache.py): every change to what a job's
+    load reads bumps its version. Each story's facts alternate between a consumer that
+    keeps its jobs (batches of two) and the one-message path (as the API and the other
+    subscribers write): every kind of change of the story is made behind the kept copies'
+    back, and the rows are still those of the one-message path alone."""
+    mixed_db, single_db = two_databases
+    items = with_causes([fact for story in range(1, 4) for fact in facts(story)])
+    cache = JobCache()
+    behind = MessageBus(lambda why: PostgresUnitOfWork(mixed_db, why))
+    mixed = []
+    for start in range(0, len(items), 3):
+        batch, other = items[start : start + 2], items[start + 2 : start + 3]
+        mixed += await handle_batch(lambda: PostgresBatch(mixed_db, cache), batch)
+        mixed += [await behind.handle(command, why) for command, why in other]
+    bus = MessageBus(lambda why: PostgresUnitOfWork(single_db, why))
+    one_by_one = [await bus.handle(command, why) for command, why in items]
+
+    assert mixed == one_by_one
+    assert len(cache) > 0  # it kept jobs, and was asked for them again
+    mixed_rows, single_rows = await everything(mixed_db), await everything(single_db)
+    for table, rows in single_rows.items():
+        assert mixed_rows[table] == rows, table

@@ -216,7 +216,7 @@ class FakeInvoices(Invoices):
     async def terms(self, tenant_id: str) -> InvoiceTerms:
         return InvoiceTerms(self.world.time_zone, 30, self.world.convention)
 
-    async def sources(self, tenant_id: str, job_id: UUID) -> SnapshotSources:
+    async def sources(self, job: Job) -> SnapshotSources:
         job = {"customer_name": "Dana", "billing_address": None, "property_address_parts": None}
         tenant = {
             "name": "Acme",

@@ -33,6 +33,8 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
         self._split_rules: dict[str, SplitRule] = {}
         self._default_tax_rates: dict[str, Decimal] = {}
         self._rates: dict[tuple[str, UUID], Decimal] = {}
+        # Upserts applied in this transaction: parties read before are stale (snapshots).
+        self.upserts = 0
 
     async def look_up_tenants(self, tenant_ids: set[str]) -> None:
         """Whether each tenant exists (and its commission split rule), in one statement."""
@@ -70,6 +72,7 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
             cmd.occurred_at,
         )
         if applied:
+            self.upserts += 1
             await self._replace_contacts(cmd.tenant_id, "customer", cmd.customer_id, cmd.contacts)
             await self._refresh_search_text(cmd.tenant_id, "customer_id", cmd.customer_id)
         return bool(applied)
@@ -93,6 +96,7 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
             cmd.occurred_at,
         )
         if applied:
+            self.upserts += 1
             await self._replace_contacts(cmd.tenant_id, "property", cmd.property_id, cmd.contacts)
             await self._refresh_search_text(cmd.tenant_id, "property_id", cmd.property_id)
         return bool(applied)
@@ -119,6 +123,7 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
             cmd.occurred_at,
         )
         if applied:  # a rate read ahead for this transaction is stale now; as stored:
+            self.upserts += 1
             rate = cmd.commission_rate.quantize(Decimal("0.0001"))  # numeric(6, 4)
             self._rates[(cmd.tenant_id, cmd.technician_id)] = rate
         return bool(applied)

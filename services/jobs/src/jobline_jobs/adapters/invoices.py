@@ -12,13 +12,14 @@ import asyncpg
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters.book_rows import invoice_rows
-from jobline_jobs.adapters.job_queries import JOB_ROW_SQL
 from jobline_jobs.adapters.row_writer import RowWriter
+from jobline_jobs.adapters.snapshot_sources import SnapshotReads
 from jobline_jobs.adapters.tenant_settings import tenant_profile
 from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.credit_notes import Credit
 from jobline_jobs.domain.errors import UnknownTenant
 from jobline_jobs.domain.issued_invoices import Frozen, Header, InvoiceTerms, IssuedInvoice
+from jobline_jobs.domain.model import Job
 from jobline_jobs.service_layer import unit_of_work
 from jobline_jobs.service_layer.queries import InvoiceQueries
 from jobline_jobs.service_layer.unit_of_work import SnapshotSources
@@ -47,16 +48,6 @@ _NEXT_INVOICE = """UPDATE jobs.tenants SET next_invoice_seq = next_invoice_seq +
 _NEXT_CREDIT_NOTE = """UPDATE jobs.tenants SET next_credit_note_seq = next_credit_note_seq + 1
  WHERE tenant_id = $1 RETURNING next_credit_note_seq - 1"""
 
-# The job's parties as an invoice prints them (the job's money comes from the aggregate).
-_PARTIES = (
-    JOB_ROW_SQL.replace(
-        "SELECT j.job_id,",
-        "SELECT c.billing_address, p.address AS property_address_parts, j.parent_job_id, j.job_id,",
-        1,
-    )
-    + " WHERE j.tenant_id = $1 AND j.job_id = $2"
-)
-
 
 def _invoice(row: asyncpg.Record) -> IssuedInvoice:
     snapshot = json.loads(row["snapshot"])
@@ -83,20 +74,18 @@ def _invoice(row: asyncpg.Record) -> IssuedInvoice:
     )
 
 
-def _address(raw: str | None) -> dict[str, Any] | None:
-    return None if raw is None else dict(json.loads(raw))
-
-
 class PostgresInvoices(Tracking[IssuedInvoice], unit_of_work.Invoices):
-    def __init__(self, conn: Connection, writer: RowWriter) -> None:
+    def __init__(self, conn: Connection, writer: RowWriter, reads: SnapshotReads) -> None:
         super().__init__(conn, writer)
+        self._reads = reads
         self._absent: set[tuple[str, UUID]] = set()
         self._new: set[tuple[str, UUID]] = set()
 
     async def look_up(self, keys: Iterable[tuple[str, UUID]]) -> None:
         """Load the issued invoices of these jobs in one statement (``get`` then answers
         from memory). Invoices issued in this transaction are tracked, never read back."""
-        wanted = sorted(set(keys) - self._tracked.keys() - self._absent)
+        known, absent = self._tracked, self._absent  # (no set of all tracked per call)
+        wanted = sorted({key for key in keys if key not in known and key not in absent})
         if not wanted:
             return
         rows = await self._conn.fetch(_ISSUED, [t for t, _ in wanted], [j for _, j in wanted])
@@ -123,33 +112,23 @@ class PostgresInvoices(Tracking[IssuedInvoice], unit_of_work.Invoices):
         return int(seq)
 
     async def terms(self, tenant_id: str) -> InvoiceTerms:
-        row = await self._conn.fetchrow(
-            """SELECT time_zone, payment_terms_days, invoice_revision_convention
-                 FROM jobs.tenants WHERE tenant_id = $1""",
-            tenant_id,
-        )
-        if row is None:
+        tenant = await self._reads.tenant(tenant_id)
+        if not tenant:
             raise UnknownTenant(f"tenant {tenant_id!r} is not provisioned")
-        return InvoiceTerms(*row)
+        return InvoiceTerms(
+            tenant["time_zone"], tenant["payment_terms_days"], tenant["invoice_revision_convention"]
+        )
 
-    async def sources(self, tenant_id: str, job_id: UUID) -> SnapshotSources:
-        await self._send_pending()  # parties and jobs written earlier in a batch
-        row = await self._conn.fetchrow(_PARTIES, tenant_id, job_id)
-        job: dict[str, Any] = dict(row or {})
-        job["billing_address"] = _address(job.get("billing_address"))
-        job["property_address_parts"] = _address(job.get("property_address_parts"))
-        schedule: list[dict[str, Any]] = []
-        parent_number = None
-        if job.get("parent_job_id") is not None:
-            schedule = await _subjobs(self._conn, tenant_id, job["parent_job_id"])
-            parent_number = await self._conn.fetchval(
-                "SELECT job_number FROM jobs.jobs WHERE tenant_id = $1 AND job_id = $2",
-                tenant_id,
-                job["parent_job_id"],
-            )
-        job["payments"] = await _payments(self._conn, tenant_id, job_id)
-        tenant = await _tenant(self._conn, tenant_id)
-        return SnapshotSources(job, tenant, schedule, parent_number)
+    async def sources(self, job: Job) -> SnapshotSources:
+        return await self._reads.sources(job)
+
+    async def look_up_sources(self, jobs: Iterable[Job], issuing: set[tuple[str, UUID]]) -> None:
+        """Ahead of a batch, what the snapshots of ``jobs`` need, for those whose invoice
+        is issued (``look_up`` came first) or to be (``issuing``): one statement each."""
+        known = self._tracked
+        await self._reads.look_up(
+            job for job in jobs if (key := (job.tenant_id, job.job_id)) in issuing or key in known
+        )
 
     async def refundable(self, tenant_id: str, payment_id: UUID) -> tuple[UUID, Decimal] | None:
         await self._send_pending()  # payments and refunds recorded earlier in a batch
@@ -173,39 +152,13 @@ class PostgresInvoices(Tracking[IssuedInvoice], unit_of_work.Invoices):
         super().forget()
         self._new.clear()
         self._absent.clear()
+        self._reads.forget()
 
     def save(self, invoice: IssuedInvoice) -> None:
         key = (invoice.tenant_id, invoice.job_id)
         new = key in self._new
         self._new.discard(key)
         self._writer.extend(invoice_rows(invoice, new=new))
-
-
-async def _subjobs(conn: Connection, tenant_id: str, parent_id: UUID) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        """SELECT job_id, job_number, summary AS title, share_percent, share_amount, share_tax,
-                  bill_on, step
-             FROM jobs.jobs WHERE tenant_id = $1 AND parent_job_id = $2
-            ORDER BY length(job_number), job_number""",
-        tenant_id,
-        parent_id,
-    )
-    return [dict(r) for r in rows]
-
-
-async def _tenant(conn: Connection, tenant_id: str) -> dict[str, Any]:
-    """What an invoice prints of its seller (``tenant_settings.tenant_profile``)."""
-    return await tenant_profile(conn, tenant_id) or {}
-
-
-async def _payments(conn: Connection, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        """SELECT payment_id, amount, method, recorded_at FROM jobs.payments
-            WHERE tenant_id = $1 AND job_id = $2 ORDER BY recorded_at""",
-        tenant_id,
-        job_id,
-    )
-    return [dict(r) for r in rows]
 
 
 async def _credit_notes(pool: asyncpg.Pool, tenant_id: str, job_id: UUID) -> list[dict[str, Any]]:

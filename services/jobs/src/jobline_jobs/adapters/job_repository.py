@@ -11,6 +11,7 @@ import asyncpg
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters import job_rows
+from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.rows import PaymentInsert
 from jobline_jobs.domain import commands
@@ -41,7 +42,7 @@ SELECT j.*,
 
 
 _LOCK_MANY = """
-SELECT 1 FROM jobs.jobs
+SELECT tenant_id, job_id, version FROM jobs.jobs
  WHERE (tenant_id, job_id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))
  ORDER BY tenant_id, job_id
    FOR UPDATE
@@ -104,15 +105,20 @@ class PostgresJobRepository(JobRepository):
     """The jobs of one transaction. A batch shares one among its messages: ``seen`` is
     what the current message touched, ``take_touched`` hands that over and starts anew."""
 
-    def __init__(self, conn: Connection, writer: RowWriter) -> None:
-        self._conn, self._writer = conn, writer
+    def __init__(self, conn: Connection, writer: RowWriter, cache: JobCache | None = None) -> None:
+        self._conn, self._writer, self._cache = conn, writer, cache
         self._loaded: dict[tuple[str, UUID], Job] = {}
+        # Each loaded or written job's version as this transaction leaves it (job_cache).
+        self._versions: dict[tuple[str, UUID], int] = {}
         self._absent: set[tuple[str, UUID]] = set()
         self._touched: dict[tuple[str, UUID], Job] = {}
         self._new: set[tuple[str, UUID]] = set()
         # Payments: recorded in this transaction, or looked up (True if in the table).
         self._recorded: set[tuple[str, UUID]] = set()
         self._payments: dict[tuple[str, UUID], bool] = {}
+        # The payment rows of this transaction, by job (sent or not): what an invoice
+        # snapshot prints of them without reading them back.
+        self._payment_rows: dict[tuple[str, UUID], list[PaymentInsert]] = {}
 
     async def get(self, tenant_id: str, job_id: UUID) -> Job | None:
         key = (tenant_id, job_id)
@@ -139,21 +145,36 @@ class PostgresJobRepository(JobRepository):
         if row is None:
             return None
         job = self._loaded[(tenant_id, job_id)] = _job_from_row(row)
+        self._versions[(tenant_id, job_id)] = row["version"]
         return job
 
     async def get_many(self, keys: Iterable[tuple[str, UUID]]) -> list[Job]:
         """Lock and load many jobs with two statements. Locks are taken in (tenant, id)
         order, as every other locker of several jobs does, so lockers never wait in a
-        cycle; missing jobs are left out (and known to be missing)."""
+        cycle; missing jobs are left out (and known to be missing). Jobs the cache keeps
+        at the version just locked are not loaded again (``job_cache``)."""
         keys = list(keys)
         wanted = sorted(set(keys) - self._loaded.keys() - self._absent)
         if wanted:
-            tenants, ids = [t for t, _ in wanted], [j for _, j in wanted]
-            await self._conn.execute(_LOCK_MANY, tenants, ids)
-            for row in await self._conn.fetch(_LOAD_MANY, tenants, ids):
-                self._loaded[(row["tenant_id"], row["job_id"])] = _job_from_row(row)
+            locked = await self._conn.fetch(
+                _LOCK_MANY, [t for t, _ in wanted], [j for _, j in wanted]
+            )
+            load = [(row[0], row[1]) for row in locked]
+            if self._cache is not None:
+                load = self._cache.take_locked(locked, self._loaded, self._versions)
+            if load:
+                for row in await self._conn.fetch(
+                    _LOAD_MANY, [t for t, _ in load], [j for _, j in load]
+                ):
+                    key = (row["tenant_id"], row["job_id"])
+                    self._loaded[key], self._versions[key] = _job_from_row(row), row["version"]
             self._absent.update(key for key in wanted if key not in self._loaded)
         return [self._loaded[key] for key in keys if key in self._loaded]
+
+    def keep_committed(self) -> None:
+        """Hand the cache (if any) every job of this transaction, now committed."""
+        if self._cache is not None:
+            self._cache.keep(self._loaded, self._versions)
 
     async def look_up_payments(self, keys: Iterable[tuple[str, UUID]]) -> None:
         """Whether each payment is in the table, in one statement (``has_payment`` then
@@ -196,6 +217,10 @@ class PostgresJobRepository(JobRepository):
         )
         return frozenset(r["job_id"] for r in chain)
 
+    def payments_recorded(self, tenant_id: str, job_id: UUID) -> list[PaymentInsert]:
+        """The job's payments recorded in this transaction, in order."""
+        return self._payment_rows.get((tenant_id, job_id), [])
+
     def seen(self) -> list[Job]:
         return list(self._touched.values())
 
@@ -214,9 +239,11 @@ class PostgresJobRepository(JobRepository):
     def forget(self) -> None:
         """Drop tracked jobs (after a savepoint rollback their state is stale)."""
         self._loaded.clear()
+        self._versions.clear()
         self._touched.clear()
         self._new.clear()
         self._recorded.clear()
+        self._payment_rows.clear()
 
     def save(self, job: Job, causation: Causation) -> None:
         """Hand the writer the job's row (inserted if new, updated if it recorded events)
@@ -226,8 +253,11 @@ class PostgresJobRepository(JobRepository):
         if not (new or job.events):
             return
         self._new.discard(key)
+        # The insert leaves version 1 (the column's default), each update one more.
+        self._versions[key] = 1 if new else self._versions.get(key, -1) + 1
         written = job_rows.rows_of(job, causation, new=new)
         self._writer.extend(written)
-        self._recorded.update(
-            (row.tenant_id, row.payment_id) for row in written if type(row) is PaymentInsert
-        )
+        for row in written:
+            if type(row) is PaymentInsert:
+                self._recorded.add((row.tenant_id, row.payment_id))
+                self._payment_rows.setdefault(key, []).append(row)

@@ -2,15 +2,17 @@
 
 One connection, one transaction, one :class:`Session` shared by the batch's messages.
 Claims go in with one statement, the batch's jobs are locked in (tenant, id) order with
-one statement and loaded with another, its tenants and the payments it names are looked
+one statement and loaded with another (only those the consumer's ``JobCache`` does not
+keep at the version just locked), its tenants and the payments it names are looked
 up once each. Every message then runs through the same unit-of-work code as a message on
 its own (:class:`MessageInBatch` is a :class:`PostgresUnitOfWork` bound to the batch's
 session), which stages its rows in the session's :class:`RowWriter`; the writer sends
 them once, at commit, one statement per kind in foreign-key order.
 
 Reads that must see the batch's own writes get typed answers, not SQL: jobs and payments
-from the repository's memory, properties from the pending placeholders; the recall walk
-sends what is pending before it reads.
+from the repository's memory, properties from the pending placeholders, what an invoice
+snapshot prints from the aggregate and what was read ahead (``snapshot_sources``); the
+recall walk sends what is pending before it reads.
 """
 
 from collections.abc import AsyncIterator, Sequence
@@ -23,6 +25,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
+from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork, Session
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.model import Job
@@ -31,15 +34,17 @@ from jobline_jobs.service_layer.unit_of_work import Causation, KeyClaim, UnitOfW
 
 
 class PostgresBatch(Batch):
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+    """``cache``: jobs kept between the batches of one consumer (``job_cache``)."""
+
+    def __init__(self, pool: asyncpg.Pool, cache: JobCache | None = None) -> None:
+        self._pool, self._cache = pool, cache
         self._claimed: set[int] = set()  # message ids as ints: UUID's hash is Python
 
     async def __aenter__(self) -> Self:
         self._conn: PoolConnectionProxy[Any] = await self._pool.acquire()
         self._tx: Transaction | None = self._conn.transaction()
         await self._tx.start()
-        self.session = Session(self._conn)
+        self.session = Session(self._conn, self._cache)
         return self
 
     async def __aexit__(
@@ -72,6 +77,10 @@ class PostgresBatch(Batch):
         await session.invoices.look_up(
             (command.tenant_id, job_id) for command, _ in items for job_id in _jobs_of(command)
         )
+        await session.invoices.look_up_sources(
+            _snapshotted(items, jobs),
+            {(c.tenant_id, c.job_id) for c, _ in items if isinstance(c, commands.IssueInvoice)},
+        )
         await _look_up_commission_terms(session, items, jobs)
         await session.jobs.look_up_payments(
             (command.tenant_id, command.payment_id)
@@ -96,6 +105,7 @@ class PostgresBatch(Batch):
             raise BatchConflict(f"already recorded: {clash.detail or clash}") from clash
         await self._tx.commit()
         self._tx = None
+        self.session.jobs.keep_committed()
 
 
 async def _look_up_commission_terms(
@@ -121,6 +131,21 @@ async def _look_up_commission_terms(
         elif isinstance(command, commands.AssignDispatch):
             crews.add((command.tenant_id, command.visit.technician_id))
     await session.directory.look_up_rates(crews)
+
+
+# The commands whose handlers issue or revise the job's invoice (``book_handlers``).
+_SNAPSHOTTING = (
+    commands.IssueInvoice,
+    commands.RecordPayment,
+    commands.ChangeLines,
+    commands.RefundPayment,
+)
+
+
+def _snapshotted(items: Sequence[tuple[commands.Command, Causation]], jobs: list[Job]) -> list[Job]:
+    """The loaded jobs whose invoice snapshot a message of the batch may freeze."""
+    named = {(c.tenant_id, c.job_id) for c, _ in items if isinstance(c, _SNAPSHOTTING)}
+    return [job for job in jobs if (job.tenant_id, job.job_id) in named]
 
 
 def _jobs_of(command: commands.Command) -> tuple[UUID, ...]:

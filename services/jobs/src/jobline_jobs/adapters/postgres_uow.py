@@ -31,10 +31,12 @@ from jobline_jobs.adapters.invoice_renders import (
     PostgresInvoiceRenders,
 )
 from jobline_jobs.adapters.invoices import PostgresInvoices
+from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.rows import TimelineEntry
+from jobline_jobs.adapters.snapshot_sources import SnapshotReads
 from jobline_jobs.adapters.templates import PostgresTemplates
 from jobline_jobs.adapters.tenant_settings import PostgresTenantSettings
 from jobline_jobs.adapters.tracking import Tracking
@@ -47,12 +49,13 @@ class Session:
     """One transaction's connection, row writer and adapters; a batch's messages share
     one, a message on its own has its own."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, jobs_cache: JobCache | None = None) -> None:
         self.conn = conn
         self.rows = RowWriter(conn)
-        self.jobs = PostgresJobRepository(conn, self.rows)
+        self.jobs = PostgresJobRepository(conn, self.rows, jobs_cache)
         self.directory = PostgresDirectory(conn, self.rows)
-        self.invoices = PostgresInvoices(conn, self.rows)
+        reads = SnapshotReads(conn, self.rows, self.jobs, self.directory)
+        self.invoices = PostgresInvoices(conn, self.rows, reads)
         self.communications = PostgresCommunications(conn, self.rows)
         self.deliveries = PostgresDeliveryStatuses(conn, self.rows)
         self.invoice_renders = PostgresInvoiceRenders(conn, self.rows)

@@ -102,9 +102,10 @@ def freeze(job: Job, sources: SnapshotSources, header: Header, at: datetime) -> 
         sources.schedule,
         sources.parent_number,
     )
+    dumped = snapshot.model_dump(mode="json")
     return Frozen(
-        snapshot.model_dump(mode="json"),
-        canonical_sha256(snapshot),
+        dumped,
+        canonical_sha256(dumped),
         snapshot.total,
         snapshot.balance_due,
         snapshot.tax,
@@ -126,7 +127,7 @@ async def issue_invoice(cmd: commands.IssueInvoice, uow: UnitOfWork) -> None:
     issued_on, due_on = terms.dates(cmd.occurred_at, cmd.issued_on, cmd.due_on)
     number = cmd.number or number_of(await uow.invoices.next_number(cmd.tenant_id))
     header = Header(number, issued_on, due_on)
-    sources = await uow.invoices.sources(cmd.tenant_id, cmd.job_id)
+    sources = await uow.invoices.sources(job)
     frozen = freeze(job, sources, header, cmd.occurred_at)
     uow.invoices.add(
         IssuedInvoice.issue(
@@ -142,7 +143,7 @@ async def revise_invoice(uow: UnitOfWork, job: Job, cause: str, at: datetime) ->
     invoice = await uow.invoices.get(job.tenant_id, job.job_id)
     if invoice is None or invoice.voided:
         return
-    sources = await uow.invoices.sources(job.tenant_id, job.job_id)
+    sources = await uow.invoices.sources(job)
     frozen = freeze(job, sources, invoice.header, at)
     # Payments and refunds are revisions whatever the convention: no need to ask it.
     terms = await uow.invoices.terms(job.tenant_id) if cause in CREDITED_CAUSES else None

@@ -26,9 +26,10 @@ from jobline_jobs.service_layer.queries import InvoiceHeader
 HUNDRED = Decimal(100)
 
 
-def canonical_sha256(snapshot: InvoiceSnapshot) -> str:
-    """sha256 of the snapshot's canonical JSON (sorted keys, no spaces)."""
-    canonical = json.dumps(snapshot.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+def canonical_sha256(dumped: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON (sorted keys, no spaces) of a snapshot as dumped
+    (``model_dump(mode="json")``, done once by the caller, which keeps it too)."""
+    canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

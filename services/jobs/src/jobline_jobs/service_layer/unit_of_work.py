@@ -233,7 +233,8 @@ class Invoices(ABC):
         """The tenant's zone, payment terms and invoice revision convention."""
 
     @abstractmethod
-    async def sources(self, tenant_id: str, job_id: UUID) -> SnapshotSources: ...
+    async def sources(self, job: Job) -> SnapshotSources:
+        """What the snapshot of ``job`` (as the aggregate is now) prints beyond it."""
 
     @abstractmethod
     async def refundable(self, tenant_id: str, payment_id: UUID) -> tuple[UUID, Decimal] | None:
