@@ -15,6 +15,8 @@ import asyncpg
 import httpx
 import pytest
 
+from jobline_jobs.adapters.tokens import issue_token
+from jobline_jobs.domain.templates import SaveTemplate
 from jobs_testing.api import TenantSeeder, api_app, client
 
 pytestmark = pytest.mark.integration
@@ -53,6 +55,10 @@ async def tenant_a(db: asyncpg.Pool, app) -> tuple[TenantSeeder, dict[str, Any]]
         )
     assert sent.status_code == 202, sent.text
     assert photo.status_code == 201, photo.text
+    template = SaveTemplate(  # issue 18: the templates' routes
+        a.tenant_id, NOW, uuid.uuid4(), "Hello", "sms", None, "Hi {customer_first_name}", "test"
+    )
+    await a.send(template)
     ids = {
         "job_id": str(job.job_id),
         "property_id": str(job.property_id),
@@ -61,6 +67,7 @@ async def tenant_a(db: asyncpg.Pool, app) -> tuple[TenantSeeder, dict[str, Any]]
         "other_job_id": str(other.job_id),
         "contact_id": str(dana),
         "document_id": photo.json()["id"],
+        "template_id": str(template.template_id),
     }
     return a, ids
 
@@ -85,6 +92,9 @@ def bodies(ids: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "/v1/jobs/{job_id}/invoice/sends": {"json": {"recipient_ids": [ids["contact_id"]]}},
         "/v1/jobs/{job_id}/invoice": {"json": {}},
         "/v1/jobs/{job_id}/recall-link/unlink": {"json": {"reason": "not the same fault"}},
+        "/v1/tenant/templates/{template_id}": {
+            "json": {"name": "Mine now", "channel": "sms", "body": "Hi"}
+        },
     }
 
 
@@ -121,7 +131,10 @@ async def test_every_route_answers_404_to_another_tenants_ids(db, app):
     a, ids = await tenant_a(db, app)
     b = await tenant(db)
     await b.job(NOW - timedelta(days=1), steps=4)  # B has data of its own, just not A's
-    async with client(app, b.token) as as_b, client(app, a.token) as as_a:
+    # Admins, so that no role check answers before the tenant check (admin-only routes).
+    b_admin = await issue_token(db, b.tenant_id, "admin")
+    a_admin = await issue_token(db, a.tenant_id, "admin")
+    async with client(app, b_admin) as as_b, client(app, a_admin) as as_a:
         for method, path, operation in routes(app):
             if "{" not in path:
                 continue
@@ -152,7 +165,14 @@ async def test_every_route_answers_404_to_another_tenants_ids(db, app):
 )
 async def test_every_route_refuses_a_missing_or_bad_token_with_401(db, app, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
-    names = ("job_id", "property_id", "technician_id", "communication_id", "document_id")
+    names = (
+        "job_id",
+        "property_id",
+        "technician_id",
+        "communication_id",
+        "document_id",
+        "template_id",
+    )
     ids = {name: str(uuid.uuid4()) for name in names}
     async with client(app, None) as api:
         for method, path, _ in routes(app):
