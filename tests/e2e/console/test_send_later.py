@@ -13,7 +13,7 @@ import pytest
 from e2e.console.browsing import Jobs, open_action, sign_in
 from playwright.async_api import Browser, Page, expect
 
-from jobline_jobs.adapters.tokens import issue_token
+from jobline_testing.accounts import make_user
 from jobline_testing.polling import eventually
 from jobline_testing.sandboxes import Sandboxes
 from jobline_testing.services import ServiceProcess
@@ -27,11 +27,10 @@ AHEAD = timedelta(seconds=30)  # long enough to fill in two dialogs on a busy ma
 async def admin_page(
     browser: Browser, jobs_service: ServiceProcess, db: asyncpg.Pool, tenant: str
 ) -> AsyncIterator[Page]:
-    async with db.acquire() as conn:
-        token = await issue_token(conn, tenant, "admin")
+    admin = await make_user(db, tenant, "admin", "Ada Admin")
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     tab = await context.new_page()
-    await sign_in(tab, jobs_service.url, token)
+    await sign_in(tab, jobs_service.url, admin)
     yield tab
     await context.close()
 
