@@ -124,7 +124,7 @@ async def test_the_date_range_is_whole_days_in_the_tenants_zone(app, tenant):
         )
     assert len(only_today) == 5  # 09:00 three times, 14:00 and 23:00; not 00:00 tomorrow
     starts = sorted(datetime.fromisoformat(r["scheduled_start"]) for r in only_today)
-    assert starts[0] == local(0, 9) and starts[-1] == local(0, 23)
+    assert (starts[0], starts[-1]) == (local(0, 9), local(0, 23))
     assert len(from_tomorrow) == 2
     assert len(until_yesterday) == 1
     assert backwards.status_code == 422
@@ -135,9 +135,7 @@ async def test_balance_due_keeps_the_jobs_owing_or_the_others(app, tenant):
     async with client(app, tenant.token) as api:
         owing = await pages(api, balance_due="true", sort="balance")
         settled = await pages(api, balance_due="false")
-    assert [r["money"]["balance_due"] for r in owing] == ["10.00"] * 3 + ["40.00"] * 2 + [
-        "100.00"
-    ]
+    assert [r["money"]["balance_due"] for r in owing] == ["10.00"] * 3 + ["40.00"] * 2 + ["100.00"]
     assert [r["money"]["balance_due"] for r in settled] == ["0.00", "0.00"]
 
 
@@ -177,8 +175,7 @@ async def test_a_renamed_customer_moves_in_the_customer_sort(app, tenant, db):
         tenant.tenant_id,
     )
     await db.execute(
-        "UPDATE jobs.customers SET name = 'Aaron Abbott' WHERE tenant_id = $1"
-        " AND customer_id = $2",
+        "UPDATE jobs.customers SET name = 'Aaron Abbott' WHERE tenant_id = $1 AND customer_id = $2",
         tenant.tenant_id,
         last["customer_id"],
     )
@@ -222,9 +219,32 @@ async def test_the_export_reads_keyset_pages_to_the_end(db, tenant):
         for order in Order:
             query = ListQuery(sort=sort, order=order, limit=200)
             everything, _ = await queries.page(tenant.tenant_id, ZONE, query)
-            streamed = [
-                r async for r in every_row(queries, tenant.tenant_id, ZONE, query, page=2)
-            ]
-            assert [r["job_number"] for r in streamed] == [
-                r["job_number"] for r in everything
-            ], (sort, order)
+            streamed = [r async for r in every_row(queries, tenant.tenant_id, ZONE, query, page=2)]
+            assert [r["job_number"] for r in streamed] == [r["job_number"] for r in everything], (
+                sort,
+                order,
+            )
+
+
+async def test_count_says_how_many_match_the_search_and_filters(app, tenant):
+    async with client(app, tenant.token) as api:
+        owing = (await api.get("/v1/jobs/count", params={"balance_due": "true"})).json()
+        named = (await api.get("/v1/jobs/count", params={"q": "J-00003"})).json()
+        everyone = (await api.get("/v1/jobs/count")).json()
+    assert owing == {"count": 6, "more": False}
+    assert named == {"count": 1, "more": False}
+    assert everyone == {"count": len(JOBS), "more": False}
+
+
+async def test_technicians_are_the_tenants_own(app, tenant, db):
+    mine = {
+        str(r["technician_id"])
+        for r in await db.fetch(
+            "SELECT technician_id FROM jobs.jobs WHERE tenant_id = $1", tenant.tenant_id
+        )
+    }
+    other = await TenantSeeder(db, f"t-{uuid.uuid4().hex[:10]}", ZONE).create()
+    await other.job(local(0, 9))
+    async with client(app, tenant.token) as api:
+        listed = (await api.get("/v1/jobs/technicians")).json()["items"]
+    assert {t["id"] for t in listed} == mine

@@ -104,14 +104,7 @@ class JobQueries(JobLists):
         self, tenant_id: str, time_zone: str, query: ListQuery
     ) -> tuple[list[dict[str, Any]], bool]:
         """One page of the view, and whether more follow."""
-        where = _Where(tenant_id)
-        self._view(where, query.view, time_zone)
-        if query.text:
-            where.add("j.search_text LIKE {}", f"%{_escape_like(query.text.lower())}%")
-        for column in ("customer_id", "property_id", "technician_id"):
-            if (value := getattr(query, column)) is not None:
-                where.add(f"j.{column} = {{}}", value)
-        self._filters(where, query)
+        where = self._where(tenant_id, time_zone, query)
         key = _SORT_KEYS[query.sort]
         direction, beyond = ("DESC", "<") if query.order is Order.DESC else ("ASC", ">")
         if query.after is not None:
@@ -123,6 +116,38 @@ class JobQueries(JobLists):
             *where.args,
         )
         return [dict(r) for r in rows[: query.limit]], len(rows) > query.limit
+
+    async def count(self, tenant_id: str, time_zone: str, query: ListQuery, cap: int) -> int:
+        """How many rows the query has, counted up to ``cap`` (a search can match a whole
+        tenant; the caption says "more than" beyond it)."""
+        where = self._where(tenant_id, time_zone, query)
+        where.args.append(cap)
+        count: int = await self._pool.fetchval(
+            f"SELECT count(*) FROM (SELECT 1 FROM jobs.jobs j WHERE {where.sql()}"  # noqa: S608 - fixed clauses; values are parameters
+            f" LIMIT ${len(where.args)}) AS matching",
+            *where.args,
+        )
+        return count
+
+    async def technicians(self, tenant_id: str) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """SELECT technician_id, name FROM jobs.technicians WHERE tenant_id = $1
+                ORDER BY name NULLS LAST, technician_id""",
+            tenant_id,
+        )
+        return [dict(r) for r in rows]
+
+    def _where(self, tenant_id: str, time_zone: str, query: ListQuery) -> _Where:
+        """The query's view, search and filters, without its keyset."""
+        where = _Where(tenant_id)
+        self._view(where, query.view, time_zone)
+        if query.text:
+            where.add("j.search_text LIKE {}", f"%{_escape_like(query.text.lower())}%")
+        for column in ("customer_id", "property_id", "technician_id"):
+            if (value := getattr(query, column)) is not None:
+                where.add(f"j.{column} = {{}}", value)
+        self._filters(where, query)
+        return where
 
     @staticmethod
     def _filters(where: _Where, query: ListQuery) -> None:

@@ -63,6 +63,14 @@ class JobLists(ABC):
     @abstractmethod
     async def counts(self, tenant_id: str, time_zone: str) -> dict[View, int]: ...
 
+    @abstractmethod
+    async def count(self, tenant_id: str, time_zone: str, query: ListQuery, cap: int) -> int:
+        """How many jobs the query (its view, search and filters) has, up to ``cap``."""
+
+    @abstractmethod
+    async def technicians(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's technicians (technician_id, name), by name."""
+
 
 class JobDetailsQueries(ABC):
     """One job (None: the tenant has no such job)."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from jobline_jobs.entrypoints.api import cursor, list_cursor, presenters, schemas
+from jobline_jobs.entrypoints.api import cursor, list_cursor, list_schemas, presenters, schemas
 from jobline_jobs.entrypoints.api.deps import PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import not_found, responses
 from jobline_jobs.entrypoints.api.job_csv import csv_chunks
@@ -22,6 +22,7 @@ from jobline_jobs.entrypoints.api.list_params import (
 from jobline_jobs.service_layer.job_export import PAGE, every_row
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+COUNT_CAP = 10_000  # counted up to here; beyond, "more than"
 
 
 def _json(model: BaseModel) -> Response:
@@ -63,6 +64,35 @@ async def export_jobs(
         csv_chunks(rows, who.time_zone),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/count",
+    response_model=list_schemas.JobCount,
+    responses=responses(401, 422),
+    summary="How many jobs the view has with this search and these filters",
+)
+async def count_jobs(
+    who: PrincipalDep, rt: RuntimeDep, params: Annotated[ListFilters, Query()]
+) -> Response:
+    query = list_query(params, who.time_zone, limit=1)
+    n = await rt.queries.count(who.tenant_id, who.time_zone, query, COUNT_CAP + 1)
+    return _json(list_schemas.JobCount(count=min(n, COUNT_CAP), more=n > COUNT_CAP))
+
+
+@router.get(
+    "/technicians",
+    response_model=list_schemas.TechnicianList,
+    responses=responses(401),
+    summary="The tenant's technicians, by name (the list's technician filter)",
+)
+async def technicians(who: PrincipalDep, rt: RuntimeDep) -> Response:
+    rows = await rt.queries.technicians(who.tenant_id)
+    return _json(
+        list_schemas.TechnicianList(
+            items=[schemas.Party(id=r["technician_id"], name=r["name"]) for r in rows]
+        )
     )
 
 
