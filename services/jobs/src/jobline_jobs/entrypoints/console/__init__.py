@@ -15,6 +15,7 @@ from jobline_jobs.entrypoints.console import (
     invoice,
     issuing,
     jobs_list,
+    list_export,
     messages,
     recall_picker,
     recall_unlink,
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
         issuing,
         recall_picker,
         recall_unlink,
+        list_export,  # issue 18: the list's CSV
     )
     for module in pages:
         app.include_router(module.router)
