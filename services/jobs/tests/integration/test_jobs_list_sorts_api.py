@@ -15,7 +15,6 @@ import pytest
 
 from jobline_jobs.adapters.job_queries import JobQueries, ListQuery
 from jobline_jobs.domain.list_sorts import Order, Sort
-from jobline_jobs.service_layer.job_export import every_row
 from jobs_testing.api import TenantSeeder, api_app, client
 
 pytestmark = pytest.mark.integration
@@ -211,19 +210,39 @@ async def test_the_export_holds_the_rows_of_the_apis_pages(app, tenant, params):
         assert exported.utcoffset() == exported.astimezone(ZoneInfo(ZONE)).utcoffset()
 
 
-async def test_the_export_reads_keyset_pages_to_the_end(db, tenant):
-    """Pages of two rows, as the export reads pages of thousands: the same rows, in
-    order, as one query for all of them."""
+async def test_the_export_streams_every_row_of_each_sort_as_the_pages_do(db, tenant):
+    """The adapter's export against its pages: the same jobs in the same order."""
     queries = JobQueries(db)
     for sort in Sort:
         for order in Order:
             query = ListQuery(sort=sort, order=order, limit=200)
             everything, _ = await queries.page(tenant.tenant_id, ZONE, query)
-            streamed = [r async for r in every_row(queries, tenant.tenant_id, ZONE, query, page=2)]
-            assert [r["job_number"] for r in streamed] == [r["job_number"] for r in everything], (
+            exported = [
+                r async for batch in queries.export(tenant.tenant_id, ZONE, query) for r in batch
+            ]
+            assert [r[0] for r in exported] == [r["job_number"] for r in everything], (
                 sort,
                 order,
             )
+
+
+async def test_the_export_defuses_formulas_and_owes_what_the_list_shows(app, tenant, db):
+    await db.execute(
+        "UPDATE jobs.customers SET name = '=HYPERLINK(\"http://x\")' WHERE tenant_id = $1",
+        tenant.tenant_id,
+    )
+    await db.execute(
+        "UPDATE jobs.jobs SET step = 'canceled' WHERE tenant_id = $1 AND job_number = 'J-00005'",
+        tenant.tenant_id,
+    )
+    async with client(app, tenant.token) as api:
+        answer = await api.get("/v1/jobs/export.csv", params={"sort": "number"})
+        rows = await pages(api, sort="number")
+    lines = list(csv.DictReader(io.StringIO(answer.text)))
+    assert {line["customer"] for line in lines} == {'\'=HYPERLINK("http://x")'}
+    assert [line["balance_due"] for line in lines] == [r["money"]["balance_due"] for r in rows]
+    # Canceled after its invoice was issued: the invoice stands, so does the balance.
+    assert (lines[4]["step"], lines[4]["balance_due"]) == ("canceled", "100.00")
 
 
 async def test_count_says_how_many_match_the_search_and_filters(app, tenant):

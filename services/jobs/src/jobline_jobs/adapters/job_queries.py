@@ -5,12 +5,14 @@ job_number), which stay stable while jobs are inserted; each view's predicate ma
 partial index of migration 0002 exactly, each sort an index of 0002 or 0021.
 """
 
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from jobline_jobs.adapters import job_export_sql
 from jobline_jobs.domain.list_sorts import Order, Sort
 from jobline_jobs.domain.views import STEP_VIEWS, View
 from jobline_jobs.service_layer.queries import JobLists, ListQuery
@@ -48,6 +50,8 @@ SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled
        CASE WHEN j.step = 'canceled' THEN EXISTS (SELECT 1 FROM jobs.invoices i
          WHERE i.tenant_id = j.tenant_id AND i.job_id = j.job_id AND i.status = 'issued')
        END AS invoice_stands"""
+
+_EXPORT_BATCH = 5000  # rows the export reads (and writes out) at a time
 
 # Each sort's key, written as its index of migration 0021 (or 0002) writes it.
 _BALANCE = "jobs.balance_of(j.step, j.total, j.scheduled_amount, j.amount_paid)"
@@ -116,6 +120,25 @@ class JobQueries(JobLists):
             *where.args,
         )
         return [dict(r) for r in rows[: query.limit]], len(rows) > query.limit
+
+    async def export(
+        self, tenant_id: str, time_zone: str, query: ListQuery
+    ) -> AsyncIterator[Sequence[Sequence[str | None]]]:
+        """Every row of the query as text, in batches, from one statement through a
+        server-side cursor (one read-only transaction; one batch held in memory)."""
+        where = self._where(tenant_id, time_zone, query)
+        key = _SORT_KEYS[query.sort]
+        direction = "DESC" if query.order is Order.DESC else "ASC"
+        sql = (
+            f"SELECT {', '.join(job_export_sql.COLUMNS)} {job_export_sql.FROM}"
+            f" WHERE {where.sql()} ORDER BY {key} {direction}, j.job_number {direction}"
+        )
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            await conn.execute("SELECT set_config('TimeZone', $1, true)", time_zone)
+            cursor = await conn.cursor(sql, *where.args)
+            while batch := await cursor.fetch(_EXPORT_BATCH):
+                # asyncpg's records are sequences of their columns, here all text
+                yield cast("list[Sequence[str | None]]", batch)
 
     async def count(self, tenant_id: str, time_zone: str, query: ListQuery, cap: int) -> int:
         """How many rows the query has, counted up to ``cap`` (a search can match a whole

@@ -4,6 +4,7 @@ communications, and the Idempotency-Key ledger. Implemented in ``adapters`` and 
 
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -62,6 +63,13 @@ class JobLists(ABC):
 
     @abstractmethod
     async def counts(self, tenant_id: str, time_zone: str) -> dict[View, int]: ...
+
+    @abstractmethod
+    def export(
+        self, tenant_id: str, time_zone: str, query: ListQuery
+    ) -> AsyncIterator[Sequence[Sequence[str | None]]]:
+        """Every job of the query (its view, search, filters and sort; not its limit or
+        keyset), each as the values of ``job_export.EXPORT_COLUMNS``, in batches."""
 
     @abstractmethod
     async def count(self, tenant_id: str, time_zone: str, query: ListQuery, cap: int) -> int:
