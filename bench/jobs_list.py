@@ -1,6 +1,6 @@
 """Benchmark: the Jobs list at 1,000,000 jobs (100 tenants, the largest with 200,000).
 
-For the largest tenant and each of the eight views: the first page (limit 50) and a deep
+For the largest tenant and each of the views: the first page (limit 50) and a deep
 page (the cursor reached by following ``next_cursor`` 20 times), and ``GET /v1/jobs/views``.
 Each is timed over HTTP against the real service process (the standard library's
 ``http.client`` on one kept-alive connection — the thinnest Python client, as asyncpg is on
