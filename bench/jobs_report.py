@@ -135,7 +135,8 @@ def _markdown(views: list[ViewResult], counts: Measured, setup: Setup) -> str:
             f"≤ {HTTP_SQL_RATIO:.0f}",
         ),
         "",
-        f"Over all {len(views)} first pages together (sum of HTTP p50 / sum of SQL p50) the ratio is "
+        f"Over all {len(views)} first pages together (sum of HTTP p50 / sum of SQL p50) the "
+        "ratio is "
         f"{_aggregate_ratio(views):.2f}. What HTTP adds in absolute terms (HTTP p50 minus SQL "
         f"p50, worst first page): {_overhead(views):.2f} ms.",
         "",
