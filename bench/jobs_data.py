@@ -77,7 +77,7 @@ JOB_COLUMNS = ("tenant_id", "job_id", "job_number", "customer_id", "property_id"
                "technician_id", "summary", "step", "scheduled_start", "scheduled_end",
                "completed_at", "currency", "tax_rate", "total", "amount_paid", "created_at",
                "updated_at", "version", "deferred_at", "deferral_reason", "deferred_by",
-               "search_text")  # fmt: skip
+               "search_text", "customer_name")  # fmt: skip
 TODAY_COLUMNS = ("tenant_id", "job_id", "local_time")
 
 Row = tuple[object, ...]
@@ -159,7 +159,7 @@ def tenant_rows(tenant: Tenant, now: datetime) -> TenantRows:
              VERSIONS[step], (now - timedelta(days=rng.randrange(0, 30))) if deferred else None,
              rng.choice(REASONS) if deferred else None, "office" if deferred else None,
              # as jobs.search_text_of: lower(concat_ws(' ', number, name, address))
-             f"{job_number} {name} {address}".lower())
+             f"{job_number} {name} {address}".lower(), name)
         )  # fmt: skip
     return out
 

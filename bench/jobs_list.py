@@ -1,6 +1,6 @@
 """Benchmark: the Jobs list at 1,000,000 jobs (100 tenants, the largest with 200,000).
 
-For the largest tenant and each of the eight views: the first page (limit 50) and a deep
+For the largest tenant and each of the views: the first page (limit 50) and a deep
 page (the cursor reached by following ``next_cursor`` 20 times), and ``GET /v1/jobs/views``.
 Each is timed over HTTP against the real service process (the standard library's
 ``http.client`` on one kept-alive connection — the thinnest Python client, as asyncpg is on
@@ -19,10 +19,11 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from bench import explain, jobs_report, jobs_seed
+from bench import explain, jobs_list_sorts, jobs_report, jobs_seed
 from bench.common import BenchResult, Stats, sample, say, setting
 from bench.jobs_data import LARGEST_TENANT
 from bench.jobs_report import Measured, ViewResult
@@ -55,6 +56,10 @@ def run() -> BenchResult:
     with JobsService(seeding.url, setting("KAFKA_BOOTSTRAP_SERVERS")) as service:
         say(f"jobs service ready on {service.url}; timing HTTP and SQL, request by request")
         measured = asyncio.run(_measure(service.url, token, seeding.url, zone))
+        combos = asyncio.run(_sorts(service.url, token, seeding.url, zone))
+        say("streaming the CSV export of the largest tenant")
+        assert service.process is not None  # noqa: S101 - started on entry
+        exported = jobs_list_sorts.export(service.url, token, service.process.pid)
     views = [
         ViewResult(
             view=view,
@@ -72,7 +77,34 @@ def run() -> BenchResult:
     setup = jobs_report.Setup(
         seeding, postgres, zone, measured.floor, plan, time.perf_counter() - started
     )
-    return jobs_report.result(views, measured.view_counts, setup)
+    result = jobs_report.result(views, measured.view_counts, setup)
+    figures = {k: round(v, 3) for k, v in jobs_list_sorts.figures(combos, exported).items()}
+    return BenchResult(
+        {**result.figures, **figures},
+        result.markdown + "\n" + jobs_list_sorts.markdown(combos, exported),
+    )
+
+
+async def _sorts(
+    http_url: str, token: str, database_url: str, zone: str
+) -> list[jobs_list_sorts.Combo]:
+    """Every sort of every view and filter: first pages, HTTP and SQL paired."""
+    async with asyncpg.create_pool(database_url, min_size=1, max_size=2) as pool:
+        technician = await pool.fetchval(
+            """SELECT technician_id FROM jobs.jobs WHERE tenant_id = $1
+                GROUP BY technician_id ORDER BY count(*) DESC LIMIT 1""",
+            LARGEST_TENANT,
+        )
+        page = partial(JobQueries(pool).page, LARGEST_TENANT, zone)
+        today = datetime.now(ZoneInfo(zone)).date()
+        with _KeptAlive(http_url, token) as client:
+            return await jobs_list_sorts.measure(
+                partial(client.get, "/v1/jobs"),
+                page,
+                paired,
+                zone,
+                cases=jobs_list_sorts.filters(today, technician),
+            )
 
 
 async def _prepare(url: str) -> tuple[str, str, str]:
@@ -127,19 +159,21 @@ async def _measure(http_url: str, token: str, database_url: str, zone: str) -> R
 
 
 async def paired(
-    over_http: Callable[[], object], as_sql: Callable[[], Awaitable[object]]
+    over_http: Callable[[], object],
+    as_sql: Callable[[], Awaitable[object]],
+    runs: dict[str, int] = _RUNS,
 ) -> Measured:
     """Both sides in alternating blocks of ``_BLOCK``: a busy moment of the shared machine
     falls on both alike. Timed one whole side after the other, the worst view's ratio
     wandered from 1.8 to 2.5 between runs; request by request, each side ran just after
     the other had cooled its caches, which slowed the SQL side most (its p50 rose by about
     0.1 ms). Blocks of five keep each side warm and the ratio steady."""
-    for _ in range(_RUNS["warmup"]):
+    for _ in range(runs["warmup"]):
         over_http()
         await as_sql()
     http_ms: list[float] = []
     sql_ms: list[float] = []
-    for _ in range(_RUNS["samples"] // _BLOCK):
+    for _ in range(runs["samples"] // _BLOCK):
         for _ in range(_BLOCK):
             started = time.perf_counter()
             over_http()

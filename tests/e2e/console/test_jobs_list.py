@@ -90,7 +90,7 @@ async def test_each_view_shows_the_rows_and_counts_the_api_gives(
             j["number"] for j in (await api.get("/v1/jobs", params={"view": view})).json()["items"]
         ]
         caption = page.locator("#jobs caption")
-        await expect(caption).to_contain_text(f": {counts[view]} jobs")
+        await expect(caption).to_contain_text(f": {counts[view]} job")  # "1 job", "6 jobs"
         await expect(page).to_have_url(re.compile(f"view={view}"))
         await expect(page.locator("#jobs tbody th[scope=row]")).to_have_text(expected)
         option = page.locator(f"#view-option-{view}")

@@ -71,6 +71,8 @@ async def test_each_view_lists_exactly_its_jobs_and_counts_them(db, app):
         "awaiting_billing": 1,
         "awaiting_payment": 1,
         "deferred": 1,
+        "paid": 0,
+        "canceled": 0,
     }
 
 

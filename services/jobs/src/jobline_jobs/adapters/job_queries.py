@@ -1,16 +1,19 @@
 """The read side of the Jobs list: views, counts, pages and a job's details, in SQL.
 
-Every query is scoped by tenant in SQL. Pages are keyset pages over
-(scheduled_start, job_number), which stay stable while jobs are inserted, and each
-view's predicate matches a partial index of migration 0002 exactly.
+Every query is scoped by tenant in SQL. Pages are keyset pages over (sort key,
+job_number), which stay stable while jobs are inserted; each view's predicate matches a
+partial index of migration 0002 exactly, each sort an index of 0002 or 0021.
 """
 
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from jobline_jobs.adapters import job_export_sql
+from jobline_jobs.domain.list_sorts import Order, Sort
 from jobline_jobs.domain.views import STEP_VIEWS, View
 from jobline_jobs.service_layer.queries import JobLists, ListQuery
 
@@ -38,8 +41,7 @@ SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled
        j.completed_at, j.deferred_at, j.deferral_reason, j.currency, j.total, j.amount_paid,
        j.scheduled_amount, j.billable, j.bill_on,
        j.customer_id, j.property_id, j.technician_id,
-       (SELECT c.name FROM jobs.customers c
-         WHERE c.tenant_id = j.tenant_id AND c.customer_id = j.customer_id) AS customer_name,
+       NULLIF(j.customer_name, '') AS customer_name,
        (SELECT p.address_text FROM jobs.properties p
          WHERE p.tenant_id = j.tenant_id AND p.property_id = j.property_id) AS property_address,
        (SELECT t.name FROM jobs.technicians t
@@ -47,9 +49,18 @@ SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled
            AS technician_name,
        CASE WHEN j.step = 'canceled' THEN EXISTS (SELECT 1 FROM jobs.invoices i
          WHERE i.tenant_id = j.tenant_id AND i.job_id = j.job_id AND i.status = 'issued')
-       END AS invoice_stands
-  FROM jobs.jobs j
-"""
+       END AS invoice_stands"""
+
+_EXPORT_BATCH = 5000  # rows the export reads (and writes out) at a time
+
+# Each sort's key, written as its index of migration 0021 (or 0002) writes it.
+_BALANCE = "jobs.balance_of(j.step, j.total, j.scheduled_amount, j.amount_paid)"
+_SORT_KEYS = {
+    Sort.SCHEDULED: "j.scheduled_start",
+    Sort.NUMBER: "j.job_number",
+    Sort.CUSTOMER: "j.customer_name",
+    Sort.BALANCE: _BALANCE,
+}
 
 # The step counters count a subjob scheduled for a later date at its step (awaiting
 # billing); it is not in that view until its date comes (migration 0013's index).
@@ -97,6 +108,60 @@ class JobQueries(JobLists):
         self, tenant_id: str, time_zone: str, query: ListQuery
     ) -> tuple[list[dict[str, Any]], bool]:
         """One page of the view, and whether more follow."""
+        where = self._where(tenant_id, time_zone, query)
+        key = _SORT_KEYS[query.sort]
+        direction, beyond = ("DESC", "<") if query.order is Order.DESC else ("ASC", ">")
+        if query.after is not None:
+            where.add(f"({key}, j.job_number) {beyond} ({{}}, {{}})", *query.after)
+        where.args.append(query.limit + 1)
+        rows = await self._pool.fetch(
+            f"{_PAGE_ROW}, {key} AS sort_key FROM jobs.jobs j WHERE {where.sql()}"
+            f" ORDER BY {key} {direction}, j.job_number {direction} LIMIT ${len(where.args)}",
+            *where.args,
+        )
+        return [dict(r) for r in rows[: query.limit]], len(rows) > query.limit
+
+    async def export(
+        self, tenant_id: str, time_zone: str, query: ListQuery
+    ) -> AsyncIterator[Sequence[Sequence[str | None]]]:
+        """Every row of the query as text, in batches, from one statement through a
+        server-side cursor (one read-only transaction; one batch held in memory)."""
+        where = self._where(tenant_id, time_zone, query)
+        key = _SORT_KEYS[query.sort]
+        direction = "DESC" if query.order is Order.DESC else "ASC"
+        sql = (
+            f"SELECT {', '.join(job_export_sql.COLUMNS)} {job_export_sql.FROM}"
+            f" WHERE {where.sql()} ORDER BY {key} {direction}, j.job_number {direction}"
+        )
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            await conn.execute("SELECT set_config('TimeZone', $1, true)", time_zone)
+            cursor = await conn.cursor(sql, *where.args)
+            while batch := await cursor.fetch(_EXPORT_BATCH):
+                # asyncpg's records are sequences of their columns, here all text
+                yield cast("list[Sequence[str | None]]", batch)
+
+    async def count(self, tenant_id: str, time_zone: str, query: ListQuery, cap: int) -> int:
+        """How many rows the query has, counted up to ``cap`` (a search can match a whole
+        tenant; the caption says "more than" beyond it)."""
+        where = self._where(tenant_id, time_zone, query)
+        where.args.append(cap)
+        count: int = await self._pool.fetchval(
+            f"SELECT count(*) FROM (SELECT 1 FROM jobs.jobs j WHERE {where.sql()}"  # noqa: S608 - fixed clauses; values are parameters
+            f" LIMIT ${len(where.args)}) AS matching",
+            *where.args,
+        )
+        return count
+
+    async def technicians(self, tenant_id: str) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """SELECT technician_id, name FROM jobs.technicians WHERE tenant_id = $1
+                ORDER BY name NULLS LAST, technician_id""",
+            tenant_id,
+        )
+        return [dict(r) for r in rows]
+
+    def _where(self, tenant_id: str, time_zone: str, query: ListQuery) -> _Where:
+        """The query's view, search and filters, without its keyset."""
         where = _Where(tenant_id)
         self._view(where, query.view, time_zone)
         if query.text:
@@ -104,15 +169,19 @@ class JobQueries(JobLists):
         for column in ("customer_id", "property_id", "technician_id"):
             if (value := getattr(query, column)) is not None:
                 where.add(f"j.{column} = {{}}", value)
-        if query.after is not None:
-            where.add("(j.scheduled_start, j.job_number) > ({}, {})", *query.after)
-        where.args.append(query.limit + 1)
-        rows = await self._pool.fetch(
-            f"{_PAGE_ROW} WHERE {where.sql()} ORDER BY j.scheduled_start, j.job_number"
-            f" LIMIT ${len(where.args)}",
-            *where.args,
-        )
-        return [dict(r) for r in rows[: query.limit]], len(rows) > query.limit
+        self._filters(where, query)
+        return where
+
+    @staticmethod
+    def _filters(where: _Where, query: ListQuery) -> None:
+        """The scheduled range and balance-due filters (each matches an index of 0002 or
+        0021: the range narrows any sort's scan; "due" is a partial index of its own)."""
+        if query.scheduled_from is not None:
+            where.add("j.scheduled_start >= {}", query.scheduled_from)
+        if query.scheduled_before is not None:
+            where.add("j.scheduled_start < {}", query.scheduled_before)
+        if query.balance_due is not None:
+            where.add(f"{_BALANCE} {'>' if query.balance_due else '<='} 0")
 
     @staticmethod
     def _view(where: _Where, view: View, time_zone: str) -> None:

@@ -14,6 +14,8 @@ class View(StrEnum):
     AWAITING_BILLING = "awaiting_billing"
     AWAITING_PAYMENT = "awaiting_payment"
     DEFERRED = "deferred"
+    PAID = "paid"
+    CANCELED = "canceled"
 
 
 # Step views list the jobs at that step that are not deferred: a deferred job keeps its
@@ -24,4 +26,6 @@ STEP_VIEWS: dict[View, Step] = {
     View.AWAITING_QUALITY_CHECK: Step.AWAITING_QUALITY_CHECK,
     View.AWAITING_BILLING: Step.AWAITING_BILLING,
     View.AWAITING_PAYMENT: Step.AWAITING_PAYMENT,
+    View.PAID: Step.PAID,
+    View.CANCELED: Step.CANCELED,
 }

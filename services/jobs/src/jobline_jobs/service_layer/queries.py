@@ -4,12 +4,14 @@ communications, and the Idempotency-Key ledger. Implemented in ``adapters`` and 
 
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from jobline_jobs.domain.communications import Contact
+from jobline_jobs.domain.list_sorts import Order, Sort
 from jobline_jobs.domain.templates import MergeValues, Template
 from jobline_jobs.domain.views import View
 from jobline_jobs.service_layer.unit_of_work import KeyClaim
@@ -47,7 +49,13 @@ class ListQuery:
     property_id: UUID | None = None
     technician_id: UUID | None = None
     limit: int = 50
-    after: tuple[datetime, str] | None = None
+    # The keyset of the last row read: (its sort key, its job number).
+    after: tuple[Any, str] | None = None
+    sort: Sort = Sort.SCHEDULED
+    order: Order = Order.ASC
+    scheduled_from: datetime | None = None  # scheduled_start >= this
+    scheduled_before: datetime | None = None  # scheduled_start < this
+    balance_due: bool | None = None  # True: only jobs owing; False: only jobs not owing
 
 
 class JobLists(ABC):
@@ -55,10 +63,26 @@ class JobLists(ABC):
     async def page(
         self, tenant_id: str, time_zone: str, query: ListQuery
     ) -> tuple[list[dict[str, Any]], bool]:
-        """One page of the view, and whether more follow."""
+        """One page of the view, and whether more follow. Each row carries ``sort_key``,
+        its key in ``query.sort``: (sort_key, job_number) is the row's keyset."""
 
     @abstractmethod
     async def counts(self, tenant_id: str, time_zone: str) -> dict[View, int]: ...
+
+    @abstractmethod
+    def export(
+        self, tenant_id: str, time_zone: str, query: ListQuery
+    ) -> AsyncIterator[Sequence[Sequence[str | None]]]:
+        """Every job of the query (its view, search, filters and sort; not its limit or
+        keyset), each as the values of ``job_export.EXPORT_COLUMNS``, in batches."""
+
+    @abstractmethod
+    async def count(self, tenant_id: str, time_zone: str, query: ListQuery, cap: int) -> int:
+        """How many jobs the query (its view, search and filters) has, up to ``cap``."""
+
+    @abstractmethod
+    async def technicians(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's technicians (technician_id, name), by name."""
 
 
 class JobDetailsQueries(ABC):

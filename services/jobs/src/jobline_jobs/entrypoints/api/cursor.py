@@ -39,6 +39,36 @@ def decode(cursor: str, query: str) -> tuple[datetime, str]:
     return after
 
 
+def encode_text(key: str, number: str, query: str) -> str:
+    """A cursor whose sort key is text (a name, a number, an amount)."""
+    raw = json.dumps({"t": key, "n": number, "q": query})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_text(cursor: str, query: str) -> tuple[str, str]:
+    """``encode_text``'s keyset; 422 as ``decode`` refuses."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = (raw["t"], raw["n"])
+        belongs = raw["q"] == query
+    except (ValueError, KeyError, TypeError) as error:
+        raise not_ours() from error
+    if not all(isinstance(part, str) and _plain(part) for part in after):
+        raise not_ours()
+    if not belongs:
+        raise ApiError(422, "invalid_cursor", "cursor belongs to a list with other view or filters")
+    return after
+
+
+def _plain(text: str) -> bool:
+    """Text PostgreSQL takes: no NUL, no lone surrogate."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def decode_id(cursor: str, query: str) -> tuple[datetime, UUID]:
     """A cursor whose key is a row's id (lists ordered by time, then id)."""
     at, key = decode(cursor, query)

@@ -1,18 +1,27 @@
 """The Jobs list and a job's details."""
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
-from jobline_jobs.domain.views import View
-from jobline_jobs.entrypoints.api import cursor, presenters, schemas
+from jobline_jobs.entrypoints.api import cursor, list_cursor, list_schemas, presenters, schemas
 from jobline_jobs.entrypoints.api.deps import PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import not_found, responses
-from jobline_jobs.service_layer.queries import ListQuery
+from jobline_jobs.entrypoints.api.job_csv import csv_chunks
+from jobline_jobs.entrypoints.api.list_params import (
+    ListFilters,
+    ListParams,
+    list_query,
+    page_query,
+)
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+COUNT_CAP = 10_000  # counted up to here; beyond, "more than"
 
 
 def _json(model: BaseModel) -> Response:
@@ -21,43 +30,69 @@ def _json(model: BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-class ListParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    view: View = Field(default=View.ALL, description="Which view of the list")
-    q: schemas.Text | None = Field(
-        default=None, max_length=100, description="Free text: job number, customer, address"
-    )
-    customer_id: UUID | None = None
-    property_id: UUID | None = None
-    technician_id: UUID | None = None
-    limit: int = Field(default=50, ge=1, le=200, description="Rows per page, 1 to 200")
-    cursor: str | None = Field(
-        default=None, max_length=500, description="next_cursor of the previous page"
-    )
-
-
 @router.get(
     "",
     response_model=schemas.JobPage,
     responses=responses(401, 422),
-    summary="One page of a view of the Jobs list",
+    summary="One page of a view of the Jobs list, filtered and sorted",
 )
 async def list_jobs(
     who: PrincipalDep, rt: RuntimeDep, params: Annotated[ListParams, Query()]
 ) -> Response:
-    text = params.q.strip() if params.q and params.q.strip() else None
-    filters = (params.view, text, params.customer_id, params.property_id, params.technician_id)
-    query_id = cursor.fingerprint(*filters)
-    after = cursor.decode(params.cursor, query_id) if params.cursor else None
-    query = ListQuery(*filters, limit=params.limit, after=after)
+    query, query_id = page_query(params, who.time_zone)
     rows, more = await rt.queries.page(who.tenant_id, who.time_zone, query)
-    next_cursor = (
-        cursor.encode(rows[-1]["scheduled_start"], rows[-1]["job_number"], query_id)
-        if more
-        else None
-    )
+    next_cursor = list_cursor.encode(params.sort, rows[-1], query_id) if more else None
     return Response(presenters.job_page_json(rows, next_cursor), media_type="application/json")
+
+
+@router.get(
+    "/export.csv",
+    responses={**responses(401, 422), 200: {"content": {"text/csv": {}}}},
+    response_class=StreamingResponse,
+    summary="Every job of the view, filtered and sorted as the list is, as CSV",
+)
+async def export_jobs(
+    who: PrincipalDep, rt: RuntimeDep, params: Annotated[ListFilters, Query()]
+) -> StreamingResponse:
+    query = list_query(params, who.time_zone, limit=1)  # the limit is not the export's
+    rows = rt.queries.export(who.tenant_id, who.time_zone, query)
+    name = (
+        f"jobs-{params.view.value}-{datetime.now(ZoneInfo(who.time_zone)).date().isoformat()}.csv"
+    )
+    return StreamingResponse(
+        csv_chunks(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/count",
+    response_model=list_schemas.JobCount,
+    responses=responses(401, 422),
+    summary="How many jobs the view has with this search and these filters",
+)
+async def count_jobs(
+    who: PrincipalDep, rt: RuntimeDep, params: Annotated[ListFilters, Query()]
+) -> Response:
+    query = list_query(params, who.time_zone, limit=1)
+    n = await rt.queries.count(who.tenant_id, who.time_zone, query, COUNT_CAP + 1)
+    return _json(list_schemas.JobCount(count=min(n, COUNT_CAP), more=n > COUNT_CAP))
+
+
+@router.get(
+    "/technicians",
+    response_model=list_schemas.TechnicianList,
+    responses=responses(401),
+    summary="The tenant's technicians, by name (the list's technician filter)",
+)
+async def technicians(who: PrincipalDep, rt: RuntimeDep) -> Response:
+    rows = await rt.queries.technicians(who.tenant_id)
+    return _json(
+        list_schemas.TechnicianList(
+            items=[schemas.Party(id=r["technician_id"], name=r["name"]) for r in rows]
+        )
+    )
 
 
 @router.get(

@@ -17,6 +17,7 @@ from jobline_jobs.entrypoints.console import (
     issuing,
     job_page,
     jobs_list,
+    list_export,
     messages,
     recall_picker,
     recall_unlink,
@@ -50,6 +51,7 @@ def install(app: FastAPI) -> None:
         job_page,  # issue 18
         account,  # issue 18
         users,  # issue 18
+        list_export,  # issue 18: the list's CSV
     )
     for module in pages:
         app.include_router(module.router)

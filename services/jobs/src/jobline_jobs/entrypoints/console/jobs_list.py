@@ -1,8 +1,8 @@
-"""The Jobs list page (views with counts, search, pages) and each row's actions menu."""
+"""The Jobs list page (views with counts, search, filters, sorts, pages) and each row's
+actions menu."""
 
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from jobline_jobs.domain.actions import Action
 from jobline_jobs.domain.views import View
 from jobline_jobs.entrypoints.console.api_client import ApiRefusal
+from jobline_jobs.entrypoints.console.list_state import SORTS, ListState, caption, pager
 from jobline_jobs.entrypoints.console.rendering import render
 from jobline_jobs.entrypoints.console.session import ConsoleDep
 
@@ -34,31 +35,49 @@ async def jobs_page(
     *,
     view: View = View.ALL,
     q: Annotated[str, Query(max_length=200)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "scheduled",
+    technician_id: Annotated[str, Query(max_length=40)] = "",
+    scheduled_from: Annotated[str, Query(max_length=10)] = "",
+    scheduled_to: Annotated[str, Query(max_length=10)] = "",
+    balance_due: Annotated[str, Query(max_length=5)] = "",
     cursor: Annotated[str | None, Query(max_length=600)] = None,
+    prev: Annotated[list[str] | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = PAGE_SIZE,
 ) -> HTMLResponse:
+    state = ListState(
+        view.value,
+        q,
+        sort if sort in SORTS else "scheduled",
+        technician_id,
+        scheduled_from,
+        scheduled_to,
+        balance_due == "true",
+        limit,
+    )
     counts = (await c.api.get("/v1/jobs/views"))["views"]
+    technicians = (await c.api.get("/v1/jobs/technicians"))["items"]
     error: str | None = None
     page: dict[str, Any] = {"items": [], "next_cursor": None}
+    matching: dict[str, Any] = {"count": 0, "more": False}
     try:
-        page = await c.api.get("/v1/jobs", view=view.value, q=q, cursor=cursor, limit=limit)
+        page = await c.api.get("/v1/jobs", **state.api_filters(), cursor=cursor, limit=limit)
+        if state.filtered:
+            matching = await c.api.get("/v1/jobs/count", **state.api_filters())
     except ApiRefusal as refusal:
         error = refusal.message
-    here = {"view": view.value, "q": q, "limit": limit}
+    count = next(v["count"] for v in counts if v["view"] == view.value)
     context: dict[str, Any] = {
         "who": c.who,
         "csrf": c.csrf,
         "views": counts,
         "view": view.value,
-        "count": next(v["count"] for v in counts if v["view"] == view.value),
-        "q": q,
+        "caption": caption(count, state, matching),
+        "state": state,
+        "sorts": SORTS,
+        "technicians": technicians,
         "jobs": page["items"],
         "error": error,
-        "self_url": "/?" + urlencode({**here, **({"cursor": cursor} if cursor else {})}),
-        "first_url": "/?" + urlencode(here) if cursor else None,
-        "next_url": "/?" + urlencode({**here, "cursor": page["next_cursor"]})
-        if page["next_cursor"]
-        else None,
+        "pager": pager(state, cursor, prev or [], page["next_cursor"]),
     }
     partial = (
         request.headers.get("hx-target") == "jobs"
