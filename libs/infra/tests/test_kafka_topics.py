@@ -10,6 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from jobline_contracts import asyncapi
 from jobline_contracts.topics import TOPICS, topic_partitions
 from jobline_infra.kafka_topics import ensure_topics
+from jobline_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +41,14 @@ async def test_ensure_topics_creates_every_topic_and_dead_letter_topic_as_docume
     wanted = {name.removeprefix(prefix): n for name, n in topic_partitions(copies).items()}
 
     created = await ensure_topics(kafka_bootstrap, copies, client_id="jobline-tests")
+
+    # A topic just created may be described before its partitions' metadata reached the
+    # broker answering: ask until every one has them (or the deadline passes).
+    async def every_one_described() -> bool:
+        found = await partitions(kafka_bootstrap, created)
+        return set(found) == set(created) and 0 not in found.values()
+
+    await eventually(every_one_described, within=30)
     found = await partitions(kafka_bootstrap, created, delete=True)
 
     assert {name.removeprefix(prefix): n for name, n in found.items()} == wanted
