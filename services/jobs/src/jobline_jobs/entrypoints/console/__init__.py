@@ -12,6 +12,7 @@ from jobline_jobs.entrypoints.console import (
     account,
     auth,
     billing,
+    bulk,
     deferral,
     invoice,
     issuing,
@@ -52,6 +53,7 @@ def install(app: FastAPI) -> None:
         account,  # issue 18
         users,  # issue 18
         list_export,  # issue 18: the list's CSV
+        bulk,  # issue 18: bulk actions on selected rows
     )
     for module in pages:
         app.include_router(module.router)
