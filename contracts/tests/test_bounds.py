@@ -5,9 +5,7 @@ Each string in each golden example (its optional fields filled in) is replaced b
 the consumer's decoder must refuse the message as ``bad_payload`` with a short reason
 (the reason goes into a dead-letter header and the log)."""
 
-import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import pytest
 
 from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS, TopicSpec, topic
+from jobline_testing.documents import replaced, string_paths
 
 pytestmark = pytest.mark.unit
 
@@ -48,27 +47,6 @@ def golden(spec: TopicSpec, message_type: str) -> dict[str, Any]:
     if message_type == "invoice.render":
         document["payload"]["snapshot"]["billing_share"] = SHARE
     return document
-
-
-def string_paths(node: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
-    """The path of every string in ``node``."""
-    if isinstance(node, str):
-        yield path
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from string_paths(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from string_paths(value, (*path, index))
-
-
-def replaced(document: dict[str, Any], path: tuple[str | int, ...], value: str) -> dict[str, Any]:
-    changed = copy.deepcopy(document)
-    node: Any = changed
-    for step in path[:-1]:
-        node = node[step]
-    node[path[-1]] = value
-    return changed
 
 
 CASES = [

@@ -5,9 +5,7 @@ the field) and by the exported JSON Schema, which is what other teams validate w
 Each string in each golden example (its optional fields filled in) is replaced by 1 MB.
 The bounds leave room for what Jobline takes in: ``test_the_bounds_leave_room...``."""
 
-import copy
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from jobline_contracts.codec import UndecodableMessage, decode
 from jobline_contracts.envelope import Payload
 from jobline_contracts.schema_export import envelope_schema
 from jobline_contracts.topics import DISPATCH_EVENTS, JOBS_LIFECYCLE, TopicSpec
+from jobline_testing.documents import replaced, string_paths
 
 pytestmark = pytest.mark.unit
 
@@ -44,27 +43,6 @@ def golden(spec: TopicSpec, message_type: str) -> dict[str, Any]:
     if message_type == "property.upserted":
         document["payload"]["contacts"][0]["email"] = "sam@example.com"
     return document
-
-
-def string_paths(node: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
-    """The path of every string in ``node``."""
-    if isinstance(node, str):
-        yield path
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from string_paths(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from string_paths(value, (*path, index))
-
-
-def replaced(document: dict[str, Any], path: tuple[str | int, ...], value: str) -> dict[str, Any]:
-    changed = copy.deepcopy(document)
-    node: Any = changed
-    for step in path[:-1]:
-        node = node[step]
-    node[path[-1]] = value
-    return changed
 
 
 CASES = [

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from jobline_jobs.domain.documents import DOCUMENT_TYPES
-from jobline_jobs.entrypoints.api import cursor, schemas
+from jobline_jobs.entrypoints.api import cursor, schemas, timeline_cursor
 from jobline_jobs.entrypoints.api.deps import PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
 
@@ -156,19 +156,8 @@ async def newest_timeline(
     before: Annotated[str | None, Query(alias="cursor", max_length=500)] = None,
 ) -> schemas.Timeline:
     query = cursor.fingerprint("timeline newest first", job_id)
-    key = None
-    if before is not None:
-        at, entry = cursor.decode(before, query)
-        if not entry.isdigit() or len(entry) > 18:
-            raise cursor.not_ours()
-        key = (at, int(entry))
+    key = timeline_cursor.position(before, query)
     entries = await rt.job_page.newest_timeline(who.tenant_id, job_id, key, limit)
     if entries is None:
         raise not_found("job")
-    last = entries[-1] if len(entries) == limit else None
-    return schemas.Timeline(
-        items=[schemas.TimelineEntry(**e) for e in entries],
-        next_cursor=None
-        if last is None
-        else cursor.encode(last["at"], str(last["entry_id"]), query),
-    )
+    return timeline_cursor.page(entries, limit, query)

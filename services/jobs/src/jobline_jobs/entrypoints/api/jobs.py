@@ -9,7 +9,14 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from jobline_jobs.entrypoints.api import cursor, list_cursor, list_schemas, presenters, schemas
+from jobline_jobs.entrypoints.api import (
+    cursor,
+    list_cursor,
+    list_schemas,
+    presenters,
+    schemas,
+    timeline_cursor,
+)
 from jobline_jobs.entrypoints.api.deps import PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import not_found, responses
 from jobline_jobs.entrypoints.api.job_csv import csv_chunks
@@ -148,19 +155,8 @@ async def job_timeline(
     after: Annotated[str | None, Query(alias="cursor", max_length=500)] = None,
 ) -> schemas.Timeline:
     query = cursor.fingerprint("timeline", job_id)
-    key = None
-    if after is not None:
-        at, entry = cursor.decode(after, query)
-        if not entry.isdigit() or len(entry) > 18:
-            raise cursor.not_ours()
-        key = (at, int(entry))
+    key = timeline_cursor.position(after, query)
     entries = await rt.details.timeline(who.tenant_id, job_id, key, limit)
     if entries is None:
         raise not_found("job")
-    last = entries[-1] if len(entries) == limit else None
-    return schemas.Timeline(
-        items=[schemas.TimelineEntry(**e) for e in entries],
-        next_cursor=None
-        if last is None
-        else cursor.encode(last["at"], str(last["entry_id"]), query),
-    )
+    return timeline_cursor.page(entries, limit, query)
