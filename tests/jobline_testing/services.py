@@ -123,7 +123,9 @@ class ServiceProcess:
         """The spans this process exported so far."""
         if not self.traces_path.exists():
             return []
-        return [json.loads(line) for line in self.traces_path.read_text().splitlines() if line]
+        # Only whole lines: the process may be writing the last one as we read.
+        *whole, _partial = self.traces_path.read_text().split("\n")
+        return [json.loads(line) for line in whole if line]
 
     def log_lines(self) -> list[str]:
         """Every line the process wrote (JSON objects, one per line)."""
