@@ -1,5 +1,6 @@
-"""The FastStream service: ``faststream run lifecycle_consumer.app:create_app --factory``
-(or ``lifecycle-consumer``), configured by the environment (settings.py).
+"""The FastStream service: ``lifecycle-consumer`` (or, with ``faststream[cli]`` installed,
+``faststream run lifecycle_consumer.app:create_app --factory``), configured by the
+environment (settings.py).
 
 One record at a time, in offset order per partition, which keeps each job's events in the
 order Jobline committed them. The offset is committed after the record's transaction:
