@@ -114,8 +114,8 @@ async def test_golden_events_build_the_read_model_once_and_bad_records_are_set_a
         )
     # After the story, on the job's partition (so in this order): a second delivery of
     # job.deferred (applied again it would defer the job the story undeferred), a type
-    # and a schema_version newer than the installed contracts, bytes that are not JSON, a
-    # payload that does not validate, and then one more valid event.
+    # and a schema_version newer than the installed contracts, bytes that are not JSON, an
+    # envelope without its fields, a payload that does not validate, and one more event.
     duplicate = example("job.deferred")
     unknown = {**example("job.status_changed"), "type": "job.teleported"}
     unknown["message_id"] = str(uuid.uuid4())
@@ -129,6 +129,7 @@ async def test_golden_events_build_the_read_model_once_and_bad_records_are_set_a
         encoded(unknown),
         encoded(newer),
         b"{not json",
+        encoded({"type": "job.created", "payload": {}}),
         encoded(bad_payload),
         encoded(last),
     ):
@@ -170,9 +171,11 @@ async def test_golden_events_build_the_read_model_once_and_bad_records_are_set_a
         ("skipped", "unknown_type", "job.teleported"),
         ("skipped", "unsupported_version", "job.created"),
         ("rejected", "not_json", None),
+        ("rejected", "bad_envelope", None),
         ("rejected", "bad_payload", None),
     ]
-    assert "total" in unapplied[3]["reason"]
+    assert "message_id" in unapplied[3]["reason"]
+    assert "total" in unapplied[4]["reason"]
 
 
 async def start_group_at_end(bootstrap: str, topic: str, group_id: str) -> None:
