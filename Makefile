@@ -37,7 +37,7 @@ lint:  ## ruff, format check, mypy strict, import rules, the contracts' compatib
 	@uv run --locked ruff check .
 	@uv run --locked ruff format --check .
 	@uv run --locked mypy contracts/src libs/infra/src services/jobs/src services/comms/src services/invoicing/src \
-		deploy/sandboxes/src ops/src chaos
+		deploy/sandboxes/src ops/src chaos examples/lifecycle-consumer/src
 	@uv run --locked lint-imports
 	@uv run --locked jobline-contracts compat
 

@@ -27,3 +27,14 @@ def test_the_topics_table_lists_every_topic_with_its_partitions_and_mode():
     expected = {name: (n, modes.get(name, "—")) for name, n in topic_partitions().items()}
 
     assert documented_topics() == expected
+
+
+def test_every_topic_is_explained_under_its_own_heading():
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("\n## Topic by topic\n", 1)[1].split("\n## ", 1)[0]
+    headings = [line for line in section.splitlines() if line.startswith("### ")]
+
+    missing = [spec.name for spec in TOPICS if not any(f"`{spec.name}`" in h for h in headings)]
+
+    assert missing == []
+    assert any("`<topic>.dlq`" in h for h in headings)
