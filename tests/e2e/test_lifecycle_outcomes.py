@@ -55,6 +55,7 @@ async def job_with_two_phones(publisher: FactPublisher, tenant: str) -> tuple[Jo
             str(story.customer_id),
         ),
         (2, story.dispatched(), story.key),
+        (1, story.started(), story.key),
     ):
         envelope = Envelope.wrap(payload, tenant_id=tenant, occurred_at=upstream_time(minutes_ago))
         await publisher.publish(DISPATCH_EVENTS.name, envelope, key)
@@ -102,7 +103,7 @@ async def test_a_text_ends_delivered_or_failed_on_the_lifecycle_once_with_the_jo
     lifecycle: TopicWatcher = await watch(JOBS_LIFECYCLE.name)
     comms_events: TopicWatcher = await watch(COMMS_EVENTS.name)
     story, facts_sent = await job_with_two_phones(publisher, tenant)
-    await lifecycle.wait_for(of_job(story, "job.created"))
+    await lifecycle.wait_for(of_job(story, "job.status_changed"))
 
     communication_id, ids = await send_text(api, story, "Dana", "Office")
 
@@ -149,6 +150,7 @@ async def test_a_text_ends_delivered_or_failed_on_the_lifecycle_once_with_the_jo
     } | {again["message_id"]: again["occurred_at"]}
     assert {e["type"] for e in events} >= {
         "job.created",
+        "job.status_changed",
         "job.communication_requested",
         "communication.delivered",
         "communication.failed",
