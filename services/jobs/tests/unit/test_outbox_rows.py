@@ -80,16 +80,21 @@ def test_a_lifecycle_row_is_the_envelope_serialised_by_pydantic(
     assert json.loads(details) == payload.model_dump(mode="json")
 
 
-def test_a_redelivered_cause_writes_the_same_bytes_and_each_event_its_own_id() -> None:
+def test_a_redelivered_cause_writes_the_same_messages_at_its_own_time() -> None:
     causation = Causation("jobs.test", uuid4(), "job.test", uuid4(), CAUSES[0], "upstream")
-    redelivered = replace(causation, source=None)  # another copy of the same envelope
+    # Another copy of the same envelope, handled later (the first attempt rolled back).
+    redelivered = replace(causation, source=None, recorded_at=RECORDED + timedelta(seconds=9))
 
     def written(why: Causation) -> list[bytes]:
         messages = CausedMessages(why)
         return [messages.row(payload, "tenant-a", JOB)[0].value for payload in PAYLOADS]
 
-    first = written(causation)
-    assert first == written(redelivered)
+    def restamped(value: bytes) -> dict[str, object]:
+        return {**json.loads(value), "occurred_at": None}
+
+    first, again = written(causation), written(redelivered)
+    assert [restamped(v) for v in first] == [restamped(v) for v in again]
+    assert json.loads(again[0])["occurred_at"] == "2026-11-26T15:00:11.250000Z"
     ids = [json.loads(value)["message_id"] for value in first]
     assert ids == [str(event_id(causation, n)) for n in range(len(PAYLOADS))]
     assert len(set(ids)) == len(PAYLOADS)

@@ -30,7 +30,8 @@ def _headers(message_type: str) -> str:
 
 def event_id(causation: Causation, index: int) -> UUID:
     """The message id of the ``index``-th message ``causation`` caused: the same on every
-    redelivery of the cause, so a replayed fact writes byte-identical outbox rows."""
+    redelivery of the cause, so a replayed fact writes the same messages again, only
+    stamped with the time of the replay (consumers deduplicate on the id)."""
     return uuid.uuid5(causation.message_id, str(index))
 
 
