@@ -28,6 +28,14 @@ SENDS_PUBLISHED_AS = {
     "communication.requested": "job.communication_requested",
     "invoice.sent": "job.invoice_sent",
 }
+# Issue 19: a delivery's outcome is on the timeline as delivery.status_changed (with its
+# status) and published as communication.<outcome> (jobline_jobs.domain.delivery_outcomes).
+OUTCOMES_PUBLISHED_AS = {
+    "delivered": "communication.delivered",
+    "failed": "communication.failed",
+    "bounced": "communication.bounced",
+    "opted_out": "communication.failed",
+}
 UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -148,14 +156,15 @@ async def _lifecycle(stack: Stack, found: Findings) -> None:
     """Each state change and operator send (its timeline row) against the topic, and each
     job's events in the order its timeline committed them."""
     rows = await stack.pool.fetch(
-        """SELECT job_id, type, message_id FROM jobs.timeline
+        """SELECT job_id, type, message_id, details->>'status' AS status FROM jobs.timeline
             WHERE tenant_id = $1 AND kind = 'event' AND type = ANY($2) ORDER BY entry_id""",
         TENANT,
-        [*LIFECYCLE_TYPES, *SENDS_PUBLISHED_AS],
+        [*LIFECYCLE_TYPES, *SENDS_PUBLISHED_AS, "delivery.status_changed"],
     )
     committed = [
-        (str(r["job_id"]), SENDS_PUBLISHED_AS.get(r["type"], r["type"]), str(r["message_id"]))
+        (str(r["job_id"]), type_, str(r["message_id"]))
         for r in rows
+        if (type_ := published_as(r["type"], r["status"])) is not None
     ]
     expected = Counter(committed)
     records = await read_topic(stack.bootstrap, JOBS_LIFECYCLE.name)
@@ -170,6 +179,13 @@ async def _lifecycle(stack: Stack, found: Findings) -> None:
     found.events_duplicated = sum(n - expected[k] for k, n in seen.items() if k in expected)
     found.events_unexplained = sum(n for k, n in seen.items() if k not in expected)
     found.jobs_out_of_order = out_of_order(committed, published)
+
+
+def published_as(timeline_type: str, status: str | None) -> str | None:
+    """The lifecycle type a timeline row is published as (None: it is not published)."""
+    if timeline_type == "delivery.status_changed":
+        return OUTCOMES_PUBLISHED_AS.get(status or "")
+    return SENDS_PUBLISHED_AS.get(timeline_type, timeline_type)
 
 
 def out_of_order(

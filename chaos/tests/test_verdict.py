@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from chaos.checks import Findings, out_of_order
+from chaos.checks import Findings, out_of_order, published_as
 from chaos.faults import Injected
 from chaos.load import Accepted
 from chaos.report import render
@@ -84,3 +84,12 @@ def test_a_job_is_out_of_order_only_when_its_first_copies_are() -> None:
 def test_faults_on_numbered_processes_are_summed_by_kind() -> None:
     faults = [Injected("kill jobs-api-1", 14, 3.0), Injected("kill jobs-api-2", 28, 3.0)]
     assert "faults injected: 2 (kill jobs-api x2)" in render(faults, Accepted(), clean(), TIMINGS)
+
+
+def test_a_delivery_outcome_on_the_timeline_is_expected_on_the_lifecycle_topic() -> None:
+    # issue 19: delivered, failed, bounced (and a provider's opt-out refusal) are published
+    assert published_as("delivery.status_changed", "delivered") == "communication.delivered"
+    assert published_as("delivery.status_changed", "opted_out") == "communication.failed"
+    assert published_as("delivery.status_changed", "sent") is None
+    assert published_as("communication.requested", None) == "job.communication_requested"
+    assert published_as("job.created", None) == "job.created"

@@ -93,6 +93,7 @@ def test_example_can_be_rebuilt_with_envelope_wrap(spec, model):
         correlation_id=original.correlation_id,
         causation_id=original.causation_id,
         message_id=original.message_id,
+        source_occurred_at=original.source_occurred_at,
     )
 
     assert decode(spec, rewrapped.to_json()) == original

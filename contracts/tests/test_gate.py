@@ -166,12 +166,16 @@ def test_a_removed_message_type_fails(repo, capsys):
 
 
 def test_release_copies_the_schemas_once_and_never_changes_them(repo, capsys):
+    # As if the branch's schemas were 1.0.0: compatible changes not yet released are not
+    # this test's concern (a new type or optional field on a branch failed it).
+    gate.release(repo, "1.0.0", amend=True)
+    count = len(list((repo / SCHEMAS_DIR).rglob("*.json")))
     assert cli.main(["release", "--root", str(repo), "--version", "1.0.0"]) == 0
     assert "already cut" in capsys.readouterr().out
     publish(repo, JOBS_LIFECYCLE, changed(JobCreated, crew_size=(int | None, None)))
 
     assert gate.release(repo, "1.1.0") == [
-        f"released 1.1.0: 51 schemas in {repo / gate.RELEASED_DIR / '1.1.0'}"
+        f"released 1.1.0: {count} schemas in {repo / gate.RELEASED_DIR / '1.1.0'}"
     ]
     assert gate.releases(repo) == ["1.0.0", "1.1.0"]
     with pytest.raises(ValueError, match="released files never change"):

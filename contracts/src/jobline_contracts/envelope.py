@@ -44,11 +44,23 @@ class EnvelopeHeader(BaseModel):
         description="Message type, e.g. job.status_changed",
     )
     schema_version: int = Field(ge=1, description="Version of the payload schema")
-    occurred_at: AwareDatetime = Field(description="When the fact or action happened")
+    occurred_at: AwareDatetime = Field(
+        description="When the fact or action happened: an upstream fact's own time; on a "
+        "message Jobline writes, Jobline's UTC time of the change"
+    )
     tenant_id: TenantId
     correlation_id: UUID = Field(description="Shared by every message of one business flow")
     causation_id: UUID | None = Field(
         default=None, description="message_id of the message that caused this one"
+    )
+    # Absent rather than null when there is none, so every message written without it
+    # keeps its exact bytes (and its golden example) within v1.
+    source_occurred_at: AwareDatetime | None = Field(
+        default=None,
+        exclude_if=lambda at: at is None,
+        description="On a message Jobline writes because of a message it consumed (an "
+        "upstream fact, a comms or invoicing event): that message's occurred_at, as it "
+        "was written. Absent when the change came from a request or Jobline's scheduler",
     )
 
 
@@ -73,6 +85,7 @@ class Envelope(EnvelopeHeader, Generic[PayloadT]):
         correlation_id: UUID | None = None,
         causation_id: UUID | None = None,
         message_id: UUID | None = None,
+        source_occurred_at: datetime | None = None,
     ) -> "Envelope[PayloadT]":
         """Put ``payload`` in a fresh envelope (new message id, now, own correlation)."""
         message_id = message_id or uuid4()
@@ -87,6 +100,7 @@ class Envelope(EnvelopeHeader, Generic[PayloadT]):
             tenant_id=tenant_id,
             correlation_id=correlation_id or message_id,
             causation_id=causation_id,
+            source_occurred_at=source_occurred_at,
             payload=payload,
         )
 

@@ -432,6 +432,65 @@ class CommissionEntryRecorded(Payload):
     reason: Text | None = None
 
 
+# issue 19: communication outcomes. Ids, channel and status only: never an address, a
+# phone number, the wording, or the provider's error text (it can quote the address).
+class _CommunicationOutcome(Payload):
+    """Fields every outcome of one delivery of a communication shares."""
+
+    job_id: UUID
+    job_number: JobNumber
+    communication_id: UUID = Field(description="As in job.communication_requested")
+    delivery_id: UUID = Field(description="The delivery to one recipient")
+    recipient_id: UUID | None = Field(default=None, description="The contact it went to")
+    channel: Literal["sms", "email"]
+
+
+class CommunicationDelivered(_CommunicationOutcome):
+    """One delivery of a communication reached its recipient (as the provider reports
+    it). Published once per delivery, when it first gets there."""
+
+    message_type = "communication.delivered"
+
+
+class CommunicationFailed(_CommunicationOutcome):
+    """One delivery of a communication could not be delivered (refused by the provider,
+    or undeliverable). Final for the delivery; published once."""
+
+    message_type = "communication.failed"
+
+    error_code: Code | None = Field(
+        default=None, description="The provider's code (or Jobline's)", examples=["30003"]
+    )
+
+
+class CommunicationBounced(_CommunicationOutcome):
+    """One email delivery of a communication bounced. Final for the delivery; published
+    once."""
+
+    message_type = "communication.bounced"
+
+    error_code: Code | None = Field(
+        default=None, description="The provider's code (or Jobline's)", examples=["5.1.1"]
+    )
+
+
+class RecipientOptedOut(Payload):
+    """A customer replied STOP to a text of the job: the tenant will send no more texts
+    to that number (until a START). On the job of the latest text sent to the number;
+    published when the number goes from reachable to opted out, not on a repeat."""
+
+    message_type = "recipient.opted_out"
+
+    job_id: UUID
+    job_number: JobNumber
+    communication_id: UUID = Field(description="The text the reply answered")
+    delivery_id: UUID
+    recipient_id: UUID | None = Field(default=None, description="The contact it went to")
+    customer_id: UUID | None = Field(default=None, description="The job's customer")
+    channel: Literal["sms"] = "sms"
+    keyword: Annotated[Code, StringConstraints(min_length=1)] = Field(examples=["STOP"])
+
+
 ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobCreated,
     JobStatusChanged,
@@ -462,4 +521,9 @@ ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     CommissionEntryRecorded,
     # issue 16, credit notes
     JobInvoiceCredited,
+    # issue 19, communication outcomes
+    CommunicationDelivered,
+    CommunicationFailed,
+    CommunicationBounced,
+    RecipientOptedOut,
 )

@@ -275,6 +275,16 @@ class FakeDeliveryStatuses(DeliveryStatuses):
     async def record_opt_out(self, cmd: commands.RecordOptOut) -> None:
         self.world.opt_outs.append(cmd)
 
+    # issue 19
+    async def text_answered_by(self, cmd: commands.RecordOptOut) -> TrackedDelivery | None:
+        before = [
+            o for o in self.world.opt_outs if (o.tenant_id, o.phone) == (cmd.tenant_id, cmd.phone)
+        ]
+        if before and (before[-1].opted_out or before[-1].occurred_at > cmd.occurred_at):
+            return None
+        texted = self.world.texted.get((cmd.tenant_id, cmd.phone))
+        return None if texted is None else await self.get(cmd.tenant_id, texted)
+
 
 class FakeCommissions(CommissionLedger):
     """The world's ledgers; an account's new entries reach the world at commit."""
@@ -389,6 +399,8 @@ class World:
         self.renders_requested: set[tuple[str, UUID, str]] = set()
         self.renders_recorded: list[commands.RecordInvoiceRender] = []
         self.opt_outs: list[commands.RecordOptOut] = []
+        # issue 19: the latest text that left for a number, by (tenant, phone)
+        self.texted: dict[tuple[str, str], UUID] = {}
         self.now = datetime.now(UTC)  # what the scheduler's ``due`` compares send_at with
         self.claimed: set[UUID] = set()
         self.published: list[object] = []

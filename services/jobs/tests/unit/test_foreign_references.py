@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from jobline_jobs.domain import commands, events
+from jobline_jobs.domain import commands, delivery_outcomes, events
 from jobline_jobs.domain.sends import TrackedDelivery
 from jobline_jobs.service_layer.messagebus import MessageBus, Outcome
 from jobline_jobs.service_layer.unit_of_work import Causation
@@ -82,7 +82,10 @@ async def test_the_tenants_own_status_is_recorded(world, bus, delivery):
 
     assert (outcome, world.rejections) == (Outcome.APPLIED, [])
     assert world.deliveries[delivery.delivery_id].status == "delivered"
-    assert [type(e) for e in world.published] == [events.DeliveryStatusChanged]
+    assert [type(e) for e in world.published] == [
+        events.DeliveryStatusChanged,
+        delivery_outcomes.CommunicationOutcome,
+    ]
 
 
 async def test_a_render_outcome_for_a_render_another_tenant_asked_for_is_refused(world, bus):

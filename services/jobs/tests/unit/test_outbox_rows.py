@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import uuid4
 
+import pydantic_core
 import pytest
 
 from jobline_contracts import lifecycle as wire
@@ -44,6 +45,7 @@ PAYLOADS: list[Payload] = [
         currency="USD",
     ),
 ]
+RECORDED = datetime(2026, 11, 26, 15, 0, 2, 250000, tzinfo=UTC)
 CAUSES = [
     datetime(2026, 11, 26, 15, 0, tzinfo=UTC),
     datetime(2026, 11, 26, 15, 0, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))),
@@ -56,7 +58,9 @@ def test_a_lifecycle_row_is_the_envelope_serialised_by_pydantic(
     payload: Payload, occurred_at: datetime
 ) -> None:
     cause = uuid4()
-    causation = Causation("jobs.test", cause, "job.test", uuid4(), occurred_at, "upstream")
+    causation = Causation(
+        "jobs.test", cause, "job.test", uuid4(), occurred_at, "upstream", recorded_at=RECORDED
+    )
     messages = CausedMessages(causation)
     for _ in range(3):
         messages.row(PAYLOADS[0], "tenant-a", uuid4())
@@ -64,7 +68,7 @@ def test_a_lifecycle_row_is_the_envelope_serialised_by_pydantic(
     expected = Envelope.wrap(
         payload,
         tenant_id="tenant-a",
-        occurred_at=occurred_at,
+        occurred_at=RECORDED,
         correlation_id=causation.correlation_id,
         causation_id=cause,
         message_id=event_id(causation, 3),
@@ -76,16 +80,21 @@ def test_a_lifecycle_row_is_the_envelope_serialised_by_pydantic(
     assert json.loads(details) == payload.model_dump(mode="json")
 
 
-def test_a_redelivered_cause_writes_the_same_bytes_and_each_event_its_own_id() -> None:
+def test_a_redelivered_cause_writes_the_same_messages_at_its_own_time() -> None:
     causation = Causation("jobs.test", uuid4(), "job.test", uuid4(), CAUSES[0], "upstream")
-    redelivered = replace(causation, source=None)  # another copy of the same envelope
+    # Another copy of the same envelope, handled later (the first attempt rolled back).
+    redelivered = replace(causation, source=None, recorded_at=RECORDED + timedelta(seconds=9))
 
     def written(why: Causation) -> list[bytes]:
         messages = CausedMessages(why)
         return [messages.row(payload, "tenant-a", JOB)[0].value for payload in PAYLOADS]
 
-    first = written(causation)
-    assert first == written(redelivered)
+    def restamped(value: bytes) -> dict[str, object]:
+        return {**json.loads(value), "occurred_at": None}
+
+    first, again = written(causation), written(redelivered)
+    assert [restamped(v) for v in first] == [restamped(v) for v in again]
+    assert json.loads(again[0])["occurred_at"] == "2026-11-26T15:00:11.250000Z"
     ids = [json.loads(value)["message_id"] for value in first]
     assert ids == [str(event_id(causation, n)) for n in range(len(PAYLOADS))]
     assert len(set(ids)) == len(PAYLOADS)
@@ -93,6 +102,7 @@ def test_a_redelivered_cause_writes_the_same_bytes_and_each_event_its_own_id() -
 
 def test_a_command_to_another_service_is_stamped_the_same_way_in_its_own_flow() -> None:
     causation = Causation("api", uuid4(), "api.SendCommunication", uuid4(), CAUSES[1], "op")
+    causation = replace(causation, recorded_at=CAUSES[1])
     messages = CausedMessages(causation)
     lifecycle, _ = messages.row(PAYLOADS[0], "tenant-a", JOB)
     communication, delivery = uuid4(), uuid4()
@@ -112,7 +122,7 @@ def test_a_command_to_another_service_is_stamped_the_same_way_in_its_own_flow() 
     expected = Envelope.wrap(
         command,
         tenant_id="tenant-a",
-        occurred_at=CAUSES[1],
+        occurred_at=CAUSES[1].astimezone(UTC),  # Jobline's own messages are stamped in UTC
         correlation_id=communication,
         causation_id=causation.message_id,
         message_id=event_id(causation, 1),
@@ -138,3 +148,43 @@ def test_a_command_published_later_keeps_the_trace_it_is_given() -> None:
     row = messages.command(COMMS_COMMANDS.name, uuid4(), command, "t", traceparent=stored)
 
     assert row.traceparent == stored
+
+
+# issue 19
+@pytest.mark.parametrize("occurred_at", CAUSES)
+def test_a_consumed_cause_s_events_are_stamped_with_jobline_s_utc_time_and_the_cause_s_own(
+    occurred_at: datetime,
+) -> None:
+    local = datetime(2026, 11, 26, 19, 0, 2, 250000, tzinfo=timezone(timedelta(hours=4)))
+    causation = Causation(
+        "jobs.dispatch",
+        uuid4(),
+        "job.started",
+        uuid4(),
+        occurred_at,
+        "upstream",
+        recorded_at=local,  # a clock that answers in another zone still writes UTC
+        source_occurred_at=occurred_at,
+    )
+    row, _ = CausedMessages(causation).row(PAYLOADS[2], "tenant-a", JOB)
+
+    expected = Envelope.wrap(
+        PAYLOADS[2],
+        tenant_id="tenant-a",
+        occurred_at=RECORDED,
+        correlation_id=causation.correlation_id,
+        causation_id=causation.message_id,
+        message_id=event_id(causation, 0),
+        source_occurred_at=occurred_at,
+    )
+    assert row.value == expected.to_json()
+    written = json.loads(row.value)
+    assert written["occurred_at"] == "2026-11-26T15:00:02.250000Z"
+    assert datetime.fromisoformat(written["source_occurred_at"]) == occurred_at
+    assert written["source_occurred_at"] == pydantic_core.to_json(occurred_at).decode().strip('"')
+
+
+def test_a_request_s_events_carry_no_source_time() -> None:
+    causation = Causation("api", uuid4(), "api.DeferJob", uuid4(), RECORDED, "op:t")
+    row, _ = CausedMessages(causation).row(PAYLOADS[0], "tenant-a", JOB)
+    assert "source_occurred_at" not in json.loads(row.value)

@@ -61,18 +61,35 @@ class PostgresInvoiceRenders(Tracking[RenderRequest], InvoiceRenders):
         return asked
 
 
+# A tracked delivery, in the order of TrackedDelivery's fields.
+_DELIVERY = """
+    SELECT d.tenant_id, d.delivery_id, d.communication_id, c.job_id, j.job_number, c.channel,
+           d.recipient_name, d.status, d.error_code, d.error_message, d.updated_at,
+           d.recipient_id, j.customer_id
+      FROM jobs.deliveries d
+      JOIN jobs.communications c USING (tenant_id, communication_id)
+      JOIN jobs.jobs j ON j.tenant_id = c.tenant_id AND j.job_id = c.job_id"""
+
+# The latest text to a number that left (not one held back or refused for an opt-out),
+# if the number was reachable until this STOP: not opted out, and its last change not
+# newer than the STOP (an opt-out row keeps the newest change only). STOPs are rare: the
+# scan of the tenant's deliveries by address costs nothing worth an index.
+_ANSWERED = f"""{_DELIVERY}
+     WHERE d.tenant_id = $1 AND d.address = $2 AND c.channel = 'sms'
+       AND d.status NOT IN ('scheduled', 'canceled', 'opted_out')
+       AND NOT EXISTS (SELECT 1 FROM jobs.opt_outs o
+                        WHERE o.tenant_id = $1 AND o.phone = $2
+                          AND (o.opted_out OR o.updated_at > $3))
+     ORDER BY c.send_at DESC, d.delivery_id
+     LIMIT 1
+       FOR UPDATE OF d"""  # noqa: S608 - fixed text
+
+
 class PostgresDeliveryStatuses(Tracking[TrackedDelivery], DeliveryStatuses):
     async def get(self, tenant_id: str, delivery_id: UUID) -> TrackedDelivery | None:
         await self._send_pending()  # a status or release recorded earlier in the transaction
         row = await self._conn.fetchrow(
-            """SELECT d.tenant_id, d.delivery_id, d.communication_id, c.job_id, j.job_number,
-                      c.channel, d.recipient_name, d.status, d.error_code, d.error_message,
-                      d.updated_at
-                 FROM jobs.deliveries d
-                 JOIN jobs.communications c USING (tenant_id, communication_id)
-                 JOIN jobs.jobs j ON j.tenant_id = c.tenant_id AND j.job_id = c.job_id
-                WHERE d.tenant_id = $1 AND d.delivery_id = $2
-                  FOR UPDATE OF d""",
+            f"{_DELIVERY} WHERE d.tenant_id = $1 AND d.delivery_id = $2 FOR UPDATE OF d",
             tenant_id,
             delivery_id,
         )
@@ -87,6 +104,14 @@ class PostgresDeliveryStatuses(Tracking[TrackedDelivery], DeliveryStatuses):
                 d.tenant_id, d.delivery_id, d.status, d.error_code, d.error_message, d.updated_at
             )
         )
+
+    # issue 19
+    async def text_answered_by(self, cmd: commands.RecordOptOut) -> TrackedDelivery | None:
+        await self._send_pending()  # an opt-out or a release earlier in the transaction
+        row = await self._conn.fetchrow(_ANSWERED, cmd.tenant_id, cmd.phone, cmd.occurred_at)
+        if row is None:
+            return None
+        return self._track((cmd.tenant_id, row["delivery_id"]), TrackedDelivery(*row))
 
     async def record_opt_out(self, cmd: commands.RecordOptOut) -> None:
         self._writer.add(

@@ -5,7 +5,7 @@ from functools import singledispatch
 from jobline_contracts import lifecycle as wire
 from jobline_contracts.envelope import Payload
 from jobline_contracts.facts import DispatchStatus, DocumentKind
-from jobline_jobs.domain import commissions, events
+from jobline_jobs.domain import commissions, delivery_outcomes, events
 
 
 @singledispatch
@@ -357,4 +357,41 @@ def _(event: commissions.CommissionEntryRecorded) -> Payload:
         chargeback_id=entry.chargeback_id,
         recall_job_id=entry.recall_job_id,
         reason=entry.reason,
+    )
+
+
+# issue 19: communication outcomes (ids, channel and the provider's code; nothing more)
+
+_OUTCOMES: dict[str, type[Payload]] = {
+    "delivered": wire.CommunicationDelivered,
+    "failed": wire.CommunicationFailed,
+    "bounced": wire.CommunicationBounced,
+}
+
+
+@to_wire.register
+def _(event: delivery_outcomes.CommunicationOutcome) -> Payload:
+    fields: dict[str, object] = {
+        "job_id": event.job_id,
+        "job_number": event.job_number,
+        "communication_id": event.communication_id,
+        "delivery_id": event.delivery_id,
+        "recipient_id": event.recipient_id,
+        "channel": event.channel,
+    }
+    if event.outcome != "delivered":
+        fields["error_code"] = event.error_code
+    return _OUTCOMES[event.outcome].model_validate(fields)
+
+
+@to_wire.register
+def _(event: delivery_outcomes.RecipientOptedOut) -> Payload:
+    return wire.RecipientOptedOut(
+        job_id=event.job_id,
+        job_number=event.job_number,
+        communication_id=event.communication_id,
+        delivery_id=event.delivery_id,
+        recipient_id=event.recipient_id,
+        customer_id=event.customer_id,
+        keyword=event.keyword,
     )

@@ -4,6 +4,7 @@
 import hashlib
 import json
 import uuid
+from datetime import UTC
 from functools import cache
 from uuid import UUID
 
@@ -29,7 +30,8 @@ def _headers(message_type: str) -> str:
 
 def event_id(causation: Causation, index: int) -> UUID:
     """The message id of the ``index``-th message ``causation`` caused: the same on every
-    redelivery of the cause, so a replayed fact writes byte-identical outbox rows."""
+    redelivery of the cause, so a replayed fact writes the same messages again, only
+    stamped with the time of the replay (consumers deduplicate on the id)."""
     return uuid.uuid5(causation.message_id, str(index))
 
 
@@ -42,7 +44,9 @@ class CausedMessages:
     around it is written field by field in the order ``Envelope.to_json`` writes them
     (a unit test holds the bytes equal), from a stamp of the fields the cause's messages
     share, worked out once per cause and correlation (UUIDs and datetimes are slow to
-    format). Every message happened when its cause did and names it as its cause.
+    format). Every message names its cause and is stamped with the cause's
+    ``recorded_at`` (Jobline's UTC time of the change) and, for a consumed cause, that
+    message's own time as ``source_occurred_at``.
     """
 
     def __init__(self, causation: Causation) -> None:
@@ -126,17 +130,26 @@ class CausedMessages:
             stamp = self._stamps[key] = b"".join(
                 (
                     b',"occurred_at":',
-                    to_json(why.occurred_at),
+                    to_json(why.recorded_at.astimezone(UTC)),
                     b',"tenant_id":',
                     to_json(tenant_id),
                     b',"correlation_id":',
                     to_json(correlation_id or why.correlation_id),
                     b',"causation_id":',
                     to_json(why.message_id),
+                    _source_occurred_at(why),
                     b',"payload":',
                 )
             )
         return stamp
+
+
+def _source_occurred_at(why: Causation) -> bytes:
+    """The consumed message's own time, as it wrote it; nothing for a request's or the
+    scheduler's change (the envelope leaves the field out when it is None)."""
+    if why.source_occurred_at is None:
+        return b""
+    return b',"source_occurred_at":' + pydantic_core.to_json(why.source_occurred_at)
 
 
 def dead_letter_row(source: SourceMessage, consumer: str, kind: str, reason: str) -> OutboxRow:

@@ -16,7 +16,7 @@ from jobline_infra.observability import tracing
 from jobline_jobs.adapters.lifecycle import to_wire
 from jobline_jobs.adapters.outbox import CausedMessages
 from jobline_jobs.adapters.rows import OutboxRow
-from jobline_jobs.domain import events
+from jobline_jobs.domain import delivery_outcomes, events
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +156,13 @@ def _(event: events.CommunicationCanceled, tenant_id: str, messages: CausedMessa
         "canceled_by": event.canceled_by,
     }
     return Entry("communication.canceled", json.dumps(details)), []
+
+
+# issue 19: a delivery's outcome is on the job's timeline as delivery.status_changed
+# already; other teams hear of it on the lifecycle topic.
+@written.register
+def _(
+    event: delivery_outcomes.CommunicationOutcome, tenant_id: str, messages: CausedMessages
+) -> Written:
+    row, _ = messages.row(to_wire(event), tenant_id, event.job_id)
+    return None, [row]

@@ -15,6 +15,12 @@ from jobline_jobs.domain.communications import (
     check_content,
     recipients,
 )
+from jobline_jobs.domain.delivery_outcomes import (
+    OUTCOMES,
+    CommunicationOutcome,
+    RecipientOptedOut,
+    advances,
+)
 from jobline_jobs.domain.errors import Conflict, InvalidRequest
 from jobline_jobs.domain.events import (
     Addressee,
@@ -28,9 +34,6 @@ from jobline_jobs.domain.events import (
     InvoiceSent,
     SentFile,
 )
-
-# A final status is never overwritten by a late, earlier one (callbacks can race).
-FINAL_STATUSES = frozenset({"delivered", "failed", "bounced", "opted_out"})
 
 
 @dataclass(frozen=True)
@@ -203,12 +206,15 @@ class TrackedDelivery:
     error_code: str | None = None
     error_message: str | None = None
     updated_at: datetime | None = None
+    recipient_id: UUID | None = None  # the contact it went to
+    customer_id: UUID | None = None  # the job's
     events: list[Event] = field(default_factory=list)
 
     def report(
         self, status: str, error_code: str | None, error_message: str | None, at: datetime
     ) -> None:
-        if self.status in FINAL_STATUSES and status not in FINAL_STATUSES:
+        """Move the delivery on; a repeat or a late, earlier status changes nothing."""
+        if not advances(self.status, status):
             return
         self.status, self.error_code, self.error_message = status, error_code, error_message
         self.updated_at = at
@@ -224,6 +230,23 @@ class TrackedDelivery:
                 error_code=error_code,
                 error_message=error_message,
                 at=at,
+            )
+        )
+        if status in OUTCOMES:
+            self.events.append(
+                CommunicationOutcome(
+                    *(self.job_id, self.job_number, self.communication_id, self.delivery_id),
+                    *(self.recipient_id, self.channel, OUTCOMES[status], error_code),
+                )
+            )
+
+    def answered_by_opt_out(self, keyword: str) -> None:
+        """A STOP to the tenant's number answered this text (the latest to the number),
+        which was reachable until now."""
+        self.events.append(
+            RecipientOptedOut(
+                *(self.job_id, self.job_number, self.communication_id, self.delivery_id),
+                *(self.recipient_id, self.customer_id, keyword),
             )
         )
 

@@ -16,6 +16,7 @@ one, exactly as the per-message subscriber does.
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -37,6 +38,11 @@ from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
 log = logging.getLogger(__name__)
 
 Translate = Callable[[Envelope[Any]], Command]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 # Failures of the infrastructure, not of the message: waiting helps.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -63,8 +69,10 @@ class TopicConsumer:
         producer: Sender,
         *,
         actor: str,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.spec, self.name, self._translate, self._actor = spec, name, translate, actor
+        self._clock = clock  # Jobline's time of the changes it handles
         self._bus = bus
         self.dead_letters = DeadLetters(producer, name)
 
@@ -84,6 +92,8 @@ class TopicConsumer:
             occurred_at=envelope.occurred_at,
             actor=self._actor,
             source=source,
+            recorded_at=self._clock(),
+            source_occurred_at=envelope.occurred_at,
         )
         return self._translate(envelope), causation
 

@@ -174,7 +174,10 @@ async def record_delivery_status(cmd: commands.RecordDeliveryStatus, uow: UnitOf
 
 
 async def record_opt_out(cmd: commands.RecordOptOut, uow: UnitOfWork) -> None:
+    answered = await uow.deliveries.text_answered_by(cmd) if cmd.opted_out else None
     await uow.deliveries.record_opt_out(cmd)
+    if answered is not None:  # the job of the text it answered hears of it (issue 19)
+        answered.answered_by_opt_out(cmd.keyword)
 
 
 async def send_communication(cmd: commands.SendCommunication, uow: UnitOfWork) -> None:

@@ -19,7 +19,8 @@ def system_clock() -> datetime:
 def _scheduler(command: commands.Command) -> Causation:
     message_id = uuid4()
     kind = f"scheduler.{type(command).__name__}"
-    return Causation("scheduler", message_id, kind, message_id, command.occurred_at, "scheduler")
+    at = command.occurred_at  # the scheduler's clock: the time of the change
+    return Causation("scheduler", message_id, kind, message_id, at, "scheduler", recorded_at=at)
 
 
 async def release_due_communications(

@@ -7,8 +7,8 @@ the message, the new state, the timeline and the outbox commit together or not a
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
@@ -60,6 +60,10 @@ class Causation:
     actor: str
     source: SourceMessage | None = None
     key_claim: KeyClaim | None = None  # an API request's Idempotency-Key, when it sent one
+    # issue 19: the messages it causes are stamped with Jobline's own UTC time of the
+    # change, and, when it is a consumed message, with that message's occurred_at too.
+    recorded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    source_occurred_at: datetime | None = None
 
 
 class JobRepository(ABC):
@@ -282,6 +286,13 @@ class DeliveryStatuses(ABC):
 
     @abstractmethod
     async def record_opt_out(self, cmd: commands.RecordOptOut) -> None: ...
+
+    # issue 19
+    @abstractmethod
+    async def text_answered_by(self, cmd: commands.RecordOptOut) -> TrackedDelivery | None:
+        """The tenant's latest text to ``cmd.phone`` that left, locked, when this STOP
+        turns the number from reachable to opted out; None for a repeat, a STOP older
+        than the number's last change, or a number no text of the tenant went to."""
 
 
 class CommissionLedger(ABC):
