@@ -127,6 +127,7 @@ async def _send_email(
         cmd.body_text,
         files,
         reply_to=cmd.reply_to,
+        tenant_id=cmd.tenant_id,
     )
     return await _call_once(delivery, services, lambda: services.email.send(email))
 
@@ -196,11 +197,16 @@ async def record_provider_status(
     status: DeliveryStatus,
     error_code: str | None,
     services: Services,
+    *,
+    error_message: str | None = None,
 ) -> bool:
-    """A status report (a callback, or a status check's answer): the delivery moves
-    forward, never back, and says so. False if none matches or it is already further."""
+    """A status report (a callback, an email event, or a status check's answer): the
+    delivery moves forward, never back, and says so. False if none matches or it is
+    already further."""
     delivery = await services.reports.find(delivery_id, provider_message_id)
-    if delivery is None or not delivery.record_status(status, provider_message_id, error_code):
+    if delivery is None or not delivery.record_status(
+        status, provider_message_id, error_code, error_message
+    ):
         return False
     return await services.changes.save(delivery)
 
