@@ -38,6 +38,8 @@ class SendgridSandbox:
         self.state = SandboxState()
         key_file = settings.key_file
         self.signer = EventSigner.from_file(key_file) if key_file else EventSigner.generate()
+        # Where events go; tests point it at a service started after the sandbox.
+        self.event_webhook_url = settings.event_webhook_url
         self._poster: EventPoster | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -48,8 +50,7 @@ class SendgridSandbox:
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
             delay_s = self.settings.event_delay_ms / 1000
-            url = self.settings.event_webhook_url
-            self._poster = EventPoster(client, self.signer, url, delay_s)
+            self._poster = EventPoster(client, self.signer, delay_s)
             yield
             for task in self._tasks:
                 task.cancel()
@@ -94,7 +95,9 @@ class SendgridSandbox:
         assert self._poster is not None, "the app's lifespan has not started"  # noqa: S101
         assert record.message_id is not None  # noqa: S101 - accepted sends only
         task = asyncio.create_task(
-            self._poster.run(record, events_of(record.body, record.message_id))
+            self._poster.run(
+                record, events_of(record.body, record.message_id), self.event_webhook_url
+            )
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -45,10 +45,12 @@ def events_of(body: dict[str, Any], message_id: str) -> list[dict[str, Any]]:
     return events
 
 
-def signed_post(signer: EventSigner, events: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:
-    """The body and headers of one signed Event Webhook post."""
+def signed_post(
+    signer: EventSigner, events: list[dict[str, Any]], *, at: float | None = None
+) -> tuple[str, dict[str, str]]:
+    """The body and headers of one signed Event Webhook post, sent now (or ``at``)."""
     body = json.dumps(events, separators=(",", ":"))
-    timestamp = str(int(time.time()))
+    timestamp = str(int(time.time() if at is None else at))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "SendGrid Event API",
@@ -59,27 +61,26 @@ def signed_post(signer: EventSigner, events: list[dict[str, Any]]) -> tuple[str,
 
 
 class EventPoster:
-    """Posts the events of one accepted message to the webhook, one after the other."""
+    """Posts the events of one accepted message to a webhook, one after the other."""
 
-    def __init__(
-        self, client: aiohttp.ClientSession, signer: EventSigner, url: str, delay_s: float
-    ) -> None:
-        self._client, self._signer, self._url, self._delay_s = client, signer, url, delay_s
+    def __init__(self, client: aiohttp.ClientSession, signer: EventSigner, delay_s: float) -> None:
+        self._client, self._signer, self._delay_s = client, signer, delay_s
 
-    async def run(self, record: ReceivedSend, events: list[dict[str, Any]]) -> None:
+    async def run(self, record: ReceivedSend, events: list[dict[str, Any]], url: str) -> None:
+        """Post each event after the delay; a post that fails is recorded, not retried."""
         for event in events:
             await asyncio.sleep(self._delay_s)
-            if self._url:
-                record.events.append(await self._post(event))
+            if url:
+                record.events.append(await self._post(url, event))
 
-    async def _post(self, event: dict[str, Any]) -> EventPost:
+    async def _post(self, url: str, event: dict[str, Any]) -> EventPost:
         body, headers = signed_post(self._signer, [event])
         try:
-            async with self._client.post(self._url, data=body, headers=headers) as response:
+            async with self._client.post(url, data=body, headers=headers) as response:
                 await response.read()
         except (aiohttp.ClientError, TimeoutError) as error:
-            log.warning("event %s to %s failed: %r", event["event"], self._url, error)
+            log.warning("event %s to %s failed: %r", event["event"], url, error)
             return EventPost(event, None, repr(error))
         if not response.ok:
-            log.warning("event %s to %s answered %s", event["event"], self._url, response.status)
+            log.warning("event %s to %s answered %s", event["event"], url, response.status)
         return EventPost(event, response.status)
