@@ -84,3 +84,14 @@ def test_a_job_is_out_of_order_only_when_its_first_copies_are() -> None:
 def test_faults_on_numbered_processes_are_summed_by_kind() -> None:
     faults = [Injected("kill jobs-api-1", 14, 3.0), Injected("kill jobs-api-2", 28, 3.0)]
     assert "faults injected: 2 (kill jobs-api x2)" in render(faults, Accepted(), clean(), TIMINGS)
+
+
+def test_a_sendgrid_email_sent_twice_or_an_event_refused_fails_the_run() -> None:
+    found = clean()
+    found.sendgrid.update({"sends": 3, "events taken": 6, "ledger delivered": 3})
+    assert found.failures == []
+    assert "| emails via SendGrid | 3 sends | 6 signed events taken |" in render(
+        FAULTS, Accepted(), found, TIMINGS
+    )
+    found.sendgrid.update({"duplicated": 1, "events refused": 2})
+    assert found.failures == ["sendgrid duplicated: 1", "sendgrid events refused: 2"]

@@ -2,6 +2,9 @@
 
 Each event is one JSON array of one event (SendGrid batches; one at a time keeps the
 order a test can rely on). Custom args are copied into every event, as SendGrid does.
+A post the receiver could not take (unreachable, or a 5xx) is tried again after 1, 2, 4 …
+30 seconds, about a minute in all (SendGrid keeps trying for 24 hours), each time signed
+afresh; a 4xx is not retried.
 """
 
 import asyncio
@@ -18,6 +21,7 @@ from jobline_sandboxes.sendgrid_sandbox.signing import EventSigner
 from jobline_sandboxes.sendgrid_sandbox.state import EventPost, ReceivedSend
 
 log = logging.getLogger(__name__)
+RETRY_WAITS_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 
@@ -74,6 +78,16 @@ class EventPoster:
                 record.events.append(await self._post(url, event))
 
     async def _post(self, url: str, event: dict[str, Any]) -> EventPost:
+        post = await self._post_once(url, event)
+        for attempt, wait in enumerate(RETRY_WAITS_S, start=2):
+            if post.answer_status is not None and post.answer_status < 500:
+                break
+            await asyncio.sleep(wait)
+            post = await self._post_once(url, event)
+            post.attempts = attempt
+        return post
+
+    async def _post_once(self, url: str, event: dict[str, Any]) -> EventPost:
         body, headers = signed_post(self._signer, [event])
         try:
             async with self._client.post(url, data=body, headers=headers) as response:

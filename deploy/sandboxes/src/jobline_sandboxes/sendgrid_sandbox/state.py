@@ -13,6 +13,7 @@ class EventPost:
     event: dict[str, Any]
     answer_status: int | None  # None: the receiver could not be reached
     error: str | None = None
+    attempts: int = 1  # posts until this answer (unreachable and 5xx are tried again)
 
 
 @dataclass
@@ -41,7 +42,12 @@ class ReceivedSend:
             "answer_status": self.answer_status,
             "eml": self.eml,
             "events": [
-                {"event": p.event, "answer_status": p.answer_status, "error": p.error}
+                {
+                    "event": p.event,
+                    "answer_status": p.answer_status,
+                    "error": p.error,
+                    "attempts": p.attempts,
+                }
                 for p in self.events
             ],
         }
