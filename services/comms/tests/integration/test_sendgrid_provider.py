@@ -1,10 +1,12 @@
 """The real sendgrid SDK against the local SendGrid sandbox: what each answer means."""
 
+import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from python_http_client.exceptions import HTTPError
 
 from jobline_comms.adapters.sendgrid_email import SendgridEmail
 from jobline_comms.config import PLACEHOLDER_SENDGRID_KEY
@@ -14,6 +16,7 @@ from jobline_comms.domain.outcomes import Accepted, Ambiguous, Refused, Transien
 from jobline_testing.services import free_port
 
 pytestmark = pytest.mark.integration
+BOUNCE_REASON = "550 5.1.1 The email account that you tried to reach does not exist."
 
 
 @pytest.fixture
@@ -85,3 +88,36 @@ async def test_no_answer_after_the_request_went_out_is_unknown_never_retried():
         finally:
             await provider.close()
     assert isinstance(outcome, Ambiguous)
+
+
+async def happened(sandboxes, count: int) -> str:
+    """The message id once the sandbox's only message has had ``count`` events."""
+    deadline = asyncio.get_running_loop().time() + 5
+    while True:
+        (record,) = sandboxes.sendgrid.state.received
+        if len(record.happened) >= count:
+            return record.message_id
+        assert asyncio.get_running_loop().time() < deadline, record.happened
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("address", "count", "expected"),
+    [
+        ("delivered@example.com", 2, (DeliveryStatus.DELIVERED, None, None)),
+        ("bounce@example.com", 2, (DeliveryStatus.BOUNCED, "5.1.1", BOUNCE_REASON)),
+        ("dropped@example.com", 1, (DeliveryStatus.FAILED, "dropped", "Bounced Address")),
+    ],
+)
+async def test_the_email_activity_api_answers_what_the_events_said(
+    sendgrid, sandboxes, address, count, expected
+):
+    """Events held back (no webhook): a status check still learns the outcome."""
+    assert isinstance(await sendgrid.send(mail(address)), Accepted)
+    answer = await sendgrid.status(await happened(sandboxes, count))
+    assert (answer.status, answer.error_code, answer.error_message) == expected
+
+
+async def test_a_message_sendgrid_does_not_know_raises(sendgrid):
+    with pytest.raises(HTTPError):
+        await sendgrid.status("no-such-message")

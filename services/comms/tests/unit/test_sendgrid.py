@@ -19,7 +19,13 @@ from jobline_comms.adapters.sendgrid_signatures import SendgridSignatures
 from jobline_comms.config import Settings
 from jobline_comms.domain.commands import SendEmail
 from jobline_comms.domain.email import File, OutgoingEmail
-from jobline_comms.domain.email_events import EmailReport, parse_event, report_of
+from jobline_comms.domain.email_events import (
+    EmailReport,
+    history_event,
+    parse_event,
+    report_of,
+    settled_by,
+)
 from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.outcomes import Accepted, Refused, Transient
 from jobline_comms.entrypoints.http import build_app
@@ -279,3 +285,20 @@ def test_without_a_public_key_every_request_is_refused():
     assert SendgridSignatures(PUBLIC_KEY).valid(body.encode(), signature, timestamp)
     assert not SendgridSignatures(None).valid(body.encode(), signature, timestamp)
     assert not SendgridSignatures(PUBLIC_KEY).valid(body.encode(), "not base64!", timestamp)
+
+
+def test_a_history_is_settled_by_its_first_final_event():
+    history = [
+        {"event_name": "processed"},
+        {"event_name": "deferred", "reason": "451 4.3.0 try again later"},
+        {"event_name": "bounced", "reason": BOUNCE_REASON},
+        {"event_name": "delivered"},  # too late: the bounce stands, as in the ledger
+    ]
+    events = [history_event("abc123XYZ", raw) for raw in history]
+    assert settled_by(e for e in events if e is not None) == EmailReport(
+        DeliveryStatus.BOUNCED, "5.1.1", BOUNCE_REASON
+    )
+    assert settled_by([history_event("abc", {"event_name": "processed"})]) == EmailReport(
+        DeliveryStatus.SENT
+    )
+    assert settled_by([]) is None

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 from starlette.applications import Starlette
@@ -102,6 +103,16 @@ class SendgridSandbox:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def message(self, request: Request) -> Response:
+        """`GET /v3/messages/{msg_id}` (Email Activity): the message's events so far."""
+        if not self._authorised(request):
+            return _refused(UNAUTHORIZED)
+        wanted = request.path_params["msg_id"]
+        record = next((r for r in self.state.received if r.message_id == wanted), None)
+        if record is None:
+            return _refused(magic.Refusal(404, "Message not found"))
+        return JSONResponse(activity_of(record))
+
     async def list_received(self, _request: Request) -> Response:
         """`GET /sandbox/messages`: every send received, in arrival order."""
         return JSONResponse([record.to_json() for record in self.state.received])
@@ -119,11 +130,41 @@ class SendgridSandbox:
         return JSONResponse({"status": "ok"})
 
 
+_ACTIVITY_NAMES = {"bounce": "bounced"}
+
+
+def activity_of(record: ReceivedSend) -> dict[str, Any]:
+    """A message as the Email Activity API shows it: status and events so far."""
+    names = [str(e["event"]) for e in record.happened]
+    status = "processed"
+    if "delivered" in names:
+        status = "delivered"
+    elif {"bounce", "dropped"} & set(names):
+        status = "not_delivered"
+    body = record.body if isinstance(record.body, dict) else {}
+    return {
+        "msg_id": record.message_id,
+        "from_email": (body.get("from") or {}).get("email"),
+        "subject": body.get("subject"),
+        "to_email": record.recipients[0] if record.recipients else None,
+        "status": status,
+        "events": [
+            {
+                "event_name": _ACTIVITY_NAMES.get(name, name),
+                "processed": datetime.fromtimestamp(event["timestamp"], UTC).isoformat(),
+                "reason": event.get("reason") or "",
+            }
+            for name, event in zip(names, record.happened, strict=True)
+        ],
+    }
+
+
 def create_app(settings: SendgridSandboxSettings) -> Starlette:
     """The sandbox as an ASGI app; its state lives as long as the app."""
     sandbox = SendgridSandbox(settings)
     routes = [
         Route("/v3/mail/send", sandbox.mail_send, methods=["POST"]),
+        Route("/v3/messages/{msg_id}", sandbox.message, methods=["GET"]),
         Route("/sandbox/messages", sandbox.list_received, methods=["GET"]),
         Route("/sandbox/messages", sandbox.clear_received, methods=["DELETE"]),
         Route("/sandbox/public-key", sandbox.public_key, methods=["GET"]),

@@ -74,6 +74,7 @@ class EventPoster:
         """Post each event after the delay; a post that fails is recorded, not retried."""
         for event in events:
             await asyncio.sleep(self._delay_s)
+            record.happened.append(event)
             if url:
                 record.events.append(await self._post(url, event))
 

@@ -27,6 +27,8 @@ class ReceivedSend:
     answer_status: int | None = None
     eml: str | None = None  # the file in the mail folder, once accepted
     events: list[EventPost] = field(default_factory=list)
+    # What has happened to the message so far, posted or not (the Email Activity API).
+    happened: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The row `GET /sandbox/messages` shows."""

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 from jobline_comms.domain.email import OutgoingEmail
 from jobline_comms.domain.outcomes import Outcome
-from jobline_comms.service_layer.ports import EmailProvider
+from jobline_comms.service_layer.ports import EmailProvider, ProviderStatus
 
 
 class EmailProviders(EmailProvider):
@@ -27,3 +27,10 @@ class EmailProviders(EmailProvider):
 
     async def send(self, email: OutgoingEmail) -> Outcome:
         return await self._providers[self.name_for(email.tenant_id)].send(email)
+
+    async def status(self, provider_message_id: str) -> ProviderStatus:
+        """Only SendGrid can say (the status checks ask only about its messages)."""
+        sendgrid = self._providers.get("sendgrid")
+        if sendgrid is None:
+            return ProviderStatus(None)
+        return await sendgrid.status(provider_message_id)

@@ -35,7 +35,7 @@ from sendgrid.helpers.mail import (
 )
 
 from jobline_comms.domain.email import OutgoingEmail
-from jobline_comms.domain.email_events import DELIVERY_ID_ARG
+from jobline_comms.domain.email_events import DELIVERY_ID_ARG, history_event, settled_by
 from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.outcomes import (
     Accepted,
@@ -44,7 +44,7 @@ from jobline_comms.domain.outcomes import (
     Refused,
     Transient,
 )
-from jobline_comms.service_layer.ports import EmailProvider
+from jobline_comms.service_layer.ports import EmailProvider, ProviderStatus
 from jobline_infra.observability import tracing
 from jobline_infra.observability.metrics import PROVIDER_CALLS, Stopwatch
 
@@ -136,6 +136,31 @@ class SendgridEmail(EmailProvider):
         # The SDK's client.send() takes no timeout; its HTTP client's post() does.
         response: Response = self._client.client.mail.send.post(
             request_body=body, timeout=self._timeout
+        )
+        return response
+
+    async def status(self, provider_message_id: str) -> ProviderStatus:
+        """The message's events from the Email Activity API (``GET /v3/messages/{id}``),
+        read as the webhook would have brought them. Raises if SendGrid cannot say."""
+        loop = asyncio.get_running_loop()
+        with (
+            Stopwatch() as watch,
+            tracing.span("sendgrid messages.get", SpanKind.CLIENT, msg_id=provider_message_id),
+        ):
+            response = await loop.run_in_executor(
+                self._pool, partial(self._get_message, provider_message_id)
+            )
+        PROVIDER_CALLS.labels("sendgrid", "status_check").observe(watch.seconds)
+        history = json.loads(response.body or b"{}").get("events") or []
+        events = (history_event(provider_message_id, raw) for raw in history)
+        report = settled_by(e for e in events if e is not None)
+        if report is None:
+            return ProviderStatus(None)
+        return ProviderStatus(report.status, report.error_code, report.error_message)
+
+    def _get_message(self, provider_message_id: str) -> Response:
+        response: Response = self._client.client.messages._(provider_message_id).get(
+            timeout=self._timeout
         )
         return response
 

@@ -20,6 +20,7 @@ out of order leave the first final status standing.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -84,6 +85,31 @@ def report_of(event: EmailEvent) -> EmailReport | None:
     if kind == DROPPED:
         return EmailReport(DeliveryStatus.FAILED, DROPPED, event.reason or "dropped by SendGrid")
     return None
+
+
+def history_event(message_id: str, raw: object) -> EmailEvent | None:
+    """An event of a message's history as the Email Activity API gives it
+    (``{"event_name": "bounced", "reason": …}``)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("event_name"), str):
+        return None
+    name = raw["event_name"].strip().lower()
+    reason = str(raw.get("reason") or "") or None
+    code = _ENHANCED_CODE.search(reason or "")
+    return EmailEvent(
+        "bounce" if name == "bounced" else name,
+        message_id,
+        None,
+        reason,
+        code.group(0) if code else None,
+    )
+
+
+def settled_by(events: Iterable[EmailEvent]) -> EmailReport | None:
+    """What a message's history says of it: its first final event (the ledger would not
+    let a later one move it), else ``sent`` once processed, else nothing yet."""
+    reports = [r for r in map(report_of, events) if r is not None]
+    final = [r for r in reports if r.status is not DeliveryStatus.SENT]
+    return final[0] if final else (reports[-1] if reports else None)
 
 
 def _uuid(value: object) -> UUID | None:

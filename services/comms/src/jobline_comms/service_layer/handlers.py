@@ -14,7 +14,7 @@ from jobline_comms.domain.commands import Causation, Command, SendEmail, SendSms
 from jobline_comms.domain.delivery import Delivery
 from jobline_comms.domain.email import File, OutgoingEmail, attachment_problem
 from jobline_comms.domain.events import RecipientOptedIn, RecipientOptedOut
-from jobline_comms.domain.model import DeliveryStatus
+from jobline_comms.domain.model import Channel, DeliveryStatus
 from jobline_comms.domain.outcomes import Outcome, Refused
 from jobline_comms.domain.policy import Backoff
 from jobline_comms.domain.replies import OptChange, classify_reply
@@ -212,14 +212,20 @@ async def record_provider_status(
 
 
 async def check_status(check: StatusCheck, services: Services) -> DeliveryStatus | None:
-    """Ask the provider about a text whose final status never came (its callback was
-    lost) and record the answer as if the callback had brought it. The status it moved
-    to, or None if the provider has nothing newer. Never sends anything."""
-    answer = await services.sms.status(check.provider_message_id)
+    """Ask the provider about a text (or email) whose final status never came (its
+    callback or event was lost) and record the answer as if the callback had brought it.
+    The status it moved to, or None if the provider has nothing newer. Never sends."""
+    provider = services.sms if check.channel is Channel.SMS else services.email
+    answer = await provider.status(check.provider_message_id)
     if answer.status is None:
         return None
     moved = await record_provider_status(
-        check.delivery_id, check.provider_message_id, answer.status, answer.error_code, services
+        check.delivery_id,
+        check.provider_message_id,
+        answer.status,
+        answer.error_code,
+        services,
+        error_message=answer.error_message,
     )
     return answer.status if moved else None
 
