@@ -155,6 +155,7 @@ class Running:
     settings: SendgridSandboxSettings
     public_key: str
     posts: asyncio.Queue[Post]
+    answers: list[int]  # the receiver's next answers (then 204); a 5xx is posted again
 
     async def events(self, count: int) -> list[tuple[dict[str, Any], Post]]:
         """The next ``count`` events posted, each with the post it came in."""
@@ -174,12 +175,13 @@ class Running:
 async def sendgrid(tmp_path: Path) -> AsyncIterator[Running]:
     """A fresh SendGrid sandbox posting its events to a receiver that keeps them."""
     posts: asyncio.Queue[Post] = asyncio.Queue()
+    answers: list[int] = []
 
     async def receive(request: Request) -> Response:
         body = (await request.body()).decode()
         headers = request.headers
         await posts.put(Post(body, headers[SIGNATURE_HEADER], headers[TIMESTAMP_HEADER]))
-        return Response(status_code=204)
+        return Response(status_code=answers.pop(0) if answers else 204)
 
     receiver = Starlette(routes=[Route("/events", receive, methods=["POST"])])
     async with serving(receiver, free_port()) as receiver_url:
@@ -191,4 +193,5 @@ async def sendgrid(tmp_path: Path) -> AsyncIterator[Running]:
         )
         app = create_sendgrid_app(settings)
         async with serving(app, settings.port) as url:
-            yield Running(url, settings, app.state.sandbox.signer.public_key(), posts)
+            public_key = app.state.sandbox.signer.public_key()
+            yield Running(url, settings, public_key, posts, answers)

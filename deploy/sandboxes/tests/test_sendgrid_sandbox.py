@@ -1,10 +1,12 @@
 """The SendGrid sandbox driven by the official SDK, its events checked with the SDK's
 EventWebhook helper, as the comms service checks them."""
 
+import asyncio
 import base64
 import email
 from email import policy
 
+import httpx
 import pytest
 from python_http_client.exceptions import HTTPError
 from sendgrid.helpers.eventwebhook import EventWebhook
@@ -96,3 +98,28 @@ def test_the_key_file_is_created_once_and_kept(tmp_path):
     first = EventSigner.from_file(path).public_key()
     assert EventSigner.from_file(path).public_key() == first
     assert path.stat().st_mode & 0o077 == 0
+
+
+async def test_an_event_the_receiver_could_not_take_is_posted_again_signed_afresh(sendgrid):
+    sendgrid.answers.extend([503])
+    answer = await sendgrid.send(mail_to("dropped@example.com"))
+    (first, _), (again, post) = await sendgrid.events(2)
+    assert first == again  # the same event, the second time taken
+    assert EventWebhook(sendgrid.public_key).verify_signature(
+        post.body, post.signature, post.timestamp
+    )
+    record = await first_record_with_events(sendgrid.url)
+    assert record["message_id"] == answer.headers["X-Message-Id"]
+    assert record["events"] == [
+        {"event": first, "answer_status": 204, "error": None, "attempts": 2}
+    ]
+
+
+async def first_record_with_events(url: str) -> dict:
+    """The sandbox records an answer once it has read it: polled for, with a deadline."""
+    async with httpx.AsyncClient() as client, asyncio.timeout(5.0):
+        while True:
+            record = (await client.get(f"{url}/sandbox/messages")).json()[0]
+            if record["events"]:
+                return record
+            await asyncio.sleep(0.02)
