@@ -1,6 +1,7 @@
 """Fixtures for every test that needs real infrastructure (see tests/jobline_testing)."""
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -174,6 +175,40 @@ async def comms_service(
     blob_dir: Path,
 ) -> AsyncIterator[ServiceProcess]:
     """The comms service as a real process, against this test's sandboxes."""
+    async with _comms(database_url, kafka_bootstrap, sandboxes, service_logs, blob_dir) as found:
+        yield found
+
+
+@pytest.fixture
+async def sendgrid_comms_service(
+    database_url: str,
+    kafka_bootstrap: str,
+    sandboxes: Sandboxes,
+    service_logs: Path,
+    blob_dir: Path,
+) -> AsyncIterator[ServiceProcess]:
+    """The comms service sending every email through the SendGrid sandbox."""
+    async with _comms(
+        database_url,
+        kafka_bootstrap,
+        sandboxes,
+        service_logs,
+        blob_dir,
+        settings={"JOBLINE_COMMS_EMAIL_PROVIDER": "sendgrid"},
+    ) as found:
+        yield found
+
+
+@contextlib.asynccontextmanager
+async def _comms(
+    database_url: str,
+    kafka_bootstrap: str,
+    sandboxes: Sandboxes,
+    service_logs: Path,
+    blob_dir: Path,
+    *,
+    settings: dict[str, str] | None = None,
+) -> AsyncIterator[ServiceProcess]:
     service = ServiceProcess(
         "comms",
         {
@@ -185,11 +220,15 @@ async def comms_service(
             "JOBLINE_COMMS_SMTP_PORT": str(sandboxes.smtp_port),
             "JOBLINE_COMMS_BLOB_URL": blob_dir.as_uri(),
             "JOBLINE_COMMS_RETRY_BASE_SECONDS": "0.2",
+            **(settings or {}),
         },
         service_logs,
     )
     service.env["JOBLINE_COMMS_PUBLIC_BASE_URL"] = service.url
+    service.env.update(sandboxes.point_sendgrid_events_at(service.url))
     # In a thread: the sandboxes serve from this test's event loop meanwhile.
     await asyncio.to_thread(service.start)
-    yield service
-    await asyncio.to_thread(service.stop)
+    try:
+        yield service
+    finally:
+        await asyncio.to_thread(service.stop)

@@ -100,6 +100,9 @@ class Findings:
     invoice_pdfs_ok: int = 0
     invoice_pdfs_missing: int = 0
     dead_letters: dict[str, int] = field(default_factory=dict)  # DLQ topic → records
+    # The SendGrid path (comms-2's emails), counted through the sandbox's store: sends it
+    # accepted, deliveries sent twice, its signed events and how comms answered them.
+    sendgrid: Counter[str] = field(default_factory=Counter)
 
     @property
     def failures(self) -> list[str]:
@@ -112,6 +115,11 @@ class Findings:
             for what in ("lost", "duplicated")
             if counts[what]
         ]
+        found += [
+            f"sendgrid {what}: {self.sendgrid[what]}"
+            for what in ("duplicated", "events refused")
+            if self.sendgrid[what]
+        ]
         return found
 
 
@@ -122,6 +130,7 @@ async def check(stack: Stack, accepted: Accepted) -> Findings:
     mails = _mails(stack)
     await _deliveries(stack, accepted, found, mails)
     await _invoice_pdfs(stack.pool, accepted, found, mails)
+    await _sendgrid(stack, found)
     # Nothing the load sends is poison: a dead letter here means a consumer gave up on
     # good input (the run fails on what it lost; the counts say where to look).
     for spec in TOPICS:
@@ -291,3 +300,32 @@ async def _invoice_pdfs(
                 found.invoice_pdfs_ok += 1
             else:
                 found.invoice_pdfs_missing += 1
+
+
+async def _sendgrid(stack: Stack, found: Findings) -> None:
+    """Each delivery the SendGrid sandbox accepted once; every event it posted taken (a
+    refused one, 4xx, would be a signature comms does not trust); what the ledger made of
+    them (``sent`` still: its events never got through)."""
+    received = stack.sandboxes.sendgrid.state.received
+    accepted = Counter(
+        str(r.body.get("custom_args", {}).get("delivery_id"))
+        for r in received
+        if r.message_id is not None
+    )
+    counts = found.sendgrid
+    counts["sends"] = sum(accepted.values())
+    counts["duplicated"] = sum(1 for n in accepted.values() if n > 1)
+    for post in (p for r in received for p in r.events):
+        if post.answer_status is None or post.answer_status >= 500:
+            counts["events unreachable"] += 1  # after a minute of retries: comms was down
+        elif post.answer_status >= 400:
+            counts["events refused"] += 1
+        else:
+            counts["events taken"] += 1
+    rows = await stack.pool.fetch(
+        "SELECT status, count(*) AS n FROM comms.deliveries WHERE delivery_id::text = ANY($1)"
+        " GROUP BY status",
+        list(accepted),
+    )
+    for row in rows:
+        counts[f"ledger {row['status']}"] = row["n"]

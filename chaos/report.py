@@ -55,6 +55,7 @@ def render(
     lines += [
         f"| invoice sends | {found.invoice_sends} | {found.invoice_pdfs_ok} emails with"
         f" their PDF | {found.invoice_pdfs_missing} without | - | |",
+        _sendgrid(found),
         "",
         f"retries by the load: {dict(accepted.retries) or 'none'};"
         f" never acknowledged: {dict(accepted.unacknowledged) or 'none'};"
@@ -75,3 +76,15 @@ def render(
     failures = found.failures + [f"fault not injected: {i.fault}" for i in injected if i.error]
     lines += ["", "RESULT: " + ("PASS" if not failures else "FAIL - " + "; ".join(failures))]
     return "\n".join(lines)
+
+
+def _sendgrid(found: Findings) -> str:
+    sg = found.sendgrid
+    ledger = ", ".join(
+        f"{k.removeprefix('ledger ')} {n}" for k, n in sg.items() if k.startswith("ledger ")
+    )
+    return (
+        f"| emails via SendGrid | {sg['sends']} sends | {sg['events taken']} signed events"
+        f" taken | - | {sg['duplicated']} | events refused {sg['events refused']}, unreachable"
+        f" {sg['events unreachable']}; ledger: {ledger or 'none'} |"
+    )

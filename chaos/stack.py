@@ -138,6 +138,11 @@ def _service_envs(
         "JOBLINE_COMMS_TWILIO_TIMEOUT": "3",
         "JOBLINE_COMMS_SMTP_TIMEOUT": "3",
         "JOBLINE_COMMS_CLAIM_TIMEOUT": "8",
+        # comms-2 emails through the SendGrid sandbox (comms-1 through SMTP): both paths
+        # under the same faults. Its signed events come back to comms-1.
+        "JOBLINE_COMMS_SENDGRID_BASE_URL": sandboxes.sendgrid_url,
+        "JOBLINE_COMMS_SENDGRID_EVENT_PUBLIC_KEY": sandboxes.sendgrid.signer.public_key(),
+        "JOBLINE_COMMS_SENDGRID_TIMEOUT": "3",
     }
     jobs = {
         **common,
@@ -160,7 +165,11 @@ def _service_envs(
         "jobs-consume-2": jobs,
         "invoicing": {**common, "JOBLINE_INVOICING_BLOB_URL": blobs},
         "comms-1": {**comms, "JOBLINE_COMMS_WORKER_ID": "chaos-comms-1"},
-        "comms-2": {**comms, "JOBLINE_COMMS_WORKER_ID": "chaos-comms-2"},
+        "comms-2": {
+            **comms,
+            "JOBLINE_COMMS_WORKER_ID": "chaos-comms-2",
+            "JOBLINE_COMMS_EMAIL_PROVIDER": "sendgrid",
+        },
     }
 
 
@@ -228,4 +237,5 @@ async def running_stack() -> AsyncIterator[Stack]:
         for name, env in envs.items():
             found.services[name] = await _start_service(name, env)
             stack.push_async_callback(asyncio.to_thread, found.services[name].stop)
+        sandboxes.sendgrid.event_webhook_url = f"{found.services['comms-1'].url}/v1/sendgrid/events"
         yield found

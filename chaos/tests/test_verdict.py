@@ -93,3 +93,14 @@ def test_a_delivery_outcome_on_the_timeline_is_expected_on_the_lifecycle_topic()
     assert published_as("delivery.status_changed", "sent") is None
     assert published_as("communication.requested", None) == "job.communication_requested"
     assert published_as("job.created", None) == "job.created"
+
+
+def test_a_sendgrid_email_sent_twice_or_an_event_refused_fails_the_run() -> None:
+    found = clean()
+    found.sendgrid.update({"sends": 3, "events taken": 6, "ledger delivered": 3})
+    assert found.failures == []
+    assert "| emails via SendGrid | 3 sends | 6 signed events taken |" in render(
+        FAULTS, Accepted(), found, TIMINGS
+    )
+    found.sendgrid.update({"duplicated": 1, "events refused": 2})
+    assert found.failures == ["sendgrid duplicated: 1", "sendgrid events refused: 2"]

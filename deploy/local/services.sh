@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Start, stop and describe the three Jobline services, and the local provider sandboxes
-# they send through (Twilio-compatible HTTP on 8025, SMTP catcher on 1025), as background
-# processes. Pids in .run/pids, logs in .run/logs, caught mail in .run/mail.
+# they send through (Twilio-compatible HTTP on 8025, SendGrid-compatible HTTP on 8026, SMTP
+# catcher on 1025), as background processes. Pids in .run/pids, logs in .run/logs, caught mail in .run/mail.
 # Usage: services.sh start|stop|status|env
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 RUN="$ROOT/.run"
 SERVICES=(jobs comms invoicing)
-SANDBOXES=(sandbox-twilio sandbox-smtp)  # started first, stopped last
+SANDBOXES=(sandbox-twilio sandbox-sendgrid sandbox-smtp)  # started first, stopped last
 declare -A PORTS=([jobs]="${JOBLINE_JOBS_HTTP_PORT:-8000}" [comms]="${JOBLINE_COMMS_HTTP_PORT:-8001}" \
                   [invoicing]="${JOBLINE_INVOICING_HTTP_PORT:-8002}" \
                   [sandbox-twilio]="${JOBLINE_SANDBOX_TWILIO_PORT:-8025}" \
+                  [sandbox-sendgrid]="${JOBLINE_SANDBOX_SENDGRID_PORT:-8026}" \
                   [sandbox-smtp]="${JOBLINE_SANDBOX_SMTP_PORT:-1025}")
 export JOBLINE_SANDBOX_MAIL_DIR="${JOBLINE_SANDBOX_MAIL_DIR:-$RUN/mail}"
+# The SendGrid sandbox signs its events with the key in this file (made on first use) and
+# posts them to comms, which is given the public key (JOBLINE_COMMS_EMAIL_PROVIDER=sendgrid
+# sends every email through it; SMTP stays the default).
+export JOBLINE_SANDBOX_SENDGRID_KEY_FILE="${JOBLINE_SANDBOX_SENDGRID_KEY_FILE:-$RUN/sendgrid-event-key.pem}"
+export JOBLINE_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL="${JOBLINE_SANDBOX_SENDGRID_EVENT_WEBHOOK_URL:-http://127.0.0.1:${PORTS[comms]}/v1/sendgrid/events}"
+export JOBLINE_COMMS_SENDGRID_BASE_URL="${JOBLINE_COMMS_SENDGRID_BASE_URL:-http://127.0.0.1:${PORTS[sandbox-sendgrid]}}"
 export DATABASE_URL="${DATABASE_URL:-postgresql://jobline:jobline@127.0.0.1:5432/jobline?sslmode=disable}"
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
 # A laptop's stack: the services accept its placeholder credentials only in development.
@@ -49,6 +56,10 @@ command_of() {  # name -> its command line in CMD (services serve; sandboxes are
 
 start() {
   mkdir -p "$RUN/pids" "$RUN/logs" "$JOBLINE_SANDBOX_MAIL_DIR"
+  if [[ -z ${JOBLINE_COMMS_SENDGRID_EVENT_PUBLIC_KEY:-} ]]; then
+    JOBLINE_COMMS_SENDGRID_EVENT_PUBLIC_KEY=$("$ROOT/.venv/bin/jobline-sandbox" sendgrid-key)
+    export JOBLINE_COMMS_SENDGRID_EVENT_PUBLIC_KEY
+  fi
   for name in "${SANDBOXES[@]}" "${SERVICES[@]}"; do
     if alive "$name"; then continue; fi
     command_of "$name"
@@ -99,6 +110,7 @@ env_file() {
   echo "DATABASE_URL=$DATABASE_URL"
   echo "JOBLINE_ENV=$JOBLINE_ENV"
   echo "JOBLINE_TWILIO_SANDBOX_URL=http://127.0.0.1:${PORTS[sandbox-twilio]}"
+  echo "JOBLINE_SENDGRID_SANDBOX_URL=http://127.0.0.1:${PORTS[sandbox-sendgrid]}"
   echo "JOBLINE_SANDBOX_MAIL_DIR=$JOBLINE_SANDBOX_MAIL_DIR"
 }
 

@@ -1,6 +1,6 @@
-"""The local provider sandboxes (Twilio-compatible HTTP, SMTP catcher) for tests: served
-in the test's event loop on free ports, fresh for each test (the 429 number's counter and
-the list of create requests start empty)."""
+"""The local provider sandboxes (Twilio-compatible HTTP, SendGrid-compatible HTTP, SMTP
+catcher) for tests: served in the test's event loop on free ports, fresh for each test
+(the 429 number's counter and the lists of requests start empty)."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -11,6 +11,9 @@ from typing import Any
 
 import uvicorn
 
+from jobline_sandboxes.sendgrid_sandbox.app import SendgridSandbox
+from jobline_sandboxes.sendgrid_sandbox.app import create_app as create_sendgrid_app
+from jobline_sandboxes.sendgrid_sandbox.settings import SendgridSandboxSettings
 from jobline_sandboxes.smtp_catcher import SmtpCatcherSettings, start_smtp_catcher
 from jobline_sandboxes.twilio_sandbox.app import create_app
 from jobline_sandboxes.twilio_sandbox.settings import TwilioSandboxSettings
@@ -22,6 +25,19 @@ class Sandboxes:
     twilio_url: str
     smtp_port: int
     mail_dir: Path
+    sendgrid_url: str
+    # Its events go to ``sendgrid.event_webhook_url`` (none until a test sets it: the comms
+    # service's address is known only once it is made) signed with ``sendgrid.signer``.
+    sendgrid: SendgridSandbox
+
+    def point_sendgrid_events_at(self, comms_url: str) -> dict[str, str]:
+        """Send the SendGrid sandbox's events to a comms service at ``comms_url``; the
+        settings that service needs to send through the sandbox and trust its events."""
+        self.sendgrid.event_webhook_url = f"{comms_url}/v1/sendgrid/events"
+        return {
+            "JOBLINE_COMMS_SENDGRID_BASE_URL": self.sendgrid_url,
+            "JOBLINE_COMMS_SENDGRID_EVENT_PUBLIC_KEY": self.sendgrid.signer.public_key(),
+        }
 
 
 @asynccontextmanager
@@ -44,13 +60,23 @@ async def _serving(app: Any, port: int) -> AsyncIterator[str]:
 async def running_sandboxes(
     tmp_path: Path, *, twilio_latency_ms: int = 0, callback_delay_ms: int = 20
 ) -> AsyncIterator[Sandboxes]:
-    """Both sandboxes; the Twilio one answers each create after ``twilio_latency_ms``
-    and posts each status callback ``callback_delay_ms`` after the previous step."""
+    """The three sandboxes; the Twilio one answers each create after ``twilio_latency_ms``
+    and posts each status callback ``callback_delay_ms`` after the previous step (the
+    SendGrid one each event as long after the one before)."""
     settings = TwilioSandboxSettings(
         port=free_port(), latency_ms=twilio_latency_ms, callback_delay_ms=callback_delay_ms
     )
     twilio = create_app(settings)
     smtp = SmtpCatcherSettings(port=free_port(), mail_dir=tmp_path / "mail")
+    sendgrid = create_sendgrid_app(
+        SendgridSandboxSettings(
+            event_webhook_url="", mail_dir=smtp.mail_dir, event_delay_ms=callback_delay_ms
+        )
+    )
     server = await start_smtp_catcher(smtp)
-    async with server, _serving(twilio, free_port()) as url:
-        yield Sandboxes(url, smtp.port, smtp.mail_dir)
+    async with (
+        server,
+        _serving(twilio, free_port()) as url,
+        _serving(sendgrid, free_port()) as sendgrid_url,
+    ):
+        yield Sandboxes(url, smtp.port, smtp.mail_dir, sendgrid_url, sendgrid.state.sandbox)

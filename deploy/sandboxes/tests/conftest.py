@@ -1,14 +1,18 @@
 """Fixtures: the sandboxes in-process on free ports, and a status-callback receiver."""
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import Mail
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +20,9 @@ from starlette.routing import Route
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from jobline_sandboxes.sendgrid_sandbox.app import create_app as create_sendgrid_app
+from jobline_sandboxes.sendgrid_sandbox.events import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from jobline_sandboxes.sendgrid_sandbox.settings import SendgridSandboxSettings
 from jobline_sandboxes.smtp_catcher import SmtpCatcherSettings, start_smtp_catcher
 from jobline_sandboxes.twilio_sandbox.app import create_app
 from jobline_sandboxes.twilio_sandbox.settings import TwilioSandboxSettings
@@ -133,3 +140,58 @@ async def smtp_catcher(tmp_path: Path) -> AsyncIterator[RunningCatcher]:
     yield RunningCatcher(settings.port, settings.mail_dir)
     server.close()
     await server.wait_closed()
+
+
+@dataclass
+class Post:
+    body: str
+    signature: str
+    timestamp: str
+
+
+@dataclass
+class Running:
+    url: str
+    settings: SendgridSandboxSettings
+    public_key: str
+    posts: asyncio.Queue[Post]
+    answers: list[int]  # the receiver's next answers (then 204); a 5xx is posted again
+
+    async def events(self, count: int) -> list[tuple[dict[str, Any], Post]]:
+        """The next ``count`` events posted, each with the post it came in."""
+        got: list[tuple[dict[str, Any], Post]] = []
+        async with asyncio.timeout(5.0):
+            while len(got) < count:
+                post = await self.posts.get()
+                got.extend((event, post) for event in json.loads(post.body))
+        return got
+
+    async def send(self, mail: Mail, api_key: str | None = None) -> Any:
+        client = SendGridAPIClient(api_key or self.settings.api_key, host=self.url)
+        return await asyncio.to_thread(client.send, mail)
+
+
+@pytest.fixture
+async def sendgrid(tmp_path: Path) -> AsyncIterator[Running]:
+    """A fresh SendGrid sandbox posting its events to a receiver that keeps them."""
+    posts: asyncio.Queue[Post] = asyncio.Queue()
+    answers: list[int] = []
+
+    async def receive(request: Request) -> Response:
+        body = (await request.body()).decode()
+        headers = request.headers
+        await posts.put(Post(body, headers[SIGNATURE_HEADER], headers[TIMESTAMP_HEADER]))
+        return Response(status_code=answers.pop(0) if answers else 204)
+
+    receiver = Starlette(routes=[Route("/events", receive, methods=["POST"])])
+    async with serving(receiver, free_port()) as receiver_url:
+        settings = SendgridSandboxSettings(
+            port=free_port(),
+            event_webhook_url=f"{receiver_url}/events",
+            mail_dir=tmp_path / "mail",
+            event_delay_ms=5,
+        )
+        app = create_sendgrid_app(settings)
+        async with serving(app, settings.port) as url:
+            public_key = app.state.sandbox.signer.public_key()
+            yield Running(url, settings, public_key, posts, answers)

@@ -15,11 +15,14 @@ from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from jobline_comms.adapters.attempts import PostgresAttempts
 from jobline_comms.adapters.blob_store import BlobStore
+from jobline_comms.adapters.email_providers import EmailProviders
 from jobline_comms.adapters.migrate import migrate
 from jobline_comms.adapters.opt_outs import PostgresOptOuts
 from jobline_comms.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
 from jobline_comms.adapters.rate_limit import PostgresRateLimiter
 from jobline_comms.adapters.reports import PostgresReports
+from jobline_comms.adapters.sendgrid_email import SendgridEmail
+from jobline_comms.adapters.sendgrid_signatures import SendgridSignatures
 from jobline_comms.adapters.smtp_email import SmtpEmail
 from jobline_comms.adapters.twilio_signatures import TwilioSignatures
 from jobline_comms.adapters.twilio_sms import TwilioSms
@@ -29,11 +32,12 @@ from jobline_comms.domain.policy import Backoff
 from jobline_comms.domain.senders import Senders
 from jobline_comms.entrypoints import commands, http
 from jobline_comms.entrypoints.dispatcher import Dispatcher
+from jobline_comms.entrypoints.sendgrid_events import EVENTS_PATH
 from jobline_comms.entrypoints.status_checks import StatusChecks
 from jobline_comms.service_layer.byte_budget import ByteBudget
 from jobline_comms.service_layer.handlers import Services
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
-from jobline_infra.body_limits import WEBHOOK_LIMIT, BodyLimits
+from jobline_infra.body_limits import MIB, WEBHOOK_LIMIT, BodyLimits
 from jobline_infra.dead_letters import DeadLetters
 from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
@@ -54,12 +58,17 @@ class CommsRuntime:
     broker: KafkaBroker
     subscriber: LogicSubscriber[Any]
     signatures: TwilioSignatures = field(init=False)
+    sendgrid_signatures: SendgridSignatures = field(init=False)
 
     def __post_init__(self) -> None:
         previous = self.settings.twilio_previous_auth_token
         self.signatures = TwilioSignatures(
             self.settings.twilio_auth_token.get_secret_value(),
             previous.get_secret_value() if previous else None,
+        )
+        self.sendgrid_signatures = SendgridSignatures(
+            self.settings.sendgrid_event_public_key,
+            tolerance_seconds=self.settings.sendgrid_event_max_age_seconds,
         )
 
     @property
@@ -72,6 +81,9 @@ class CommsRuntime:
 
     def signature_ok(self, url: str, params: Mapping[str, str], signature: str) -> bool:
         return self.signatures.valid(url, params, signature)
+
+    def sendgrid_event_ok(self, body: bytes, signature: str, timestamp: str) -> bool:
+        return self.sendgrid_signatures.valid(body, signature, timestamp)
 
     @shared_readiness
     async def readiness(self) -> dict[str, str]:
@@ -101,7 +113,25 @@ def _senders(settings: Settings) -> Senders:
     )
 
 
-async def _services(settings: Settings, pool: "asyncpg.Pool[Any]") -> tuple[Services, TwilioSms]:
+def _email(settings: Settings) -> tuple[EmailProviders, SendgridEmail | None]:
+    """SMTP always (the self-hosters' default); SendGrid where the deployment or a tenant
+    is set to it."""
+    smtp = SmtpEmail(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
+    sendgrid = None
+    if settings.uses_sendgrid:
+        sendgrid = SendgridEmail(
+            settings.sendgrid_api_key.get_secret_value(),
+            host=settings.sendgrid_base_url,
+            timeout=settings.sendgrid_timeout,
+            max_calls=min(settings.send_concurrency, 32),
+        )
+    providers = {"smtp": smtp} | ({"sendgrid": sendgrid} if sendgrid else {})
+    return EmailProviders(providers, settings.email_provider, settings.email_providers), sendgrid
+
+
+async def _services(
+    settings: Settings, pool: "asyncpg.Pool[Any]"
+) -> tuple[Services, TwilioSms, SendgridEmail | None]:
     sms = TwilioSms(
         settings.twilio_account_sid,
         settings.twilio_auth_token.get_secret_value(),
@@ -109,6 +139,7 @@ async def _services(settings: Settings, pool: "asyncpg.Pool[Any]") -> tuple[Serv
         callback_url=settings.status_callback_url,
         timeout=settings.twilio_timeout,
     )
+    email, sendgrid = _email(settings)
     consumer = settings.consumer_group
     services = Services(
         unit_of_work=lambda: PostgresUnitOfWork(
@@ -119,7 +150,7 @@ async def _services(settings: Settings, pool: "asyncpg.Pool[Any]") -> tuple[Serv
         reports=PostgresReports(pool),
         opt_outs=PostgresOptOuts(pool),
         sms=sms,
-        email=SmtpEmail(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout),
+        email=email,
         blobs=BlobStore(settings.blob_url),
         limiter=PostgresRateLimiter(pool, settings.rate_limit_per_second),
         senders=_senders(settings),
@@ -127,7 +158,7 @@ async def _services(settings: Settings, pool: "asyncpg.Pool[Any]") -> tuple[Serv
         attachment_budget=ByteBudget(settings.attachment_budget_bytes),
         backoff=Backoff(settings.retry_base_seconds, settings.retry_max_seconds),
     )
-    return services, sms
+    return services, sms, sendgrid
 
 
 @contextlib.asynccontextmanager
@@ -153,8 +184,10 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
         )
         await producer.start()
         stack.push_async_callback(producer.stop)
-        services, sms = await _services(settings, pool)
+        services, sms, sendgrid = await _services(settings, pool)
         stack.push_async_callback(sms.close)
+        if sendgrid is not None:
+            stack.push_async_callback(sendgrid.close)
 
         relay_stop = asyncio.Event()
         relay = asyncio.create_task(
@@ -209,11 +242,14 @@ async def running(settings: Settings) -> AsyncIterator[CommsRuntime]:
         # Registered last so it runs first: stop taking commands, commit, leave the group.
         stack.push_async_callback(broker.stop)
         log.info(
-            "comms service %s started: twilio %s, smtp %s:%d, rate %.2f/s per sender",
+            "comms service %s started: twilio %s, smtp %s:%d, email by %s%s, rate %.2f/s"
+            " per sender",
             settings.worker_id,
             settings.twilio_base_url,
             settings.smtp_host,
             settings.smtp_port,
+            settings.email_provider,
+            f" (sendgrid {settings.sendgrid_base_url})" if sendgrid else "",
             settings.rate_limit_per_second,
         )
         # What start-up built (modules, schemas, clients: ~110k objects) lives as long as
@@ -245,6 +281,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
 
     app = http.build_app(lifespan)
-    app.add_middleware(BodyLimits, default=WEBHOOK_LIMIT)  # before parsing or signatures
+    # Before parsing or signatures; SendGrid posts its events in batches of up to ~1 MB.
+    app.add_middleware(BodyLimits, default=WEBHOOK_LIMIT, limits=[(EVENTS_PATH, MIB)])
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app

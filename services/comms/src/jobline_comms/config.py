@@ -20,6 +20,9 @@ from jobline_infra.kafka_security import KafkaSecurity, kafka_security_field
 # The local Twilio sandbox's credentials: fine on a laptop, never in production.
 PLACEHOLDER_SID = "ACsandbox00000000000000000000000000"
 PLACEHOLDER_TOKEN = "sandbox-auth-token"  # noqa: S105 - a known placeholder, refused below
+# The local SendGrid sandbox's API key: refused in production where SendGrid is used.
+PLACEHOLDER_SENDGRID_KEY = "SG.sandbox-api-key"
+EmailProviderName = Literal["smtp", "sendgrid"]
 
 
 class Settings(BaseSettings):
@@ -63,6 +66,19 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_timeout: float = Field(default=30.0, gt=0)
+    # Email goes through SMTP (self-hosters' default) or SendGrid, per deployment, and a
+    # tenant may be given its own (EMAIL_PROVIDERS, JSON tenant → smtp|sendgrid).
+    email_provider: EmailProviderName = "smtp"
+    email_providers: dict[str, EmailProviderName] = Field(
+        default_factory=dict, description="tenant → smtp|sendgrid"
+    )
+    sendgrid_api_key: SecretStr = SecretStr(PLACEHOLDER_SENDGRID_KEY)
+    sendgrid_base_url: str = "http://127.0.0.1:8026"
+    sendgrid_timeout: float = Field(default=15.0, gt=0)
+    # The Event Webhook's verification key (base64 DER, as SendGrid's settings show it);
+    # unset, every event post is refused.
+    sendgrid_event_public_key: str | None = None
+    sendgrid_event_max_age_seconds: float = Field(default=300.0, gt=0)
     sms_senders: dict[str, str] = Field(default_factory=dict, description="tenant → E.164")
     default_sms_sender: str = Field(default="+15005550000", pattern=r"^\+[1-9][0-9]{6,14}$")
     email_senders: dict[str, str] = Field(default_factory=dict, description="tenant → From")
@@ -124,6 +140,10 @@ class Settings(BaseSettings):
         return self.public_base_url.rstrip("/") + "/v1/twilio/status"
 
     @property
+    def uses_sendgrid(self) -> bool:
+        return "sendgrid" in {self.email_provider, *self.email_providers.values()}
+
+    @property
     def inbound_url(self) -> str:
         return self.public_base_url.rstrip("/") + "/v1/twilio/inbound"
 
@@ -143,8 +163,13 @@ class Settings(BaseSettings):
             ),
             "DATABASE_URL": has_local_credentials(str(self.database_url)),
             "JOBLINE_COMMS_SENDING_DOMAINS": ANY_DOMAIN in self.sending_domains,
+            "JOBLINE_COMMS_SENDGRID_API_KEY": self.uses_sendgrid
+            and self.sendgrid_api_key.get_secret_value() == PLACEHOLDER_SENDGRID_KEY,
         }
         refuse_local_defaults(self.env, (name for name, local in placeholders.items() if local))
-        if self.claim_timeout <= max(self.twilio_timeout, self.smtp_timeout):
+        if self.uses_sendgrid and not self.sendgrid_event_public_key and self.env != "development":
+            # Fail closed: without it no event is ever accepted and emails stay `sent`.
+            raise ValueError("JOBLINE_COMMS_SENDGRID_EVENT_PUBLIC_KEY must be set to use SendGrid")
+        if self.claim_timeout <= max(self.twilio_timeout, self.smtp_timeout, self.sendgrid_timeout):
             raise ValueError("claim_timeout must exceed the provider call timeouts")
         return self

@@ -10,6 +10,7 @@ import asyncpg
 from jobline_comms.adapters.batching import Batcher
 from jobline_comms.adapters.delivery_rows import COLUMNS, delivery_of
 from jobline_comms.domain.delivery import Delivery
+from jobline_comms.domain.model import Channel
 from jobline_comms.service_layer.ports import Reports, StatusCheck
 
 _Asked = tuple[UUID | None, str]  # a delivery id if the report carries one, the sid
@@ -18,7 +19,9 @@ _DUE = """
 UPDATE comms.deliveries SET status_checked_at = now()
 WHERE delivery_id IN (
     SELECT delivery_id FROM comms.deliveries
-    WHERE status = 'sent' AND channel = 'sms'
+    WHERE status = 'sent'
+      -- texts, and emails SendGrid took (an SMTP id is a <Message-ID>: no one to ask)
+      AND (channel = 'sms' OR (channel = 'email' AND provider_message_id NOT LIKE '<%'))
       AND provider_message_id IS NOT NULL
       AND updated_at < now() - $1 * interval '1 second'
       AND updated_at > now() - $2 * interval '1 second'
@@ -28,7 +31,7 @@ WHERE delivery_id IN (
            OR status_checked_at < now() - greatest(
                $1 * interval '1 second', status_checked_at - updated_at))
     ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-RETURNING delivery_id, provider_message_id"""
+RETURNING delivery_id, provider_message_id, channel"""
 
 
 class PostgresReports(Reports):
@@ -61,4 +64,7 @@ class PostgresReports(Reports):
         self, after: float, give_up_after: float, limit: int = 50
     ) -> list[StatusCheck]:
         rows = await self._pool.fetch(_DUE, after, give_up_after, limit)
-        return [StatusCheck(r["delivery_id"], r["provider_message_id"]) for r in rows]
+        return [
+            StatusCheck(r["delivery_id"], r["provider_message_id"], Channel(r["channel"]))
+            for r in rows
+        ]

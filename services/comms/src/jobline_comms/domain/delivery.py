@@ -112,16 +112,23 @@ class Delivery:
             self.events.append(DeliveryDeadLettered(self.delivery_id, decision.error_message or ""))
 
     def record_status(
-        self, status: DeliveryStatus, provider_message_id: str, error_code: str | None
+        self,
+        status: DeliveryStatus,
+        provider_message_id: str,
+        error_code: str | None,
+        error_message: str | None = None,
     ) -> bool:
         """A provider's status report (a callback, or the answer to a status check); only
-        ever forward. False if the delivery is already as far or further."""
+        ever forward. False if the delivery is already as far or further. The provider's
+        own words (a bounce's reason) are kept when the report carries them."""
         if not advances(self.status, status):
             return False
-        message = f"provider reported {status.value}" if error_code else self.error_message
+        message = error_message or (
+            f"provider reported {status.value}" if error_code else self.error_message
+        )
         self._move(
             status,
-            self.provider_message_id or provider_message_id,
+            self.provider_message_id or provider_message_id or None,
             error_code or self.error_code,
             message,
         )

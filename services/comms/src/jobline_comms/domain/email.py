@@ -1,4 +1,5 @@
-"""An email ready to hand to SMTP, and the check each attachment passes first."""
+"""An email ready to hand to its provider (SMTP or SendGrid), and the check each
+attachment passes first."""
 
 import hashlib
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ class OutgoingEmail:
     body_text: str
     attachments: tuple[File, ...]
     reply_to: str | None = None
+    tenant_id: str = ""  # whose email: the provider may be chosen per tenant
 
 
 def attachment_problem(ref: AttachmentRef, data: bytes) -> str | None:

@@ -16,6 +16,7 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from jobline_comms.domain.replies import provider_status
+from jobline_comms.entrypoints import sendgrid_events
 from jobline_comms.service_layer.handlers import Services, record_provider_status, record_reply
 from jobline_infra.observability.metrics import DELIVERIES
 
@@ -130,4 +131,5 @@ def build_app(lifespan: Lifespan | None = None) -> FastAPI:
             await record_reply(sid, phone, number, params.get("Body", ""), runtime.services)
         return Response(EMPTY_TWIML, media_type="application/xml")
 
+    app.include_router(sendgrid_events.router)
     return app

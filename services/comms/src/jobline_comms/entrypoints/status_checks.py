@@ -1,4 +1,5 @@
-"""Status checks: ask Twilio about texts it accepted whose final status never came.
+"""Status checks: ask Twilio about texts it accepted whose final status never came (and
+SendGrid, through its Email Activity API, about emails whose events never came).
 
 Twilio sends each status callback once. If ours was down or the network dropped it, the
 delivery would stay ``sent`` for ever and the operator would never see ``delivered`` or
@@ -13,6 +14,7 @@ import logging
 
 import aiohttp
 import asyncpg
+from python_http_client.exceptions import HTTPError as SendgridError
 from twilio.base.exceptions import TwilioRestException
 
 from jobline_comms.service_layer.handlers import Services, check_status
@@ -25,6 +27,8 @@ _FAILURES = (
     TimeoutError,
     aiohttp.ClientError,
     TwilioRestException,
+    SendgridError,
+    ValueError,  # an answer that is not JSON
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
 )

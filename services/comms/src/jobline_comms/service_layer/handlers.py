@@ -14,7 +14,7 @@ from jobline_comms.domain.commands import Causation, Command, SendEmail, SendSms
 from jobline_comms.domain.delivery import Delivery
 from jobline_comms.domain.email import File, OutgoingEmail, attachment_problem
 from jobline_comms.domain.events import RecipientOptedIn, RecipientOptedOut
-from jobline_comms.domain.model import DeliveryStatus
+from jobline_comms.domain.model import Channel, DeliveryStatus
 from jobline_comms.domain.outcomes import Outcome, Refused
 from jobline_comms.domain.policy import Backoff
 from jobline_comms.domain.replies import OptChange, classify_reply
@@ -127,6 +127,7 @@ async def _send_email(
         cmd.body_text,
         files,
         reply_to=cmd.reply_to,
+        tenant_id=cmd.tenant_id,
     )
     return await _call_once(delivery, services, lambda: services.email.send(email))
 
@@ -196,24 +197,35 @@ async def record_provider_status(
     status: DeliveryStatus,
     error_code: str | None,
     services: Services,
+    *,
+    error_message: str | None = None,
 ) -> bool:
-    """A status report (a callback, or a status check's answer): the delivery moves
-    forward, never back, and says so. False if none matches or it is already further."""
+    """A status report (a callback, an email event, or a status check's answer): the
+    delivery moves forward, never back, and says so. False if none matches or it is
+    already further."""
     delivery = await services.reports.find(delivery_id, provider_message_id)
-    if delivery is None or not delivery.record_status(status, provider_message_id, error_code):
+    if delivery is None or not delivery.record_status(
+        status, provider_message_id, error_code, error_message
+    ):
         return False
     return await services.changes.save(delivery)
 
 
 async def check_status(check: StatusCheck, services: Services) -> DeliveryStatus | None:
-    """Ask the provider about a text whose final status never came (its callback was
-    lost) and record the answer as if the callback had brought it. The status it moved
-    to, or None if the provider has nothing newer. Never sends anything."""
-    answer = await services.sms.status(check.provider_message_id)
+    """Ask the provider about a text (or email) whose final status never came (its
+    callback or event was lost) and record the answer as if the callback had brought it.
+    The status it moved to, or None if the provider has nothing newer. Never sends."""
+    provider = services.sms if check.channel is Channel.SMS else services.email
+    answer = await provider.status(check.provider_message_id)
     if answer.status is None:
         return None
     moved = await record_provider_status(
-        check.delivery_id, check.provider_message_id, answer.status, answer.error_code, services
+        check.delivery_id,
+        check.provider_message_id,
+        answer.status,
+        answer.error_code,
+        services,
+        error_message=answer.error_message,
     )
     return answer.status if moved else None
 

@@ -13,7 +13,7 @@ from uuid import UUID
 from jobline_comms.domain.commands import Causation, Command
 from jobline_comms.domain.delivery import Delivery
 from jobline_comms.domain.email import OutgoingEmail
-from jobline_comms.domain.model import DeliveryStatus
+from jobline_comms.domain.model import Channel, DeliveryStatus
 from jobline_comms.domain.outcomes import Outcome
 
 
@@ -60,10 +60,12 @@ class Picked:
 
 @dataclass(frozen=True)
 class StatusCheck:
-    """A text the provider accepted whose final status has not come: ask about it."""
+    """A text (or a SendGrid email) the provider accepted whose final status has not
+    come: ask about it."""
 
     delivery_id: UUID
     provider_message_id: str
+    channel: Channel = Channel.SMS
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class ProviderStatus:
 
     status: DeliveryStatus | None
     error_code: str | None = None
+    error_message: str | None = None  # the provider's words, where it gives them (a bounce)
 
 
 class Admission(enum.Enum):
@@ -127,7 +130,12 @@ class SmsProvider(abc.ABC):
 class EmailProvider(abc.ABC):
     @abc.abstractmethod
     async def send(self, email: OutgoingEmail) -> Outcome:
-        """Hand one email to the SMTP server; classify whatever happens."""
+        """Hand one email to its provider; classify whatever happens."""
+
+    async def status(self, provider_message_id: str) -> ProviderStatus:  # noqa: ARG002 - SMTP's default
+        """The message's status as the provider has it now; an SMTP server has no answer
+        to give once it took a message (interim, None, by default)."""
+        return ProviderStatus(None)
 
 
 class Blobs(abc.ABC):
