@@ -140,9 +140,7 @@ def test_the_snapshot_is_the_api_detail_without_its_actions(job):
 
 
 def test_the_snapshot_has_every_field_of_the_detail_but_the_actions():
-    assert set(JobState.model_fields) == set(schemas.JobDetail.model_fields) - {
-        "available_actions"
-    }
+    assert set(JobState.model_fields) == set(schemas.JobDetail.model_fields) - {"available_actions"}
 
 
 def test_money_is_the_detail_s_sums():
