@@ -72,9 +72,12 @@ SELECT j.tenant_id, j.job_id, a.cause
 
 # The list's row (``JOB_ROW_SQL``, so the two name parties alike) plus what the details
 # show, for many jobs: each part ordered as ``JobDetails`` orders it.
+_ANCHOR = "SELECT j.job_id,"
+if _ANCHOR not in JOB_ROW_SQL:  # the snapshot's columns go in front of the list row's
+    raise RuntimeError("JOB_ROW_SQL no longer starts with " + _ANCHOR)
 _STATES = (
     JOB_ROW_SQL.replace(  # noqa: S608 - constant SQL, no input in it
-        "SELECT j.job_id,",
+        _ANCHOR,
         """SELECT j.tenant_id, j.tax_rate, c.billing_address, p.address AS property_address_parts,
        j.parent_job_id,
        (SELECT i.status FROM jobs.invoices i WHERE i.tenant_id = j.tenant_id
