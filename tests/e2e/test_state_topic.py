@@ -19,6 +19,8 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from jobline_contracts.codec import decode
 from jobline_contracts.state import JobState
@@ -218,3 +220,17 @@ async def api_jobs(api: httpx.AsyncClient, tenant: str) -> dict[UUID, dict[str, 
         shown[UUID(detail["id"])] = detail
     assert tenant  # the token is the tenant's: the list is its jobs only
     return shown
+
+
+async def test_the_state_topic_is_created_compacted(jobs_service: ServiceProcess) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=jobs_service.env["KAFKA_BOOTSTRAP_SERVERS"])
+    await admin.start()
+    try:
+        (answer,) = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, JOBS_STATE.name)]
+        )
+    finally:
+        await admin.close()
+    ((_code, _message, _type, _name, configs),) = answer.resources
+    policy = {name: value for name, value, *_ in configs}["cleanup.policy"]
+    assert policy == "compact"
