@@ -174,6 +174,7 @@ def test_release_copies_the_schemas_once_and_never_changes_them(repo, capsys):
     assert "already cut" in capsys.readouterr().out
     publish(repo, JOBS_LIFECYCLE, changed(JobCreated, crew_size=(int | None, None)))
 
+    count = len(list((repo / SCHEMAS_DIR).rglob("*.json")))
     assert gate.release(repo, "1.1.0") == [
         f"released 1.1.0: {count} schemas in {repo / gate.RELEASED_DIR / '1.1.0'}"
     ]

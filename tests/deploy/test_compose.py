@@ -6,7 +6,7 @@ import json
 import jsonschema
 import pytest
 
-from jobline_contracts.topics import topic_partitions
+from jobline_contracts.topics import TOPICS, topic_partitions
 
 pytestmark = pytest.mark.unit
 
@@ -122,3 +122,4 @@ def test_the_topics_job_creates_the_registrys_topics(compose):
     env = compose["services"]["kafka-topics"]["environment"]
     created = {n: int(p) for n, _, p in (w.rpartition(":") for w in env["TOPICS"].split())}
     assert created == topic_partitions()
+    assert set(env["COMPACTED"].split()) == {t.name for t in TOPICS if t.compacted}

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from jobline_comms.config import Settings as CommsSettings
-from jobline_contracts.topics import COMMS_COMMANDS, DISPATCH_EVENTS, topic_partitions
+from jobline_contracts.topics import COMMS_COMMANDS, DISPATCH_EVENTS, TOPICS, topic_partitions
 from jobline_jobs.config import Settings as JobsSettings
 
 pytestmark = pytest.mark.unit
@@ -344,6 +344,7 @@ def test_the_topics_job_creates_the_registrys_topics(k8s_objects):
     (container,) = jobs["jobline-kafka-topics"]["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert _topics(env["TOPICS"]) == registry_topics()
+    assert set(env["COMPACTED"].split()) == {t.name for t in TOPICS if t.compacted}
     assert int(env["REPLICATION_FACTOR"]) > int(env["MIN_INSYNC_REPLICAS"]) >= 2
 
 

@@ -46,7 +46,9 @@ async def test_sigkill_after_commit_before_publish_loses_no_lifecycle_event(
 
         async def committed_not_sent() -> bool:
             pending = await conn.fetchval(
-                "SELECT count(*) FROM jobs.outbox WHERE key = $1", story.key.encode()
+                "SELECT count(*) FROM jobs.outbox WHERE topic = $1 AND key = $2",
+                JOBS_LIFECYCLE.name,
+                story.key.encode(),
             )
             return bool(pending == 3)  # job.created, job.dispatch_assigned, job.status_changed
 

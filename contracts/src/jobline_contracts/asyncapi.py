@@ -14,7 +14,7 @@ import yaml
 from jobline_contracts.dead_letter_kinds import MEANING
 from jobline_contracts.envelope import Payload
 from jobline_contracts.schema_export import bundle, bundle_key, summary
-from jobline_contracts.topics import TOPICS, TopicSpec, topic_partitions
+from jobline_contracts.topics import TOPICS, TopicSpec, topic_configs, topic_partitions
 
 SERVICES = ("jobs", "comms", "invoicing")
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -139,7 +139,9 @@ def _channel(spec: TopicSpec) -> dict[str, Any]:
             model.message_type: {"$ref": f"#/components/messages/{_message_key(spec, model)}"}
             for model in spec.messages
         },
-        "bindings": {"kafka": _topic_binding(spec.name, topic_partitions()[spec.name])},
+        "bindings": {
+            "kafka": _topic_binding(spec.name, topic_partitions()[spec.name], topic_configs(spec))
+        },
     }
 
 
@@ -155,8 +157,16 @@ def _dlq_channel(spec: TopicSpec) -> dict[str, Any]:
     }
 
 
-def _topic_binding(name: str, partitions: int) -> dict[str, Any]:
-    return {"topic": name, "partitions": partitions, "bindingVersion": KAFKA_BINDING_VERSION}
+def _topic_binding(
+    name: str, partitions: int, configs: dict[str, str] | None = None
+) -> dict[str, Any]:
+    binding: dict[str, Any] = {"topic": name, "partitions": partitions}
+    if configs:  # the binding lists cleanup.policy as an array of policies
+        binding["topicConfiguration"] = {
+            key: value.split(",") if key == "cleanup.policy" else value
+            for key, value in configs.items()
+        }
+    return binding | {"bindingVersion": KAFKA_BINDING_VERSION}
 
 
 def _operation(action: str, who: str, channel: str, messages: list[str]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from jobline_contracts.envelope import Payload
 from jobline_contracts.facts import ALL_FACTS
 from jobline_contracts.invoicing import ALL_INVOICING_COMMANDS, ALL_INVOICING_EVENTS
 from jobline_contracts.lifecycle import ALL_LIFECYCLE_EVENTS
+from jobline_contracts.state import ALL_STATE_MESSAGES
 
 DLQ_SUFFIX = ".dlq"
 # Dead letters are few, and an operator reads and replays them one by one, in order: one
@@ -30,6 +31,9 @@ class TopicSpec:
     messages: tuple[type[Payload], ...]
     partitions: int = 6
     has_dlq: bool = True
+    # Compacted: Kafka keeps each key's newest value (``cleanup.policy=compact``), a null
+    # value (a tombstone) removes the key.
+    compacted: bool = False
 
     @property
     def dlq(self) -> str:
@@ -91,6 +95,19 @@ INVOICING_EVENTS = TopicSpec(
     description="Invoice rendered (blob key, sha256, pages) or failed.",
     messages=ALL_INVOICING_EVENTS,
 )
+# issue 19: the current job, for consumers that keep a view of jobs
+JOBS_STATE = TopicSpec(
+    name="jobs.state.v1",
+    producer="jobs (outbox)",
+    consumers=("other teams",),
+    key="job id",
+    description="The whole job after each change (as the API's job detail shows it);"
+    " compacted to the newest snapshot per job. A null value (tombstone) removes a job:"
+    " Jobline writes none today, as no job or tenant is ever deleted.",
+    messages=ALL_STATE_MESSAGES,
+    has_dlq=False,  # consumed by other teams, who keep their own dead letters
+    compacted=True,
+)
 
 TOPICS: tuple[TopicSpec, ...] = (
     DISPATCH_EVENTS,
@@ -99,6 +116,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     COMMS_EVENTS,
     INVOICING_COMMANDS,
     INVOICING_EVENTS,
+    JOBS_STATE,
 )
 
 
@@ -113,6 +131,11 @@ def topic_partitions(specs: tuple[TopicSpec, ...] = TOPICS) -> dict[str, int]:
     provisioning creates and docs/asyncapi.yaml documents."""
     counts = {spec.name: spec.partitions for spec in specs}
     return counts | {spec.dlq: DLQ_PARTITIONS for spec in specs if spec.has_dlq}
+
+
+def topic_configs(spec: TopicSpec) -> dict[str, str]:
+    """The topic-level settings provisioning creates ``spec`` with (its DLQ takes none)."""
+    return {"cleanup.policy": "compact"} if spec.compacted else {}
 
 
 def topic(name: str) -> TopicSpec:

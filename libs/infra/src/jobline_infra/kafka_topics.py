@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from jobline_contracts.topics import TopicSpec, topic_partitions
+from jobline_contracts.topics import TopicSpec, topic_configs, topic_partitions
 from jobline_infra.kafka_security import PLAINTEXT, KafkaSecurity
 
 log = logging.getLogger(__name__)
@@ -21,8 +21,12 @@ async def ensure_topics(
     replication_factor: int = 1,
     security: KafkaSecurity = PLAINTEXT,
 ) -> list[str]:
-    """Create these topics and their dead-letter twins if missing; returns those created."""
-    wanted = topic_partitions(tuple(specs))
+    """Create these topics and their dead-letter twins if missing, each with its settings
+    (a compacted one with ``cleanup.policy=compact``); returns those created. A topic that
+    exists is left as it is."""
+    specs = tuple(specs)
+    wanted = topic_partitions(specs)
+    configs = {spec.name: topic_configs(spec) for spec in specs}
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap_servers, client_id=client_id, **security.client_options()
     )
@@ -30,7 +34,12 @@ async def ensure_topics(
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name=name, num_partitions=partitions, replication_factor=replication_factor)
+            NewTopic(
+                name=name,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                topic_configs=configs.get(name, {}),
+            )
             for name, partitions in wanted.items()
             if name not in existing
         ]

@@ -146,5 +146,7 @@ async def test_a_batch_reads_its_snapshot_sources_once_and_sends_its_rows_once(
     assert count("AS k(tenant_id, job_id, customer_id") == 1  # the three jobs' parties
     assert count("FROM jobs.payments", "(tenant_id, job_id) IN") == 1
     assert count("invoice_title", "FROM jobs.tenants WHERE tenant_id = ANY") == 1
-    assert count("INSERT INTO jobs.outbox") == 1  # at commit, not before each snapshot
+    # At commit, not before each snapshot: the lifecycle's, then the jobs' state (which
+    # reads what the first wrote).
+    assert count("INSERT INTO jobs.outbox") == 2
     assert len(await revisions(db, jobs)) == 6

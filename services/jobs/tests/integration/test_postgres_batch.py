@@ -58,7 +58,8 @@ async def written(db: asyncpg.Pool, tenant: str) -> dict[str, object]:
         "SELECT job_id, step, amount_paid FROM jobs.jobs WHERE tenant_id = $1 ORDER BY 1", tenant
     )
     lifecycle = await db.fetch(
-        "SELECT key, value FROM jobs.outbox WHERE key = ANY($1::bytea[]) ORDER BY outbox_id",
+        "SELECT key, value FROM jobs.outbox WHERE topic = 'jobs.lifecycle.v1'"
+        " AND key = ANY($1::bytea[]) ORDER BY outbox_id",
         [str(j["job_id"]).encode() for j in jobs],
     )
     per_job: dict[bytes, list[str]] = {}

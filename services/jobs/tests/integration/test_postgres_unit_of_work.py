@@ -59,13 +59,16 @@ async def test_a_dispatched_job_commits_state_timeline_and_outbox_together(
     )
     assert [v["status"] for v in visits] == ["scheduled"]
     outbox = await outbox_for(db, str(cmd.job_id))
-    types = [json.loads(r["value"])["type"] for r in outbox]
-    assert types == ["job.created", "job.dispatch_assigned"]
-    assert {r["topic"] for r in outbox} == {"jobs.lifecycle.v1"}
+    written = [(r["topic"], json.loads(r["value"])["type"]) for r in outbox]
+    assert written == [
+        ("jobs.lifecycle.v1", "job.created"),
+        ("jobs.lifecycle.v1", "job.dispatch_assigned"),
+        ("jobs.state.v1", "job.state"),  # the job after the change, off the timeline
+    ]
     timeline = await db.fetch(
         "SELECT type FROM jobs.timeline WHERE tenant_id = $1 ORDER BY entry_id", tenant
     )
-    assert [t["type"] for t in timeline] == types
+    assert [t["type"] for t in timeline] == [t for _, t in written[:2]]
 
 
 async def test_a_loaded_job_keeps_its_visits_and_lines(
@@ -87,7 +90,7 @@ async def test_redelivery_is_a_no_op(db: asyncpg.Pool, bus: MessageBus, tenant: 
     cmd, why = dispatch_job(tenant), causation()
     await bus.handle(cmd, why)
     assert await bus.handle(cmd, why) is Outcome.DUPLICATE
-    assert len(await outbox_for(db, str(cmd.job_id))) == 2
+    assert len(await outbox_for(db, str(cmd.job_id))) == 3  # two events and the state
 
 
 async def test_a_rejection_keeps_the_claim_records_the_reason_and_dead_letters(

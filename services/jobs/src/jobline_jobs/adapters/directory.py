@@ -35,6 +35,7 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
         self._rates: dict[tuple[str, UUID], Decimal] = {}
         # Upserts applied in this transaction: parties read before are stale (snapshots).
         self.upserts = 0
+        self._upserted: list[tuple[str, str, UUID]] = []  # (tenant, kind, id): job states
 
     async def look_up_tenants(self, tenant_ids: set[str]) -> None:
         """Whether each tenant exists (and its commission split rule), in one statement."""
@@ -73,6 +74,7 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
         )
         if applied:
             self.upserts += 1
+            self._upserted.append((cmd.tenant_id, "customer", cmd.customer_id))
             await self._replace_contacts(cmd.tenant_id, "customer", cmd.customer_id, cmd.contacts)
             await self._refresh_search_text(cmd.tenant_id, "customer_id", cmd.customer_id)
         return bool(applied)
@@ -97,6 +99,7 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
         )
         if applied:
             self.upserts += 1
+            self._upserted.append((cmd.tenant_id, "property", cmd.property_id))
             await self._replace_contacts(cmd.tenant_id, "property", cmd.property_id, cmd.contacts)
             await self._refresh_search_text(cmd.tenant_id, "property_id", cmd.property_id)
         return bool(applied)
@@ -124,9 +127,15 @@ class PostgresDirectory(CommissionTermsLookups, Directory):
         )
         if applied:  # a rate read ahead for this transaction is stale now; as stored:
             self.upserts += 1
+            self._upserted.append((cmd.tenant_id, "technician", cmd.technician_id))
             rate = cmd.commission_rate.quantize(Decimal("0.0001"))  # numeric(6, 4)
             self._rates[(cmd.tenant_id, cmd.technician_id)] = rate
         return bool(applied)
+
+    def take_upserted(self) -> list[tuple[str, str, UUID]]:
+        """(tenant, kind, id) of each party upserted since the last call: its jobs show it."""
+        upserted, self._upserted = self._upserted, []
+        return upserted
 
     async def ensure_parties(self, cmd: commands.DispatchJob) -> None:
         tenant, add = cmd.tenant_id, self._writer.add

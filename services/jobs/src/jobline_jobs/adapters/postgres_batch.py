@@ -101,6 +101,7 @@ class PostgresBatch(Batch):
         assert self._tx is not None, "commit outside the batch"  # noqa: S101
         try:
             await self.session.rows.send()
+            await self.session.states.write()  # once per job of the whole batch
         except asyncpg.UniqueViolationError as clash:
             raise BatchConflict(f"already recorded: {clash.detail or clash}") from clash
         await self._tx.commit()

@@ -3,7 +3,9 @@
 Handlers change aggregates; when a handler is done, :meth:`PostgresUnitOfWork._stage`
 turns what they changed into typed rows for the transaction's :class:`RowWriter`: each
 changed aggregate's own rows (from its repository), and per event what ``wire`` maps it
-to, a timeline entry and outbox messages stamped by the cause's :class:`CausedMessages`.
+to, a timeline entry and outbox messages stamped by the cause's :class:`CausedMessages`;
+the jobs it changed go to the session's ``JobStates``, whose snapshots are written once
+per job at commit.
 It is the only writer of the timeline and the outbox. A message on its own sends the
 rows at once, inside its savepoint; a message in a batch (``postgres_batch``) leaves
 them for the batch's commit.
@@ -33,6 +35,7 @@ from jobline_jobs.adapters.invoice_renders import (
 from jobline_jobs.adapters.invoices import PostgresInvoices
 from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
+from jobline_jobs.adapters.job_states import JobStates
 from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.rows import TimelineEntry
@@ -70,6 +73,7 @@ class Session:
         )
         self.tenant_settings = PostgresTenantSettings(conn)
         self.templates = PostgresTemplates(conn)  # issue 18
+        self.states = JobStates(conn, self.rows)  # issue 19: jobs.state.v1, at commit
 
 
 class PostgresUnitOfWork(UnitOfWork):
@@ -153,8 +157,10 @@ class PostgresUnitOfWork(UnitOfWork):
         """Rows for what the handler changed: each touched job's own (and its events'),
         then each other changed aggregate's, each followed by its events' timeline
         entries and outbox messages, in event order."""
+        states = self._session.states
         for job in self.jobs.take_touched():
             self.jobs.save(job, self.causation)
+            states.touch(job.tenant_id, job.job_id, self._messages)
             self._written(job.tenant_id, job.events)
             job.events.clear()
         for store in self._session.stores:
@@ -162,11 +168,14 @@ class PostgresUnitOfWork(UnitOfWork):
                 store.save(aggregate)
                 self._written(aggregate.tenant_id, aggregate.events)
                 aggregate.events.clear()
+        for tenant_id, kind, party_id in self.directory.take_upserted():
+            states.touch_party(tenant_id, kind, party_id, self._messages)
 
     def _written(self, tenant_id: str, events: Iterable[Event]) -> None:
         """Each event's timeline entry (if it has one) and outbox messages, by ``wire``."""
-        add = self._rows.add
+        add, touch = self._rows.add, self._session.states.touch
         for event in events:
+            touch(tenant_id, event.job_id, self._messages)
             entry, messages = wire.written(event, tenant_id, self._messages)
             if entry is not None:
                 add(self._timeline(tenant_id, event.job_id, entry.type, entry.details, at=entry.at))
@@ -219,6 +228,7 @@ class PostgresUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         assert self._tx is not None, "commit outside the unit of work"  # noqa: S101
+        await self._session.states.write()
         await self._tx.commit()
         self._tx = None
 

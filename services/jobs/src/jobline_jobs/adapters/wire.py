@@ -11,7 +11,8 @@ from functools import singledispatch
 from jobline_contracts.comms import Attachment, SendEmail, SendSms
 from jobline_contracts.envelope import Payload
 from jobline_contracts.invoicing import InvoiceSnapshot, RenderInvoice
-from jobline_contracts.topics import COMMS_COMMANDS, INVOICING_COMMANDS
+from jobline_contracts.state import JobState
+from jobline_contracts.topics import COMMS_COMMANDS, INVOICING_COMMANDS, JOBS_STATE
 from jobline_infra.observability import tracing
 from jobline_jobs.adapters.lifecycle import to_wire
 from jobline_jobs.adapters.outbox import CausedMessages
@@ -166,3 +167,10 @@ def _(
 ) -> Written:
     row, _ = messages.row(to_wire(event), tenant_id, event.job_id)
     return None, [row]
+
+
+# issue 19: the state topic
+def snapshot(state: JobState, tenant_id: str, messages: CausedMessages) -> OutboxRow:
+    """The job's snapshot on ``jobs.state.v1`` (``adapters.job_states``), keyed by job id:
+    not on the timeline, which has the changes it sums up."""
+    return messages.command(JOBS_STATE.name, state.id, state, tenant_id)

@@ -1,18 +1,16 @@
 """Read-model rows → response models."""
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
-from jobline_jobs.domain import commands
 from jobline_jobs.domain.actions import JobFacts, available_actions
-from jobline_jobs.domain.money import to_cents
 from jobline_jobs.domain.workflow import Step
-from jobline_jobs.entrypoints.api import schemas, statements
+from jobline_jobs.entrypoints.api import schemas
 from jobline_jobs.entrypoints.api.statements import BILLED
+from jobline_jobs.service_layer.job_state import balance_due, due_to_bill_on, job_state
 
 
 def job_page_json(rows: Sequence[Mapping[str, Any]], next_cursor: str | None) -> bytes:
@@ -25,22 +23,6 @@ def job_page_json(rows: Sequence[Mapping[str, Any]], next_cursor: str | None) ->
     """
     page = {"items": [_plain_row(r) for r in rows], "next_cursor": next_cursor}
     return orjson.dumps(page, option=orjson.OPT_UTC_Z)
-
-
-def balance_due(row: Mapping[str, Any]) -> Decimal:
-    """What the job itself has still to bill and collect: a parent's scheduled shares are
-    its subjobs' to bill, so a parent's balance is what is left unscheduled, less what was
-    paid on the parent itself (each dollar shows once across a parent and its subjobs).
-    A canceled job owes nothing unless its invoice was issued (and not voided) before the
-    cancel; then its balance stands until paid."""
-    if row["step"] == Step.CANCELED and not row.get("invoice_stands"):
-        return Decimal("0.00")
-    return Decimal(row["total"] - row["scheduled_amount"] - row["amount_paid"])
-
-
-def due_to_bill_on(row: Mapping[str, Any]) -> date | None:
-    """A scheduled subjob's date; None once (or if) the job is billable."""
-    return None if row["billable"] else row["bill_on"]
 
 
 def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,24 +104,9 @@ def billed_by_subjobs(job: dict[str, Any]) -> bool:
 
 
 def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
-    lines = [
-        commands.LineItem(
-            li["line_id"],
-            li["code"],
-            li["description"],
-            li["quantity"],
-            li["unit_price"],
-            li["taxable"],
-        )
-        for li in job["line_items"]
-    ]
-    subtotal = sum((to_cents(li.quantity * li.unit_price) for li in lines), Decimal("0.00"))
-    fields = _row_fields(job)
-    # The stored total is the authority: a subjob's tax is its share's tax part, not a
-    # rate applied to its one line.
-    fields["money"] = fields["money"].model_copy(
-        update={"subtotal": subtotal, "tax": job["total"] - subtotal}
-    )
+    """The job as ``jobs.state.v1`` carries it (``job_state``), with the actions allowed
+    now."""
+    state = job_state(job)
     contacts = job["contacts"]
     facts = JobFacts(
         step=Step(job["step"]),
@@ -148,51 +115,21 @@ def job_detail(job: dict[str, Any]) -> schemas.JobDetail:
         is_recall=job["recall_of"] is not None,
         fully_scheduled=sum((s["share_amount"] for s in job["subjobs"]), Decimal(0))
         >= job["total"],
-        has_line_items=bool(lines),
+        has_line_items=bool(state.line_items),
         has_email_contact=any(c["email"] for c in contacts),
         has_reachable_contact=any(c["email"] or c["phone"] for c in contacts),
         billed_by_subjobs=billed_by_subjobs(job),
-        due_to_bill_on=due_to_bill_on(job),
+        due_to_bill_on=state.due_to_bill_on,
         invoice_issued=invoiceable(job),
     )
-    return schemas.JobDetail(
-        **fields,
-        tax_rate=job["tax_rate"],
-        billing_address=job["billing_address"],
-        property_address=job["property_address_parts"],
-        contacts=[
-            schemas.Contact(
-                id=c["contact_id"],
-                belongs_to=c["owner_kind"],
-                name=c["name"],
-                phone=c["phone"],
-                email=c["email"],
-                role=c["role"],
-            )
-            for c in contacts
-        ],
-        line_items=[
-            schemas.LineItem(
-                id=li.line_id,
-                code=li.code,
-                description=li.description,
-                quantity=li.quantity,
-                unit_price=li.unit_price,
-                amount=to_cents(li.quantity * li.unit_price),
-                taxable=li.taxable,
-            )
-            for li in lines
-        ],
-        dispatches=[dispatch(v) for v in job["dispatches"]],
-        parent_job_id=job["parent_job_id"],
-        subjob_ids=[s["job_id"] for s in job["subjobs"]],
-        recall_of=job["recall_of"],
-        recalls=job["recalls"],
-        staged_billing=statements.summary(job) if job["subjobs"] else None,
-        available_actions=[
-            schemas.ActionAvailability(action=a.action, allowed=a.allowed, reason=a.reason)
-            for a in available_actions(facts)
-        ],
+    return schemas.JobDetail.model_validate(
+        {
+            **state.model_dump(),
+            "available_actions": [
+                schemas.ActionAvailability(action=a.action, allowed=a.allowed, reason=a.reason)
+                for a in available_actions(facts)
+            ],
+        }
     )
 
 

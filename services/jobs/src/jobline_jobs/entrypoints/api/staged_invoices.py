@@ -5,7 +5,7 @@ from typing import Any
 
 from jobline_jobs.entrypoints.api.errors import ApiError
 from jobline_jobs.entrypoints.api.presenters import billed_by_subjobs
-from jobline_jobs.entrypoints.api.statements import statement_path
+from jobline_jobs.service_layer.job_state import statement_path
 
 
 def refuse_staged(job: dict[str, Any]) -> None:

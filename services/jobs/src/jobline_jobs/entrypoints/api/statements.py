@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 
 from jobline_jobs.domain.money import to_cents
 from jobline_jobs.domain.workflow import Step
-from jobline_jobs.entrypoints.api import schemas
 from jobline_jobs.entrypoints.api.deps import PrincipalDep, RuntimeDep
 from jobline_jobs.entrypoints.api.errors import ApiError, not_found, responses
+from jobline_jobs.service_layer.job_state import statement_path
 
 router = APIRouter(tags=["invoices"])
 
@@ -54,27 +54,6 @@ class Statement(BaseModel):
     paid: Decimal
     outstanding: Decimal = Field(description="total - paid: what the customer still owes")
     stages: list[Stage]
-
-
-def statement_path(job_id: object) -> str:
-    return f"/v1/jobs/{job_id}/statement"
-
-
-def _paid_on_subjobs(job: Mapping[str, Any]) -> Decimal:
-    return sum((s["amount_paid"] for s in job["subjobs"]), ZERO)
-
-
-def summary(job: Mapping[str, Any]) -> schemas.StagedBilling:
-    """A parent's subjobs in sum, for its details."""
-    on_subjobs = _paid_on_subjobs(job)
-    return schemas.StagedBilling(
-        scheduled=job["scheduled_amount"],
-        unscheduled=job["total"] - job["scheduled_amount"],
-        paid_on_job=job["amount_paid"],
-        paid_on_subjobs=on_subjobs,
-        outstanding=job["total"] - job["amount_paid"] - on_subjobs,
-        statement=statement_path(job["job_id"]),
-    )
 
 
 def _stage(s: Mapping[str, Any]) -> Stage:
