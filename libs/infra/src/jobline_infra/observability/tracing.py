@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -148,6 +149,20 @@ def continued(
         name, context=context_of(traceparent), kind=kind, attributes=attributes
     ) as current:
         yield current
+
+
+@contextmanager
+def attached(traceparent: str | None) -> Iterator[None]:
+    """The stored ``traceparent`` as the current context, without a span (tracing off:
+    the caller's context passes through, as a no-op span would pass it)."""
+    if not traceparent:
+        yield
+        return
+    token = otel_context.attach(_PROPAGATOR.extract({"traceparent": traceparent}))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 @contextmanager
