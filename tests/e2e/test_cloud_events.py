@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
@@ -127,3 +128,31 @@ async def test_with_tracing_export_off_the_event_carries_the_request_s_tracepare
     assert_is_its_envelope(cloud_event(deferred), deferred, story)
     assert deferred.headers["traceparent"] == traceparent  # no span between: the caller's own
     assert not untraced_jobs.traces_path.exists()
+
+
+async def test_with_tracing_export_off_a_fact_s_traceparent_reaches_its_events(
+    untraced_jobs: ServiceProcess, own_database_url: str, kafka_bootstrap: str, watch
+):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(own_database_url)
+    try:
+        await add_tenant(conn, tenant, "Untraced Plumbing", "America/New_York", "USD")
+    finally:
+        await conn.close()
+    lifecycle = await watch(JOBS_LIFECYCLE.name)
+    story = JobStory(tenant)
+    _, traceparent = new_traceparent()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            DISPATCH_EVENTS.name,
+            story.envelope(story.dispatched()).to_json(),
+            key=story.key.encode(),
+            headers=[("traceparent", traceparent.encode())],
+        )
+    finally:
+        await producer.stop()
+
+    (created,) = await lifecycle.wait_for(of_type("job.created", story))
+    assert created.headers["traceparent"] == traceparent

@@ -35,3 +35,19 @@ async def test_a_request_s_traceparent_is_current_while_it_is_handled_without_tr
     assert untraced.json() == {"traceparent": None}
     assert malformed.json() == {"traceparent": None}
     assert tracing.current_traceparent() is None  # detached once answered
+
+
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [
+        (CALLER, True),
+        ("nonsense", False),
+        ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", False),
+        ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", False),
+        (CALLER + "-and-more" * 1000, False),
+    ],
+)
+def test_a_consumed_message_s_traceparent_is_kept_only_when_well_formed(header, kept):
+    headers = [("message-type", b"job.dispatched"), ("traceparent", header.encode())]
+    assert tracing.sent_traceparent(headers) == (header if kept else None)
+    assert tracing.sent_traceparent(headers[:1]) is None

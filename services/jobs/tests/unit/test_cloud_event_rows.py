@@ -15,6 +15,7 @@ from jobline_contracts import lifecycle as wire
 from jobline_contracts.comms import SendSms
 from jobline_contracts.topics import COMMS_COMMANDS
 from jobline_infra import cloud_events
+from jobline_infra.observability import tracing
 from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
 from jobline_jobs.adapters.rows import OutboxRow
 from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
@@ -82,3 +83,29 @@ def test_a_dead_letter_is_no_cloud_event_of_ours():
     source = SourceMessage("dispatch.events.v1", 0, 7, b"k", b"not json")
     row = dead_letter_row(source, "jobs", "undecodable", "not JSON")
     assert (row.ce_id, row.ce_time, row.ce_subject) == (None, None, None)
+
+
+FACT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+SAME_TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01"
+BATCH_TRACE = "00-0af7651916cd43dd8448eb211c80319c-2222222222222222-01"
+
+
+@pytest.mark.parametrize(
+    ("handling", "own", "published"),
+    [
+        (None, FACT, FACT),  # export off, a batch: no context but the fact's own
+        (SAME_TRACE, FACT, SAME_TRACE),  # handled in the fact's trace: its span
+        (BATCH_TRACE, FACT, FACT),  # a batch's trace of its own: the fact's
+        (BATCH_TRACE, None, BATCH_TRACE),  # a fact without one: the handling's
+        (None, None, None),
+    ],
+)
+def test_what_a_fact_causes_stays_in_the_fact_s_trace(handling, own, published):
+    causation = Causation(
+        "jobs.test", uuid4(), "job.dispatched", uuid4(), datetime.now(UTC), "upstream",
+        traceparent=own,
+    )  # fmt: skip
+    payload = wire.JobUndeferred(job_id=JOB, job_number="J-1", undeferred_by="operator:t")
+    with tracing.attached(handling):
+        row, _ = CausedMessages(causation).row(payload, "acme", JOB)
+    assert row.traceparent == published

@@ -8,6 +8,7 @@ exporter the API's no-op tracer runs, and ids still propagate from upstream.
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -178,6 +179,16 @@ def traceparent_of(headers: Sequence[tuple[str, bytes]]) -> str | None:
         if key == "traceparent":
             return value.decode("latin-1")
     return None
+
+
+_TRACEPARENT = re.compile(r"00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def sent_traceparent(headers: Sequence[tuple[str, bytes]]) -> str | None:
+    """A Kafka record's ``traceparent`` if it is a well-formed W3C one (version 00): a
+    stranger's header is kept and sent on only when it is what it claims to be."""
+    found = traceparent_of(headers)
+    return found if found is not None and _TRACEPARENT.fullmatch(found) else None
 
 
 def received(topic: str, headers: Sequence[tuple[str, bytes]]) -> str | None:

@@ -131,9 +131,14 @@ class CausedMessages:
         return self._time
 
     def _trace(self) -> str | None:
-        """The trace being handled, read once per cause."""
+        """The trace being handled, read once per cause; the consumed message's own when
+        the handling is in no trace of it: a batch of facts is a trace of its own (its
+        span links to theirs), and with tracing export off a batch has none."""
         if not self._traced:
-            self._traceparent, self._traced = current_traceparent(), True
+            current, own = current_traceparent(), self._causation.traceparent
+            if own is not None and (current is None or current[3:35] != own[3:35]):
+                current = own  # [3:35]: the trace id of a version-00 traceparent
+            self._traceparent, self._traced = current, True
         return self._traceparent
 
     def _event_id(self, number: int) -> bytes:

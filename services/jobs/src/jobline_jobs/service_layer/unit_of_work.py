@@ -60,6 +60,9 @@ class Causation:
     actor: str
     source: SourceMessage | None = None
     key_claim: KeyClaim | None = None  # an API request's Idempotency-Key, when it sent one
+    # The consumed message's W3C traceparent, when it came with one (issue 19): what it
+    # causes stays in its trace when the handling is not (a batch, tracing export off).
+    traceparent: str | None = None
 
 
 class JobRepository(ABC):
