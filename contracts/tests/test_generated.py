@@ -1,6 +1,7 @@
 """The generated artefacts: committed copies up to date, schemas and AsyncAPI doc sound."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +122,18 @@ def test_asyncapi_messages_carry_envelope_schemas_and_trace_headers():
             assert message["name"] == model.message_type
             assert message["contentType"] == "application/json"
             assert payload["properties"]["type"]["const"] == model.message_type
-            assert set(headers["properties"]) == {"traceparent", "tracestate"}
-            assert "required" not in headers
+            assert {"traceparent", "tracestate"} <= set(headers["properties"])
+            if spec.producer == "upstream dispatch systems":  # not Jobline's: trace only
+                assert set(headers["properties"]) == {"traceparent", "tracestate"}
+                assert "required" not in headers
+                continue
+            # A Jobline service's messages: CloudEvents, Kafka binding, binary mode.
+            service = spec.producer.split()[0]
+            assert headers["properties"]["ce_source"]["const"] == f"/jobline/{service}"
+            assert re.match(headers["properties"]["ce_type"]["pattern"], "dev.jobline.job.created")
+            assert set(headers["required"]) == {
+                "ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "content-type",
+            }  # fmt: skip
 
 
 def test_asyncapi_dead_letter_channels_carry_the_reason_headers():

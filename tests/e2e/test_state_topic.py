@@ -64,6 +64,8 @@ class StateReader:
         batches = await self._consumer.getmany(timeout_ms=500, max_records=5000)
         for records in batches.values():
             for record in records:
+                if record.value is not None:  # a snapshot is a CloudEvent about its job
+                    assert dict(record.headers)["ce_subject"] == record.key
                 await self._apply(record.key, record.value)
 
     async def _apply(self, key: bytes | None, value: bytes | None) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from jobline_contracts import cloud_events
 from jobline_contracts.dead_letter_kinds import MEANING
 from jobline_contracts.envelope import Payload
 from jobline_contracts.schema_export import bundle, bundle_key, summary
@@ -61,6 +62,47 @@ _DEAD_LETTER_HEADER_PROPERTIES = {
 
 
 _WHEN_CUT = frozenset({"x-original-size", "x-original-sha256", "x-original-key-sha256"})
+# The CloudEvents Kafka protocol binding, binary mode: every message a Jobline service
+# publishes (docs/contracts.md, "CloudEvents headers").
+_CLOUD_EVENTS_REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time")
+
+
+def _cloud_events_headers_key(service: str) -> str:
+    return f"CloudEvents{service.title()}Headers"
+
+
+def _cloud_events_headers(service: str) -> dict[str, Any]:
+    prefix = re.escape(cloud_events.TYPE_PREFIX)
+    properties = {
+        "ce_specversion": {"type": "string", "const": cloud_events.SPECVERSION},
+        "ce_id": {"type": "string", "format": "uuid", "description": "The envelope's message_id"},
+        "ce_source": {"type": "string", "const": cloud_events.source(service)},
+        "ce_type": {
+            "type": "string",
+            "pattern": f"^{prefix}[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+$",
+            "description": f"{cloud_events.TYPE_PREFIX} followed by the envelope's type (the"
+            " message's name)",
+        },
+        "ce_time": {
+            "type": "string",
+            "format": "date-time",
+            "description": "The envelope's occurred_at, as the envelope writes it",
+        },
+        "ce_subject": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The job id, on a message about a job",
+        },
+        "content-type": {"type": "string", "const": cloud_events.CONTENT_TYPE},
+        "message-type": {"type": "string", "description": "The envelope's type"},
+    }
+    return {
+        "type": "object",
+        "description": "CloudEvents v1.0, Kafka protocol binding, binary mode: the value is"
+        " the event's data (the envelope)",
+        "properties": {**properties, **_TRACE_HEADER_PROPERTIES},
+        "required": [*_CLOUD_EVENTS_REQUIRED, "content-type"],
+    }
 
 
 def _service(party: str) -> str | None:
@@ -89,17 +131,20 @@ def _component_schemas() -> dict[str, Any]:
             "properties": {**_DEAD_LETTER_HEADER_PROPERTIES, **_TRACE_HEADER_PROPERTIES},
             "required": [h for h in _DEAD_LETTER_HEADER_PROPERTIES if h not in _WHEN_CUT],
         },
+        **{_cloud_events_headers_key(s): _cloud_events_headers(s) for s in SERVICES},
     }
     return {**headers, **bundle("#/components/schemas/")}
 
 
 def _message(spec: TopicSpec, model: type[Payload]) -> dict[str, Any]:
+    producer = _service(spec.producer)  # a Jobline service's messages are CloudEvents
+    headers = TRACE_HEADERS if producer is None else _cloud_events_headers_key(producer)
     return {
         "name": model.message_type,
         "title": _title(model),
         "summary": summary(model),
         "contentType": "application/json",
-        "headers": {"$ref": f"#/components/schemas/{TRACE_HEADERS}"},
+        "headers": {"$ref": f"#/components/schemas/{headers}"},
         "payload": {"$ref": f"#/components/schemas/{bundle_key(spec, model)}"},
         "bindings": {"kafka": _key_binding(spec.key)},
     }
@@ -223,7 +268,9 @@ def document() -> dict[str, Any]:
             "version": version("jobline-contracts"),
             "description": "Jobline's Kafka topics. Every message is a JSON envelope "
             "(message_id, type, schema_version, occurred_at, tenant_id, correlation_id, "
-            "causation_id, payload); trace context travels in Kafka headers. Consumers "
+            "causation_id, payload); trace context travels in Kafka headers, and every "
+            "message a Jobline service publishes carries CloudEvents headers (Kafka binding, "
+            "binary mode; ce_type is dev.jobline. + the envelope's type). Consumers "
             "deduplicate on message_id and ignore fields they do not know.",
         },
         "defaultContentType": "application/json",

@@ -25,6 +25,7 @@ from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
 
 from jobline_contracts.topics import DLQ_SUFFIX
+from jobline_infra import cloud_events
 from jobline_infra.observability import metrics, tracing
 from jobline_infra.outbox_lanes import LaneClaims
 from jobline_infra.retrying import until_stopped
@@ -32,13 +33,13 @@ from jobline_infra.retrying import until_stopped
 log = logging.getLogger(__name__)
 _FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError)
 _SHARED_HEADERS_MAX = 200  # characters: a message type's headers, not a dead letter's
-_COLUMNS = "outbox_id, topic, key, value, headers, traceparent"
+_COLUMNS = "outbox_id, topic, key, value, headers, traceparent, ce_id, ce_time, ce_subject"
 
 
 class OutboxRelay:
     """Relays ``<schema>.outbox`` (columns outbox_id, topic, key, value, headers,
-    traceparent, lane_hash), woken by NOTIFY on ``channel``, over ``lanes`` lanes whose
-    advisory locks derive from ``lock_id`` (one per service)."""
+    traceparent, ce_id, ce_time, ce_subject, lane_hash), woken by NOTIFY on ``channel``,
+    over ``lanes`` lanes whose advisory locks derive from ``lock_id`` (one per service)."""
 
     def __init__(
         self,
@@ -156,12 +157,16 @@ class OutboxRelay:
 
     async def _send(self, row: asyncpg.Record) -> "asyncio.Future[Any]":
         """Enqueue one row; its ``traceparent`` (the request or message that wrote it)
-        becomes the parent of a publish span whose context goes out in the headers."""
+        becomes the parent of a publish span whose context goes out in the headers. A
+        row with a ``ce_id`` gets its per-message CloudEvents headers from its columns
+        (:mod:`jobline_infra.cloud_events`; the shared ones are in its ``headers``)."""
         topic, traceparent = row["topic"], row["traceparent"]
         if not tracing.enabled():
             # No span is recorded: the stored trace context goes out as it is, which is
             # what a no-op span would inject, without its ~10 µs a row.
-            headers = _headers(row["headers"], traceparent)
+            headers = _headers(row["headers"], traceparent, row["ce_id"])
+            if row["ce_id"] is not None:
+                headers += cloud_events.per_message(row["ce_id"], row["ce_time"], row["ce_subject"])
             sent: asyncio.Future[Any] = await self._producer.send(
                 self._topic(topic), value=row["value"], key=row["key"], headers=headers
             )
@@ -175,11 +180,11 @@ class OutboxRelay:
         ):
             if traceparent:
                 tracing.inject(carried)
+            headers = [(k, v.encode()) for k, v in carried.items()]
+            if row["ce_id"] is not None:
+                headers += cloud_events.per_message(row["ce_id"], row["ce_time"], row["ce_subject"])
             future: asyncio.Future[Any] = await self._producer.send(
-                self._topic(topic),
-                value=row["value"],
-                key=row["key"],
-                headers=[(k, v.encode()) for k, v in carried.items()],
+                self._topic(topic), value=row["value"], key=row["key"], headers=headers
             )
         return future
 
@@ -194,10 +199,11 @@ def _shared_headers(text: str) -> tuple[tuple[str, bytes], ...]:
     return tuple((k, v.encode()) for k, v in json.loads(text).items())
 
 
-def _headers(text: str, traceparent: str | None) -> list[tuple[str, bytes]]:
+def _headers(text: str, traceparent: str | None, ce_id: str | None) -> list[tuple[str, bytes]]:
     """A row's headers as Kafka takes them. Rows of one message type share theirs, parsed
-    once; a dead letter's carry its reason and are parsed each time (never cached)."""
-    if len(text) <= _SHARED_HEADERS_MAX:
+    once (a row with a CloudEvents id is such a row); a dead letter's carry its reason and
+    are parsed each time (never cached)."""
+    if ce_id is not None or len(text) <= _SHARED_HEADERS_MAX:
         headers = list(_shared_headers(text))
     else:
         headers = [(k, v.encode()) for k, v in json.loads(text).items()]

@@ -41,7 +41,7 @@ def test_a_send_is_on_the_timeline_under_its_name_and_published_as_a_lifecycle_e
     entry, rows = wire.written(sent, "acme", CausedMessages(WHY))
     assert entry is not None
     assert (entry.type, json.loads(entry.details)["invoice_number"]) == ("invoice.sent", "INV-1")
-    ((topic, key, value, _, _),) = rows
+    ((topic, key, value, *_),) = rows
     assert (topic, key) == ("jobs.lifecycle.v1", str(JOB).encode())
     envelope = json.loads(value)
     assert envelope["type"] == "job.invoice_sent"

@@ -69,7 +69,10 @@ class ObservabilityMiddleware:
             if tracing.enabled():
                 await self._traced(scope, receive, send_with_id)
             else:
-                await self.app(scope, receive, send_with_id)
+                # No span, but the caller's trace context still holds for the request:
+                # what it writes (outbox rows, the events they become) carries it on.
+                with tracing.attached(_header(scope, b"traceparent")):
+                    await self.app(scope, receive, send_with_id)
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
             self._observe(scope, status, time.perf_counter() - started)

@@ -8,6 +8,7 @@ exporter the API's no-op tracer runs, and ids still propagate from upstream.
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -151,6 +153,20 @@ def continued(
 
 
 @contextmanager
+def attached(traceparent: str | None) -> Iterator[None]:
+    """The stored ``traceparent`` as the current context, without a span (tracing off:
+    the caller's context passes through, as a no-op span would pass it)."""
+    if not traceparent:
+        yield
+        return
+    token = otel_context.attach(_PROPAGATOR.extract({"traceparent": traceparent}))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+@contextmanager
 def span(name: str, kind: SpanKind = SpanKind.INTERNAL, **attributes: Attribute) -> Iterator[Span]:
     """A child span of the current one."""
     with tracer().start_as_current_span(name, kind=kind, attributes=attributes) as current:
@@ -163,6 +179,16 @@ def traceparent_of(headers: Sequence[tuple[str, bytes]]) -> str | None:
         if key == "traceparent":
             return value.decode("latin-1")
     return None
+
+
+_TRACEPARENT = re.compile(r"00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def sent_traceparent(headers: Sequence[tuple[str, bytes]]) -> str | None:
+    """A Kafka record's ``traceparent`` if it is a well-formed W3C one (version 00): a
+    stranger's header is kept and sent on only when it is what it claims to be."""
+    found = traceparent_of(headers)
+    return found if found is not None and _TRACEPARENT.fullmatch(found) else None
 
 
 def received(topic: str, headers: Sequence[tuple[str, bytes]]) -> str | None:

@@ -3,11 +3,14 @@ contracts' payloads on ``comms.events.v1``, an exhausted delivery's original com
 its dead-letter topic). Only the unit of work calls it, inside its transaction; the
 relay publishes the rows once that transaction commits."""
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
+
+import pydantic_core
 
 from jobline_comms.domain.commands import Causation
 from jobline_comms.domain.events import (
@@ -22,16 +25,19 @@ from jobline_contracts.dead_letter_kinds import DlqKind
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import COMMS_EVENTS, DLQ_SUFFIX
 from jobline_contracts.types import CODE_MAX, TEXT_MAX, clipped
+from jobline_infra import cloud_events
 from jobline_infra.dead_letters import dead_letter
 from jobline_infra.postgres import Connection
 
 NOTIFY_CHANNEL = "comms_outbox"
+SOURCE = "comms"  # ce_source /jobline/comms
 RELAY_LOCK = 0x434D524C  # "CMRL": elects one relay among the comms processes
 
 # An event, the command that caused it, and the trace of the call or request it came in.
 Caused = tuple[Event, Causation, str | None]
 Row = Mapping[str, Any]
 _Message = tuple[str, bytes | None, bytes, str, str | None]  # topic, key, value, headers, trace
+_Ce = tuple[str | None, str | None]  # ce_id, ce_time
 
 
 @dataclass(frozen=True)
@@ -73,20 +79,21 @@ def key_of(event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn) 
     return event.phone
 
 
-# The outbox rows of one statement ($10-$16, from :func:`outbox_args`): each row of a
+# The outbox rows of one statement ($10-$18, from :func:`outbox_args`): each row of a
 # delivery's event is added only if that delivery's change was written (``written``,
 # an earlier CTE), a row of no delivery (id NULL) always; in order, then one
 # notification, which rides on the insert and, delivered at commit, wakes the relay at
 # once instead of at its next poll.
 ADD_ROWS = """
 added AS (
-    INSERT INTO comms.outbox (topic, key, value, headers, traceparent)
-    SELECT e.t, e.k, e.v, e.h::jsonb, e.tp
+    INSERT INTO comms.outbox (topic, key, value, headers, traceparent, ce_id, ce_time)
+    SELECT e.t, e.k, e.v, e.h::jsonb, e.tp, e.ce_id, e.ce_time
     FROM unnest($10::uuid[], $11::text[], $12::bytea[], $13::bytea[], $14::text[],
-        $15::text[]) WITH ORDINALITY AS e(id, t, k, v, h, tp, n)
+        $15::text[], $16::text[], $17::text[])
+        WITH ORDINALITY AS e(id, t, k, v, h, tp, ce_id, ce_time, n)
     WHERE e.id IS NULL OR e.id IN (SELECT delivery_id FROM written)
     ORDER BY e.n RETURNING 1),
-notified AS (SELECT pg_notify($16, '') FROM (SELECT FROM added LIMIT 1) AS any_added)"""
+notified AS (SELECT pg_notify($18, '') FROM (SELECT FROM added LIMIT 1) AS any_added)"""
 
 # An event, and the delivery whose written change it needs (None: it needs none).
 Guarded = tuple[UUID | None, Caused]
@@ -98,11 +105,14 @@ async def outbox_args(conn: Connection, events: Sequence[Guarded], consumer: str
     sources = await _dead_letter_sources(
         conn, [e.delivery_id for _, (e, _, _) in events if isinstance(e, DeliveryDeadLettered)]
     )
-    rows: list[tuple[UUID | None, str, bytes | None, bytes, str, str | None]] = []
+    rows: list[
+        tuple[UUID | None, str, bytes | None, bytes, str, str | None, str | None, str | None]
+    ] = []
     for needs, (event, causation, traceparent) in events:
         if isinstance(event, DeliveryDeadLettered):
             source = sources[event.delivery_id]
-            rows.append((needs, *_dead_letter(source, event.reason, consumer, traceparent)))
+            letter = _dead_letter(source, event.reason, consumer, traceparent)
+            rows.append((needs, *letter, None, None))
             continue
         envelope: Envelope[Any] = Envelope.wrap(
             to_wire(event),
@@ -110,10 +120,24 @@ async def outbox_args(conn: Connection, events: Sequence[Guarded], consumer: str
             correlation_id=causation.correlation_id,
             causation_id=causation.message_id,
         )
-        key = key_of(event).encode()
-        rows.append((needs, COMMS_EVENTS.name, key, envelope.to_json(), "{}", traceparent))
-    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(6)]
+        value, key = envelope.to_json(), key_of(event).encode()
+        headers = _headers(envelope.type)
+        rows.append((needs, COMMS_EVENTS.name, key, value, headers, traceparent, *_ce(envelope)))
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(8)]
     return [*columns, NOTIFY_CHANNEL]
+
+
+@functools.cache
+def _headers(message_type: str) -> str:
+    """What every message of a type carries: its type and the CloudEvents headers that
+    are the same for all of them (:mod:`jobline_infra.cloud_events`)."""
+    return json.dumps({"message-type": message_type, **cloud_events.shared(message_type, SOURCE)})
+
+
+def _ce(envelope: Envelope[Any]) -> _Ce:
+    """``ce_id`` and ``ce_time`` of a message (none names a job: no ``ce_subject``)."""
+    occurred_at = pydantic_core.to_json(envelope.occurred_at)[1:-1].decode()  # as in the value
+    return str(envelope.message_id), occurred_at
 
 
 async def _dead_letter_sources(conn: Connection, ids: list[UUID]) -> dict[UUID, Row]:

@@ -6,6 +6,7 @@ from jobline_contracts import invoicing as wire
 from jobline_contracts.envelope import Envelope, Payload
 from jobline_contracts.topics import INVOICING_EVENTS
 from jobline_contracts.types import TEXT_MAX, clipped
+from jobline_infra import cloud_events
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_invoicing.domain.commands import Causation
 from jobline_invoicing.domain.events import Event, InvoiceRendered
@@ -33,7 +34,8 @@ def to_wire(event: Event) -> Payload:
 
 
 class KafkaEventPublisher(EventPublisher):
-    """Sends each event keyed by job id, through an idempotent ``acks=all`` producer."""
+    """Sends each event keyed by job id, through an idempotent ``acks=all`` producer, with
+    its CloudEvents headers (:mod:`jobline_infra.cloud_events`, ``ce_subject`` the job)."""
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
@@ -45,10 +47,17 @@ class KafkaEventPublisher(EventPublisher):
             correlation_id=causation.correlation_id,
             causation_id=causation.message_id,
         )
+        job_id = str(event.job_id)
+        headers = cloud_events.binary_headers(
+            envelope.type, "invoicing", str(envelope.message_id), envelope.occurred_at, job_id
+        )
+        headers["message-type"] = envelope.type.encode()
         traceparent = current_traceparent()  # the render command's trace, back to jobs
+        if traceparent:
+            headers["traceparent"] = traceparent.encode()
         await self._producer.send_and_wait(
             INVOICING_EVENTS.name,
             envelope.to_json(),
-            key=str(event.job_id).encode(),
-            headers=[("traceparent", traceparent.encode())] if traceparent else None,
+            key=job_id.encode(),
+            headers=[*headers.items()],
         )

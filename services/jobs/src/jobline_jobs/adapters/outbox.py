@@ -12,6 +12,7 @@ import pydantic_core
 
 from jobline_contracts.envelope import Payload
 from jobline_contracts.topics import DLQ_SUFFIX, JOBS_LIFECYCLE
+from jobline_infra import cloud_events
 from jobline_infra.dead_letters import dead_letter
 from jobline_infra.observability.tracing import current_traceparent
 from jobline_jobs.adapters.row_writer import NOTIFY_CHANNEL
@@ -21,11 +22,15 @@ from jobline_jobs.service_layer.unit_of_work import Causation, SourceMessage
 __all__ = ["NOTIFY_CHANNEL", "RELAY_LOCK", "CausedMessages", "dead_letter_row", "event_id"]
 
 RELAY_LOCK = 0x52454C59  # "RELY": elects one relay among the jobs processes
+SOURCE = "jobs"  # ce_source /jobline/jobs
 
 
 @cache
 def _headers(message_type: str) -> str:
-    return json.dumps({"content-type": "application/json", "message-type": message_type})
+    """What every message of a type carries: its type and the CloudEvents headers that
+    are the same for all of them (the relay adds ``ce_id``, ``ce_time``, ``ce_subject``
+    from the row's columns)."""
+    return json.dumps({"message-type": message_type, **cloud_events.shared(message_type, SOURCE)})
 
 
 def event_id(causation: Causation, index: int) -> UUID:
@@ -56,17 +61,22 @@ class CausedMessages:
         self._stamps: dict[object, bytes] = {}
         self._traceparent: str | None = None
         self._traced = False
+        self._time: str | None = None
 
     def row(self, payload: Payload, tenant_id: str, job_id: UUID) -> tuple[OutboxRow, str]:
         """The next lifecycle message, ``payload`` of job ``job_id``, and its payload as
         JSON (for the timeline)."""
-        value, body = self._value(payload, tenant_id, None)
+        value, body, message_id = self._value(payload, tenant_id, None)
+        subject = str(job_id)
         row = OutboxRow(
             JOBS_LIFECYCLE.name,
-            str(job_id).encode(),
+            subject.encode(),
             value,
             _headers(payload.message_type),
             self._trace(),
+            message_id,
+            self._ce_time(),
+            subject,
         )
         return row, body.decode()
 
@@ -79,23 +89,36 @@ class CausedMessages:
         *,
         correlation_id: UUID | None = None,
         traceparent: str | None = None,
+        subject: UUID | None = None,
     ) -> OutboxRow:
         """The next message to another service, keyed by ``key``; in the flow of
         ``correlation_id`` (by default the cause's), published in the trace
-        ``traceparent`` (by default the one being handled)."""
-        value, _ = self._value(payload, tenant_id, correlation_id)
-        headers = _headers(payload.message_type)
-        return OutboxRow(topic, str(key).encode(), value, headers, traceparent or self._trace())
+        ``traceparent`` (by default the one being handled). Its ``ce_subject`` is
+        ``subject``, or else the job the payload names, if it names one."""
+        value, _, message_id = self._value(payload, tenant_id, correlation_id)
+        job_id = subject or getattr(payload, "job_id", None)
+        return OutboxRow(
+            topic,
+            str(key).encode(),
+            value,
+            _headers(payload.message_type),
+            traceparent or self._trace(),
+            message_id,
+            self._ce_time(),
+            None if job_id is None else str(job_id),
+        )
 
     def _value(
         self, payload: Payload, tenant_id: str, correlation_id: UUID | None
-    ) -> tuple[bytes, bytes]:
+    ) -> tuple[bytes, bytes, str]:
+        """The envelope's bytes, the payload's, and the message id."""
         number, self._count = self._count, self._count + 1
         body = payload.__pydantic_serializer__.to_json(payload)
+        message_id = self._event_id(number)
         value = b"".join(
             (
                 b'{"message_id":"',
-                self._event_id(number),
+                message_id,
                 b'","type":"',
                 payload.message_type.encode(),
                 b'","schema_version":%d' % payload.schema_version,
@@ -104,12 +127,25 @@ class CausedMessages:
                 b"}",
             )
         )
-        return value, body
+        return value, body, message_id.decode()
+
+    def _ce_time(self) -> str:
+        """``ce_time``: the envelopes' ``occurred_at`` (see :meth:`_stamp`) as they write
+        it, formatted once per cause."""
+        if self._time is None:
+            recorded_at = self._causation.recorded_at.astimezone(UTC)
+            self._time = pydantic_core.to_json(recorded_at)[1:-1].decode()
+        return self._time
 
     def _trace(self) -> str | None:
-        """The trace being handled, read once per cause."""
+        """The trace being handled, read once per cause; the consumed message's own when
+        the handling is in no trace of it: a batch of facts is a trace of its own (its
+        span links to theirs), and with tracing export off a batch has none."""
         if not self._traced:
-            self._traceparent, self._traced = current_traceparent(), True
+            current, own = current_traceparent(), self._causation.traceparent
+            if own is not None and (current is None or current[3:35] != own[3:35]):
+                current = own  # [3:35]: the trace id of a version-00 traceparent
+            self._traceparent, self._traced = current, True
         return self._traceparent
 
     def _event_id(self, number: int) -> bytes:

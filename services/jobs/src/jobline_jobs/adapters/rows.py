@@ -171,6 +171,12 @@ class OutboxRow(NamedTuple):
     value: bytes  # exactly the bytes the relay publishes
     headers: str  # JSON
     traceparent: str | None
+    # The CloudEvents attributes of this message alone (jobline_infra.cloud_events): its
+    # envelope's message_id and occurred_at, and the job it is about. None: none (a dead
+    # letter), and the relay adds no ce_id, ce_time or ce_subject header.
+    ce_id: str | None = None
+    ce_time: str | None = None
+    ce_subject: str | None = None
 
 
 Row = (
@@ -242,6 +248,6 @@ STATEMENTS: dict[type[Row], str] = {
     **cast("dict[type[Row], str]", book_rows.STATEMENTS),  # issue 16: the books
     TimelineEntry: """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause,
             actor, details, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-    OutboxRow: "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent)"
-    " VALUES ($1, $2, $3, $4, $5)",
+    OutboxRow: "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent, ce_id,"
+    " ce_time, ce_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 }

@@ -173,4 +173,4 @@ def _(
 def snapshot(state: JobState, tenant_id: str, messages: CausedMessages) -> OutboxRow:
     """The job's snapshot on ``jobs.state.v1`` (``adapters.job_states``), keyed by job id:
     not on the timeline, which has the changes it sums up."""
-    return messages.command(JOBS_STATE.name, state.id, state, tenant_id)
+    return messages.command(JOBS_STATE.name, state.id, state, tenant_id, subject=state.id)

@@ -29,6 +29,7 @@ from jobline_infra import consuming
 from jobline_infra.consuming import ConsumerEdge, Fallback, Received, RetryPolicy
 from jobline_infra.dead_letters import DeadLetters, Sender
 from jobline_infra.observability.metrics import batch_fell_back
+from jobline_infra.observability.tracing import sent_traceparent
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.commands import Command
 from jobline_jobs.service_layer.batches import BatchAborted, BatchFactory, handle_batch
@@ -94,6 +95,7 @@ class TopicConsumer:
             source=source,
             recorded_at=self._clock(),
             source_occurred_at=envelope.occurred_at,
+            traceparent=sent_traceparent(record.headers or ()),
         )
         return self._translate(envelope), causation
 

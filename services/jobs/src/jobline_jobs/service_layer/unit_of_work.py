@@ -64,6 +64,9 @@ class Causation:
     # change, and, when it is a consumed message, with that message's occurred_at too.
     recorded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     source_occurred_at: datetime | None = None
+    # The consumed message's W3C traceparent, when it came with one (issue 19): what it
+    # causes stays in its trace when the handling is not (a batch, tracing export off).
+    traceparent: str | None = None
 
 
 class JobRepository(ABC):
