@@ -64,11 +64,11 @@ class StateReader:
         batches = await self._consumer.getmany(timeout_ms=500, max_records=5000)
         for records in batches.values():
             for record in records:
-                if record.value is not None:  # a snapshot is a CloudEvent about its job
-                    assert dict(record.headers)["ce_subject"] == record.key
-                await self._apply(record.key, record.value)
+                await self._apply(record.key, record.value, dict(record.headers))
 
-    async def _apply(self, key: bytes | None, value: bytes | None) -> None:
+    async def _apply(
+        self, key: bytes | None, value: bytes | None, headers: dict[str, bytes]
+    ) -> None:
         assert key is not None
         if value is None:  # a tombstone
             await self._conn.execute("DELETE FROM job_state WHERE job_id = $1", UUID(key.decode()))
@@ -78,6 +78,7 @@ class StateReader:
             return
         assert isinstance(envelope.payload, JobState)
         assert str(envelope.payload.id) == key.decode()
+        assert headers["ce_subject"] == key  # a snapshot is a CloudEvent about its job
         await self._conn.execute(
             """INSERT INTO job_state (job_id, snapshot) VALUES ($1, $2)
                ON CONFLICT (job_id) DO UPDATE SET snapshot = EXCLUDED.snapshot""",
