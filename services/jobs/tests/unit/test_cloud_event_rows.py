@@ -41,7 +41,9 @@ def _as_relayed(row: OutboxRow) -> KafkaMessage:
     ],
 )
 def test_lifecycle_and_command_rows_carry_their_envelopes_id_time_and_job(occurred_at):
-    causation = Causation("jobs.test", uuid4(), "job.test", uuid4(), occurred_at, "upstream")
+    causation = Causation(
+        "jobs.test", uuid4(), "job.test", uuid4(), occurred_at, "upstream", recorded_at=occurred_at
+    )
     messages = CausedMessages(causation)
     lifecycle, _ = messages.row(
         wire.JobUndeferred(job_id=JOB, job_number="J-1", undeferred_by="operator:t"), "acme", JOB
