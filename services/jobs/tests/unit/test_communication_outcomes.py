@@ -147,7 +147,7 @@ JOB, COMMUNICATION, DELIVERY, RECIPIENT = uuid4(), uuid4(), uuid4(), uuid4()
 
 def only_lifecycle_row(written: wire.Written) -> dict:
     entry, rows = written
-    ((topic, key, value, headers, _),) = rows
+    ((topic, key, value, headers, *_),) = rows
     assert (topic, key) == (JOBS_LIFECYCLE.name, str(JOB).encode())
     assert json.loads(headers)["message-type"] == json.loads(value)["type"]
     assert PHONE.encode() not in value
