@@ -19,6 +19,7 @@ from jobline_comms.adapters.migrate import migrate
 from jobline_comms.adapters.opt_outs import PostgresOptOuts
 from jobline_comms.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
 from jobline_comms.adapters.rate_limit import PostgresRateLimiter
+from jobline_comms.adapters.replies import PostgresReplyRouting, TwilioMedia
 from jobline_comms.adapters.reports import PostgresReports
 from jobline_comms.adapters.smtp_email import SmtpEmail
 from jobline_comms.adapters.twilio_signatures import TwilioSignatures
@@ -27,13 +28,14 @@ from jobline_comms.adapters.unit_of_work import BatchedChanges, PostgresUnitOfWo
 from jobline_comms.config import Settings
 from jobline_comms.domain.policy import Backoff
 from jobline_comms.domain.senders import Senders
-from jobline_comms.entrypoints import commands, http
+from jobline_comms.entrypoints import commands, http, inbound
 from jobline_comms.entrypoints.dispatcher import Dispatcher
 from jobline_comms.entrypoints.status_checks import StatusChecks
 from jobline_comms.service_layer.byte_budget import ByteBudget
 from jobline_comms.service_layer.handlers import Services
+from jobline_comms.service_layer.reply_ports import ReplyServices
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
-from jobline_infra.body_limits import WEBHOOK_LIMIT, BodyLimits
+from jobline_infra.body_limits import MIB, WEBHOOK_LIMIT, BodyLimits
 from jobline_infra.dead_letters import DeadLetters
 from jobline_infra.kafka import idempotent_producer, is_reading
 from jobline_infra.kafka_topics import ensure_topics
@@ -73,6 +75,10 @@ class CommsRuntime:
     def signature_ok(self, url: str, params: Mapping[str, str], signature: str) -> bool:
         return self.signatures.valid(url, params, signature)
 
+    def inbound_parse_ok(self, token: str) -> bool:
+        expected = self.settings.inbound_parse_token
+        return inbound.token_matches(token, expected.get_secret_value() if expected else None)
+
     @shared_readiness
     async def readiness(self) -> dict[str, str]:
         checks = {"database": "ok", "kafka": "ok", "consumer": "ok"}
@@ -110,6 +116,7 @@ async def _services(settings: Settings, pool: "asyncpg.Pool[Any]") -> tuple[Serv
         timeout=settings.twilio_timeout,
     )
     consumer = settings.consumer_group
+    blobs = BlobStore(settings.blob_url)
     services = Services(
         unit_of_work=lambda: PostgresUnitOfWork(
             pool, consumer=consumer, claim_timeout=settings.claim_timeout
@@ -120,14 +127,32 @@ async def _services(settings: Settings, pool: "asyncpg.Pool[Any]") -> tuple[Serv
         opt_outs=PostgresOptOuts(pool),
         sms=sms,
         email=SmtpEmail(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout),
-        blobs=BlobStore(settings.blob_url),
+        blobs=blobs,
         limiter=PostgresRateLimiter(pool, settings.rate_limit_per_second),
         senders=_senders(settings),
         max_attempts=settings.max_attempts,
         attachment_budget=ByteBudget(settings.attachment_budget_bytes),
         backoff=Backoff(settings.retry_base_seconds, settings.retry_max_seconds),
+        replies=_replies(settings, pool, blobs),
     )
     return services, sms
+
+
+def _replies(settings: Settings, pool: "asyncpg.Pool[Any]", blobs: BlobStore) -> ReplyServices:
+    media = TwilioMedia(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        settings.twilio_base_url,
+        settings.twilio_timeout,
+    )
+    return ReplyServices(
+        media,
+        blobs,
+        PostgresReplyRouting(pool),
+        settings.reply_domain,
+        settings.reply_addresses,
+        settings.inbound_file_max_bytes,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -245,6 +270,8 @@ def create_app(settings: Settings) -> FastAPI:
             yield
 
     app = http.build_app(lifespan)
-    app.add_middleware(BodyLimits, default=WEBHOOK_LIMIT)  # before parsing or signatures
+    # Before parsing or signatures; Inbound Parse posts up to 30 MB (attachments included).
+    email = (r"/v1/inbound/email/[^/]+", 30 * MIB)
+    app.add_middleware(BodyLimits, default=WEBHOOK_LIMIT, limits=[email])
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app
