@@ -17,6 +17,7 @@ from jobline_jobs.adapters.lifecycle import to_wire
 from jobline_jobs.adapters.outbox import CausedMessages
 from jobline_jobs.adapters.rows import OutboxRow
 from jobline_jobs.domain import events
+from jobline_jobs.domain.replies import ReplyReceived
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +157,11 @@ def _(event: events.CommunicationCanceled, tenant_id: str, messages: CausedMessa
         "canceled_by": event.canceled_by,
     }
     return Entry("communication.canceled", json.dumps(details)), []
+
+
+# issue 20: a reply in the tenant's inbox is on no job's timeline; it is published keyed
+# by its own id (the event's job_id then).
+@written.register
+def _(event: ReplyReceived, tenant_id: str, messages: CausedMessages) -> Written:
+    entry, rows = written.dispatch(events.Event)(event, tenant_id, messages)
+    return (None if event.in_inbox else entry), rows
