@@ -92,7 +92,7 @@ async def test_a_text_reply_joins_the_conversation_of_the_latest_job_texted(db, 
 
 
 async def test_a_reply_from_an_unknown_number_lands_in_its_tenants_inbox_only(db, app):
-    t, job, dana = await tenant_with_job(db)
+    t, job, _ = await tenant_with_job(db)
     other, other_job, other_dana = await tenant_with_job(db)
     async with client(app, other.token) as api:
         await send(api, other_job.job_id, other_dana, "sms", "Hello from the other business")

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID, uuid5
 
-from jobline_jobs.domain.events import Event
 from jobline_jobs.domain.commands import Command
+from jobline_jobs.domain.events import Event
 
 
 @dataclass(frozen=True)
