@@ -166,12 +166,19 @@ async def sandboxes(tmp_path: Path) -> AsyncIterator[Sandboxes]:
 
 
 @pytest.fixture
-async def comms_service(
+def comms_settings() -> dict[str, str]:
+    """More settings for the comms service: a test module overrides this (issue 20)."""
+    return {}
+
+
+@pytest.fixture
+async def comms_service(  # noqa: PLR0917 - pytest passes fixtures by name
     database_url: str,
     kafka_bootstrap: str,
     sandboxes: Sandboxes,
     service_logs: Path,
     blob_dir: Path,
+    comms_settings: dict[str, str],
 ) -> AsyncIterator[ServiceProcess]:
     """The comms service as a real process, against this test's sandboxes."""
     service = ServiceProcess(
@@ -185,6 +192,7 @@ async def comms_service(
             "JOBLINE_COMMS_SMTP_PORT": str(sandboxes.smtp_port),
             "JOBLINE_COMMS_BLOB_URL": blob_dir.as_uri(),
             "JOBLINE_COMMS_RETRY_BASE_SECONDS": "0.2",
+            **comms_settings,
         },
         service_logs,
     )
