@@ -271,3 +271,23 @@ def test_a_reply_maps_to_its_contract_keyed_by_its_id():
     assert payload.attachments[0].blob_key == photo.blob_key
     assert payload.refused_attachments[0].reason == refused.reason
     assert key_of(reply) == str(reply.reply_id)
+
+
+async def test_hostile_names_stay_one_line_and_a_forged_envelope_sender_is_nobodys(api, store):
+    form = parse_form("reply+acme@replies.test")
+    clip = {"attachment1": ("clip\r\nBcc: x.mp4", b"\x00\x00\x00 ftypmp4", "video/mp4")}
+    answer = await api.post(f"/v1/inbound/email/{PARSE_TOKEN}", data=form, files=clip)
+    forged = parse_form(
+        "reply+acme@replies.test",
+        envelope=json.dumps({"to": ["reply+acme@replies.test"], "from": "a@b.c\nBcc: d@e.f"}),
+        headers="Message-ID: <other@example.com>\n",
+    )
+    assert (await api.post(f"/v1/inbound/email/{PARSE_TOKEN}", data=forged)).json() == {
+        "reply_id": None
+    }
+    [reply] = replies(store)
+    assert str(reply.reply_id) == answer.json()["reply_id"]
+    [refused] = reply.refused
+    assert "\n" not in refused.filename
+    assert "\r" not in refused.filename
+    assert to_wire(reply).refused_attachments[0].filename == refused.filename

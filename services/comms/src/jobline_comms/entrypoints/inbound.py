@@ -38,6 +38,7 @@ MAX_MEDIA = 10  # Twilio's own limit of media per message
 _TEXT_PART = 2 * 1024 * 1024  # a form field's text (an email's text or html part)
 _MESSAGE_ID = re.compile(r"^message-id:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 _TAG = re.compile(r"<[^>]*>")
+_ADDRESS = re.compile(r"[^\s@<>]{1,64}@[^\s@<>]{1,189}")  # one address, at most 254 long
 
 
 class InboundRuntime(Protocol):
@@ -92,7 +93,7 @@ async def inbound_email(token: str, request: Request) -> JSONResponse:
         to += [a for _, a in getaddresses([fields.get("to", ""), fields.get("cc", "")]) if a]
         tenant = tenant_of_email(to, services)
         sender = str(envelope.get("from") or parseaddr(fields.get("from", ""))[1]).lower()
-        if tenant is None or "@" not in sender:
+        if tenant is None or not _ADDRESS.fullmatch(sender):
             log.warning("an inbound email to %s: no tenant's reply address; dropped", to)
             return JSONResponse({"reply_id": None})
         limit = services.replies.max_file_bytes if services.replies else 0

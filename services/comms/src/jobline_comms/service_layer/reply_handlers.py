@@ -7,7 +7,7 @@ the provider's retry, or a signed request replayed, changes nothing."""
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -157,15 +157,21 @@ async def _store(
             else "the provider did not serve it"
         )
         if problem is not None or file.data is None:
-            refused.append(RefusedFile(file.filename, file.content_type, file.size, problem or ""))
+            named = RefusedFile(_line(file.filename), _line(file.content_type), file.size, "")
+            refused.append(replace(named, reason=problem or ""))
             continue
         content_type = sniff(head) or file.content_type
         key = f"{tenant_id}/replies/{reply_id}/{n}"
         await replies.files.put(key, file.data)
-        name = file.filename or f"{stem}-{n}{_SUFFIX[content_type]}"
+        name = _line(file.filename) or f"{stem}-{n}{_SUFFIX[content_type]}"
         digest = hashlib.sha256(file.data).hexdigest()
         stored.append(StoredFile(key, name, content_type, len(file.data), digest))
     return tuple(stored), refused
+
+
+def _line(text: str) -> str:
+    """What the sender wrote, as one header-safe line of the contract's length."""
+    return " ".join(text.split())[:255]
 
 
 _SUFFIX = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
