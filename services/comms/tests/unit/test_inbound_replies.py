@@ -15,6 +15,7 @@ from jobline_comms.adapters.outbox import key_of, to_wire
 from jobline_comms.domain.inbound import RefusedFile, ReplyReceived, StoredFile, tenant_of_address
 from jobline_comms.entrypoints.http import build_app
 from jobline_comms.entrypoints.inbound import token_matches
+from jobline_comms.service_layer.reply_handlers import IncomingEmail, IncomingFile, receive_email
 from jobline_comms.service_layer.reply_ports import (
     Fetched,
     MediaFetcher,
@@ -291,3 +292,13 @@ async def test_hostile_names_stay_one_line_and_a_forged_envelope_sender_is_nobod
     assert "\n" not in refused.filename
     assert "\r" not in refused.filename
     assert to_wire(reply).refused_attachments[0].filename == refused.filename
+
+
+async def test_a_senders_names_and_types_become_one_line_on_the_reply(services, store, files):
+    replies_ = ReplyServices(FakeMedia(), files, FakeRouting(), "replies.test")
+    hostile = IncomingFile("clip\r\nBcc: x.mp4", "video/mp4\r\nX-Evil: 1", b"\x00" * 16, 16)
+    mail = IncomingEmail("<m@example.com>", "acme", "dana@example.com", None, "Hi", [hostile])
+    await receive_email(mail, replace(services, replies=replies_))
+    [reply] = replies(store)
+    [refused] = to_wire(reply).refused_attachments
+    assert (refused.filename, refused.content_type) == ("clip Bcc: x.mp4", "video/mp4 X-Evil: 1")
