@@ -167,15 +167,24 @@ async def sandboxes(tmp_path: Path) -> AsyncIterator[Sandboxes]:
 
 
 @pytest.fixture
-async def comms_service(
+def comms_settings() -> dict[str, str]:
+    """More settings for the comms service: a test module overrides this (issue 20)."""
+    return {}
+
+
+@pytest.fixture
+async def comms_service(  # noqa: PLR0917 - pytest passes fixtures by name
     database_url: str,
     kafka_bootstrap: str,
     sandboxes: Sandboxes,
     service_logs: Path,
     blob_dir: Path,
+    comms_settings: dict[str, str],
 ) -> AsyncIterator[ServiceProcess]:
     """The comms service as a real process, against this test's sandboxes."""
-    async with _comms(database_url, kafka_bootstrap, sandboxes, service_logs, blob_dir) as found:
+    async with _comms(
+        database_url, kafka_bootstrap, sandboxes, service_logs, blob_dir, settings=comms_settings
+    ) as found:
         yield found
 
 

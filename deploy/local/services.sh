@@ -24,6 +24,11 @@ export DATABASE_URL="${DATABASE_URL:-postgresql://jobline:jobline@127.0.0.1:5432
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
 # A laptop's stack: the services accept its placeholder credentials only in development.
 export JOBLINE_ENV="${JOBLINE_ENV:-development}"
+# Issue 20: customers' email replies (to reply+<tenant>@replies.localhost, the Reply-To of
+# every email) come back through the SMTP catcher, posted as SendGrid Inbound Parse would.
+export JOBLINE_COMMS_INBOUND_PARSE_TOKEN="${JOBLINE_COMMS_INBOUND_PARSE_TOKEN:-local-inbound-parse}"
+export JOBLINE_COMMS_REPLY_DOMAIN="${JOBLINE_COMMS_REPLY_DOMAIN:-replies.localhost}"
+export JOBLINE_SANDBOX_INBOUND_PARSE_URL="${JOBLINE_SANDBOX_INBOUND_PARSE_URL:-http://127.0.0.1:${PORTS[comms]}/v1/inbound/email/$JOBLINE_COMMS_INBOUND_PARSE_TOKEN}"
 
 alive() { [[ -f "$RUN/pids/$1" ]] && kill -0 "$(cat "$RUN/pids/$1")" 2>/dev/null; }
 

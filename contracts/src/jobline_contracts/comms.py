@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from jobline_contracts.envelope import Payload
 from jobline_contracts.tenancy import BlobKey
@@ -117,9 +117,42 @@ class RecipientOptedIn(Payload):
     keyword: Annotated[Code, StringConstraints(min_length=1)]
 
 
+# issue 20: replies
+REPLY_BODY_MAX = 20000  # an email reply's text is cut to this (a text is 1600 at most)
+
+
+class RefusedAttachment(ContractModel):
+    """A file a reply carried that was not stored, and why (over the size limit, a type
+    documents may not be)."""
+
+    filename: Annotated[str, StringConstraints(max_length=255, pattern=ONE_LINE)]
+    content_type: Annotated[str, StringConstraints(max_length=255, pattern=ONE_LINE)]
+    size_bytes: int | None = Field(default=None, ge=0)
+    reason: Text
+
+
+class ReplyReceived(Payload):
+    """A customer's reply (not STOP/START) to one of the tenant's numbers, or an email to
+    the tenant's reply address. It carries the wording and the sender's address because
+    jobs keeps the conversation; jobs never repeats them on ``jobs.lifecycle.v1``. The
+    files it carried are stored already (blob keys), those refused are named."""
+
+    message_type = "reply.received"
+
+    reply_id: UUID
+    channel: Literal["sms", "email"]
+    sender: Annotated[str, StringConstraints(min_length=1, max_length=320, pattern=ONE_LINE)]
+    subject: Annotated[str, StringConstraints(max_length=250, pattern=ONE_LINE)] | None = None
+    body: Annotated[str, StringConstraints(max_length=REPLY_BODY_MAX)]
+    received_at: AwareDatetime
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    refused_attachments: list[RefusedAttachment] = Field(default_factory=list, max_length=20)
+
+
 ALL_COMMS_COMMANDS: tuple[type[Payload], ...] = (SendSms, SendEmail)
 ALL_COMMS_EVENTS: tuple[type[Payload], ...] = (
     DeliveryStatusChanged,
     RecipientOptedOut,
     RecipientOptedIn,
+    ReplyReceived,  # issue 20
 )

@@ -491,6 +491,25 @@ class RecipientOptedOut(Payload):
     keyword: Annotated[Code, StringConstraints(min_length=1)] = Field(examples=["STOP"])
 
 
+class CommunicationReplyReceived(Payload):
+    """A customer replied (a text, or an email to the tenant's reply address). Ids only:
+    the wording, the addresses and the files stay in Jobline (the job's conversation).
+    Keyed by job id; a reply matched to no job is in the tenant's inbox, keyed by its id."""
+
+    message_type = "communication.reply_received"
+
+    reply_id: UUID
+    job_id: UUID | None = Field(default=None, description="None: in the tenant's inbox")
+    channel: Literal["sms", "email"]
+    in_reply_to: UUID | None = Field(
+        default=None, description="The communication it answers (the latest to the sender)"
+    )
+    document_ids: list[UUID] = Field(
+        default_factory=list, description="The files it carried, stored as the job's documents"
+    )
+    received_at: AwareDatetime
+
+
 ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     JobCreated,
     JobStatusChanged,
@@ -526,4 +545,6 @@ ALL_LIFECYCLE_EVENTS: tuple[type[Payload], ...] = (
     CommunicationFailed,
     CommunicationBounced,
     RecipientOptedOut,
+    # issue 20: replies
+    CommunicationReplyReceived,
 )

@@ -75,8 +75,8 @@ COMMS_EVENTS = TopicSpec(
     name="comms.events.v1",
     producer="comms",
     consumers=("jobs",),
-    key="delivery id (phone number for opt-out and opt-in)",
-    description="Delivery status changes and inbound STOP/START.",
+    key="delivery id (phone number for opt-out and opt-in, reply id for a reply)",
+    description="Delivery status changes, inbound STOP/START and customers' replies.",
     messages=ALL_COMMS_EVENTS,
 )
 INVOICING_COMMANDS = TopicSpec(

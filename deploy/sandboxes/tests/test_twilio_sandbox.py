@@ -146,3 +146,22 @@ async def test_latency_delays_each_create_answer(twilio_client):
     elapsed = time.perf_counter() - started
     # Concurrent creates wait side by side, not one after the other.
     assert 0.05 <= elapsed < 0.25
+
+
+async def test_stored_media_is_served_to_the_accounts_credentials_only(twilio_sandbox):
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(range(64))
+    settings = twilio_sandbox.settings
+    async with httpx.AsyncClient() as client:
+        stored = await client.post(
+            f"{twilio_sandbox.base_url}/sandbox/media",
+            content=jpeg,
+            headers={"Content-Type": "image/jpeg"},
+        )
+        url = stored.json()["url"]
+        served = await client.get(url, auth=(settings.account_sid, settings.auth_token))
+        stranger = await client.get(url, auth=(settings.account_sid, "not-the-token"))
+    assert stored.status_code == 201
+    assert re.search(r"/Messages/MM[0-9a-f]{32}/Media/ME[0-9a-f]{32}$", url)
+    assert (served.status_code, served.content) == (200, jpeg)
+    assert served.headers["content-type"] == "image/jpeg"
+    assert stranger.status_code == 401

@@ -17,6 +17,7 @@ from pathlib import Path
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from jobline_sandboxes.env import env_int, env_str
+from jobline_sandboxes.inbound_parse import is_reply_address, post_reply
 
 log = logging.getLogger(__name__)
 REJECTED = "550 5.1.1 mailbox unavailable"
@@ -31,6 +32,8 @@ class SmtpCatcherSettings:
     host: str = "127.0.0.1"
     port: int = 1025
     mail_dir: Path = field(default_factory=lambda: Path.cwd() / ".run" / "mail")
+    # issue 20: mail to reply+… addresses is posted here in Inbound Parse form ("": not).
+    inbound_parse_url: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "SmtpCatcherSettings":
@@ -41,6 +44,7 @@ class SmtpCatcherSettings:
             host=env_str(env, "JOBLINE_SANDBOX_SMTP_HOST", cls.host),
             port=env_int(env, "JOBLINE_SANDBOX_SMTP_PORT", cls.port),
             mail_dir=Path(mail_dir) if mail_dir else Path.cwd() / ".run" / "mail",
+            inbound_parse_url=env_str(env, "JOBLINE_SANDBOX_INBOUND_PARSE_URL", ""),
         )
 
 
@@ -57,8 +61,9 @@ def refusal_for(address: str, rejected: set[str]) -> str | None:
 class CatcherHandler:
     """aiosmtpd handler: refuses recipients by rule, stores accepted messages."""
 
-    def __init__(self, mail_dir: Path) -> None:
+    def __init__(self, mail_dir: Path, inbound_parse_url: str = "") -> None:
         self.mail_dir = mail_dir
+        self.inbound_parse_url = inbound_parse_url
         self._sequence = itertools.count(1)
 
     def _rejected_addresses(self) -> set[str]:
@@ -102,13 +107,16 @@ class CatcherHandler:
         partial.write_bytes(headers + content)
         partial.replace(self.mail_dir / name)
         log.info("stored %s for %s", name, envelope.rcpt_tos)
+        replies = [a for a in envelope.rcpt_tos if is_reply_address(a)]
+        if self.inbound_parse_url and replies:
+            await post_reply(self.inbound_parse_url, content, envelope.mail_from or "", replies)
         return "250 Message accepted for delivery"
 
 
 async def start_smtp_catcher(settings: SmtpCatcherSettings) -> asyncio.Server:
     """Listen on `settings.host:port` in the running loop; the caller closes the server."""
     settings.mail_dir.mkdir(parents=True, exist_ok=True)
-    handler = CatcherHandler(settings.mail_dir)
+    handler = CatcherHandler(settings.mail_dir, settings.inbound_parse_url)
     loop = asyncio.get_running_loop()
     return await loop.create_server(
         lambda: SMTP(handler, hostname="jobline-sandbox", enable_SMTPUTF8=True, loop=loop),

@@ -20,6 +20,7 @@ from jobline_comms.adapters.migrate import migrate
 from jobline_comms.adapters.opt_outs import PostgresOptOuts
 from jobline_comms.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
 from jobline_comms.adapters.rate_limit import PostgresRateLimiter
+from jobline_comms.adapters.replies import PostgresReplyRouting, TwilioMedia
 from jobline_comms.adapters.reports import PostgresReports
 from jobline_comms.adapters.sendgrid_email import SendgridEmail
 from jobline_comms.adapters.sendgrid_signatures import SendgridSignatures
@@ -30,12 +31,13 @@ from jobline_comms.adapters.unit_of_work import BatchedChanges, PostgresUnitOfWo
 from jobline_comms.config import Settings
 from jobline_comms.domain.policy import Backoff
 from jobline_comms.domain.senders import Senders
-from jobline_comms.entrypoints import commands, http
+from jobline_comms.entrypoints import commands, http, inbound
 from jobline_comms.entrypoints.dispatcher import Dispatcher
 from jobline_comms.entrypoints.sendgrid_events import EVENTS_PATH
 from jobline_comms.entrypoints.status_checks import StatusChecks
 from jobline_comms.service_layer.byte_budget import ByteBudget
 from jobline_comms.service_layer.handlers import Services
+from jobline_comms.service_layer.reply_ports import ReplyServices
 from jobline_contracts.topics import COMMS_COMMANDS, COMMS_EVENTS
 from jobline_infra.body_limits import MIB, WEBHOOK_LIMIT, BodyLimits
 from jobline_infra.dead_letters import DeadLetters
@@ -84,6 +86,10 @@ class CommsRuntime:
 
     def sendgrid_event_ok(self, body: bytes, signature: str, timestamp: str) -> bool:
         return self.sendgrid_signatures.valid(body, signature, timestamp)
+
+    def inbound_parse_ok(self, token: str) -> bool:
+        expected = self.settings.inbound_parse_token
+        return inbound.token_matches(token, expected.get_secret_value() if expected else None)
 
     @shared_readiness
     async def readiness(self) -> dict[str, str]:
@@ -141,6 +147,7 @@ async def _services(
     )
     email, sendgrid = _email(settings)
     consumer = settings.consumer_group
+    blobs = BlobStore(settings.blob_url)
     services = Services(
         unit_of_work=lambda: PostgresUnitOfWork(
             pool, consumer=consumer, claim_timeout=settings.claim_timeout
@@ -151,14 +158,32 @@ async def _services(
         opt_outs=PostgresOptOuts(pool),
         sms=sms,
         email=email,
-        blobs=BlobStore(settings.blob_url),
+        blobs=blobs,
         limiter=PostgresRateLimiter(pool, settings.rate_limit_per_second),
         senders=_senders(settings),
         max_attempts=settings.max_attempts,
         attachment_budget=ByteBudget(settings.attachment_budget_bytes),
         backoff=Backoff(settings.retry_base_seconds, settings.retry_max_seconds),
+        replies=_replies(settings, pool, blobs),
     )
     return services, sms, sendgrid
+
+
+def _replies(settings: Settings, pool: "asyncpg.Pool[Any]", blobs: BlobStore) -> ReplyServices:
+    media = TwilioMedia(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        settings.twilio_base_url,
+        settings.twilio_timeout,
+    )
+    return ReplyServices(
+        media,
+        blobs,
+        PostgresReplyRouting(pool),
+        settings.reply_domain,
+        settings.reply_addresses,
+        settings.inbound_file_max_bytes,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -281,7 +306,9 @@ def create_app(settings: Settings) -> FastAPI:
             yield
 
     app = http.build_app(lifespan)
-    # Before parsing or signatures; SendGrid posts its events in batches of up to ~1 MB.
-    app.add_middleware(BodyLimits, default=WEBHOOK_LIMIT, limits=[(EVENTS_PATH, MIB)])
+    # Before parsing or signatures; SendGrid posts its events in batches of up to ~1 MB,
+    # Inbound Parse up to 30 MB (attachments included).
+    email = (r"/v1/inbound/email/[^/]+", 30 * MIB)
+    app.add_middleware(BodyLimits, default=WEBHOOK_LIMIT, limits=[(EVENTS_PATH, MIB), email])
     app.add_middleware(ObservabilityMiddleware)  # request ids, HTTP metrics, /metrics
     return app

@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # issue 20: replies. Inbound Parse posts to /v1/inbound/email/<token>; no token, no
+    # email replies. Outgoing emails name reply+<tenant>@<reply domain> as Reply-To.
+    inbound_parse_token: SecretStr | None = None
+    reply_domain: str | None = Field(default=None, description="e.g. replies.example.com")
+    reply_addresses: dict[str, str] = Field(default_factory=dict, description="tenant → address")
+    inbound_file_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
     @property
     def dsn(self) -> str:
         return str(self.database_url)

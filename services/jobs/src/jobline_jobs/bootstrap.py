@@ -45,6 +45,7 @@ from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
 from jobline_jobs.adapters.passwords import Argon2Secrets
 from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
+from jobline_jobs.adapters.replies import PostgresReplyQueries
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.accounts import LockoutPolicy, SessionPolicy
@@ -60,6 +61,7 @@ from jobline_jobs.entrypoints.transport_security import StrictTransportSecurity
 from jobline_jobs.service_layer.accounts import Accounts, Lockouts
 from jobline_jobs.service_layer.messagebus import MessageBus
 from jobline_jobs.service_layer.queries import CommunicationQueries, InvoiceQueries
+from jobline_jobs.service_layer.reply_ports import ReplyQueries
 from jobline_jobs.service_layer.schedule import (
     Clock,
     release_due_communications,
@@ -94,6 +96,7 @@ class JobsRuntime:
     communications: CommunicationQueries
     job_page: PostgresJobPage  # issue 18, the job page
     accounts: Accounts
+    replies: ReplyQueries  # issue 20: conversations and the inbox
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     clock: Clock = system_clock  # what the scheduler takes as now (tests drive it)
 
@@ -157,6 +160,7 @@ async def running(settings: Settings, clock: Clock = system_clock) -> AsyncItera
             communications=PostgresCommunicationQueries(pool),
             job_page=PostgresJobPage(pool),
             accounts=accounts(pool, settings, clock),
+            replies=PostgresReplyQueries(pool),
             clock=clock,
         )
         if producer is not None and "relay" in roles:

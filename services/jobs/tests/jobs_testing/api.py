@@ -21,6 +21,7 @@ from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_page import PostgresJobPage
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
+from jobline_jobs.adapters.replies import PostgresReplyQueries
 from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.adapters.tokens import TokenStore, issue_token
 from jobline_jobs.domain import commands
@@ -47,6 +48,7 @@ class ApiTestRuntime:
     communications: PostgresCommunicationQueries
     job_page: PostgresJobPage
     accounts: Accounts
+    replies: PostgresReplyQueries  # issue 20
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
@@ -78,6 +80,7 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path, users: Accounts | None = None) -
         PostgresCommunicationQueries(pool),
         PostgresJobPage(pool),
         users or accounts(pool),
+        PostgresReplyQueries(pool),
     )
     return app
 

@@ -82,6 +82,7 @@ class CannedApi(Api):
             f"{base}/attachments": FILES,
             f"{base}/timeline/newest-first": TIMELINE,
             f"{base}/communications": SENT,
+            f"{base}/conversation": {"items": [], "next_cursor": None},  # issue 20
         }
 
     async def get(self, path: str, **params: str | int | None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from jobline_sandboxes.twilio_sandbox import magic
 from jobline_sandboxes.twilio_sandbox.callbacks import CallbackSender
+from jobline_sandboxes.twilio_sandbox.media import MAX_MEDIA_BYTES, MediaStore
 from jobline_sandboxes.twilio_sandbox.resources import message_resource
 from jobline_sandboxes.twilio_sandbox.settings import TwilioSandboxSettings
 from jobline_sandboxes.twilio_sandbox.state import ReceivedCreate, SandboxState
@@ -37,6 +38,7 @@ class TwilioSandbox:
     def __init__(self, settings: TwilioSandboxSettings) -> None:
         self.settings = settings
         self.state = SandboxState()
+        self.media = MediaStore()
         self._callbacks: CallbackSender | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -131,6 +133,28 @@ class TwilioSandbox:
         self.state.clear()
         return Response(status_code=204)
 
+    async def add_media(self, request: Request) -> Response:
+        """`POST /sandbox/media` (the file as the body, its Content-Type): the URL an
+        inbound webhook names it by, `{"url": …}`."""
+        data = await request.body()
+        if len(data) > MAX_MEDIA_BYTES:
+            return JSONResponse({"error": "too large"}, status_code=413)
+        content_type = request.headers.get("content-type", "application/octet-stream")
+        message_sid, media_sid = self.media.add(content_type, data)
+        base = str(request.base_url).rstrip("/")
+        path = f"/2010-04-01/Accounts/{self.settings.account_sid}/Messages/{message_sid}"
+        return JSONResponse({"url": f"{base}{path}/Media/{media_sid}"}, status_code=201)
+
+    async def fetch_media(self, request: Request) -> Response:
+        """`GET .../Messages/{MM}/Media/{ME}`: the file, to the account's credentials."""
+        if not self._authorised(request):
+            return _refused(UNAUTHENTICATED)
+        found = self.media.files.get(request.path_params["media_sid"])
+        if found is None:
+            return _refused(magic.Refusal(404, 20404, "The requested resource was not found"))
+        content_type, data = found
+        return Response(data, media_type=content_type)
+
     async def ready(self, _request: Request) -> Response:
         """`GET /readyz`, for scripts that wait for the sandbox."""
         return JSONResponse({"status": "ok"})
@@ -145,6 +169,13 @@ def create_app(settings: TwilioSandboxSettings) -> Starlette:
         Route("/sandbox/messages", sandbox.list_received, methods=["GET"]),
         Route("/sandbox/messages", sandbox.clear_received, methods=["DELETE"]),
         Route("/readyz", sandbox.ready, methods=["GET"]),
+        # issue 20: MMS media of inbound texts
+        Route("/sandbox/media", sandbox.add_media, methods=["POST"]),
+        Route(
+            f"{API}/Messages/{{message_sid}}/Media/{{media_sid}}",
+            sandbox.fetch_media,
+            methods=["GET"],
+        ),
     ]
     app = Starlette(routes=routes, lifespan=sandbox.lifespan)
     app.state.sandbox = sandbox

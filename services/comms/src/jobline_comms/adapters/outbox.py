@@ -20,6 +20,7 @@ from jobline_comms.domain.events import (
     RecipientOptedIn,
     RecipientOptedOut,
 )
+from jobline_comms.domain.inbound import ReplyReceived
 from jobline_contracts import comms as wire
 from jobline_contracts.dead_letter_kinds import DlqKind
 from jobline_contracts.envelope import Envelope, Payload
@@ -52,7 +53,9 @@ class _Origin:
     value: bytes | None
 
 
-def to_wire(event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn) -> Payload:
+def to_wire(
+    event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn | ReplyReceived,
+) -> Payload:
     """The contract payload of a domain event. A provider's words (its ids, codes and
     messages, a carrier's keyword) are cut to the contract's bounds: a long error message
     must still tell jobs the delivery failed, not fail the unit of work."""
@@ -66,16 +69,36 @@ def to_wire(event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn)
             error_code=clipped(event.error_code, CODE_MAX),
             error_message=clipped(event.error_message, TEXT_MAX),
         )
+    if isinstance(event, ReplyReceived):
+        return _reply(event)
     keyword = clipped(event.keyword, CODE_MAX) or "?"
     if isinstance(event, RecipientOptedOut):
         return wire.RecipientOptedOut(phone=event.phone, keyword=keyword)
     return wire.RecipientOptedIn(phone=event.phone, keyword=keyword)
 
 
-def key_of(event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn) -> str:
-    """Status changes are keyed by delivery id, opt-outs/ins by phone number."""
+def _reply(event: ReplyReceived) -> Payload:
+    return wire.ReplyReceived(
+        reply_id=event.reply_id,
+        channel="sms" if event.channel == "sms" else "email",
+        sender=event.sender,
+        subject=event.subject,
+        body=event.body[: wire.REPLY_BODY_MAX],
+        received_at=event.received_at,
+        attachments=[wire.Attachment(**vars(f)) for f in event.files],
+        refused_attachments=[wire.RefusedAttachment(**vars(f)) for f in event.refused],
+    )
+
+
+def key_of(
+    event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn | ReplyReceived,
+) -> str:
+    """Status changes are keyed by delivery id, opt-outs/ins by phone number, replies by
+    their own id."""
     if isinstance(event, DeliveryStatusChanged):
         return str(event.delivery_id)
+    if isinstance(event, ReplyReceived):
+        return str(event.reply_id)
     return event.phone
 
 

@@ -4,6 +4,7 @@ outbox (``comms.events.v1``, or the dead-letter topic) by the unit of work alone
 from dataclasses import dataclass
 from uuid import UUID
 
+from jobline_comms.domain.inbound import ReplyReceived
 from jobline_comms.domain.model import Channel, DeliveryStatus
 
 
@@ -40,4 +41,10 @@ class RecipientOptedIn:
     keyword: str
 
 
-Event = DeliveryStatusChanged | DeliveryDeadLettered | RecipientOptedOut | RecipientOptedIn
+Event = (
+    DeliveryStatusChanged
+    | DeliveryDeadLettered
+    | RecipientOptedOut
+    | RecipientOptedIn
+    | ReplyReceived  # issue 20
+)

@@ -15,8 +15,8 @@ from uuid import UUID
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
-from jobline_comms.domain.replies import provider_status
-from jobline_comms.entrypoints import sendgrid_events
+from jobline_comms.domain.replies import classify_reply, provider_status
+from jobline_comms.entrypoints import inbound, sendgrid_events
 from jobline_comms.service_layer.handlers import Services, record_provider_status, record_reply
 from jobline_infra.observability.metrics import DELIVERIES
 
@@ -122,14 +122,20 @@ def build_app(lifespan: Lifespan | None = None) -> FastAPI:
 
     @app.post("/v1/twilio/inbound", tags=["twilio"])
     async def twilio_inbound(request: Request) -> Response:
-        """A customer's reply: STOP-like words opt out, START/UNSTOP opt back in."""
+        """A customer's reply: STOP-like words opt out, START/UNSTOP opt back in; any
+        other reply (with its MMS media) goes to the tenant's jobs."""
         runtime = _runtime(request)
         params = await _signed_form(request, runtime, runtime.inbound_url)
         phone, number = params.get("From", ""), params.get("To", "")
-        sid = params.get("MessageSid", "")
+        sid, body = params.get("MessageSid", ""), params.get("Body", "")
         if phone and number and 0 < len(sid) <= MAX_SID:
-            await record_reply(sid, phone, number, params.get("Body", ""), runtime.services)
+            if classify_reply(body) is None and runtime.services.replies is not None:
+                await inbound.forward_text(params, runtime.services)
+            else:
+                await record_reply(sid, phone, number, body, runtime.services)
         return Response(EMPTY_TWIML, media_type="application/xml")
 
     app.include_router(sendgrid_events.router)
+    app.include_router(inbound.router)  # issue 20: email replies
+
     return app

@@ -34,6 +34,7 @@ from jobline_comms.service_layer.ports import (
     SmsProvider,
     StatusCheck,
 )
+from jobline_comms.service_layer.reply_ports import ReplyServices
 from jobline_comms.service_layer.unit_of_work import Changes, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Services:
     jitter: Callable[[], float] = random.random
     # Attachment bytes a worker holds at once (the setting ATTACHMENT_BUDGET_BYTES).
     attachment_budget: ByteBudget = field(default_factory=lambda: ByteBudget(96 * 1024 * 1024))
+    replies: ReplyServices | None = None  # issue 20: replies filed under jobs
 
 
 def sender_of(cmd: Command, senders: Senders) -> str:
@@ -118,6 +120,8 @@ async def _send_email(
     files = await _attachments(cmd, services.blobs)
     if isinstance(files, str):
         return await _refuse(delivery, DeliveryStatus.FAILED, "attachment_invalid", files, services)
+    # issue 20: where replies come in, they go to the tenant's reply address.
+    inbox = services.replies.reply_address(cmd.tenant_id) if services.replies else None
     email = OutgoingEmail(
         cmd.delivery_id,
         services.senders.email_from(cmd.tenant_id, cmd.from_name, cmd.reply_to),
@@ -126,7 +130,7 @@ async def _send_email(
         cmd.subject,
         cmd.body_text,
         files,
-        reply_to=cmd.reply_to,
+        reply_to=inbox or cmd.reply_to,
         tenant_id=cmd.tenant_id,
     )
     return await _call_once(delivery, services, lambda: services.email.send(email))

@@ -6,6 +6,7 @@ from jobline_contracts import lifecycle as wire
 from jobline_contracts.envelope import Payload
 from jobline_contracts.facts import DispatchStatus, DocumentKind
 from jobline_jobs.domain import commissions, delivery_outcomes, events
+from jobline_jobs.domain.replies import ReplyReceived
 
 
 @singledispatch
@@ -394,4 +395,17 @@ def _(event: delivery_outcomes.RecipientOptedOut) -> Payload:
         recipient_id=event.recipient_id,
         customer_id=event.customer_id,
         keyword=event.keyword,
+    )
+
+
+# issue 20: replies. Ids only: the wording, the sender and the files stay in Jobline.
+@to_wire.register
+def _(event: ReplyReceived) -> Payload:
+    return wire.CommunicationReplyReceived(
+        reply_id=event.reply_id,
+        job_id=None if event.in_inbox else event.job_id,
+        channel="sms" if event.channel == "sms" else "email",
+        in_reply_to=event.in_reply_to,
+        document_ids=list(event.document_ids),
+        received_at=event.received_at,
     )

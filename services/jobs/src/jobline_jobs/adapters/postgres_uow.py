@@ -37,6 +37,7 @@ from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.job_repository import PostgresJobRepository
 from jobline_jobs.adapters.job_states import JobStates
 from jobline_jobs.adapters.outbox import CausedMessages, dead_letter_row
+from jobline_jobs.adapters.replies import PostgresReplies
 from jobline_jobs.adapters.row_writer import RowWriter
 from jobline_jobs.adapters.rows import TimelineEntry
 from jobline_jobs.adapters.snapshot_sources import SnapshotReads
@@ -63,6 +64,7 @@ class Session:
         self.deliveries = PostgresDeliveryStatuses(conn, self.rows)
         self.invoice_renders = PostgresInvoiceRenders(conn, self.rows)
         self.commissions = PostgresCommissionLedger(conn, self.rows)
+        self.replies = PostgresReplies(conn, self.rows)  # issue 20
         # The repositories of aggregates other than jobs, in the order they are saved.
         self.stores: tuple[Tracking[Any], ...] = (
             self.invoices,
@@ -70,6 +72,7 @@ class Session:
             self.deliveries,
             self.invoice_renders,
             self.commissions,
+            self.replies,  # issue 20
         )
         self.tenant_settings = PostgresTenantSettings(conn)
         self.templates = PostgresTemplates(conn)  # issue 18
@@ -88,6 +91,7 @@ class PostgresUnitOfWork(UnitOfWork):
     tenant_settings: PostgresTenantSettings
     templates: PostgresTemplates
     commissions: PostgresCommissionLedger
+    replies: PostgresReplies  # issue 20
 
     def __init__(self, pool: asyncpg.Pool, causation: Causation) -> None:
         self._pool = pool
@@ -109,6 +113,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self._messages = CausedMessages(self.causation)
         self.tenant_settings = session.tenant_settings
         self.templates = session.templates
+        self.replies = session.replies  # issue 20
 
     async def __aexit__(
         self,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import NamedTuple, TypeVar, cast
 from uuid import UUID
 
-from jobline_jobs.adapters import book_rows, commission_rows, send_rows
+from jobline_jobs.adapters import book_rows, commission_rows, reply_rows, send_rows
 
 
 class CustomerPlaceholder(NamedTuple):
@@ -197,6 +197,7 @@ Row = (
     | commission_rows.CommissionRow
     | send_rows.SendRow
     | book_rows.BookRow
+    | reply_rows.ReplyRow  # issue 20: replies
     | TimelineEntry
     | OutboxRow
 )
@@ -246,6 +247,7 @@ STATEMENTS: dict[type[Row], str] = {
     **cast("dict[type[Row], str]", commission_rows.STATEMENTS),
     **cast("dict[type[Row], str]", send_rows.STATEMENTS),
     **cast("dict[type[Row], str]", book_rows.STATEMENTS),  # issue 16: the books
+    **cast("dict[type[Row], str]", reply_rows.STATEMENTS),  # issue 20: replies
     TimelineEntry: """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause,
             actor, details, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
     OutboxRow: "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent, ce_id,"

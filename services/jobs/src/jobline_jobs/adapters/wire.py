@@ -18,6 +18,7 @@ from jobline_jobs.adapters.lifecycle import to_wire
 from jobline_jobs.adapters.outbox import CausedMessages
 from jobline_jobs.adapters.rows import OutboxRow
 from jobline_jobs.domain import delivery_outcomes, events
+from jobline_jobs.domain.replies import ReplyReceived
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +175,11 @@ def snapshot(state: JobState, tenant_id: str, messages: CausedMessages) -> Outbo
     """The job's snapshot on ``jobs.state.v1`` (``adapters.job_states``), keyed by job id:
     not on the timeline, which has the changes it sums up."""
     return messages.command(JOBS_STATE.name, state.id, state, tenant_id, subject=state.id)
+
+
+# issue 20: a reply in the tenant's inbox is on no job's timeline; it is published keyed
+# by its own id (the event's job_id then).
+@written.register
+def _(event: ReplyReceived, tenant_id: str, messages: CausedMessages) -> Written:
+    entry, rows = written.dispatch(events.Event)(event, tenant_id, messages)
+    return (None if event.in_inbox else entry), rows

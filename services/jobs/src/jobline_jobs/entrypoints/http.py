@@ -14,6 +14,7 @@ from jobline_jobs.entrypoints.api import (
     jobs,
     message_templates,
     rate_limits,
+    replies,
     send_later,
     statements,
     tenant_settings,
@@ -44,6 +45,7 @@ def build_app(
     app.include_router(send_later.router)  # issue 18
     app.include_router(message_templates.router)  # issue 18
     app.include_router(job_page.router)  # issue 18, the console's job page
+    app.include_router(replies.router)  # issue 20: conversations and the inbox
     console.install(app)  # the operator console at /, a client of the routes above
     app.include_router(operations.router)  # /healthz, /readyz
     return app

@@ -6,6 +6,7 @@ from jobline_contracts import comms, facts, invoicing
 from jobline_contracts.envelope import Envelope
 from jobline_contracts.types import Address as WireAddress
 from jobline_jobs.domain import commands as c
+from jobline_jobs.domain import replies
 
 
 def _address(a: WireAddress) -> c.Address:
@@ -139,4 +140,26 @@ def comms_event_to_command(envelope: Envelope[Any]) -> c.Command:
             return c.RecordOptOut(t, at, p.phone, opted_out=True, keyword=p.keyword)
         case comms.RecipientOptedIn():
             return c.RecordOptOut(t, at, p.phone, opted_out=False, keyword=p.keyword)
+        # issue 20: replies
+        case comms.ReplyReceived():
+            return replies.RecordReply(
+                t,
+                at,
+                p.reply_id,
+                p.channel,
+                p.sender,
+                p.subject,
+                p.body,
+                p.received_at,
+                tuple(
+                    replies.ReplyFile(
+                        f.blob_key, f.filename, f.content_type, f.size_bytes, f.sha256
+                    )
+                    for f in p.attachments
+                ),
+                tuple(
+                    replies.RefusedFile(f.filename, f.content_type, f.size_bytes, f.reason)
+                    for f in p.refused_attachments
+                ),
+            )
     raise TypeError(f"no command for {type(p).__name__}")

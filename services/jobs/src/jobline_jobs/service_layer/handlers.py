@@ -14,7 +14,7 @@ from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
 from jobline_jobs.domain.templates import invoice_amount
 from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
 from jobline_jobs.domain.workflow import FINAL_STEPS, DispatchStatus
-from jobline_jobs.service_layer import book_handlers, send_later_handlers
+from jobline_jobs.service_layer import book_handlers, reply_handlers, send_later_handlers
 from jobline_jobs.service_layer import commission_handlers as ledger
 from jobline_jobs.service_layer.settings_handlers import update_tenant_settings
 from jobline_jobs.service_layer.unit_of_work import UnitOfWork
@@ -291,4 +291,6 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     **ledger.HANDLERS,
     # issue 18: send later and templates
     **send_later_handlers.HANDLERS,
+    # issue 20: replies
+    **reply_handlers.HANDLERS,
 }

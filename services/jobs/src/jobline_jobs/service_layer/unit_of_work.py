@@ -22,6 +22,7 @@ from jobline_jobs.domain.invoice_email import InvoiceEmail
 from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
 from jobline_jobs.domain.model import Job
 from jobline_jobs.domain.sends import Communication, RenderRequest, TrackedDelivery
+from jobline_jobs.service_layer.reply_ports import Replies
 from jobline_jobs.service_layer.templates import TemplateStore
 from jobline_jobs.service_layer.tenant_settings import TenantSettingsStore
 
@@ -321,6 +322,7 @@ class UnitOfWork(ABC):
     causation: Causation
     tenant_settings: TenantSettingsStore
     templates: TemplateStore  # issue 18
+    replies: Replies  # issue 20
 
     async def __aenter__(self) -> Self:
         return self

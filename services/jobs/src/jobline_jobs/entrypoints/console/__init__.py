@@ -14,6 +14,7 @@ from jobline_jobs.entrypoints.console import (
     billing,
     bulk,
     deferral,
+    inbox,
     invoice,
     issuing,
     job_page,
@@ -54,6 +55,7 @@ def install(app: FastAPI) -> None:
         users,  # issue 18
         list_export,  # issue 18: the list's CSV
         bulk,  # issue 18: bulk actions on selected rows
+        inbox,  # issue 20: customers' replies
     )
     for module in pages:
         app.include_router(module.router)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jobline_jobs.domain.documents import DOCUMENT_TYPES, IMAGE_TYPES, DocumentKind
 from jobline_jobs.entrypoints.api.deps import RuntimeDep
-from jobline_jobs.entrypoints.console import delivery_words, timeline_words
+from jobline_jobs.entrypoints.console import delivery_words, thread, timeline_words
 from jobline_jobs.entrypoints.console.api_client import ApiRefusal
 from jobline_jobs.entrypoints.console.rendering import render, still_moving, templates
 from jobline_jobs.entrypoints.console.session import Console, ConsoleDep
@@ -77,16 +77,29 @@ async def _subjobs(c: Console, job: dict[str, Any]) -> dict[str, Any]:
     return {"parent": parent, "schedule": schedule}
 
 
-async def _context(c: Console, job_id: UUID, timeline_cursor: str | None) -> dict[str, Any]:
-    base = f"/v1/jobs/{job_id}"
-    job = await c.api.get(base)
-    links, files, timeline, invoice, communications, family = await asyncio.gather(
+async def _reads(
+    c: Console, job: dict[str, Any], timeline_cursor: str | None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    base = f"/v1/jobs/{job['id']}"
+    return await asyncio.gather(
         c.api.get(f"{base}/recall-links"),
         c.api.get(f"{base}/attachments"),
         c.api.get(f"{base}/timeline/newest-first", limit=TIMELINE_PAGE, cursor=timeline_cursor),
         _invoice(c, base),
-        _communications(c, job_id),
         _subjobs(c, job),
+    )
+
+
+async def _log(c: Console, job_id: UUID) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The communications log and the replies (issue 20) that join it in the thread."""
+    return await asyncio.gather(_communications(c, job_id), thread.replies(c, job_id))
+
+
+async def _context(c: Console, job_id: UUID, timeline_cursor: str | None) -> dict[str, Any]:
+    base = f"/v1/jobs/{job_id}"
+    job = await c.api.get(base)
+    (links, files, timeline, invoice, family), (communications, replies) = await asyncio.gather(
+        _reads(c, job, timeline_cursor), _log(c, job_id)
     )
     return {
         "job": job,
@@ -99,6 +112,7 @@ async def _context(c: Console, job_id: UUID, timeline_cursor: str | None) -> dic
         "newest_url": f"/jobs/{job_id}#timeline" if timeline_cursor else None,
         **invoice,
         "communications": communications,
+        "thread": thread.thread(job_id, communications, replies),  # issue 20
         "moving": any(still_moving(m) for m in communications),
         "invoice_sends": [m for m in communications if m["invoice_number"]],
         **family,
@@ -147,12 +161,14 @@ async def job_page(  # noqa: PLR0917 - FastAPI's parameters
 @router.get(f"{PAGE}/communications")
 async def communications_log(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLResponse:
     """The log alone: the page polls it while a message may still change."""
-    found = await _communications(c, job_id)
+    found, replies = await _log(c, job_id)
     return render(
         request,
         "job_communications.html",
         job={"id": job_id},
         communications=found,
+        thread=thread.thread(job_id, found, replies),  # issue 20
+        can_act=c.who.role != "viewer",
         zone=c.who.time_zone,
         moving=any(still_moving(m) for m in found),
     )

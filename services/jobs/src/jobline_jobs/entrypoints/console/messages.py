@@ -2,10 +2,10 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from jobline_jobs.entrypoints.console.api_client import ApiRefusal
@@ -58,11 +58,15 @@ async def _post(
 
 
 @router.get(f"{JOB}/text")
-async def text_dialog(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLResponse:
+async def text_dialog(
+    job_id: UUID, request: Request, c: ConsoleDep, to: str | None = None
+) -> HTMLResponse:
+    """``to``: the recipient chosen already (answering their reply, issue 20)."""
     job, people = await job_of(c, job_id), await _recipients(c, job_id)
+    chosen = [p["id"] for p in people if p["id"] == to]
     return dialog(
         request, c, job, "text.html", "Send a text message",
-        recipients=people, chosen=[], plain=True, when="now", **await aids(c, job_id, "sms"),
+        recipients=people, chosen=chosen, plain=True, when="now", **await aids(c, job_id, "sms"),
     )  # fmt: skip
 
 
@@ -90,12 +94,21 @@ async def send_text(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLRespon
 
 
 @router.get(f"{JOB}/email")
-async def email_dialog(job_id: UUID, request: Request, c: ConsoleDep) -> HTMLResponse:
+async def email_dialog(
+    job_id: UUID,
+    request: Request,
+    c: ConsoleDep,
+    to: str | None = None,
+    subject: Annotated[str, Query(max_length=250)] = "",
+) -> HTMLResponse:
+    """``to`` and ``subject``: answering a reply (issue 20)."""
     job, people = await job_of(c, job_id), await _recipients(c, job_id)
     groups = await _attachments(c, job_id)
+    chosen = [p["id"] for p in people if p["id"] == to]
     return dialog(
         request, c, job, "email.html", "Send an email", recipients=people, groups=groups,
-        chosen=[], when="now", **await aids(c, job_id, "email"),
+        chosen=chosen, when="now", subject=" ".join(subject.split()) or None,
+        **await aids(c, job_id, "email"),
     )  # fmt: skip
 
 
