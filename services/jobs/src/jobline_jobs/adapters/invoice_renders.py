@@ -61,7 +61,9 @@ class PostgresInvoiceRenders(Tracking[RenderRequest], InvoiceRenders):
         return asked
 
 
-# A tracked delivery, in the order of TrackedDelivery's fields.
+# A tracked delivery, in the order of TrackedDelivery's fields. Read with its job locked
+# (FOR UPDATE OF d, j): an outcome is published on the job's key, so it must take its
+# place among the job's other changes as they commit, not as they happened to start.
 _DELIVERY = """
     SELECT d.tenant_id, d.delivery_id, d.communication_id, c.job_id, j.job_number, c.channel,
            d.recipient_name, d.status, d.error_code, d.error_message, d.updated_at,
@@ -82,14 +84,14 @@ _ANSWERED = f"""{_DELIVERY}
                           AND (o.opted_out OR o.updated_at > $3))
      ORDER BY c.send_at DESC, d.delivery_id
      LIMIT 1
-       FOR UPDATE OF d"""  # noqa: S608 - fixed text
+       FOR UPDATE OF d, j"""  # noqa: S608 - fixed text
 
 
 class PostgresDeliveryStatuses(Tracking[TrackedDelivery], DeliveryStatuses):
     async def get(self, tenant_id: str, delivery_id: UUID) -> TrackedDelivery | None:
         await self._send_pending()  # a status or release recorded earlier in the transaction
         row = await self._conn.fetchrow(
-            f"{_DELIVERY} WHERE d.tenant_id = $1 AND d.delivery_id = $2 FOR UPDATE OF d",
+            f"{_DELIVERY} WHERE d.tenant_id = $1 AND d.delivery_id = $2 FOR UPDATE OF d, j",
             tenant_id,
             delivery_id,
         )

@@ -14,7 +14,8 @@ from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain.replies import Match, Reply
 from jobline_jobs.service_layer.reply_ports import Replies, ReplyQueries
 
-# The latest message that left for the address (a scheduled or canceled one never did).
+# The latest message that left for the address (a scheduled or canceled one never did),
+# its job locked: the reply is published on the job's key in commit order.
 _LATEST_TO = """
 SELECT c.job_id, j.job_number, c.communication_id
   FROM jobs.deliveries d
@@ -23,7 +24,8 @@ SELECT c.job_id, j.job_number, c.communication_id
  WHERE d.tenant_id = $1 AND lower(d.address) = lower($2) AND c.channel = $3
    AND d.status NOT IN ('scheduled', 'canceled')
  ORDER BY c.send_at DESC, c.created_at DESC, c.communication_id DESC
- LIMIT 1"""
+ LIMIT 1
+   FOR UPDATE OF j"""
 
 
 class PostgresReplies(Tracking[Reply], Replies):
