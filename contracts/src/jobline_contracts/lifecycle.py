@@ -500,6 +500,7 @@ class CommunicationReplyReceived(Payload):
 
     reply_id: UUID
     job_id: UUID | None = Field(default=None, description="None: in the tenant's inbox")
+    job_number: JobNumber | None = Field(default=None, description="None: in the inbox")
     channel: Literal["sms", "email"]
     in_reply_to: UUID | None = Field(
         default=None, description="The communication it answers (the latest to the sender)"

@@ -78,6 +78,8 @@ class ReadModel:
         envelope = event.envelope
         payload = envelope.payload
         job_id: UUID | None = getattr(payload, "job_id", None)
+        # A reply in the tenant's inbox names no job; an event about a job names its number.
+        job_number: str | None = getattr(payload, "job_number", None)
         async with self.pool.acquire() as conn, conn.transaction():
             first_time = await conn.fetchval(
                 _RECORD_APPLIED,
@@ -89,13 +91,13 @@ class ReadModel:
             )
             if not first_time:
                 return False
-            if job_id is not None:
+            if job_id is not None and job_number is not None:
                 changed = changes(payload)
                 await conn.execute(
                     _upsert_job(list(changed)),
                     job_id,
                     envelope.tenant_id,
-                    payload.job_number,
+                    job_number,
                     *changed.values(),
                     envelope.type,
                     envelope.occurred_at,

@@ -404,6 +404,7 @@ def _(event: ReplyReceived) -> Payload:
     return wire.CommunicationReplyReceived(
         reply_id=event.reply_id,
         job_id=None if event.in_inbox else event.job_id,
+        job_number=None if event.in_inbox else event.job_number,
         channel="sms" if event.channel == "sms" else "email",
         in_reply_to=event.in_reply_to,
         document_ids=list(event.document_ids),
