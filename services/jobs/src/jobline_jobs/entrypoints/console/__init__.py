@@ -10,9 +10,11 @@ from fastapi.staticfiles import StaticFiles
 
 from jobline_jobs.entrypoints.console import (
     account,
+    account_changes,
     auth,
     billing,
     bulk,
+    bulk_text,
     deferral,
     invoice,
     issuing,
@@ -51,9 +53,11 @@ def install(app: FastAPI) -> None:
         templates_page,  # issue 18
         job_page,  # issue 18
         account,  # issue 18
+        account_changes,  # issue 18: before users, whose /{user_id}/{action} is broader
         users,  # issue 18
         list_export,  # issue 18: the list's CSV
         bulk,  # issue 18: bulk actions on selected rows
+        bulk_text,  # issue 18: the bulk text's fields
     )
     for module in pages:
         app.include_router(module.router)
