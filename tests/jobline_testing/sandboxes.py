@@ -11,6 +11,8 @@ from typing import Any
 
 import uvicorn
 
+from jobline_sandboxes.oidc_issuer import OidcIssuer
+from jobline_sandboxes.oidc_issuer import create_app as create_oidc_app
 from jobline_sandboxes.smtp_catcher import SmtpCatcherSettings, start_smtp_catcher
 from jobline_sandboxes.twilio_sandbox.app import create_app
 from jobline_sandboxes.twilio_sandbox.settings import TwilioSandboxSettings
@@ -54,3 +56,13 @@ async def running_sandboxes(
     server = await start_smtp_catcher(smtp)
     async with server, _serving(twilio, free_port()) as url:
         yield Sandboxes(url, smtp.port, smtp.mail_dir)
+
+
+@asynccontextmanager
+async def running_oidc_issuer(clients: dict[str, str]) -> AsyncIterator[OidcIssuer]:
+    """The local OpenID Connect issuer (issue 18's single sign-on) on a free port; its
+    ``issuer`` is its URL, ``clients`` each client id and secret it accepts."""
+    port = free_port()
+    issuer = OidcIssuer(f"http://127.0.0.1:{port}", clients)
+    async with _serving(create_oidc_app(issuer), port):
+        yield issuer

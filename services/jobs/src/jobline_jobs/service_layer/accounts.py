@@ -87,7 +87,7 @@ class Accounts:
         due = found.totp_secret is not None
         if not due:  # with a code still to give, the password alone proves too little
             await self.store.clear_failures("account", keys["account"])
-        return await self._open(found.user.user_id, (address, agent), due=due)
+        return await self.open_session(found.user.user_id, (address, agent), due=due)
 
     async def second_factor(self, secret: str, code: str, address: str) -> SignedIn | Refused:
         """The code step of a session opened by the password of a user with TOTP."""
@@ -180,7 +180,9 @@ class Accounts:
             raise AccountRefused("not_found", "there is no such user in this business")
         return found
 
-    async def _open(self, user_id: uuid.UUID, origin: tuple[str, str], *, due: bool) -> SignedIn:
+    async def open_session(
+        self, user_id: uuid.UUID, origin: tuple[str, str], *, due: bool
+    ) -> SignedIn:
         secret = SESSION_PREFIX + secrets.token_urlsafe(32)
         await self.store.open_session(
             user_id, digest(secret), self.clock(), origin, second_factor_due=due

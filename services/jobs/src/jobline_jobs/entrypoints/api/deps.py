@@ -22,6 +22,7 @@ from jobline_jobs.service_layer.queries import (
     Principal,
     Tokens,
 )
+from jobline_jobs.service_layer.sign_on import SignOn
 
 
 class ApiRuntime(Protocol):
@@ -40,6 +41,7 @@ class ApiRuntime(Protocol):
     communications: CommunicationQueries
     job_page: JobPageQueries  # issue 18, the job page
     accounts: Accounts
+    sign_on: SignOn  # issue 18: single sign-on
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency with ``ok`` or what is wrong with it."""

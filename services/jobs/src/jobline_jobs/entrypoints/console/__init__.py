@@ -25,6 +25,7 @@ from jobline_jobs.entrypoints.console import (
     recall_picker,
     recall_unlink,
     settings,
+    sign_on,
     statement,
     templates_page,
     users,
@@ -58,6 +59,7 @@ def install(app: FastAPI) -> None:
         list_export,  # issue 18: the list's CSV
         bulk,  # issue 18: bulk actions on selected rows
         bulk_text,  # issue 18: the bulk text's fields
+        sign_on,  # issue 18: single sign-on (OpenID Connect)
     )
     for module in pages:
         app.include_router(module.router)
