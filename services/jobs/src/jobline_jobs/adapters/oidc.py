@@ -77,7 +77,7 @@ class OidcProvider(IdentityProvider):
         id_token = token.get("id_token") if isinstance(token, dict) else None
         if not isinstance(id_token, str):
             raise SignOnFailed("the token answer has no id_token")
-        return _verified(id_token, keys, config, attempt.nonce)
+        return verified(id_token, keys, config, attempt.nonce)
 
     async def _metadata(self, issuer: str) -> dict[str, Any]:
         kept = self._discovered.get(issuer)
@@ -98,7 +98,7 @@ class OidcProvider(IdentityProvider):
         return meta
 
 
-def _verified(id_token: str, keys: Any, config: SignOnConfig, nonce: str) -> Identity:  # noqa: ANN401 - JSON
+def verified(id_token: str, keys: Any, config: SignOnConfig, nonce: str) -> Identity:  # noqa: ANN401 - JSON
     """The identity in ``id_token`` once its signature and claims hold (OpenID Connect
     Core 1.0, 3.1.3.7)."""
     try:
