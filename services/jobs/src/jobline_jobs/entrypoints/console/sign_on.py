@@ -6,11 +6,12 @@ The state rides in a short-lived cookie scoped to these two paths, so a code onl
 in the browser that began the sign-in."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from jobline_jobs.entrypoints.api import rate_limits
 from jobline_jobs.entrypoints.api.deps import RuntimeDep
 from jobline_jobs.entrypoints.console.auth import form_page, signed_in
+from jobline_jobs.entrypoints.console.rendering import render
 from jobline_jobs.service_layer.accounts import Refused
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +35,8 @@ async def begin(request: Request, rt: RuntimeDep, business: str = "") -> Respons
     if isinstance(outcome, Refused):
         return _refused(request, outcome.message, business)
     url, state = outcome
-    answer = RedirectResponse(url, status_code=303)
+    # A page that moves on by itself, not a 303: see sign_on_go.html.
+    answer = render(request, "sign_on_go.html", url=url)
     answer.set_cookie(
         STATE_COOKIE,
         state,
