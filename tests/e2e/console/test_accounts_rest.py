@@ -106,16 +106,16 @@ async def test_an_admin_changes_a_role_but_not_the_last_admins_own(
     admin = await make_user(db, tenant, "admin", "Ada Admin")
     await sign_in(tab, jobs_service.url, admin)
     await tab.get_by_role("link", name="Users").click()
-    await tab.get_by_label("Role of Ada Admin", exact=True).select_option(label="Operator")
-    await tab.get_by_role("button", name="Change role of Ada Admin").click()
+    await tab.get_by_role("combobox", name="Access of Ada Admin").select_option(label="Operator")
+    await tab.get_by_role("button", name="Change access of Ada Admin").click()
     await expect(tab.get_by_role("alert")).to_have_text(
         "The business needs at least one admin: make another user an admin first, "
         "then change this role."
     )
-    await tab.get_by_label(f"Role of {user.name}", exact=True).select_option(label="Viewer")
-    await tab.get_by_role("button", name=f"Change role of {user.name}").click()
+    await tab.get_by_role("combobox", name=f"Access of {user.name}").select_option(label="Viewer")
+    await tab.get_by_role("button", name=f"Change access of {user.name}").click()
     await expect(tab.get_by_role("status")).to_have_text(f"{user.name} is now a viewer.")
-    await expect(tab.get_by_label(f"Role of {user.name}", exact=True)).to_have_value("viewer")
+    await expect(tab.get_by_role("combobox", name=f"Access of {user.name}")).to_have_value("viewer")
 
 
 @pytest.mark.usefixtures("comms_service")
