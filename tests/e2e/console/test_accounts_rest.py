@@ -155,6 +155,8 @@ async def test_a_bulk_text_from_a_template_reaches_each_jobs_contacts_merged(
     await expect(results.get_by_role("row", name=no_phone.number)).to_contain_text(
         "No customer or property contact has a mobile number."
     )
+    # The message fields belong to the form, not to the results that replaced what was there.
+    await expect(page.get_by_label("Template (to text)")).to_have_value(saved.json()["id"])
     expected = {
         phone: f"Hi {name.split()[0]}, we are running late for job {job.number}."
         for phone, name, job in zip(phones, ("Dana", "Luis"), texted, strict=True)
