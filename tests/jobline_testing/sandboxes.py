@@ -11,6 +11,8 @@ from typing import Any
 
 import uvicorn
 
+from jobline_sandboxes.oidc_issuer import OidcIssuer
+from jobline_sandboxes.oidc_issuer import create_app as create_oidc_app
 from jobline_sandboxes.sendgrid_sandbox.app import SendgridSandbox
 from jobline_sandboxes.sendgrid_sandbox.app import create_app as create_sendgrid_app
 from jobline_sandboxes.sendgrid_sandbox.settings import SendgridSandboxSettings
@@ -80,3 +82,13 @@ async def running_sandboxes(
         _serving(sendgrid, free_port()) as sendgrid_url,
     ):
         yield Sandboxes(url, smtp.port, smtp.mail_dir, sendgrid_url, sendgrid.state.sandbox)
+
+
+@asynccontextmanager
+async def running_oidc_issuer(clients: dict[str, str]) -> AsyncIterator[OidcIssuer]:
+    """The local OpenID Connect issuer (issue 18's single sign-on) on a free port; its
+    ``issuer`` is its URL, ``clients`` each client id and secret it accepts."""
+    port = free_port()
+    issuer = OidcIssuer(f"http://127.0.0.1:{port}", clients)
+    async with _serving(create_oidc_app(issuer), port):
+        yield issuer

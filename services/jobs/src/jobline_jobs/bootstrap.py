@@ -41,11 +41,13 @@ from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_page import PostgresJobPage
 from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.migrate import migrate
+from jobline_jobs.adapters.oidc import OidcProvider
 from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
 from jobline_jobs.adapters.passwords import Argon2Secrets
 from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.replies import PostgresReplyQueries
+from jobline_jobs.adapters.sign_on import PostgresSignOn
 from jobline_jobs.adapters.tokens import TokenStore
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.accounts import LockoutPolicy, SessionPolicy
@@ -68,6 +70,7 @@ from jobline_jobs.service_layer.schedule import (
     release_due_subjobs,
     system_clock,
 )
+from jobline_jobs.service_layer.sign_on import SignOn
 from jobline_jobs.service_layer.unit_of_work import Causation
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,7 @@ class JobsRuntime:
     job_page: PostgresJobPage  # issue 18, the job page
     accounts: Accounts
     replies: ReplyQueries  # issue 20: conversations and the inbox
+    sign_on: SignOn  # issue 18: single sign-on
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     clock: Clock = system_clock  # what the scheduler takes as now (tests drive it)
 
@@ -159,8 +163,9 @@ async def running(settings: Settings, clock: Clock = system_clock) -> AsyncItera
             invoices=PostgresInvoiceQueries(pool),
             communications=PostgresCommunicationQueries(pool),
             job_page=PostgresJobPage(pool),
-            accounts=accounts(pool, settings, clock),
+            accounts=(users := accounts(pool, settings, clock)),
             replies=PostgresReplyQueries(pool),
+            sign_on=sign_on(pool, users),
             clock=clock,
         )
         if producer is not None and "relay" in roles:
@@ -197,6 +202,11 @@ def accounts(pool: asyncpg.Pool, settings: Settings, clock: Clock = system_clock
         setup_ttl=timedelta(hours=settings.invite_link_hours),
         clock=clock,
     )
+
+
+def sign_on(pool: asyncpg.Pool, users: Accounts) -> SignOn:
+    """Single sign-on through each tenant's OpenID Connect issuer, if it has one."""
+    return SignOn(PostgresSignOn(pool), OidcProvider(), users)
 
 
 async def _database(stack: contextlib.AsyncExitStack, settings: Settings) -> asyncpg.Pool:

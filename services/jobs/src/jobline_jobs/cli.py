@@ -21,6 +21,8 @@ from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.adapters.tokens import ROLES, issue_token, list_tokens, revoke_token
 from jobline_jobs.bootstrap import create_app
 from jobline_jobs.config import Settings
+from jobline_jobs.sso_cli import add_parser as add_sso_parser
+from jobline_jobs.sso_cli import run as run_sso
 from jobline_jobs.users_cli import add_parser as add_users_parser
 from jobline_jobs.users_cli import run as run_users
 
@@ -63,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke = tokens.add_parser("revoke", help="revoke a token by its id (from list)")
     revoke.add_argument("token_id", type=uuid.UUID)
     add_users_parser(commands)  # issue 18
+    add_sso_parser(commands)  # issue 18: single sign-on
     return parser
 
 
@@ -79,6 +82,8 @@ async def _with_connection(settings: Settings, args: argparse.Namespace) -> None
             await _tokens(conn, args)
         elif args.command == "users":
             print(await run_users(settings, args))  # noqa: T201
+        elif args.command == "sso":
+            print(await run_sso(settings, args))  # noqa: T201
     finally:
         await conn.close()
 

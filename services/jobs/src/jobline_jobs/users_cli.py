@@ -1,4 +1,4 @@
-"""``jobline-jobs users invite|reset|disable``: the admin page's actions from a shell (the
+"""``jobline-jobs users invite|reset|disable|role``: the admin page's actions from a shell (the
 first admin of a tenant is invited this way). Invite and reset print a one-time link the
 user opens to choose a password; nothing secret is printed but that link."""
 
@@ -9,6 +9,7 @@ import asyncpg
 from jobline_jobs.bootstrap import accounts
 from jobline_jobs.config import Settings
 from jobline_jobs.domain.accounts import AccountRefused, normal_email
+from jobline_jobs.service_layer import account_changes
 from jobline_jobs.service_layer.accounts import Accounts, welcome_link
 from jobline_jobs.service_layer.queries import ROLES
 
@@ -26,13 +27,15 @@ def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         "reset", help="clear a user's password, second factor and sessions; prints a new link"
     )
     disable = users.add_parser("disable", help="stop a user signing in; ends their sessions")
+    role = users.add_parser("role", help="change a user's role (a business keeps one admin)")
+    role.add_argument("--role", choices=ROLES, required=True)
     for verb in (invite, reset):
         verb.add_argument(
             "--base-url",
             default="http://127.0.0.1:8000",
             help="the console's address, as the user reaches it",
         )
-    for verb in (reset, disable):
+    for verb in (reset, disable, role):
         verb.add_argument("--email", required=True)
 
 
@@ -57,5 +60,8 @@ async def _act(service: Accounts, args: argparse.Namespace) -> str:
     user = found.user
     if args.action == "reset":
         return welcome_link(args.base_url, await service.reset(user.tenant_id, user.user_id))
+    if args.action == "role":
+        await account_changes.change_role(service, user.tenant_id, user.user_id, args.role)
+        return f"{user.email} is now {args.role}"
     await service.disable(user.tenant_id, user.user_id)
     return f"{user.email} disabled"

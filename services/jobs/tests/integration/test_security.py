@@ -17,6 +17,7 @@ import pytest
 
 from jobline_jobs.adapters.tokens import issue_token
 from jobline_jobs.domain.templates import SaveTemplate
+from jobline_testing.accounts import make_user
 from jobs_testing.api import TenantSeeder, api_app, client
 
 pytestmark = pytest.mark.integration
@@ -68,6 +69,8 @@ async def tenant_a(db: asyncpg.Pool, app) -> tuple[TenantSeeder, dict[str, Any]]
         "contact_id": str(dana),
         "document_id": photo.json()["id"],
         "template_id": str(template.template_id),
+        # issue 18: an admin's role change
+        "user_id": str((await make_user(db, a.tenant_id, "operator", "Olive Operator")).user_id),
     }
     return a, ids
 
@@ -94,6 +97,10 @@ def bodies(ids: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "/v1/jobs/{job_id}/recall-link/unlink": {"json": {"reason": "not the same fault"}},
         "/v1/tenant/templates/{template_id}": {
             "json": {"name": "Mine now", "channel": "sms", "body": "Hi"}
+        },
+        "/v1/users/{user_id}": {"json": {"role": "operator"}},  # issue 18
+        "/v1/account/password": {
+            "json": {"current_password": "old one", "new_password": "a new passphrase"}
         },
     }
 
@@ -172,6 +179,7 @@ async def test_every_route_refuses_a_missing_or_bad_token_with_401(db, app, auth
         "communication_id",
         "document_id",
         "template_id",
+        "user_id",
     )
     ids = {name: str(uuid.uuid4()) for name in names}
     async with client(app, None) as api:

@@ -20,14 +20,17 @@ from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_page import PostgresJobPage
 from jobline_jobs.adapters.job_queries import JobQueries
+from jobline_jobs.adapters.oidc import OidcProvider
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.replies import PostgresReplyQueries
+from jobline_jobs.adapters.sign_on import PostgresSignOn
 from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.adapters.tokens import TokenStore, issue_token
 from jobline_jobs.domain import commands
 from jobline_jobs.entrypoints.http import build_app
 from jobline_jobs.service_layer.accounts import Accounts
 from jobline_jobs.service_layer.messagebus import MessageBus, Outcome
+from jobline_jobs.service_layer.sign_on import SignOn
 from jobline_jobs.service_layer.unit_of_work import Causation
 from jobline_testing.accounts import accounts
 from jobs_testing.builders import dispatch_job
@@ -49,6 +52,7 @@ class ApiTestRuntime:
     job_page: PostgresJobPage
     accounts: Accounts
     replies: PostgresReplyQueries  # issue 20
+    sign_on: SignOn
 
     async def readiness(self) -> dict[str, str]:
         return {"postgres": "ok"}
@@ -79,8 +83,9 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path, users: Accounts | None = None) -
         INVOICE_WAIT,
         PostgresCommunicationQueries(pool),
         PostgresJobPage(pool),
-        users or accounts(pool),
+        users := users or accounts(pool),
         PostgresReplyQueries(pool),
+        SignOn(PostgresSignOn(pool), OidcProvider(), users),
     )
     return app
 

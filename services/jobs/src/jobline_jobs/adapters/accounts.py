@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from jobline_jobs.adapters.account_changes import AccountChangesSql
 from jobline_jobs.domain.accounts import SessionPolicy
 from jobline_jobs.service_layer.account_ports import (
     AccountStore,
@@ -26,7 +27,7 @@ def _user(row: asyncpg.Record) -> User:
     return User(*(row[k] for k in User.__dataclass_fields__))
 
 
-class PostgresAccounts(AccountStore):
+class PostgresAccounts(AccountChangesSql, AccountStore):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 

@@ -18,6 +18,7 @@ from jobline_jobs.entrypoints.api import (
     send_later,
     statements,
     tenant_settings,
+    users,
 )
 
 
@@ -46,6 +47,7 @@ def build_app(
     app.include_router(message_templates.router)  # issue 18
     app.include_router(job_page.router)  # issue 18, the console's job page
     app.include_router(replies.router)  # issue 20: conversations and the inbox
+    app.include_router(users.router)  # issue 18: roles and one's own password
     console.install(app)  # the operator console at /, a client of the routes above
     app.include_router(operations.router)  # /healthz, /readyz
     return app

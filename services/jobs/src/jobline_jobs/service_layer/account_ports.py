@@ -132,6 +132,19 @@ class AccountStore(ABC):
     @abstractmethod
     async def set_totp(self, user_id: UUID, secret: str | None) -> None: ...
 
+    # Issue 18, the rest: a user's own password, an admin's role change, single sign-on.
+
+    @abstractmethod
+    async def revoke_others(self, user_id: UUID, keep_hash: bytes, at: datetime) -> int:
+        """End every session of the user but the one whose secret hashes to ``keep_hash``."""
+
+    @abstractmethod
+    async def set_role(
+        self, tenant_id: str, user_id: UUID, role: Role
+    ) -> User | Literal["not_found", "last_admin"]:
+        """Change the role, unless it would leave the tenant without an enabled admin
+        (checked under a lock of the tenant's admins, so two demotions cannot cross)."""
+
 
 class Secrets(ABC):
     """Password hashing and one-time codes (CPU-bound hashing runs off the event loop)."""

@@ -75,19 +75,19 @@ class Accounts:
         self, email: str, password: str, address: str, agent: str
     ) -> SignedIn | Refused:
         keys: dict[Scope, str] = {"account": normal_email(email), "address": address}
-        locked = await self._locked(keys)
+        locked = await self.locked(keys)
         if locked is not None:
             return locked
         found = await self.store.credentials(keys["account"])
         hashed = found.password_hash if found is not None else None
         if not await self.secrets.verify_password(password, hashed) or found is None:
-            return await self._failed(keys, BAD_CREDENTIALS)
+            return await self.failed(keys, BAD_CREDENTIALS)
         if found.user.disabled:
             return Refused("This account is disabled; ask an admin of your business.")
         due = found.totp_secret is not None
         if not due:  # with a code still to give, the password alone proves too little
             await self.store.clear_failures("account", keys["account"])
-        return await self._open(found.user.user_id, (address, agent), due=due)
+        return await self.open_session(found.user.user_id, (address, agent), due=due)
 
     async def second_factor(self, secret: str, code: str, address: str) -> SignedIn | Refused:
         """The code step of a session opened by the password of a user with TOTP."""
@@ -96,11 +96,11 @@ class Accounts:
             return Refused("The sign-in has expired; sign in again.")
         # Wrong codes count against the account as wrong passwords do (one count).
         keys: dict[Scope, str] = {"account": live.email, "address": address}
-        locked = await self._locked(keys)
+        locked = await self.locked(keys)
         if locked is not None:
             return locked
         if not self.secrets.totp_ok(live.totp_secret, code, self.clock()):
-            return await self._failed(keys, "That code is not right; enter the current one.")
+            return await self.failed(keys, "That code is not right; enter the current one.")
         await self.store.clear_failures("account", live.email)
         fresh = SESSION_PREFIX + secrets.token_urlsafe(32)
         await self.store.pass_second_factor(live.session_id, digest(fresh))
@@ -180,14 +180,16 @@ class Accounts:
             raise AccountRefused("not_found", "there is no such user in this business")
         return found
 
-    async def _open(self, user_id: uuid.UUID, origin: tuple[str, str], *, due: bool) -> SignedIn:
+    async def open_session(
+        self, user_id: uuid.UUID, origin: tuple[str, str], *, due: bool
+    ) -> SignedIn:
         secret = SESSION_PREFIX + secrets.token_urlsafe(32)
         await self.store.open_session(
             user_id, digest(secret), self.clock(), origin, second_factor_due=due
         )
         return SignedIn(secret, due)
 
-    async def _locked(self, keys: dict[Scope, str]) -> Refused | None:
+    async def locked(self, keys: dict[Scope, str]) -> Refused | None:
         now = self.clock()
         window = max(self.lockouts.account.window, self.lockouts.address.window)
         account, address = await self.store.failures(keys, now - window)
@@ -204,9 +206,9 @@ class Accounts:
                 )
         return None
 
-    async def _failed(self, keys: dict[Scope, str], message: str) -> Refused:
+    async def failed(self, keys: dict[Scope, str], message: str) -> Refused:
         await self.store.record_failure(keys, self.clock())
-        return (await self._locked(keys)) or Refused(message)
+        return (await self.locked(keys)) or Refused(message)
 
 
 def _minutes(seconds: int) -> str:

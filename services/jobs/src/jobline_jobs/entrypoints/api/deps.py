@@ -23,6 +23,7 @@ from jobline_jobs.service_layer.queries import (
     Tokens,
 )
 from jobline_jobs.service_layer.reply_ports import ReplyQueries
+from jobline_jobs.service_layer.sign_on import SignOn
 
 
 class ApiRuntime(Protocol):
@@ -42,6 +43,7 @@ class ApiRuntime(Protocol):
     job_page: JobPageQueries  # issue 18, the job page
     accounts: Accounts
     replies: ReplyQueries  # issue 20
+    sign_on: SignOn  # issue 18: single sign-on
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency with ``ok`` or what is wrong with it."""

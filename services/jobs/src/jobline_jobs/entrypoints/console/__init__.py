@@ -10,9 +10,11 @@ from fastapi.staticfiles import StaticFiles
 
 from jobline_jobs.entrypoints.console import (
     account,
+    account_changes,
     auth,
     billing,
     bulk,
+    bulk_text,
     deferral,
     inbox,
     invoice,
@@ -24,6 +26,7 @@ from jobline_jobs.entrypoints.console import (
     recall_picker,
     recall_unlink,
     settings,
+    sign_on,
     statement,
     templates_page,
     users,
@@ -52,10 +55,13 @@ def install(app: FastAPI) -> None:
         templates_page,  # issue 18
         job_page,  # issue 18
         account,  # issue 18
+        account_changes,  # issue 18: before users, whose /{user_id}/{action} is broader
         users,  # issue 18
         list_export,  # issue 18: the list's CSV
         bulk,  # issue 18: bulk actions on selected rows
         inbox,  # issue 20: customers' replies
+        bulk_text,  # issue 18: the bulk text's fields
+        sign_on,  # issue 18: single sign-on (OpenID Connect)
     )
     for module in pages:
         app.include_router(module.router)

@@ -47,7 +47,7 @@ async def choose_password(link: str, request: Request, rt: RuntimeDep) -> Respon
     return RedirectResponse("/login?done=password", status_code=303)
 
 
-async def _page(
+async def page(
     request: Request,
     rt: RuntimeDep,
     c: Console,
@@ -79,7 +79,7 @@ async def _page(
 
 @router.get("/console/account")
 async def account(request: Request, rt: RuntimeDep, c: ConsoleDep) -> HTMLResponse:
-    return await _page(request, rt, c)
+    return await page(request, rt, c)
 
 
 @router.post("/console/account/sign-out-everywhere")
@@ -94,7 +94,7 @@ async def sign_out_everywhere(rt: RuntimeDep, c: ConsoleDep) -> Response:
 @router.get("/console/account/totp")
 async def totp_setup(request: Request, rt: RuntimeDep, c: ConsoleDep) -> HTMLResponse:
     secret = rt.accounts.secrets.new_totp_secret()
-    return await _page(request, rt, c, enrol_secret=secret)
+    return await page(request, rt, c, enrol_secret=secret)
 
 
 @router.post("/console/account/totp")
@@ -104,8 +104,8 @@ async def totp_confirm(request: Request, rt: RuntimeDep, c: ConsoleDep) -> HTMLR
     if c.who.user_id is None:
         raise SignInRequired
     if len(secret) == 32 and await rt.accounts.enable_totp(c.who.user_id, secret, code):
-        return await _page(request, rt, c, notice="Two-step sign-in is on.")
-    return await _page(
+        return await page(request, rt, c, notice="Two-step sign-in is on.")
+    return await page(
         request,
         rt,
         c,

@@ -45,7 +45,7 @@ def _refused(request: Request, name: str, refusal: Refused, **context: Any) -> H
     return page
 
 
-def _signed_in(request: Request, done: SignedIn) -> Response:
+def signed_in(request: Request, done: SignedIn) -> Response:
     answer = RedirectResponse("/login/code" if done.second_factor_due else "/", status_code=303)
     set_cookie(request, answer, SESSION_COOKIE, done.secret)
     set_cookie(request, answer, CSRF_COOKIE, new_csrf())  # a fresh one per session
@@ -68,7 +68,7 @@ async def login(request: Request, rt: RuntimeDep) -> Response:
     outcome = await rt.accounts.sign_in(email, password, address, agent)
     if isinstance(outcome, Refused):
         return _refused(request, "login.html", outcome, email=email)
-    return _signed_in(request, outcome)
+    return signed_in(request, outcome)
 
 
 @router.get("/login/code")
@@ -85,7 +85,7 @@ async def code(request: Request, rt: RuntimeDep) -> Response:
     outcome = await rt.accounts.second_factor(secret, typed, address)
     if isinstance(outcome, Refused):
         return _refused(request, "login_code.html", outcome)
-    return _signed_in(request, outcome)
+    return signed_in(request, outcome)
 
 
 @router.post("/logout")

@@ -18,7 +18,7 @@ from jobline_jobs.service_layer.queries import ROLES
 router = APIRouter(include_in_schema=False)
 
 
-async def _page(
+async def page(
     request: Request,
     rt: RuntimeDep,
     c: Console,
@@ -36,23 +36,23 @@ async def _page(
 
 @router.get("/console/users")
 async def users(request: Request, rt: RuntimeDep, c: ConsoleDep) -> HTMLResponse:
-    return await _page(request, rt, c)
+    return await page(request, rt, c)
 
 
 @router.post("/console/users")
 async def invite(request: Request, rt: RuntimeDep, c: ConsoleDep) -> HTMLResponse:
     if c.who.role != "admin":
-        return await _page(request, rt, c)
+        return await page(request, rt, c)
     form = await request.form()
     email, name = str(form.get("email") or ""), str(form.get("display_name") or "")
     role = str(form.get("role") or "")
     if role not in ROLES:
-        return await _page(request, rt, c, 422, error="Choose viewer, operator or admin.")
+        return await page(request, rt, c, 422, error="Choose viewer, operator or admin.")
     try:
         user, link = await rt.accounts.invite(c.who.tenant_id, email, name, role)
     except AccountRefused as refusal:
-        return await _page(request, rt, c, 422, error=refusal.message)
-    return await _page(
+        return await page(request, rt, c, 422, error=refusal.message)
+    return await page(
         request,
         rt,
         c,
@@ -67,17 +67,17 @@ async def change(
     user_id: UUID, action: str, request: Request, rt: RuntimeDep, c: ConsoleDep
 ) -> HTMLResponse:
     if c.who.role != "admin":
-        return await _page(request, rt, c)
+        return await page(request, rt, c)
     found = await rt.accounts.store.user(c.who.tenant_id, user_id)
     if found is None or action not in ("reset", "disable"):
-        return await _page(request, rt, c, 404, error="There is no such user in this business.")
+        return await page(request, rt, c, 404, error="There is no such user in this business.")
     if action == "disable" and user_id == c.who.user_id:
-        return await _page(request, rt, c, 409, error="You cannot disable yourself.")
+        return await page(request, rt, c, 409, error="You cannot disable yourself.")
     if action == "disable":
         await rt.accounts.disable(c.who.tenant_id, user_id)
-        return await _page(request, rt, c, notice=f"{found.display_name} is disabled.")
+        return await page(request, rt, c, notice=f"{found.display_name} is disabled.")
     link = await rt.accounts.reset(c.who.tenant_id, user_id)
-    return await _page(
+    return await page(
         request,
         rt,
         c,
