@@ -6,7 +6,8 @@ Each is timed over HTTP against the real service process (the standard library's
 ``http.client`` on one kept-alive connection — the thinnest Python client, as asyncpg is on
 the SQL side; httpx alone added ~0.25 ms a request — one request at a time, up to the last
 byte of the body) and as the very same SQL, by calling the app's ``JobQueries`` with the
-same arguments on an asyncpg pool: the difference is what the HTTP layer costs. The two
+same arguments on an asyncpg pool made as the app makes its own (``adapters.pool``: no
+reset query on release): the difference is what the HTTP layer costs. The two
 sides take turns in small blocks (see ``paired``)."""
 
 import asyncio
@@ -29,6 +30,7 @@ from bench.jobs_data import LARGEST_TENANT
 from bench.jobs_report import Measured, ViewResult
 from bench.service import JobsService
 from jobline_jobs.adapters.job_queries import JobQueries, ListQuery
+from jobline_jobs.adapters.pool import create_pool
 from jobline_jobs.adapters.tokens import issue_token
 from jobline_jobs.domain.views import View
 
@@ -89,7 +91,7 @@ async def _sorts(
     http_url: str, token: str, database_url: str, zone: str
 ) -> list[jobs_list_sorts.Combo]:
     """Every sort of every view and filter: first pages, HTTP and SQL paired."""
-    async with asyncpg.create_pool(database_url, min_size=1, max_size=2) as pool:
+    async with await create_pool(database_url, min_size=1, max_size=2) as pool:
         technician = await pool.fetchval(
             """SELECT technician_id FROM jobs.jobs WHERE tenant_id = $1
                 GROUP BY technician_id ORDER BY count(*) DESC LIMIT 1""",
@@ -125,7 +127,7 @@ async def _prepare(url: str) -> tuple[str, str, str]:
 
 async def _measure(http_url: str, token: str, database_url: str, zone: str) -> Run:
     """Every view's first and deep page and the counts, each as HTTP and SQL pairs."""
-    async with asyncpg.create_pool(database_url, min_size=1, max_size=2) as pool:
+    async with await create_pool(database_url, min_size=1, max_size=2) as pool:
         queries = JobQueries(pool)
         page = partial(queries.page, LARGEST_TENANT, zone)
         with _KeptAlive(http_url, token) as client:

@@ -104,7 +104,8 @@ def _markdown(views: list[ViewResult], counts: Measured, setup: Setup) -> str:
         "settings), timed at the client up to the last byte of the body (the client's own "
         "JSON parsing is not the service's time). SQL: the app's "
         "`JobQueries.page()` / `.counts()` called with the same arguments on an asyncpg "
-        "pool, in the same process. The two sides take turns in blocks of five, so a busy "
+        "pool made as the app makes its own (no reset query on release), in the same "
+        "process. The two sides take turns in blocks of five, so a busy "
         "moment of the shared machine falls on both alike. Deep page: the page reached by "
         "following `next_cursor` 20 times (page 21), "
         "or the last page of a shorter view.",

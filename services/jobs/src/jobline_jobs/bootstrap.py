@@ -44,6 +44,7 @@ from jobline_jobs.adapters.migrate import migrate
 from jobline_jobs.adapters.oidc import OidcProvider
 from jobline_jobs.adapters.outbox import NOTIFY_CHANNEL, RELAY_LOCK
 from jobline_jobs.adapters.passwords import Argon2Secrets
+from jobline_jobs.adapters.pool import create_pool
 from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.replies import PostgresReplyQueries
@@ -210,9 +211,7 @@ def sign_on(pool: asyncpg.Pool, users: Accounts) -> SignOn:
 
 
 async def _database(stack: contextlib.AsyncExitStack, settings: Settings) -> asyncpg.Pool:
-    pool: asyncpg.Pool = await asyncpg.create_pool(
-        settings.dsn, min_size=2, max_size=settings.db_pool_size
-    )
+    pool = await create_pool(settings.dsn, min_size=2, max_size=settings.db_pool_size)
     stack.push_async_callback(pool.close)
     if settings.migrate_on_start:
         async with pool.acquire() as conn:

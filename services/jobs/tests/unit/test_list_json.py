@@ -60,6 +60,8 @@ def test_the_fast_page_is_the_response_model_byte_for_byte() -> None:
         _row(deferred_at=datetime(2026, 1, 1, tzinfo=UTC), deferral_reason=None),
         _row(scheduled_amount=Decimal("1000.00"), amount_paid=Decimal("34.50")),  # a parent
         _row(billable=False, bill_on=date(2026, 12, 24)),  # a subjob due to bill later
+        _row(step="canceled", invoice_stands=None),  # canceled: owes nothing
+        _row(step="canceled", invoice_stands=True),  # its issued invoice still stands
     ]
     assert presenters.job_page_json(rows, "abc.def") == _via_model(rows, "abc.def")
 

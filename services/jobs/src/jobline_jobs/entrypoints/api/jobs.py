@@ -5,7 +5,7 @@ from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -23,7 +23,9 @@ from jobline_jobs.entrypoints.api.job_csv import csv_chunks
 from jobline_jobs.entrypoints.api.list_params import (
     ListFilters,
     ListParams,
+    documented,
     list_query,
+    page_params,
     page_query,
 )
 
@@ -42,9 +44,10 @@ def _json(model: BaseModel) -> Response:
     response_model=schemas.JobPage,
     responses=responses(401, 422),
     summary="One page of a view of the Jobs list, filtered and sorted",
+    openapi_extra={"parameters": documented(ListParams)},
 )
 async def list_jobs(
-    who: PrincipalDep, rt: RuntimeDep, params: Annotated[ListParams, Query()]
+    who: PrincipalDep, rt: RuntimeDep, params: Annotated[ListParams, Depends(page_params)]
 ) -> Response:
     query, query_id = page_query(params, who.time_zone)
     rows, more = await rt.queries.page(who.tenant_id, who.time_zone, query)

@@ -6,7 +6,9 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jobline_jobs.domain.list_sorts import Order, Sort
 from jobline_jobs.domain.views import View
@@ -46,6 +48,33 @@ class ListParams(ListFilters):
     cursor: str | None = Field(
         default=None, max_length=500, description="next_cursor of the previous page"
     )
+
+
+async def page_params(request: Request) -> ListParams:
+    """The list's parameters from the query string, validated by pydantic at once: FastAPI
+    reading a query model walks each field's annotation on every request, a tenth of a
+    millisecond on the list's hottest route. Errors are FastAPI's own (422, located in
+    ``query``); as there, a repeated parameter counts by its last value. ``documented``
+    keeps the parameters in the OpenAPI document."""
+    try:
+        return ListParams.model_validate(dict(request.query_params))
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from None
+
+
+def documented(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """The model's fields as optional OpenAPI query parameters, written as FastAPI writes
+    those of ``Annotated[model, Query()]`` (its enums are components of the document)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    parameters = []
+    for name, field in schema["properties"].items():
+        parameter = {"name": name, "in": "query", "required": False, "schema": field}
+        if description := field.get("description"):
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
 
 
 def fingerprint(params: ListFilters) -> str:

@@ -26,7 +26,14 @@ def job_page_json(rows: Sequence[Mapping[str, Any]], next_cursor: str | None) ->
 
 
 def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One item of the page. ``balance_due`` and ``due_to_bill_on`` written inline: two
+    calls and a Decimal copy a row were a fifth of the page's cost (the unit test holds
+    them to the functions)."""
     deferred_at, total, paid = row["deferred_at"], row["total"], row["amount_paid"]
+    if row["step"] == Step.CANCELED and not row.get("invoice_stands"):
+        balance = "0.00"
+    else:
+        balance = str(total - row["scheduled_amount"] - paid)
     return {
         "id": str(row["job_id"]),
         "number": row["job_number"],
@@ -47,9 +54,9 @@ def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
             "tax": None,
             "total": str(total),
             "amount_paid": str(paid),
-            "balance_due": str(balance_due(row)),
+            "balance_due": balance,
         },
-        "due_to_bill_on": due_to_bill_on(row),
+        "due_to_bill_on": None if row["billable"] else row["bill_on"],
     }
 
 
