@@ -56,6 +56,7 @@ IGNORED = {
     ("invoice_renders", "updated_at"),
     ("communications", "created_at"),
     ("deliveries", "updated_at"),
+    ("tenant_sign_on", "updated_at"),  # issue 18's single sign-on settings
 }
 IN_ID_ORDER = {"outbox": "outbox_id", "timeline": "entry_id"}
 
