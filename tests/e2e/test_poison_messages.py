@@ -35,6 +35,9 @@ MODELS: dict[str, type[Payload]] = {m.message_type: m for m in DISPATCH_EVENTS.m
 # Facts that create state on their own; the generator only sends them for unknown tenants.
 CREATING = {"customer.upserted", "property.upserted", "technician.upserted", "job.dispatched"}
 HEADER_FIELDS = sorted(EnvelopeHeader.model_fields)
+REQUIRED_HEADER_FIELDS = sorted(
+    n for n, f in EnvelopeHeader.model_fields.items() if f.is_required()
+)
 FOREIGN_TYPES = sorted(
     {m.message_type for t in TOPICS if t is not DISPATCH_EVENTS for m in t.messages}
 )
@@ -153,7 +156,7 @@ def poison(draw: st.DrawFn, tenant: str, case: str) -> bytes:  # noqa: PLR0912 -
         field = draw(st.sampled_from(["type", "tenant_id", "message_id"]))
         return _dump(envelope).replace(f'"{field}":"'.encode(), f'"{field}":"'.encode() + bad)
     if case == "missing_field":
-        del envelope[draw(st.sampled_from([*HEADER_FIELDS, "payload"]))]
+        del envelope[draw(st.sampled_from([*REQUIRED_HEADER_FIELDS, "payload"]))]
     elif case == "wrong_type":
         envelope[draw(st.sampled_from([*HEADER_FIELDS, "payload"]))] = draw(wrong_values)
     elif case == "unknown_type":

@@ -177,6 +177,9 @@ class Settings(BaseSettings):
         if self.uses_sendgrid and not self.sendgrid_event_public_key and self.env != "development":
             # Fail closed: without it no event is ever accepted and emails stay `sent`.
             raise ValueError("JOBLINE_COMMS_SENDGRID_EVENT_PUBLIC_KEY must be set to use SendGrid")
-        if self.claim_timeout <= max(self.twilio_timeout, self.smtp_timeout, self.sendgrid_timeout):
+        used = [self.twilio_timeout, self.smtp_timeout]  # SendGrid's only where it is used
+        if self.uses_sendgrid:
+            used.append(self.sendgrid_timeout)
+        if self.claim_timeout <= max(used):
             raise ValueError("claim_timeout must exceed the provider call timeouts")
         return self
