@@ -62,6 +62,13 @@ async def test_a_text_reply_shows_in_the_thread_and_the_inbox_and_is_answered_in
         json={"channel": "sms", "recipient_ids": [dana["id"]], "body": "Luis arrives at 9"},
     )
     assert sent.status_code == 202
+    communication = f"/v1/communications/{sent.json()['communication_id']}"
+
+    async def texted() -> bool:  # the customer answers a text that reached them
+        deliveries = (await api.get(communication)).json()["deliveries"]
+        return deliveries[0]["status"] in {"sent", "delivered"}
+
+    await eventually(texted, within=30)
     await customer_texts(comms_service, sandboxes, phone, "The gate code is 4412")
 
     async def filed() -> bool:
