@@ -149,10 +149,29 @@ class ReplyReceived(Payload):
     refused_attachments: list[RefusedAttachment] = Field(default_factory=list, max_length=20)
 
 
+# issue 20: what an email's recipient did with it, beside its status
+class DeliveryEngagementChanged(Payload):
+    """What SendGrid's events say of an email beyond its status: when it was first opened
+    (an ``open`` or a ``click``), and its latest deferral (the receiving server said "try
+    later"; SendGrid retries). It carries the delivery's whole engagement as it stands,
+    so a consumer keeps the earliest ``opened_at`` and the latest ``deferred_at`` (ties:
+    the greater reason) and any order of these events ends the same. The delivery's
+    status travels on ``delivery.status_changed`` alone."""
+
+    message_type = "delivery.engagement_changed"
+
+    delivery_id: UUID
+    communication_id: UUID
+    opened_at: AwareDatetime | None = None
+    deferred_at: AwareDatetime | None = None
+    deferred_reason: Text | None = Field(default=None, description="SendGrid's words")
+
+
 ALL_COMMS_COMMANDS: tuple[type[Payload], ...] = (SendSms, SendEmail)
 ALL_COMMS_EVENTS: tuple[type[Payload], ...] = (
     DeliveryStatusChanged,
     RecipientOptedOut,
     RecipientOptedIn,
     ReplyReceived,  # issue 20
+    DeliveryEngagementChanged,  # issue 20: opened, deferred
 )

@@ -11,6 +11,7 @@ import pytest
 from jobline_comms.domain.commands import Causation, Command, channel_of
 from jobline_comms.domain.delivery import Delivery
 from jobline_comms.domain.email import OutgoingEmail
+from jobline_comms.domain.engagement import Engagement
 from jobline_comms.domain.events import Event
 from jobline_comms.domain.outcomes import Accepted, Outcome
 from jobline_comms.domain.replies import OptChange
@@ -33,6 +34,7 @@ from jobline_comms.service_layer.ports import (
 from jobline_comms.service_layer.unit_of_work import (
     Changes,
     Deliveries,
+    Engagements,
     Intake,
     OptOutBook,
     UnitOfWork,
@@ -56,6 +58,7 @@ class Store:
     messages: set[UUID] = field(default_factory=set)  # deduplication records
     replies: set[str] = field(default_factory=set)  # inbound message ids
     events: list[Event] = field(default_factory=list)
+    engagements: dict[UUID, Engagement] = field(default_factory=dict)  # issue 20
     lose_claims: bool = False
 
     def write(self, delivery: Delivery) -> bool:
@@ -163,6 +166,19 @@ class FakeIntake(Intake, Deliveries):
 
 
 @dataclass
+class FakeEngagements(Engagements):
+    """Written at once (these tests commit every unit of work they begin)."""
+
+    store: Store
+
+    async def locked(self, delivery_id: UUID) -> Engagement:
+        return self.store.engagements.get(delivery_id, Engagement())
+
+    async def write(self, delivery_id: UUID, engagement: Engagement) -> None:
+        self.store.engagements[delivery_id] = engagement
+
+
+@dataclass
 class FakeUnitOfWork(UnitOfWork):
     """Writes at commit, all or nothing as far as these tests look."""
 
@@ -174,6 +190,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.intake = FakeIntake(self.store)
         self.deliveries = self.intake
         self.opt_outs = FakeOptOuts(self.store)
+        self.engagements = FakeEngagements(self.store)
 
     async def __aenter__(self) -> Self:
         return self

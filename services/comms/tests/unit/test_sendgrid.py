@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from jobline_comms.domain.email_events import (
     report_of,
     settled_by,
 )
+from jobline_comms.domain.engagement import DeliveryEngagementChanged, Engagement
 from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.outcomes import Accepted, Refused, Transient
 from jobline_comms.entrypoints.http import build_app
@@ -304,3 +306,53 @@ def test_a_history_is_settled_by_its_first_final_event():
         DeliveryStatus.SENT
     )
     assert settled_by([]) is None
+
+
+# issue 20: opens and deferrals, beside the status.
+
+
+def engagement_events(store) -> list[DeliveryEngagementChanged]:
+    return [e for e in store.events if isinstance(e, DeliveryEngagementChanged)]
+
+
+async def test_an_open_before_its_delivered_ends_delivered_and_opened(webhook, services, store):
+    delivery_id = await sent_email(store, services)
+    opened = event("open", delivery_id, timestamp=1_700_000_060)
+    assert await post(webhook, [opened, event("delivered", delivery_id)]) == 204
+    assert store.deliveries[delivery_id].status is DeliveryStatus.DELIVERED
+    assert store.engagements[delivery_id] == Engagement(
+        opened_at=datetime.fromtimestamp(1_700_000_060, UTC)
+    )
+    [published] = engagement_events(store)
+    assert published.delivery_id == delivery_id
+
+
+async def test_a_deferral_keeps_its_reason_and_leaves_the_status(webhook, services, store):
+    delivery_id = await sent_email(store, services)
+    deferred = event("deferred", delivery_id, response="451 4.3.0 try again later")
+    assert await post(webhook, [deferred]) == 204
+    assert store.deliveries[delivery_id].status is DeliveryStatus.SENT
+    assert store.engagements[delivery_id].deferred_reason == "451 4.3.0 try again later"
+
+
+async def test_engagement_events_twice_in_reverse_change_and_publish_nothing_more(
+    webhook, services, store
+):
+    delivery_id = await sent_email(store, services)
+    events = [
+        event("deferred", delivery_id, response="421 busy", timestamp=1_700_000_010),
+        event("deferred", delivery_id, response="451 greylisted", timestamp=1_700_000_020),
+        event("delivered", delivery_id, timestamp=1_700_000_030),
+        event("open", delivery_id, timestamp=1_700_000_040),
+        event("click", delivery_id, timestamp=1_700_000_050),
+    ]
+    assert await post(webhook, events) == 204
+    first, published = store.engagements[delivery_id], len(engagement_events(store))
+    assert await post(webhook, [*reversed(events), *reversed(events)]) == 204
+    assert store.engagements[delivery_id] == first
+    assert len(engagement_events(store)) == published == 3  # two deferrals, the open
+    assert first == Engagement(
+        datetime.fromtimestamp(1_700_000_040, UTC),
+        datetime.fromtimestamp(1_700_000_020, UTC),
+        "451 greylisted",
+    )

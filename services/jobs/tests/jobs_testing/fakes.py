@@ -13,6 +13,7 @@ from jobline_jobs.domain import commands, events
 from jobline_jobs.domain.commission_split import SplitRule
 from jobline_jobs.domain.commissions import CommissionAccount, CommissionTerms, Entry
 from jobline_jobs.domain.communications import Contact, StoredFile
+from jobline_jobs.domain.email_engagement import RecordEngagement
 from jobline_jobs.domain.invoice_email import InvoiceEmail
 from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
 from jobline_jobs.domain.model import Job
@@ -285,6 +286,10 @@ class FakeDeliveryStatuses(DeliveryStatuses):
         texted = self.world.texted.get((cmd.tenant_id, cmd.phone))
         return None if texted is None else await self.get(cmd.tenant_id, texted)
 
+    # issue 20
+    def record_engagement(self, cmd: RecordEngagement) -> None:
+        self.world.engagements.append(cmd)
+
 
 class FakeCommissions(CommissionLedger):
     """The world's ledgers; an account's new entries reach the world at commit."""
@@ -399,6 +404,7 @@ class World:
         self.renders_requested: set[tuple[str, UUID, str]] = set()
         self.renders_recorded: list[commands.RecordInvoiceRender] = []
         self.opt_outs: list[commands.RecordOptOut] = []
+        self.engagements: list[RecordEngagement] = []  # issue 20, as reported
         # issue 19: the latest text that left for a number, by (tenant, phone)
         self.texted: dict[tuple[str, str], UUID] = {}
         self.now = datetime.now(UTC)  # what the scheduler's ``due`` compares send_at with

@@ -13,6 +13,7 @@ from uuid import UUID
 import pydantic_core
 
 from jobline_comms.domain.commands import Causation
+from jobline_comms.domain.engagement import DeliveryEngagementChanged
 from jobline_comms.domain.events import (
     DeliveryDeadLettered,
     DeliveryStatusChanged,
@@ -54,7 +55,11 @@ class _Origin:
 
 
 def to_wire(
-    event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn | ReplyReceived,
+    event: DeliveryStatusChanged
+    | RecipientOptedOut
+    | RecipientOptedIn
+    | ReplyReceived
+    | DeliveryEngagementChanged,
 ) -> Payload:
     """The contract payload of a domain event. A provider's words (its ids, codes and
     messages, a carrier's keyword) are cut to the contract's bounds: a long error message
@@ -71,6 +76,8 @@ def to_wire(
         )
     if isinstance(event, ReplyReceived):
         return _reply(event)
+    if isinstance(event, DeliveryEngagementChanged):
+        return _engagement(event)
     keyword = clipped(event.keyword, CODE_MAX) or "?"
     if isinstance(event, RecipientOptedOut):
         return wire.RecipientOptedOut(phone=event.phone, keyword=keyword)
@@ -90,12 +97,27 @@ def _reply(event: ReplyReceived) -> Payload:
     )
 
 
+def _engagement(event: DeliveryEngagementChanged) -> Payload:
+    e = event.engagement
+    return wire.DeliveryEngagementChanged(
+        delivery_id=event.delivery_id,
+        communication_id=event.communication_id,
+        opened_at=e.opened_at,
+        deferred_at=e.deferred_at,
+        deferred_reason=clipped(e.deferred_reason, TEXT_MAX),
+    )
+
+
 def key_of(
-    event: DeliveryStatusChanged | RecipientOptedOut | RecipientOptedIn | ReplyReceived,
+    event: DeliveryStatusChanged
+    | RecipientOptedOut
+    | RecipientOptedIn
+    | ReplyReceived
+    | DeliveryEngagementChanged,
 ) -> str:
-    """Status changes are keyed by delivery id, opt-outs/ins by phone number, replies by
-    their own id."""
-    if isinstance(event, DeliveryStatusChanged):
+    """Status and engagement changes are keyed by delivery id (one delivery's in order),
+    opt-outs/ins by phone number, replies by their own id."""
+    if isinstance(event, DeliveryStatusChanged | DeliveryEngagementChanged):
         return str(event.delivery_id)
     if isinstance(event, ReplyReceived):
         return str(event.reply_id)

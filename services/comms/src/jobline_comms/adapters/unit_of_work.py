@@ -16,6 +16,7 @@ from asyncpg.transaction import Transaction
 from jobline_comms.adapters.attempts import PostgresDeliveries
 from jobline_comms.adapters.batching import Batcher, each_alone
 from jobline_comms.adapters.delivery_rows import GUARDED_WRITE, change_rounds, guarded_args
+from jobline_comms.adapters.engagements import PostgresEngagements
 from jobline_comms.adapters.intake import PostgresIntake
 from jobline_comms.adapters.opt_outs import PostgresOptOutBook
 from jobline_comms.adapters.outbox import ADD_ROWS, Caused, Guarded, outbox_args
@@ -107,6 +108,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.intake = PostgresIntake(self._conn, self._consumer, self._claim_timeout)
         self.deliveries = PostgresDeliveries(self._conn, self._claim_timeout)
         self.opt_outs = PostgresOptOutBook(self._conn)
+        self.engagements = PostgresEngagements(self._conn)
         return self
 
     async def __aexit__(

@@ -15,6 +15,9 @@ What each event means here (the contracts' statuses; no new value was needed):
 - ``deferred`` (the receiver said "try later"; SendGrid retries for up to 72 hours) and
   anything else → no change: interim, as Twilio's ``sending``.
 
+Beside the status, ``open``/``click`` and ``deferred`` are the email's engagement
+(:mod:`jobline_comms.domain.engagement`), dated by the event's own ``timestamp``.
+
 Statuses only move forward (:meth:`Delivery.record_status`), so duplicates and events
 out of order leave the first final status standing.
 """
@@ -22,6 +25,7 @@ out of order leave the first final status standing.
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from jobline_comms.domain.model import DeliveryStatus
@@ -40,6 +44,7 @@ class EmailEvent:
     delivery_id: UUID | None
     reason: str | None = None
     code: str | None = None
+    at: datetime | None = None  # SendGrid's timestamp of the event
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ def parse_event(raw: object) -> EmailEvent | None:
         delivery_id,
         str(reason) if reason else None,
         str(code) if isinstance(code, str) and _ENHANCED_CODE.fullmatch(code) else None,
+        _when(raw.get("timestamp")),
     )
 
 
@@ -110,6 +116,16 @@ def settled_by(events: Iterable[EmailEvent]) -> EmailReport | None:
     reports = [r for r in map(report_of, events) if r is not None]
     final = [r for r in reports if r.status is not DeliveryStatus.SENT]
     return final[0] if final else (reports[-1] if reports else None)
+
+
+def _when(value: object) -> datetime | None:
+    """An event's ``timestamp`` (Unix seconds), or None if it has none that is one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _uuid(value: object) -> UUID | None:

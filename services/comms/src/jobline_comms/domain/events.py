@@ -4,6 +4,7 @@ outbox (``comms.events.v1``, or the dead-letter topic) by the unit of work alone
 from dataclasses import dataclass
 from uuid import UUID
 
+from jobline_comms.domain.engagement import DeliveryEngagementChanged
 from jobline_comms.domain.inbound import ReplyReceived
 from jobline_comms.domain.model import Channel, DeliveryStatus
 
@@ -47,4 +48,5 @@ Event = (
     | RecipientOptedOut
     | RecipientOptedIn
     | ReplyReceived  # issue 20
+    | DeliveryEngagementChanged  # issue 20: opened, deferred
 )

@@ -4,19 +4,23 @@ Checked before anything is read into the ledger: the ECDSA signature over the ti
 and the raw body, and the timestamp's age. Unsigned, forged or stale → 403, nothing
 recorded. Each event then goes the way a Twilio status callback goes
 (:func:`record_provider_status`): forward only, so SendGrid's retries, duplicates and
-events out of order change nothing more. Events of one delivery are taken in the order
-they came; different deliveries at once.
+events out of order change nothing more. Opens and deferrals are also recorded as the
+email's engagement (:func:`record_engagement`, order-free as well). Events of one
+delivery are taken in the order they came; different deliveries at once.
 """
 
 import asyncio
 import json
 import logging
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Protocol, cast
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from jobline_comms.domain.email_events import EmailEvent, parse_event, report_of
+from jobline_comms.domain.engagement import engagement_of
+from jobline_comms.service_layer.engagement_handlers import record_engagement
 from jobline_comms.service_layer.handlers import Services, record_provider_status
 from jobline_infra.observability.metrics import DELIVERIES
 
@@ -67,9 +71,12 @@ async def sendgrid_events(request: Request) -> Response:
 
 async def _record(events: list[EmailEvent], services: Services) -> None:
     for event in events:
+        news = engagement_of(event.event, event.at or datetime.now(UTC), event.reason)
+        if news is not None:
+            await record_engagement(event.delivery_id, event.message_id, news, services)
         report = report_of(event)
         if report is None:
-            log.info("email %s: %s (no change)", event.delivery_id or event.message_id, event.event)
+            log.info("email %s: %s (no status)", event.delivery_id or event.message_id, event.event)
             continue
         moved = await record_provider_status(
             event.delivery_id,

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from jobline_comms.domain.commands import Causation
 from jobline_comms.domain.delivery import Delivery
+from jobline_comms.domain.engagement import Engagement
 from jobline_comms.domain.events import Event
 from jobline_comms.domain.replies import OptChange
 from jobline_comms.service_layer.ports import Acceptance, Admission
@@ -55,10 +56,23 @@ class OptOutBook(abc.ABC):
         (the provider's retry, or a signed request replayed)."""
 
 
+class Engagements(abc.ABC):
+    """Emails' engagement (issue 20), beside their status."""
+
+    @abc.abstractmethod
+    async def locked(self, delivery_id: UUID) -> Engagement:
+        """The delivery's engagement as stored, locked until the unit of work ends."""
+
+    @abc.abstractmethod
+    async def write(self, delivery_id: UUID, engagement: Engagement) -> None:
+        """Store the delivery's engagement (merged by the caller under the lock)."""
+
+
 class UnitOfWork(abc.ABC):
     intake: Intake
     deliveries: Deliveries
     opt_outs: OptOutBook
+    engagements: Engagements  # issue 20
 
     @abc.abstractmethod
     async def __aenter__(self) -> Self:

@@ -25,7 +25,9 @@ SELECT (SELECT coalesce(json_agg(p ORDER BY p.created_at, p.communication_id), '
                                    'status', d.status,
                                    'error_code', d.error_code,
                                    'error_message', d.error_message,
-                                   'updated_at', d.updated_at)
+                                   'updated_at', d.updated_at,
+                                   'opened_at', d.opened_at,
+                                   'deferred_reason', d.deferred_reason)
                                  ORDER BY d.recipient_name, d.delivery_id), '[]')
                           FROM jobs.deliveries d
                          WHERE d.tenant_id = c.tenant_id

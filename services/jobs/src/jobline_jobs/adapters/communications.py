@@ -248,7 +248,7 @@ class PostgresCommunicationQueries(CommunicationQueries):
             return None
         deliveries = await self._pool.fetch(
             """SELECT delivery_id, recipient_id, recipient_name, address, status, error_code,
-                      error_message, updated_at
+                      error_message, updated_at, opened_at, deferred_reason
                  FROM jobs.deliveries WHERE tenant_id = $1 AND communication_id = $2
                 ORDER BY recipient_name, delivery_id""",
             tenant_id,

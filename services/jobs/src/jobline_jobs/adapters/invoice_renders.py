@@ -3,9 +3,11 @@ of deliveries the comms service reports, for the unit of work."""
 
 from uuid import UUID
 
+from jobline_jobs.adapters.engagement_rows import EngagementUpdate
 from jobline_jobs.adapters.send_rows import DeliveryStatusUpdate, OptOut, RenderRequestInsert
 from jobline_jobs.adapters.tracking import Tracking
 from jobline_jobs.domain import commands
+from jobline_jobs.domain.email_engagement import RecordEngagement
 from jobline_jobs.domain.sends import RenderRequest, TrackedDelivery
 from jobline_jobs.service_layer.unit_of_work import DeliveryStatuses, InvoiceRenders
 
@@ -118,4 +120,12 @@ class PostgresDeliveryStatuses(Tracking[TrackedDelivery], DeliveryStatuses):
     async def record_opt_out(self, cmd: commands.RecordOptOut) -> None:
         self._writer.add(
             OptOut(cmd.tenant_id, cmd.phone, cmd.opted_out, cmd.keyword, cmd.occurred_at)
+        )
+
+    # issue 20
+    def record_engagement(self, cmd: RecordEngagement) -> None:
+        self._writer.add(
+            EngagementUpdate(
+                cmd.tenant_id, cmd.delivery_id, cmd.opened_at, cmd.deferred_at, cmd.deferred_reason
+            )
         )

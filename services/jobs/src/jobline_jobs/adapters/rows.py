@@ -11,7 +11,13 @@ from decimal import Decimal
 from typing import NamedTuple, TypeVar, cast
 from uuid import UUID
 
-from jobline_jobs.adapters import book_rows, commission_rows, reply_rows, send_rows
+from jobline_jobs.adapters import (
+    book_rows,
+    commission_rows,
+    engagement_rows,
+    reply_rows,
+    send_rows,
+)
 
 
 class CustomerPlaceholder(NamedTuple):
@@ -198,6 +204,7 @@ Row = (
     | send_rows.SendRow
     | book_rows.BookRow
     | reply_rows.ReplyRow  # issue 20: replies
+    | engagement_rows.EngagementUpdate  # issue 20: opens and deferrals
     | TimelineEntry
     | OutboxRow
 )
@@ -248,6 +255,7 @@ STATEMENTS: dict[type[Row], str] = {
     **cast("dict[type[Row], str]", send_rows.STATEMENTS),
     **cast("dict[type[Row], str]", book_rows.STATEMENTS),  # issue 16: the books
     **cast("dict[type[Row], str]", reply_rows.STATEMENTS),  # issue 20: replies
+    **cast("dict[type[Row], str]", engagement_rows.STATEMENTS),  # issue 20: opens, deferrals
     TimelineEntry: """INSERT INTO jobs.timeline (tenant_id, job_id, at, kind, type, cause,
             actor, details, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
     OutboxRow: "INSERT INTO jobs.outbox (topic, key, value, headers, traceparent, ce_id,"

@@ -7,6 +7,7 @@ from jobline_contracts.envelope import Envelope
 from jobline_contracts.types import Address as WireAddress
 from jobline_jobs.domain import commands as c
 from jobline_jobs.domain import replies
+from jobline_jobs.domain.email_engagement import RecordEngagement
 
 
 def _address(a: WireAddress) -> c.Address:
@@ -161,5 +162,10 @@ def comms_event_to_command(envelope: Envelope[Any]) -> c.Command:
                     replies.RefusedFile(f.filename, f.content_type, f.size_bytes, f.reason)
                     for f in p.refused_attachments
                 ),
+            )
+        # issue 20: email opens and deferrals
+        case comms.DeliveryEngagementChanged():
+            return RecordEngagement(
+                t, at, p.delivery_id, p.opened_at, p.deferred_at, p.deferred_reason
             )
     raise TypeError(f"no command for {type(p).__name__}")

@@ -14,7 +14,12 @@ from jobline_jobs.domain.sends import Communication, RenderRequest, invoice_file
 from jobline_jobs.domain.templates import invoice_amount
 from jobline_jobs.domain.tenant_settings import UpdateTenantSettings
 from jobline_jobs.domain.workflow import FINAL_STEPS, DispatchStatus
-from jobline_jobs.service_layer import book_handlers, reply_handlers, send_later_handlers
+from jobline_jobs.service_layer import (
+    book_handlers,
+    engagement_handlers,
+    reply_handlers,
+    send_later_handlers,
+)
 from jobline_jobs.service_layer import commission_handlers as ledger
 from jobline_jobs.service_layer.settings_handlers import update_tenant_settings
 from jobline_jobs.service_layer.unit_of_work import UnitOfWork
@@ -293,4 +298,6 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     **send_later_handlers.HANDLERS,
     # issue 20: replies
     **reply_handlers.HANDLERS,
+    # issue 20: email opens and deferrals
+    **engagement_handlers.HANDLERS,
 }

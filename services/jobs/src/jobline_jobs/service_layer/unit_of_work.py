@@ -17,6 +17,7 @@ from uuid import UUID
 from jobline_jobs.domain import commands
 from jobline_jobs.domain.commissions import CommissionAccount, CommissionTerms
 from jobline_jobs.domain.communications import Contact, StoredFile
+from jobline_jobs.domain.email_engagement import RecordEngagement
 from jobline_jobs.domain.events import Business
 from jobline_jobs.domain.invoice_email import InvoiceEmail
 from jobline_jobs.domain.issued_invoices import InvoiceTerms, IssuedInvoice
@@ -297,6 +298,11 @@ class DeliveryStatuses(ABC):
         """The tenant's latest text to ``cmd.phone`` that left, locked, when this STOP
         turns the number from reachable to opted out; None for a repeat, a STOP older
         than the number's last change, or a number no text of the tenant went to."""
+
+    # issue 20
+    @abstractmethod
+    def record_engagement(self, cmd: RecordEngagement) -> None:
+        """Merge an email's reported engagement into its delivery (at commit)."""
 
 
 class CommissionLedger(ABC):

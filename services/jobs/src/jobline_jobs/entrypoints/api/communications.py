@@ -86,6 +86,11 @@ class Delivery(BaseModel):
     error_code: str | None
     error_message: str | None
     updated_at: datetime
+    # issue 20: an email's first open and latest deferral, as its provider reported them
+    opened_at: datetime | None = None
+    deferred_reason: str | None = Field(
+        default=None, description="The receiving server's words at the latest deferral"
+    )
 
 
 class Communication(BaseModel):

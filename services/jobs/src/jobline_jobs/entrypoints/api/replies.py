@@ -56,6 +56,9 @@ class MessageDelivery(BaseModel):
     error_code: str | None
     error_message: str | None
     updated_at: datetime
+    # issue 20: an email's first open and latest deferral, as its provider reported them
+    opened_at: datetime | None = None
+    deferred_reason: str | None = None
 
 
 class Message(BaseModel):
