@@ -3,23 +3,20 @@ a text's reply with an MMS photo (fetched from the Twilio sandbox) and an email 
 through Inbound Parse reach the right job's conversation and the inbox, never another
 tenant's; forged webhooks are refused and record nothing."""
 
-import asyncio
 import json
 import random
-import time
 import uuid
 from uuid import uuid4
 
 import asyncpg
 import httpx
 import pytest
+from e2e.test_communications import job_with_contacts, until
 from twilio.request_validator import RequestValidator
 
-from jobline_contracts import facts
-from jobline_contracts.topics import DISPATCH_EVENTS, JOBS_LIFECYCLE
+from jobline_contracts.topics import JOBS_LIFECYCLE
 from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.adapters.tokens import issue_token
-from jobline_testing.kafka import FactPublisher
 from jobline_testing.sandboxes import Sandboxes
 from jobline_testing.services import ServiceProcess
 from jobline_testing.stories import JobStory
@@ -30,32 +27,6 @@ PARSE_TOKEN = "inbound-parse-" + uuid.uuid4().hex
 REPLY_DOMAIN = "replies.jobline.test"
 AUTH_TOKEN = "sandbox-auth-token"  # noqa: S105 - the Twilio sandbox's test token
 SHARED_NUMBER = "+15005550000"  # the deployment's default number: tenants share it
-
-
-async def job_with_contacts(
-    publisher: FactPublisher, watch, tenant: str, people: list[tuple[str, str | None, str | None]]
-) -> JobStory:
-    lifecycle = await watch(JOBS_LIFECYCLE.name)
-    story = JobStory(tenant)
-    contacts = [facts.Contact(contact_id=uuid4(), name=n, phone=p, email=e) for n, p, e in people]
-    customer = facts.CustomerUpserted(
-        customer_id=story.customer_id, name="Dana Whitfield", contacts=contacts
-    )
-    await publisher.publish(DISPATCH_EVENTS.name, story.envelope(customer), str(story.customer_id))
-    await publisher.publish(DISPATCH_EVENTS.name, story.envelope(story.dispatched()), story.key)
-    await lifecycle.wait_for(lambda s: s.key == story.key.encode())
-    return story
-
-
-async def until(api: httpx.AsyncClient, path: str, done, within: float = 30.0) -> dict:
-    """Poll ``path`` until ``done(answer)``; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        answer = (await api.get(path)).json()
-        if done(answer):
-            return answer
-        assert time.monotonic() < deadline, f"{path} never got there: {answer}"
-        await asyncio.sleep(0.2)
 
 
 async def recipient_ids(api: httpx.AsyncClient, job: JobStory) -> dict[str, str]:

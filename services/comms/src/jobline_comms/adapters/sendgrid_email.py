@@ -34,6 +34,7 @@ from sendgrid.helpers.mail import (
     To,
 )
 
+from jobline_comms.adapters.provider_calls import timed_call
 from jobline_comms.domain.email import OutgoingEmail
 from jobline_comms.domain.email_events import DELIVERY_ID_ARG, history_event, settled_by
 from jobline_comms.domain.model import DeliveryStatus
@@ -104,13 +105,7 @@ class SendgridEmail(EmailProvider):
 
     async def send(self, email: OutgoingEmail) -> Outcome:
         """Send; classify the answer or the failure (timed and traced)."""
-        with (
-            Stopwatch() as watch,
-            tracing.span("sendgrid mail.send", SpanKind.CLIENT, delivery_id=str(email.delivery_id)),
-        ):
-            outcome = await self._send(email)
-        PROVIDER_CALLS.labels("sendgrid", type(outcome).__name__.lower()).observe(watch.seconds)
-        return outcome
+        return await timed_call("sendgrid", "mail.send", email.delivery_id, self._send(email))
 
     async def _send(self, email: OutgoingEmail) -> Outcome:
         try:

@@ -7,9 +7,9 @@ from email.utils import parseaddr
 
 import aiosmtplib
 from aiosmtplib import SMTPStatus
-from opentelemetry.trace import SpanKind
 
 from jobline_comms.adapters.mime_stream import build_skeleton, streamed
+from jobline_comms.adapters.provider_calls import timed_call
 from jobline_comms.domain.email import OutgoingEmail
 from jobline_comms.domain.model import DeliveryStatus
 from jobline_comms.domain.outcomes import (
@@ -21,8 +21,6 @@ from jobline_comms.domain.outcomes import (
     classify_smtp_reply,
 )
 from jobline_comms.service_layer.ports import EmailProvider
-from jobline_infra.observability import tracing
-from jobline_infra.observability.metrics import PROVIDER_CALLS, Stopwatch
 
 
 class SmtpEmail(EmailProvider):
@@ -33,13 +31,7 @@ class SmtpEmail(EmailProvider):
 
     async def send(self, email: OutgoingEmail) -> Outcome:
         """Send; 4xx and connection failures are transient, 5xx final (timed and traced)."""
-        with (
-            Stopwatch() as watch,
-            tracing.span("smtp send", SpanKind.CLIENT, delivery_id=str(email.delivery_id)),
-        ):
-            outcome = await self._send(email)
-        PROVIDER_CALLS.labels("smtp", type(outcome).__name__.lower()).observe(watch.seconds)
-        return outcome
+        return await timed_call("smtp", "send", email.delivery_id, self._send(email))
 
     async def _send(self, email: OutgoingEmail) -> Outcome:
         try:

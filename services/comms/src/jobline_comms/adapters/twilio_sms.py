@@ -9,6 +9,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from jobline_comms.adapters.provider_calls import timed_call
 from jobline_comms.domain.outcomes import (
     Accepted,
     Ambiguous,
@@ -51,13 +52,8 @@ class TwilioSms(SmsProvider):
 
     async def send(self, delivery_id: UUID, to: str, sender: str, body: str) -> Outcome:
         """Create the message; classify the answer or the failure (timed and traced)."""
-        with (
-            Stopwatch() as watch,
-            tracing.span("twilio messages.create", SpanKind.CLIENT, delivery_id=str(delivery_id)),
-        ):
-            outcome = await self._create(delivery_id, to, sender, body)
-        PROVIDER_CALLS.labels("twilio", type(outcome).__name__.lower()).observe(watch.seconds)
-        return outcome
+        created = self._create(delivery_id, to, sender, body)
+        return await timed_call("twilio", "messages.create", delivery_id, created)
 
     async def _create(self, delivery_id: UUID, to: str, sender: str, body: str) -> Outcome:
         try:
