@@ -45,7 +45,10 @@ ROLES: tuple[Role, ...] = ("api", "consume", "relay")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="JOBLINE_JOBS_", extra="ignore")
+    # A refused setting is named, never echoed: it may be a key or a password.
+    model_config = SettingsConfigDict(
+        env_prefix="JOBLINE_JOBS_", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Deployment = deployment_field()
     database_url: PostgresDsn = Field(

@@ -4,13 +4,16 @@ input change nothing; the client secret is stored sealed, never answered, kept w
 blank; sign-in works through it; the issuer's JWKS is read once, and again only for a
 rotated key; a secret stored in plain text before 0029 still works and gets sealed."""
 
+import argparse
 import uuid
 
 import asyncpg
 import pytest
 from integration.test_single_sign_on import approve, to_issuer
 
+from jobline_jobs import sso_cli
 from jobline_jobs.adapters.tokens import issue_token
+from jobline_jobs.config import Settings
 from jobline_sandboxes.oidc_issuer import OidcIssuer
 from jobline_testing.accounts import make_user
 from jobline_testing.sandboxes import running_oidc_issuer
@@ -191,3 +194,32 @@ async def test_unknown_fields_and_overlong_values_are_422(db, tmp_path, issuer):
     assert [extra.status_code, long.status_code, role.status_code] == [422, 422, 422]
     assert blank_id.status_code == 422
     assert blank_id.json()["error"]["code"] == "client_id_required"
+
+
+async def test_the_cli_is_the_same_service(db, database_url, tmp_path, issuer, monkeypatch):
+    tenant, token = await _tenant(db)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv(sso_cli.SECRET_VARIABLE, CLIENT[1])
+    settings = Settings()
+
+    def args(action: str, issuer_url: str) -> argparse.Namespace:
+        return argparse.Namespace(
+            action=action, tenant=tenant, issuer=issuer_url, client_id=CLIENT[0],
+            new_user_role=None,
+        )  # fmt: skip
+
+    with pytest.raises(ValueError, match="answered, but not as an OpenID Connect issuer"):
+        await sso_cli.run(settings, args("configure", f"{issuer.issuer}/nowhere"))
+    said = await sso_cli.run(settings, args("configure", issuer.issuer))
+    async with client(api_app(db, tmp_path), token["admin"]) as admin:
+        shown = (await admin.get("/v1/tenant/sso")).json()
+    sealed = await db.fetchval(
+        "SELECT client_secret_sealed FROM jobs.tenant_sign_on WHERE tenant_id = $1", tenant
+    )
+    removed = await sso_cli.run(settings, args("remove", ""))
+    with pytest.raises(ValueError, match="This business does not use single sign-on"):
+        await sso_cli.run(settings, args("remove", ""))
+    assert said == f"{tenant}: single sign-on through {issuer.issuer}"
+    assert (shown["issuer"], shown["updated_by"]) == (issuer.issuer, sso_cli.ACTOR)
+    assert CLIENT[1] not in sealed
+    assert removed == f"{tenant}: single sign-on removed"
