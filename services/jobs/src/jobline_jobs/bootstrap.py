@@ -209,7 +209,8 @@ def accounts(pool: asyncpg.Pool, settings: Settings, clock: Clock = system_clock
 
 def sign_on(pool: asyncpg.Pool, users: Accounts, settings: Settings) -> SignOn:
     """Single sign-on through each tenant's OpenID Connect issuer, if it has one."""
-    return SignOn(sign_on_store(pool, settings), OidcProvider(), users)
+    local = settings.env == "development"
+    return SignOn(sign_on_store(pool, settings), OidcProvider(), users, plain_loopback=local)
 
 
 def sign_on_store(pool: asyncpg.Pool, settings: Settings) -> PostgresSignOn:
@@ -219,7 +220,8 @@ def sign_on_store(pool: asyncpg.Pool, settings: Settings) -> PostgresSignOn:
 
 def sign_on_settings(pool: asyncpg.Pool, settings: Settings) -> SignOnSettings:
     """What ``jobline-jobs sso`` changes (the API's routes use the runtime's ``sign_on``)."""
-    return SignOnSettings(sign_on_store(pool, settings), OidcProvider())
+    local = settings.env == "development"
+    return SignOnSettings(sign_on_store(pool, settings), OidcProvider(), plain_loopback=local)
 
 
 async def _seal_plaintext(pool: asyncpg.Pool, settings: Settings) -> None:

@@ -87,7 +87,7 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path, users: Accounts | None = None) -
         PostgresJobPage(pool),
         users := users or accounts(pool),
         PostgresReplyQueries(pool),
-        SignOn(sign_on_store(pool), OidcProvider(), users),
+        SignOn(sign_on_store(pool), OidcProvider(), users, plain_loopback=True),
     )
     return app
 

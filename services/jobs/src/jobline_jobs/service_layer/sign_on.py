@@ -36,8 +36,12 @@ class SignOn:
         provider: IdentityProvider,
         accounts: Accounts,
         ttl: timedelta = timedelta(minutes=10),
+        *,
+        plain_loopback: bool = False,
     ) -> None:
         self.store, self.provider, self.accounts, self.ttl = store, provider, accounts, ttl
+        # Whether an admin may name an issuer at http:// on this machine (development).
+        self.plain_loopback = plain_loopback
 
     async def begin(self, tenant_id: str, redirect_uri: str) -> tuple[str, str] | Refused:
         """Where to send the browser, and the state its cookie keeps until it is back."""

@@ -29,15 +29,19 @@ class SettingRefused(Exception):
 
 
 class SignOnSettings:
-    def __init__(self, store: SignOnStore, provider: IdentityProvider) -> None:
-        self.store, self.provider = store, provider
+    def __init__(
+        self, store: SignOnStore, provider: IdentityProvider, *, plain_loopback: bool = False
+    ) -> None:
+        """``plain_loopback``: accept http:// on this machine (the local test issuer); off
+        outside development, so a tenant's admin cannot make the server probe its own ports."""
+        self.store, self.provider, self.plain_loopback = store, provider, plain_loopback
 
     async def show(self, tenant_id: str) -> SignOnShown | None:
         return await self.store.shown(tenant_id)
 
     async def configure(self, change: SignOnChange) -> SignOnShown:
         """Keep ``change`` once its issuer answers as one; SettingRefused otherwise."""
-        change = _cleaned(change)
+        change = checked(change, plain_loopback=self.plain_loopback)
         try:
             await self.provider.discover(change.issuer)
         except IssuerUnreachable as failure:
@@ -72,7 +76,7 @@ class SignOnSettings:
             raise SettingRefused("not_configured", "This business does not use single sign-on.")
 
 
-def _cleaned(change: SignOnChange) -> SignOnChange:
+def checked(change: SignOnChange, *, plain_loopback: bool) -> SignOnChange:
     """``change`` trimmed (a blank secret keeps the stored one); SettingRefused naming the
     first rule it breaks."""
     issuer, client_id = change.issuer.strip(), change.client_id.strip()
@@ -80,7 +84,8 @@ def _cleaned(change: SignOnChange) -> SignOnChange:
         url = urlsplit(issuer)
     except ValueError:  # e.g. an unclosed [ of an IPv6 address
         url = urlsplit("")
-    secure = url.scheme == "https" or (url.scheme == "http" and url.hostname in LOOPBACK)
+    local = plain_loopback and url.scheme == "http" and url.hostname in LOOPBACK
+    secure = url.scheme == "https" or local
     if not (secure and url.hostname) or url.query or url.fragment or len(issuer) > 500:
         # An issuer is an https URL without query or fragment (OpenID Connect Discovery 1.0).
         raise SettingRefused(

@@ -45,7 +45,8 @@ class SsoChange(BaseModel):
 
 async def _service(rt: RuntimeDep) -> SignOnSettings:
     # The sign-in's own store and provider: a save's discovery fetch warms its cache.
-    return SignOnSettings(rt.sign_on.store, rt.sign_on.provider)
+    sign_on = rt.sign_on
+    return SignOnSettings(sign_on.store, sign_on.provider, plain_loopback=sign_on.plain_loopback)
 
 
 ServiceDep = Annotated[SignOnSettings, Depends(_service)]
