@@ -2,7 +2,8 @@
 PostgreSQL, the local OpenID Connect issuer on a port): refusals for other roles and bad
 input change nothing; the client secret is stored sealed, never answered, kept when left
 blank; sign-in works through it; the issuer's JWKS is read once, and again only for a
-rotated key; a secret stored in plain text before 0029 still works and gets sealed."""
+rotated key or once ten minutes pass; a secret stored in plain text before 0029 still
+works and gets sealed; ``jobline-jobs sso`` is the same service."""
 
 import argparse
 import uuid
@@ -10,8 +11,10 @@ import uuid
 import asyncpg
 import pytest
 from integration.test_single_sign_on import approve, to_issuer
+from joserfc import jwt
 
 from jobline_jobs import sso_cli
+from jobline_jobs.adapters.issuer_cache import IssuerCache
 from jobline_jobs.adapters.tokens import issue_token
 from jobline_jobs.config import Settings
 from jobline_sandboxes.oidc_issuer import OidcIssuer
@@ -223,3 +226,16 @@ async def test_the_cli_is_the_same_service(db, database_url, tmp_path, issuer, m
     assert (shown["issuer"], shown["updated_by"]) == (issuer.issuer, sso_cli.ACTOR)
     assert CLIENT[1] not in sealed
     assert removed == f"{tenant}: single sign-on removed"
+
+
+async def test_the_kept_jwks_is_read_again_once_its_ten_minutes_pass(issuer):
+    now = [0.0]
+    cache = IssuerCache(clock=lambda: now[0])
+    jwks_uri = (await cache.metadata(issuer.issuer))["jwks_uri"]
+    token = jwt.encode({"alg": "RS256", "kid": issuer.key.kid}, {"sub": "x"}, issuer.key)
+    reads = []
+    for at in (0.0, 599.0, 601.0, 700.0):
+        now[0] = at
+        await cache.keys_for(jwks_uri, token)
+        reads.append(issuer.jwks_requests)
+    assert reads == [1, 1, 2, 2]
