@@ -15,14 +15,14 @@ from e2e.console.browsing import Jobs, open_action, sign_in
 from e2e.console.test_invoices import mail_to
 from playwright.async_api import Browser, Page, expect
 
-from jobline_jobs.adapters.sign_on import PostgresSignOn
 from jobline_jobs.adapters.tokens import issue_token
-from jobline_jobs.service_layer.sign_on import new_config
+from jobline_jobs.service_layer.sign_on_ports import SignOnChange
 from jobline_sandboxes.oidc_issuer import OidcIssuer
 from jobline_testing.accounts import TestUser, make_user
 from jobline_testing.polling import eventually
 from jobline_testing.sandboxes import Sandboxes, running_oidc_issuer
 from jobline_testing.services import ServiceProcess
+from jobs_testing.api import sign_on_store
 
 pytestmark = pytest.mark.e2e
 CLIENT = ("jobline-console", "a client secret only the two know")
@@ -41,7 +41,8 @@ async def tab(browser: Browser) -> AsyncIterator[Page]:
 async def issuer(db: asyncpg.Pool, tenant: str) -> AsyncIterator[OidcIssuer]:
     """The local issuer, configured as the tenant's single sign-on."""
     async with running_oidc_issuer({CLIENT[0]: CLIENT[1]}) as found:
-        await PostgresSignOn(db).configure(new_config(tenant, found.issuer, CLIENT, None))
+        change = SignOnChange(tenant, found.issuer, *CLIENT, None, "test")
+        await sign_on_store(db).configure(change)  # sealed by the services' development key
         yield found
 
 

@@ -1,7 +1,8 @@
 """A tiny OpenID Connect issuer for tests and local runs: a discovery document, a JWKS of
-one RSA key made at start, an authorize page where a person types the email to be signed
-in as, and a token endpoint that checks the client, the redirect and the PKCE verifier,
-then signs an id token (RS256, with the nonce it was given).
+one RSA key made at start (``rotate_key`` replaces it, as an issuer rotating its keys
+does; ``jwks_requests`` counts the JWKS read), an authorize page where a person types the
+email to be signed in as, and a token endpoint that checks the client, the redirect and
+the PKCE verifier, then signs an id token (RS256, with the nonce it was given).
 
 It vouches for any email typed: a stand-in for a business's identity provider, never one."""
 
@@ -46,8 +47,14 @@ class OidcIssuer:
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, {"use": "sig"}))
     grants: dict[str, _Grant] = field(default_factory=dict)
     issued: list[dict[str, Any]] = field(default_factory=list)  # the id tokens' claims
+    jwks_requests: int = 0
 
     def __post_init__(self) -> None:
+        self.key.ensure_kid()
+
+    def rotate_key(self) -> None:
+        """Sign with a new key from now on; the old one leaves the JWKS at once."""
+        self.key = RSAKey.generate_key(2048, {"use": "sig"})
         self.key.ensure_kid()
 
     async def discovery(self, _: Request) -> Response:
@@ -70,6 +77,7 @@ class OidcIssuer:
         )
 
     async def jwks(self, _: Request) -> Response:
+        self.jwks_requests += 1
         return JSONResponse({"keys": [self.key.as_dict(private=False)]})
 
     async def authorize_page(self, request: Request) -> Response:

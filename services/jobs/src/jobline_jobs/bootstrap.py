@@ -48,9 +48,10 @@ from jobline_jobs.adapters.pool import create_pool
 from jobline_jobs.adapters.postgres_batch import PostgresBatch
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.replies import PostgresReplyQueries
+from jobline_jobs.adapters.sealed_secrets import SecretBox, SecretsKeyMissing
 from jobline_jobs.adapters.sign_on import PostgresSignOn
 from jobline_jobs.adapters.tokens import TokenStore
-from jobline_jobs.config import Settings
+from jobline_jobs.config import Settings, secrets_keys
 from jobline_jobs.domain.accounts import LockoutPolicy, SessionPolicy
 from jobline_jobs.entrypoints import consumers, http, operations
 from jobline_jobs.entrypoints.api.documents import UPLOAD_PATHS
@@ -72,6 +73,7 @@ from jobline_jobs.service_layer.schedule import (
     system_clock,
 )
 from jobline_jobs.service_layer.sign_on import SignOn
+from jobline_jobs.service_layer.sign_on_settings import SignOnSettings
 from jobline_jobs.service_layer.unit_of_work import Causation
 
 log = logging.getLogger(__name__)
@@ -166,7 +168,7 @@ async def running(settings: Settings, clock: Clock = system_clock) -> AsyncItera
             job_page=PostgresJobPage(pool),
             accounts=(users := accounts(pool, settings, clock)),
             replies=PostgresReplyQueries(pool),
-            sign_on=sign_on(pool, users),
+            sign_on=sign_on(pool, users, settings),
             clock=clock,
         )
         if producer is not None and "relay" in roles:
@@ -205,9 +207,32 @@ def accounts(pool: asyncpg.Pool, settings: Settings, clock: Clock = system_clock
     )
 
 
-def sign_on(pool: asyncpg.Pool, users: Accounts) -> SignOn:
+def sign_on(pool: asyncpg.Pool, users: Accounts, settings: Settings) -> SignOn:
     """Single sign-on through each tenant's OpenID Connect issuer, if it has one."""
-    return SignOn(PostgresSignOn(pool), OidcProvider(), users)
+    local = settings.env == "development"
+    return SignOn(sign_on_store(pool, settings), OidcProvider(), users, plain_loopback=local)
+
+
+def sign_on_store(pool: asyncpg.Pool, settings: Settings) -> PostgresSignOn:
+    """The tenants' single sign-on settings, client secrets sealed by the settings' key."""
+    return PostgresSignOn(pool, SecretBox(secrets_keys(settings.secrets_key)))
+
+
+def sign_on_settings(pool: asyncpg.Pool, settings: Settings) -> SignOnSettings:
+    """What ``jobline-jobs sso`` changes (the API's routes use the runtime's ``sign_on``)."""
+    local = settings.env == "development"
+    return SignOnSettings(sign_on_store(pool, settings), OidcProvider(), plain_loopback=local)
+
+
+async def _seal_plaintext(pool: asyncpg.Pool, settings: Settings) -> None:
+    """Seal the client secrets 0026 stored in plain text (SQL cannot, so 0029 did not)."""
+    try:
+        sealed = await sign_on_store(pool, settings).seal_plaintext()
+    except SecretsKeyMissing:
+        log.warning("JOBLINE_JOBS_SECRETS_KEY is unset: single sign-on secrets stay unsealed")
+        return
+    if sealed:
+        log.info("sealed %d single sign-on client secrets stored in plain text", sealed)
 
 
 async def _database(stack: contextlib.AsyncExitStack, settings: Settings) -> asyncpg.Pool:
@@ -216,6 +241,8 @@ async def _database(stack: contextlib.AsyncExitStack, settings: Settings) -> asy
     if settings.migrate_on_start:
         async with pool.acquire() as conn:
             await migrate(conn)
+    if "api" in settings.roles:  # the role given the secrets key
+        await _seal_plaintext(pool, settings)
     return pool
 
 

@@ -4,8 +4,16 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
+from cryptography.fernet import Fernet
 from limits import RateLimitItem, parse_many
-from pydantic import AliasChoices, Field, PostgresDsn, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    PostgresDsn,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from jobline_infra.deployment import (
@@ -16,6 +24,10 @@ from jobline_infra.deployment import (
 )
 from jobline_infra.kafka_security import KafkaSecurity, kafka_security_field
 
+# The local stack's and the tests' key for secrets kept at rest (a tenant's single sign-on
+# client secret): fixed, so a fresh clone runs with no step, and refused outside
+# development like the local database's password.
+DEVELOPMENT_SECRETS_KEY = "am9ibGluZS1kZXZlbG9wbWVudC1vbmx5LWtleS0zMmI="
 # Generous: the console's polling and the test suites never come near them.
 DEFAULT_API = "50/second;1500/minute"
 
@@ -33,7 +45,10 @@ ROLES: tuple[Role, ...] = ("api", "consume", "relay")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="JOBLINE_JOBS_", extra="ignore")
+    # A refused setting is named, never echoed: it may be a key or a password.
+    model_config = SettingsConfigDict(
+        env_prefix="JOBLINE_JOBS_", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Deployment = deployment_field()
     database_url: PostgresDsn = Field(
@@ -131,6 +146,13 @@ class Settings(BaseSettings):
         default=72, ge=1, le=24 * 30, description="How long an invite or reset link holds"
     )
 
+    secrets_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys (comma-separated, newest first: the first encrypts, any "
+        "decrypts, so a key can be rotated) for secrets kept in the database; unset outside "
+        "development, single sign-on cannot be configured",
+    )
+
     @field_validator("roles", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -157,12 +179,33 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an address or network: {item!r} ({error})") from error
         return value
 
+    @field_validator("secrets_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        for key in secrets_keys(value):
+            try:
+                Fernet(key)
+            except ValueError as error:  # the key is not echoed: it is a secret
+                raise ValueError("each key must be a Fernet key (Fernet.generate_key())") from error
+        return value
+
     @model_validator(mode="after")
     def _no_local_defaults(self) -> Self:
+        if self.env == "development" and self.secrets_key is None:
+            self.secrets_key = SecretStr(DEVELOPMENT_SECRETS_KEY)
         local = ["DATABASE_URL"] if has_local_credentials(self.dsn) else []
+        if DEVELOPMENT_SECRETS_KEY in secrets_keys(self.secrets_key):
+            local.append("JOBLINE_JOBS_SECRETS_KEY")
         refuse_local_defaults(self.env, local)
         return self
 
     @property
     def dsn(self) -> str:
         return str(self.database_url)
+
+
+def secrets_keys(setting: SecretStr | None) -> list[str]:
+    """The keys of ``JOBLINE_JOBS_SECRETS_KEY``, newest first."""
+    if setting is None:
+        return []
+    return [part.strip() for part in setting.get_secret_value().split(",") if part.strip()]

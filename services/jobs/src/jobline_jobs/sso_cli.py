@@ -1,18 +1,22 @@
 """``jobline-jobs sso configure|remove``: a tenant's single sign-on through its OpenID
-Connect issuer. The client secret is read from ``JOBLINE_SSO_CLIENT_SECRET`` so it stays
-out of the shell's history and the process list."""
+Connect issuer, the same settings service as the console's page and ``/v1/tenant/sso``
+(the issuer is checked before anything is kept; the secret is stored sealed). The client
+secret is read from ``JOBLINE_SSO_CLIENT_SECRET`` so it stays out of the shell's history
+and the process list; unset, a reconfiguration keeps the stored one."""
 
 import argparse
 import os
 
 import asyncpg
 
-from jobline_jobs.adapters.sign_on import PostgresSignOn
+from jobline_jobs.bootstrap import sign_on_settings
 from jobline_jobs.config import Settings
 from jobline_jobs.service_layer.queries import ROLES
-from jobline_jobs.service_layer.sign_on import new_config
+from jobline_jobs.service_layer.sign_on_ports import SignOnChange
+from jobline_jobs.service_layer.sign_on_settings import SettingRefused
 
 SECRET_VARIABLE = "JOBLINE_SSO_CLIENT_SECRET"  # noqa: S105 - the variable's name
+ACTOR = "cli:jobline-jobs sso"  # recorded as who last changed the settings
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -39,18 +43,21 @@ async def run(settings: Settings, args: argparse.Namespace) -> str:
     """Do what ``args`` say; the line to print. ValueError names what is wrong."""
     pool = await asyncpg.create_pool(settings.dsn, min_size=1, max_size=2)
     try:
-        store = PostgresSignOn(pool)
+        service = sign_on_settings(pool, settings)
         if args.action == "remove":
-            gone = await store.remove(args.tenant)
-            return f"{args.tenant}: single sign-on {'removed' if gone else 'was not configured'}"
-        secret = os.environ.get(SECRET_VARIABLE, "")
-        if not secret:
-            raise ValueError(f"set {SECRET_VARIABLE} to the client secret the issuer gave")
-        client = (args.client_id, secret)
+            await service.remove(args.tenant)
+            return f"{args.tenant}: single sign-on removed"
+        secret = os.environ.get(SECRET_VARIABLE) or None
+        change = SignOnChange(
+            args.tenant, args.issuer, args.client_id, secret, args.new_user_role, ACTOR
+        )
         try:
-            await store.configure(new_config(args.tenant, args.issuer, client, args.new_user_role))
+            await service.configure(change)
         except asyncpg.ForeignKeyViolationError as error:
             raise ValueError(f"tenant {args.tenant!r} does not exist") from error
-        return f"{args.tenant}: single sign-on through {args.issuer}"
+        return f"{args.tenant}: single sign-on through {change.issuer.strip()}"
+    except SettingRefused as refusal:
+        hint = f" (set {SECRET_VARIABLE})" if refusal.code == "client_secret_required" else ""
+        raise ValueError(refusal.message + hint) from refusal
     finally:
         await pool.close()

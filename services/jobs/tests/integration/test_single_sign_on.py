@@ -12,12 +12,11 @@ import asyncpg
 import httpx
 import pytest
 
-from jobline_jobs.adapters.sign_on import PostgresSignOn
-from jobline_jobs.service_layer.sign_on import new_config
+from jobline_jobs.service_layer.sign_on_ports import SignOnChange
 from jobline_sandboxes.oidc_issuer import OidcIssuer
 from jobline_testing.accounts import make_user
 from jobline_testing.sandboxes import running_oidc_issuer
-from jobs_testing.api import TenantSeeder, api_app
+from jobs_testing.api import TenantSeeder, api_app, sign_on_store
 from jobs_testing.browser import Browser
 
 pytestmark = pytest.mark.integration
@@ -32,12 +31,12 @@ async def issuer():
 
 async def _tenant(db: asyncpg.Pool, issuer: OidcIssuer, new_user_role=None) -> str:
     seeded = await TenantSeeder(db, f"t-{uuid.uuid4().hex[:10]}", "UTC").create()
-    config = new_config(seeded.tenant_id, issuer.issuer, CLIENT, new_user_role)
-    await PostgresSignOn(db).configure(config)
+    change = SignOnChange(seeded.tenant_id, issuer.issuer, *CLIENT, new_user_role, "test")
+    await sign_on_store(db).configure(change)
     return seeded.tenant_id
 
 
-async def _to_issuer(browser: Browser, tenant: str) -> dict[str, str]:
+async def to_issuer(browser: Browser, tenant: str) -> dict[str, str]:
     """Start single sign-on; the authorization request's parameters."""
     begun = await browser.http.get("/login/sso", params={"business": tenant})
     assert begun.status_code == 200, begun.text
@@ -47,7 +46,7 @@ async def _to_issuer(browser: Browser, tenant: str) -> dict[str, str]:
     return {k: v[0] for k, v in query.items()}
 
 
-async def _approve(issuer: OidcIssuer, asked: dict[str, str], email: str) -> str:
+async def approve(issuer: OidcIssuer, asked: dict[str, str], email: str) -> str:
     """What the person does at the issuer; the URL it sends the browser back to."""
     form = {k: asked[k] for k in ("client_id", "redirect_uri", "state", "nonce", "code_challenge")}
     async with httpx.AsyncClient() as person:
@@ -63,8 +62,8 @@ async def test_the_issuer_vouches_and_the_tenants_user_is_signed_in(db, tmp_path
     olive = await make_user(db, tenant, name="Olive Operator")
     browser = Browser(api_app(db, tmp_path))
     async with browser.http:
-        asked = await _to_issuer(browser, tenant)
-        back = await _approve(issuer, asked, olive.email.upper())
+        asked = await to_issuer(browser, tenant)
+        back = await approve(issuer, asked, olive.email.upper())
         done = await browser.http.get(back)
         signed_in = await browser.signed_in()
         again = await browser.http.get(back)  # the same code and state a second time
@@ -86,8 +85,8 @@ async def test_a_code_brought_to_another_browser_opens_nothing(db, tmp_path, iss
     app = api_app(db, tmp_path)
     victim, attacker = Browser(app), Browser(app)
     async with victim.http, attacker.http:
-        asked = await _to_issuer(attacker, tenant)
-        back = await _approve(issuer, asked, olive.email)
+        asked = await to_issuer(attacker, tenant)
+        back = await approve(issuer, asked, olive.email)
         planted = await victim.http.get(back)  # a login CSRF: the attacker's code
         assert not await victim.signed_in()
     assert planted.status_code == 401
@@ -106,14 +105,12 @@ async def test_an_email_the_business_has_no_account_for_is_refused_unless_config
     async with first.http, second.http, third.http:
         stranger = f"nobody-{uuid.uuid4().hex[:6]}@example.com"
         refused = await first.http.get(
-            await _approve(issuer, await _to_issuer(first, closed), stranger)
+            await approve(issuer, await to_issuer(first, closed), stranger)
         )
         crossed = await second.http.get(
-            await _approve(issuer, await _to_issuer(second, closed), outsider.email)
+            await approve(issuer, await to_issuer(second, closed), outsider.email)
         )
-        made = await third.http.get(
-            await _approve(issuer, await _to_issuer(third, opened), stranger)
-        )
+        made = await third.http.get(await approve(issuer, await to_issuer(third, opened), stranger))
         assert await third.signed_in()
     assert refused.status_code == crossed.status_code == 401
     assert re.search(

@@ -23,9 +23,11 @@ from jobline_jobs.adapters.job_queries import JobQueries
 from jobline_jobs.adapters.oidc import OidcProvider
 from jobline_jobs.adapters.postgres_uow import PostgresUnitOfWork
 from jobline_jobs.adapters.replies import PostgresReplyQueries
+from jobline_jobs.adapters.sealed_secrets import SecretBox
 from jobline_jobs.adapters.sign_on import PostgresSignOn
 from jobline_jobs.adapters.tenants import add_tenant
 from jobline_jobs.adapters.tokens import TokenStore, issue_token
+from jobline_jobs.config import DEVELOPMENT_SECRETS_KEY
 from jobline_jobs.domain import commands
 from jobline_jobs.entrypoints.http import build_app
 from jobline_jobs.service_layer.accounts import Accounts
@@ -85,9 +87,14 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path, users: Accounts | None = None) -
         PostgresJobPage(pool),
         users := users or accounts(pool),
         PostgresReplyQueries(pool),
-        SignOn(PostgresSignOn(pool), OidcProvider(), users),
+        SignOn(sign_on_store(pool), OidcProvider(), users, plain_loopback=True),
     )
     return app
+
+
+def sign_on_store(pool: asyncpg.Pool) -> PostgresSignOn:
+    """Single sign-on settings sealed by the development key, as the local stack's."""
+    return PostgresSignOn(pool, SecretBox([DEVELOPMENT_SECRETS_KEY]))
 
 
 def client(app: FastAPI, token: str | None) -> httpx.AsyncClient:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from joserfc import jwt
-from joserfc.jwk import OctKey, RSAKey
+from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from jobline_jobs.adapters.oidc import verified
 from jobline_jobs.service_layer.sign_on_ports import SignOnConfig, SignOnFailed
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.unit
 ISSUER = "https://id.example"
 CONFIG = SignOnConfig("acme", ISSUER, "jobline", "secret", None)
 KEY = RSAKey.generate_key(2048, {"kid": "k1"})
-JWKS = {"keys": [KEY.as_dict(private=False)]}
+JWKS = KeySet.import_key_set({"keys": [KEY.as_dict(private=False)]})
 
 
 def _claims(**changes: Any) -> dict[str, Any]:

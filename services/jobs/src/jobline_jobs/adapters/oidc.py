@@ -3,11 +3,10 @@ requests (with PKCE S256), the service's httpx sends them (Authlib's own httpx c
 warns that it wants the httpx2 fork), and joserfc verifies the id token's signature by the
 issuer's JWKS and its claims.
 
-The discovery document is kept ten minutes per issuer; the JWKS is read at each sign-in,
-so a key the issuer rotated in verifies at once."""
+The discovery document and the JWKS are kept ten minutes per issuer (issuer_cache.py); a
+token signed by a key not kept reads the JWKS again, so a key the issuer rotated in
+verifies at once."""
 
-import time
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -18,6 +17,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from jobline_jobs.adapters.issuer_cache import IssuerCache
 from jobline_jobs.service_layer.sign_on_ports import (
     Attempt,
     Identity,
@@ -29,17 +29,19 @@ from jobline_jobs.service_layer.sign_on_ports import (
 SCOPE = "openid email profile"
 # Asymmetric only: "none" and HS256 (keyed by the client secret) are never accepted.
 ALGORITHMS = ["RS256", "PS256", "ES256"]
-DISCOVERY_TTL = 600.0
 LEEWAY = 60  # seconds of clock difference tolerated on exp and iat
 
 
 class OidcProvider(IdentityProvider):
-    def __init__(self, timeout: float = 10.0) -> None:
+    def __init__(self, timeout: float = 10.0, cache: IssuerCache | None = None) -> None:
         self._timeout = timeout
-        self._discovered: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._cache = cache or IssuerCache(timeout)
+
+    async def discover(self, issuer: str) -> None:
+        await self._cache.metadata(issuer, fresh=True)
 
     async def authorization_url(self, config: SignOnConfig, attempt: Attempt, state: str) -> str:
-        meta = await self._metadata(config.issuer)
+        meta = await self._cache.metadata(config.issuer)
         url: str = prepare_grant_uri(
             meta["authorization_endpoint"],
             config.client_id,
@@ -54,7 +56,7 @@ class OidcProvider(IdentityProvider):
         return url
 
     async def identity(self, config: SignOnConfig, attempt: Attempt, code: str) -> Identity:
-        meta = await self._metadata(config.issuer)
+        meta = await self._cache.metadata(config.issuer)
         body = prepare_token_request(
             "authorization_code",
             redirect_uri=attempt.redirect_uri,
@@ -71,38 +73,20 @@ class OidcProvider(IdentityProvider):
                     headers={"Content-Type": "application/x-www-form-urlencoded"},
                 )
                 token = answer.raise_for_status().json()
-                keys = (await client.get(meta["jwks_uri"])).raise_for_status().json()
         except (httpx.HTTPError, AuthlibBaseError, ValueError) as error:
-            raise SignOnFailed(f"token or JWKS request failed: {error!r}") from error
+            raise SignOnFailed(f"the token request failed: {error!r}") from error
         id_token = token.get("id_token") if isinstance(token, dict) else None
         if not isinstance(id_token, str):
             raise SignOnFailed("the token answer has no id_token")
+        keys = await self._cache.keys_for(meta["jwks_uri"], id_token)
         return verified(id_token, keys, config, attempt.nonce)
 
-    async def _metadata(self, issuer: str) -> dict[str, Any]:
-        kept = self._discovered.get(issuer)
-        if kept is not None and time.monotonic() - kept[0] < DISCOVERY_TTL:
-            return kept[1]
-        url = issuer.rstrip("/") + "/.well-known/openid-configuration"
-        try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
-                meta: dict[str, Any] = (await client.get(url)).raise_for_status().json()
-        except (httpx.HTTPError, ValueError) as error:
-            raise SignOnFailed(f"discovery at {url} failed: {error!r}") from error
-        if meta.get("issuer") != issuer:  # OpenID Connect Discovery 1.0, section 4.3
-            raise SignOnFailed(f"discovery names issuer {meta.get('issuer')!r}, not {issuer!r}")
-        needed = ("authorization_endpoint", "token_endpoint", "jwks_uri")
-        if not all(isinstance(meta.get(k), str) for k in needed):
-            raise SignOnFailed(f"discovery at {url} lacks one of {needed}")
-        self._discovered[issuer] = (time.monotonic(), meta)
-        return meta
 
-
-def verified(id_token: str, keys: Any, config: SignOnConfig, nonce: str) -> Identity:  # noqa: ANN401 - JSON
+def verified(id_token: str, keys: KeySet, config: SignOnConfig, nonce: str) -> Identity:
     """The identity in ``id_token`` once its signature and claims hold (OpenID Connect
     Core 1.0, 3.1.3.7)."""
     try:
-        token = jwt.decode(id_token, KeySet.import_key_set(keys), algorithms=ALGORITHMS)
+        token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
         jwt.JWTClaimsRegistry(
             leeway=LEEWAY,
             iss={"essential": True, "value": config.issuer},

@@ -16,6 +16,7 @@ from jobline_jobs.entrypoints.api import (
     rate_limits,
     replies,
     send_later,
+    sign_on_settings,
     statements,
     tenant_settings,
     users,
@@ -48,6 +49,7 @@ def build_app(
     app.include_router(job_page.router)  # issue 18, the console's job page
     app.include_router(replies.router)  # issue 20: conversations and the inbox
     app.include_router(users.router)  # issue 18: roles and one's own password
+    app.include_router(sign_on_settings.router)  # issue 18: single sign-on, set by an admin
     console.install(app)  # the operator console at /, a client of the routes above
     app.include_router(operations.router)  # /healthz, /readyz
     return app

@@ -13,7 +13,6 @@ from datetime import timedelta
 from jobline_jobs.domain.accounts import AccountRefused, normal_email
 from jobline_jobs.service_layer.account_ports import User
 from jobline_jobs.service_layer.accounts import Accounts, Refused, SignedIn, digest
-from jobline_jobs.service_layer.queries import ROLES
 from jobline_jobs.service_layer.sign_on_ports import (
     Attempt,
     Identity,
@@ -37,12 +36,20 @@ class SignOn:
         provider: IdentityProvider,
         accounts: Accounts,
         ttl: timedelta = timedelta(minutes=10),
+        *,
+        plain_loopback: bool = False,
     ) -> None:
         self.store, self.provider, self.accounts, self.ttl = store, provider, accounts, ttl
+        # Whether an admin may name an issuer at http:// on this machine (development).
+        self.plain_loopback = plain_loopback
 
     async def begin(self, tenant_id: str, redirect_uri: str) -> tuple[str, str] | Refused:
         """Where to send the browser, and the state its cookie keeps until it is back."""
-        config = await self.store.config(tenant_id.strip())
+        try:
+            config = await self.store.config(tenant_id.strip())
+        except SignOnFailed as failure:  # its secret does not open with the server's key
+            log.warning("single sign-on for %s: %s", tenant_id.strip(), failure)
+            return Refused(UNREACHABLE)
         if config is None:
             return Refused(NOT_CONFIGURED)
         state = secrets.token_urlsafe(32)
@@ -65,13 +72,15 @@ class SignOn:
         if not (kept_state and state and hmac.compare_digest(kept_state, state)):
             return Refused(START_AGAIN)
         attempt = await self.store.take_attempt(digest(state), self.accounts.clock() - self.ttl)
-        config = None if attempt is None else await self.store.config(attempt.tenant_id)
-        if attempt is None or config is None:
+        if attempt is None:
             return Refused(START_AGAIN)
         try:
+            config = await self.store.config(attempt.tenant_id)
+            if config is None:  # removed meanwhile
+                return Refused(START_AGAIN)
             identity = await self.provider.identity(config, attempt, code)
         except SignOnFailed as failure:
-            log.warning("single sign-on for %s did not verify: %s", config.tenant_id, failure)
+            log.warning("single sign-on for %s did not verify: %s", attempt.tenant_id, failure)
             return Refused(NOT_VERIFIED)
         user = await self._user(config, identity)
         if isinstance(user, Refused):
@@ -102,12 +111,3 @@ class SignOn:
             return Refused(f"No account could be made for {email}: {refusal.message}.")
         log.info("single sign-on made user %s in %s", user.user_id, config.tenant_id)
         return user
-
-
-def new_config(
-    tenant_id: str, issuer: str, client: tuple[str, str], new_user_role: str | None
-) -> SignOnConfig:
-    """The settings as an admin gives them; ``client``: the id and secret. The issuer is
-    kept as given: id tokens' ``iss`` must equal it exactly."""
-    role = None if new_user_role is None else ROLES[ROLES.index(new_user_role)]
-    return SignOnConfig(tenant_id, issuer.strip(), client[0], client[1], role)

@@ -19,6 +19,30 @@ class SignOnConfig:
 
 
 @dataclass(frozen=True)
+class SignOnChange:
+    """The settings as an admin (page, API or CLI) gives them; ``client_secret`` None keeps
+    the stored one."""
+
+    tenant_id: str
+    issuer: str
+    client_id: str
+    client_secret: str | None
+    new_user_role: Role | None
+    by: str  # the actor, as actions record it
+
+
+@dataclass(frozen=True)
+class SignOnShown:
+    """The settings as an admin may read them: never the secret."""
+
+    issuer: str
+    client_id: str
+    new_user_role: Role | None
+    updated_at: datetime
+    updated_by: str | None
+
+
+@dataclass(frozen=True)
 class Attempt:
     """A sign-in sent to the issuer, waiting for the browser to come back."""
 
@@ -43,12 +67,25 @@ class SignOnFailed(Exception):
     is for the log, not the person signing in."""
 
 
+class IssuerUnreachable(SignOnFailed):
+    """The issuer's discovery document could not be fetched (no answer, an error status)."""
+
+
+class NotAnIssuer(SignOnFailed):
+    """Something answered, but not as the OpenID Connect issuer it was said to be."""
+
+
 class SignOnStore(ABC):
     @abstractmethod
     async def config(self, tenant_id: str) -> SignOnConfig | None: ...
 
     @abstractmethod
-    async def configure(self, config: SignOnConfig) -> None: ...
+    async def shown(self, tenant_id: str) -> SignOnShown | None: ...
+
+    @abstractmethod
+    async def configure(self, change: SignOnChange) -> bool:
+        """Keep the settings, the secret sealed; False (nothing kept) when the change has
+        no secret and none is stored."""
 
     @abstractmethod
     async def remove(self, tenant_id: str) -> bool: ...
@@ -63,6 +100,11 @@ class SignOnStore(ABC):
 
 
 class IdentityProvider(ABC):
+    @abstractmethod
+    async def discover(self, issuer: str) -> None:
+        """Fetch the issuer's discovery document afresh; ``IssuerUnreachable`` or
+        ``NotAnIssuer`` if it is not one."""
+
     @abstractmethod
     async def authorization_url(self, config: SignOnConfig, attempt: Attempt, state: str) -> str:
         """Where to send the browser: the authorization code flow with PKCE (S256)."""

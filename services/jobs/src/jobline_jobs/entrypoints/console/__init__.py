@@ -27,6 +27,7 @@ from jobline_jobs.entrypoints.console import (
     recall_unlink,
     settings,
     sign_on,
+    sign_on_settings,
     statement,
     templates_page,
     users,
@@ -57,6 +58,7 @@ def install(app: FastAPI) -> None:
         account,  # issue 18
         account_changes,  # issue 18: before users, whose /{user_id}/{action} is broader
         users,  # issue 18
+        sign_on_settings,  # issue 18: an admin sets single sign-on
         list_export,  # issue 18: the list's CSV
         bulk,  # issue 18: bulk actions on selected rows
         inbox,  # issue 20: customers' replies
