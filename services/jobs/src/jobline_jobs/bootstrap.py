@@ -36,6 +36,7 @@ from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
+from jobline_jobs.adapters.issuer_cache import IssuerCache
 from jobline_jobs.adapters.job_cache import JobCache
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_page import PostgresJobPage
@@ -210,7 +211,8 @@ def accounts(pool: asyncpg.Pool, settings: Settings, clock: Clock = system_clock
 def sign_on(pool: asyncpg.Pool, users: Accounts, settings: Settings) -> SignOn:
     """Single sign-on through each tenant's OpenID Connect issuer, if it has one."""
     local = settings.env == "development"
-    return SignOn(sign_on_store(pool, settings), OidcProvider(), users, plain_loopback=local)
+    provider = OidcProvider(IssuerCache(private_ok=local))
+    return SignOn(sign_on_store(pool, settings), provider, users, plain_loopback=local)
 
 
 def sign_on_store(pool: asyncpg.Pool, settings: Settings) -> PostgresSignOn:
@@ -221,7 +223,8 @@ def sign_on_store(pool: asyncpg.Pool, settings: Settings) -> PostgresSignOn:
 def sign_on_settings(pool: asyncpg.Pool, settings: Settings) -> SignOnSettings:
     """What ``jobline-jobs sso`` changes (the API's routes use the runtime's ``sign_on``)."""
     local = settings.env == "development"
-    return SignOnSettings(sign_on_store(pool, settings), OidcProvider(), plain_loopback=local)
+    provider = OidcProvider(IssuerCache(private_ok=local))
+    return SignOnSettings(sign_on_store(pool, settings), provider, plain_loopback=local)
 
 
 async def _seal_plaintext(pool: asyncpg.Pool, settings: Settings) -> None:

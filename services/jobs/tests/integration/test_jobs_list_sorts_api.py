@@ -15,6 +15,7 @@ import pytest
 
 from jobline_jobs.adapters.job_queries import JobQueries, ListQuery
 from jobline_jobs.domain.list_sorts import Order, Sort
+from jobline_jobs.service_layer.queries import PAGE_COLUMNS
 from jobs_testing.api import TenantSeeder, api_app, client
 
 pytestmark = pytest.mark.integration
@@ -241,6 +242,21 @@ async def test_the_export_streams_every_row_of_each_sort_as_the_pages_do(db, ten
                 sort,
                 order,
             )
+
+
+async def test_a_page_row_has_the_columns_the_page_json_reads_by_position(db, tenant):
+    """``list_page`` builds each item from a row's values by position: both statements of
+    ``JobQueries.page`` (a view's index, and a range's covering index) return exactly
+    ``PAGE_COLUMNS``, in that order."""
+    queries = JobQueries(db)
+    today = datetime.now(ZoneInfo(ZONE)).replace(hour=0, minute=0, second=0, microsecond=0)
+    for query in (
+        ListQuery(limit=5),
+        ListQuery(limit=5, sort=Sort.NUMBER, scheduled_from=today - timedelta(days=2)),
+    ):
+        rows, _ = await queries.page(tenant.tenant_id, ZONE, query)
+        assert rows, query
+        assert all(tuple(r.keys()) == PAGE_COLUMNS for r in rows), query
 
 
 async def test_the_export_defuses_formulas_and_owes_what_the_list_shows(app, tenant, db):

@@ -17,6 +17,7 @@ from jobline_jobs.adapters.commissions import Commissions
 from jobline_jobs.adapters.communications import PostgresCommunicationQueries
 from jobline_jobs.adapters.idempotency import IdempotencyKeys
 from jobline_jobs.adapters.invoices import PostgresInvoiceQueries
+from jobline_jobs.adapters.issuer_cache import IssuerCache
 from jobline_jobs.adapters.job_details import JobDetails
 from jobline_jobs.adapters.job_page import PostgresJobPage
 from jobline_jobs.adapters.job_queries import JobQueries
@@ -87,7 +88,12 @@ def api_app(pool: asyncpg.Pool, blob_dir: Path, users: Accounts | None = None) -
         PostgresJobPage(pool),
         users := users or accounts(pool),
         PostgresReplyQueries(pool),
-        SignOn(sign_on_store(pool), OidcProvider(), users, plain_loopback=True),
+        SignOn(
+            sign_on_store(pool),
+            OidcProvider(IssuerCache(private_ok=True)),
+            users,
+            plain_loopback=True,
+        ),
     )
     return app
 

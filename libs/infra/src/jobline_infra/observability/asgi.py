@@ -25,6 +25,17 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger(__name__)
+
+# FastAPI (0.16x) traces, times and logs every request itself once an OpenTelemetry
+# provider is set, with spans for dependency solving and serialisation besides: every
+# request traced twice beside this middleware, and work on every request. Each service's
+# app turns it off: ``FastAPI(telemetry=NATIVE_TELEMETRY_OFF)``.
+NATIVE_TELEMETRY_OFF: Any = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 _METRICS_HEADERS = [(b"content-type", metrics.CONTENT_TYPE.encode())]
 
 

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from jobline_comms.domain.replies import classify_reply, provider_status
 from jobline_comms.entrypoints import inbound, sendgrid_events
 from jobline_comms.service_layer.handlers import Services, record_provider_status, record_reply
+from jobline_infra.observability.asgi import NATIVE_TELEMETRY_OFF
 from jobline_infra.observability.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,9 @@ def _uuid(value: str | None) -> UUID | None:
 
 
 def build_app(lifespan: Lifespan | None = None) -> FastAPI:
-    app = FastAPI(title="Jobline comms", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Jobline comms", version="0.1.0", lifespan=lifespan, telemetry=NATIVE_TELEMETRY_OFF
+    )
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

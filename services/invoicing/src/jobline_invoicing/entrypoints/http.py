@@ -7,6 +7,8 @@ from typing import Protocol
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from jobline_infra.observability.asgi import NATIVE_TELEMETRY_OFF
+
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -17,7 +19,12 @@ class Runtime(Protocol):
 
 
 def build_app(lifespan: Lifespan | None = None) -> FastAPI:
-    app = FastAPI(title="Jobline invoicing", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Jobline invoicing",
+        version="0.1.0",
+        lifespan=lifespan,
+        telemetry=NATIVE_TELEMETRY_OFF,
+    )
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

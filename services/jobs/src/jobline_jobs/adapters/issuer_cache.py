@@ -12,6 +12,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from jobline_jobs.adapters import public_http
 from jobline_jobs.service_layer.sign_on_ports import IssuerUnreachable, NotAnIssuer, SignOnFailed
 
 TTL = 600.0
@@ -24,10 +25,21 @@ class IssuerCache:
         timeout: float = 10.0,
         ttl: float = TTL,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        private_ok: bool = False,
     ) -> None:
+        """``private_ok``: the issuer may be on this network (development only; see
+        ``public_http``)."""
         self._timeout, self._ttl, self._clock = timeout, ttl, clock
+        self._private_ok = private_ok
         self._metadata: dict[str, tuple[float, dict[str, Any]]] = {}
         self._keys: dict[str, tuple[float, KeySet]] = {}  # by jwks_uri
+
+    def client(self) -> httpx.AsyncClient:
+        """A client for the issuer's addresses: public ones only, unless ``private_ok``."""
+        return httpx.AsyncClient(
+            timeout=self._timeout, transport=public_http.transport(private_ok=self._private_ok)
+        )
 
     async def metadata(self, issuer: str, *, fresh: bool = False) -> dict[str, Any]:
         """The issuer's discovery document, checked (IssuerUnreachable, NotAnIssuer)."""
@@ -36,7 +48,7 @@ class IssuerCache:
             return kept[1]
         url = issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
+            async with self.client() as client:
                 answer = await client.get(url)
         except httpx.HTTPError as error:
             raise IssuerUnreachable(f"discovery at {url} failed: {error!r}") from error
@@ -67,7 +79,7 @@ class IssuerCache:
         ):
             return kept[1]
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
+            async with self.client() as client:
                 found = (await client.get(jwks_uri)).raise_for_status().json()
             keys = KeySet.import_key_set(found)
         except (httpx.HTTPError, JoseError, ValueError, TypeError, KeyError) as error:

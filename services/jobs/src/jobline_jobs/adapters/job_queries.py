@@ -16,7 +16,7 @@ import asyncpg
 from jobline_jobs.adapters import job_export_sql
 from jobline_jobs.domain.list_sorts import Order, Sort
 from jobline_jobs.domain.views import STEP_VIEWS, View
-from jobline_jobs.service_layer.queries import JobLists, ListQuery
+from jobline_jobs.service_layer.queries import JobLists, ListQuery, PageRow
 
 __all__ = ["JobQueries", "ListQuery", "today_bounds"]
 
@@ -36,12 +36,14 @@ SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled
 
 # The list page names each job's parties with scalar subqueries, not joins: with joins
 # the planner sizes Memoize caches for the whole tenant rather than the page, which made
-# the "all" view of a 200,000-job tenant 6x slower (bench/results.md has the plan).
+# the "all" view of a 200,000-job tenant 6x slower (bench/results.md has the plan). Its
+# columns are PAGE_COLUMNS, in that order; its ids come as text, as the page writes them
+# (decoded to UUIDs and written back, they were a sixth of the page's JSON).
 _PAGE_ROW = """
-SELECT j.job_id, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled_end,
+SELECT j.job_id::text, j.job_number, j.summary, j.step, j.scheduled_start, j.scheduled_end,
        j.completed_at, j.deferred_at, j.deferral_reason, j.currency, j.total, j.amount_paid,
        j.scheduled_amount, j.billable, j.bill_on,
-       j.customer_id, j.property_id, j.technician_id,
+       j.customer_id::text, j.property_id::text, j.technician_id::text,
        NULLIF(j.customer_name, '') AS customer_name,
        (SELECT p.address_text FROM jobs.properties p
          WHERE p.tenant_id = j.tenant_id AND p.property_id = j.property_id) AS property_address,
@@ -120,7 +122,7 @@ class JobQueries(JobLists):
 
     async def page(
         self, tenant_id: str, time_zone: str, query: ListQuery
-    ) -> tuple[list[dict[str, Any]], bool]:
+    ) -> tuple[Sequence[PageRow], bool]:
         """One page of the view, and whether more follow."""
         where = self._where(tenant_id, time_zone, query)
         key = _SORT_KEYS[query.sort]
@@ -142,7 +144,7 @@ class JobQueries(JobLists):
                 f" ORDER BY {order} LIMIT {limit}"
             )
         rows = await self._pool.fetch(sql, *where.args)
-        return [dict(r) for r in rows[: query.limit]], len(rows) > query.limit
+        return rows[: query.limit], len(rows) > query.limit
 
     async def export(
         self, tenant_id: str, time_zone: str, query: ListQuery

@@ -33,9 +33,8 @@ LEEWAY = 60  # seconds of clock difference tolerated on exp and iat
 
 
 class OidcProvider(IdentityProvider):
-    def __init__(self, timeout: float = 10.0, cache: IssuerCache | None = None) -> None:
-        self._timeout = timeout
-        self._cache = cache or IssuerCache(timeout)
+    def __init__(self, cache: IssuerCache | None = None) -> None:
+        self._cache = cache or IssuerCache()
 
     async def discover(self, issuer: str) -> None:
         await self._cache.metadata(issuer, fresh=True)
@@ -64,7 +63,7 @@ class OidcProvider(IdentityProvider):
             code_verifier=attempt.code_verifier,
         )
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
+            async with self._cache.client() as client:
                 answer = await client.post(
                     meta["token_endpoint"],
                     content=body,

@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-import orjson
+import msgspec
 
 from jobline_infra.postgres import Connection
 from jobline_jobs.adapters.directory import PostgresDirectory
@@ -66,7 +66,7 @@ def _party_key(job: Job) -> PartyKey:
 
 
 def _address(raw: str | None) -> dict[str, Any] | None:
-    return None if raw is None else dict(orjson.loads(raw))
+    return None if raw is None else msgspec.json.decode(raw, type=dict[str, Any])
 
 
 class SnapshotReads:

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from jobline_infra.observability.asgi import NATIVE_TELEMETRY_OFF
 from jobline_jobs.entrypoints import console, operations
 from jobline_jobs.entrypoints.api import (
     actions,
@@ -21,6 +22,7 @@ from jobline_jobs.entrypoints.api import (
     tenant_settings,
     users,
 )
+from jobline_jobs.entrypoints.api.direct_routes import DirectRoutes
 
 
 def build_app(
@@ -33,9 +35,15 @@ def build_app(
         "call needs `Authorization: Bearer <token>`; a token sees one tenant only.",
         lifespan=lifespan,
         responses=rate_limits.RESPONSES,
+        telemetry=NATIVE_TELEMETRY_OFF,
     )
     errors.install(app)
     rate_limits.install(app, limits or rate_limits.RateLimits())
+    # Innermost of the app's middlewares: the Jobs list straight to its endpoint.
+    app.add_middleware(DirectRoutes, fastapi=app, routes=jobs.direct_routes())
+    # The probes first: FastAPI matches a path router by router, and at the end of the list
+    # /healthz took a quarter of a millisecond to find.
+    app.include_router(operations.router)  # /healthz, /readyz
     app.include_router(jobs.router)
     app.include_router(actions.router)
     app.include_router(documents.router)
@@ -51,5 +59,4 @@ def build_app(
     app.include_router(users.router)  # issue 18: roles and one's own password
     app.include_router(sign_on_settings.router)  # issue 18: single sign-on, set by an admin
     console.install(app)  # the operator console at /, a client of the routes above
-    app.include_router(operations.router)  # /healthz, /readyz
     return app

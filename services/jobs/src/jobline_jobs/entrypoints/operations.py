@@ -8,6 +8,8 @@ from typing import Protocol
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from jobline_infra.observability.asgi import NATIVE_TELEMETRY_OFF
+
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 router = APIRouter(tags=["operations"])
 
@@ -33,6 +35,11 @@ async def readyz(request: Request) -> JSONResponse:
 
 def build_app(lifespan: Lifespan) -> FastAPI:
     """The app of a ``consume`` or ``relay`` process: health, readiness, metrics."""
-    app = FastAPI(title="Jobline jobs (consume, relay)", lifespan=lifespan, docs_url=None)
+    app = FastAPI(
+        title="Jobline jobs (consume, relay)",
+        lifespan=lifespan,
+        docs_url=None,
+        telemetry=NATIVE_TELEMETRY_OFF,
+    )
     app.include_router(router)
     return app

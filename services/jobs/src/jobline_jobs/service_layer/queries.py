@@ -4,10 +4,10 @@ communications, and the Idempotency-Key ledger. Implemented in ``adapters`` and 
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
 from jobline_jobs.domain.communications import Contact
@@ -58,13 +58,31 @@ class ListQuery:
     balance_due: bool | None = None  # True: only jobs owing; False: only jobs not owing
 
 
+# A list page's row, column by column: the page's JSON is built from each row by position
+# (``list_page``), a third faster than by name. Its last column, ``sort_key``, is the row's
+# key in the query's sort: (sort_key, job_number) is its keyset.
+PAGE_COLUMNS = (
+    "job_id", "job_number", "summary", "step", "scheduled_start", "scheduled_end",
+    "completed_at", "deferred_at", "deferral_reason", "currency", "total", "amount_paid",
+    "scheduled_amount", "billable", "bill_on", "customer_id", "property_id", "technician_id",
+    "customer_name", "property_address", "technician_name", "invoice_stands", "sort_key",
+)  # fmt: skip
+
+
+class PageRow(Protocol):
+    """A row of a list page: its values in ``PAGE_COLUMNS`` order, or one by its name."""
+
+    def __getitem__(self, column: str, /) -> Any: ...  # noqa: ANN401 - columns of many types
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
 class JobLists(ABC):
     @abstractmethod
     async def page(
         self, tenant_id: str, time_zone: str, query: ListQuery
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """One page of the view, and whether more follow. Each row carries ``sort_key``,
-        its key in ``query.sort``: (sort_key, job_number) is the row's keyset."""
+    ) -> tuple[Sequence[PageRow], bool]:
+        """One page of the view (rows of ``PAGE_COLUMNS``), and whether more follow."""
 
     @abstractmethod
     async def counts(self, tenant_id: str, time_zone: str) -> dict[View, int]: ...

@@ -7,7 +7,11 @@ import json
 from datetime import UTC, datetime
 from uuid import UUID
 
+import msgspec
+
 from jobline_jobs.entrypoints.api.errors import ApiError
+
+_encode = msgspec.json.encode
 
 
 def fingerprint(*parts: object) -> str:
@@ -15,8 +19,8 @@ def fingerprint(*parts: object) -> str:
 
 
 def encode(scheduled_start: datetime, job_number: str, query: str) -> str:
-    raw = json.dumps({"s": scheduled_start.isoformat(), "n": job_number, "q": query})
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    raw = _encode({"s": scheduled_start.isoformat(), "n": job_number, "q": query})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode(cursor: str, query: str) -> tuple[datetime, str]:
@@ -41,8 +45,8 @@ def decode(cursor: str, query: str) -> tuple[datetime, str]:
 
 def encode_text(key: str, number: str, query: str) -> str:
     """A cursor whose sort key is text (a name, a number, an amount)."""
-    raw = json.dumps({"t": key, "n": number, "q": query})
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    raw = _encode({"t": key, "n": number, "q": query})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_text(cursor: str, query: str) -> tuple[str, str]:

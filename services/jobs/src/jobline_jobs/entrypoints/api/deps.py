@@ -5,6 +5,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from jobline_infra.blob_store import BlobStore
 from jobline_jobs.entrypoints.api import rate_limits
@@ -53,11 +54,15 @@ class ApiRuntime(Protocol):
 _bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer jl_…`")
 
 
+def runtime_of(request: Request) -> ApiRuntime:
+    found: ApiRuntime = request.app.state.runtime
+    return found
+
+
 async def runtime(request: Request) -> ApiRuntime:
     # async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, and that
     # hop cost every request more than reading an attribute should.
-    found: ApiRuntime = request.app.state.runtime
-    return found
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[ApiRuntime, Depends(runtime)]
@@ -65,12 +70,17 @@ RuntimeDep = Annotated[ApiRuntime, Depends(runtime)]
 
 async def principal(
     request: Request,
-    rt: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None:
+    return await caller(request, credentials.credentials if credentials else None)
+
+
+async def caller(request: Request, secret: str | None) -> Principal:
+    """Who holds the bearer ``secret`` (an API token, or the console's session), their
+    request counted against their rate limit; 401 if no one does."""
+    if secret is None:
         raise ApiError(401, "unauthenticated", "send an API token as 'Authorization: Bearer …'")
-    secret = credentials.credentials
+    rt = runtime_of(request)
     # The console calls this API in-process as its signed-in user, with the session's
     # secret (the cookie's value) as the bearer.
     if secret.startswith(SESSION_PREFIX):
@@ -81,6 +91,12 @@ async def principal(
         raise ApiError(401, "unauthenticated", "the API token is unknown or revoked")
     await rate_limits.of(request).spend_api(str(found.token_id))
     return found
+
+
+def bearer_secret(request: Request) -> str | None:
+    """The secret of ``Authorization: Bearer <secret>``, read as ``HTTPBearer`` reads it."""
+    scheme, secret = get_authorization_scheme_param(request.headers.get("authorization"))
+    return secret if scheme.lower() == "bearer" and secret else None
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]

@@ -6,9 +6,10 @@ from typing import Any
 
 from jobline_jobs.domain.list_sorts import Sort
 from jobline_jobs.entrypoints.api import cursor
+from jobline_jobs.service_layer.queries import PageRow
 
 
-def encode(sort: Sort, row: dict[str, Any], query: str) -> str:
+def encode(sort: Sort, row: PageRow, query: str) -> str:
     key, number = row["sort_key"], row["job_number"]
     if sort is Sort.SCHEDULED:
         return cursor.encode(key, number, query)

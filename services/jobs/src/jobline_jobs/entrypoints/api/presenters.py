@@ -1,91 +1,13 @@
 """Read-model rows → response models."""
 
-from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
-
-import orjson
 
 from jobline_jobs.domain.actions import JobFacts, available_actions
 from jobline_jobs.domain.workflow import Step
 from jobline_jobs.entrypoints.api import schemas
 from jobline_jobs.entrypoints.api.statements import BILLED
-from jobline_jobs.service_layer.job_state import balance_due, due_to_bill_on, job_state
-
-
-def job_page_json(rows: Sequence[Mapping[str, Any]], next_cursor: str | None) -> bytes:
-    """``schemas.JobPage`` as JSON, byte for byte, without building fifty models.
-
-    The list is the hottest route: validating rows that PostgreSQL already typed cost more
-    than the query itself. orjson writes the same bytes pydantic would (UTC as ``Z``);
-    ids and amounts are turned into strings here, as a ``default=`` hook called back for
-    each of them cost another tenth. A unit test pins the two together.
-    """
-    page = {"items": [_plain_row(r) for r in rows], "next_cursor": next_cursor}
-    return orjson.dumps(page, option=orjson.OPT_UTC_Z)
-
-
-def _plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """One item of the page. ``balance_due`` and ``due_to_bill_on`` written inline: two
-    calls and a Decimal copy a row were a fifth of the page's cost (the unit test holds
-    them to the functions)."""
-    deferred_at, total, paid = row["deferred_at"], row["total"], row["amount_paid"]
-    if row["step"] == Step.CANCELED and not row.get("invoice_stands"):
-        balance = "0.00"
-    else:
-        balance = str(total - row["scheduled_amount"] - paid)
-    return {
-        "id": str(row["job_id"]),
-        "number": row["job_number"],
-        "summary": row["summary"],
-        "step": row["step"],
-        "scheduled_start": row["scheduled_start"],
-        "scheduled_end": row["scheduled_end"],
-        "completed_at": row["completed_at"],
-        "deferral": {"deferred_at": deferred_at, "reason": row["deferral_reason"]}
-        if deferred_at
-        else None,
-        "customer": {"id": str(row["customer_id"]), "name": row["customer_name"]},
-        "property": {"id": str(row["property_id"]), "name": row["property_address"]},
-        "technician": {"id": str(row["technician_id"]), "name": row["technician_name"]},
-        "money": {
-            "currency": row["currency"],
-            "subtotal": None,
-            "tax": None,
-            "total": str(total),
-            "amount_paid": str(paid),
-            "balance_due": balance,
-        },
-        "due_to_bill_on": None if row["billable"] else row["bill_on"],
-    }
-
-
-def _row_fields(row: Mapping[str, Any]) -> dict[str, Any]:
-    deferral = (
-        schemas.Deferral(deferred_at=row["deferred_at"], reason=row["deferral_reason"])
-        if row["deferred_at"]
-        else None
-    )
-    return {
-        "id": row["job_id"],
-        "number": row["job_number"],
-        "summary": row["summary"],
-        "step": row["step"],
-        "scheduled_start": row["scheduled_start"],
-        "scheduled_end": row["scheduled_end"],
-        "completed_at": row["completed_at"],
-        "deferral": deferral,
-        "customer": schemas.Party(id=row["customer_id"], name=row["customer_name"]),
-        "property": schemas.Party(id=row["property_id"], name=row["property_address"]),
-        "technician": schemas.Party(id=row["technician_id"], name=row["technician_name"]),
-        "money": schemas.Money(
-            currency=row["currency"],
-            total=row["total"],
-            amount_paid=row["amount_paid"],
-            balance_due=balance_due(row),
-        ),
-        "due_to_bill_on": due_to_bill_on(row),
-    }
+from jobline_jobs.service_layer.job_state import job_state
 
 
 def dispatch(visit: dict[str, Any]) -> schemas.DispatchRecord:
