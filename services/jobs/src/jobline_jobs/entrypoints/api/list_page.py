@@ -19,18 +19,21 @@ from jobline_jobs.domain.workflow import Step
 
 _NOTHING_OWED = Decimal("0.00")
 
+# gc=False: no Struct here refers back to another, so the collector need not track the
+# three hundred a page makes.
 
-class _Party(msgspec.Struct):
+
+class _Party(msgspec.Struct, gc=False):
     id: str
     name: str | None
 
 
-class _Deferral(msgspec.Struct):
+class _Deferral(msgspec.Struct, gc=False):
     deferred_at: datetime
     reason: str | None
 
 
-class _Money(msgspec.Struct):
+class _Money(msgspec.Struct, gc=False):
     currency: str
     subtotal: None
     tax: None
@@ -39,7 +42,7 @@ class _Money(msgspec.Struct):
     balance_due: Decimal
 
 
-class _Row(msgspec.Struct):
+class _Row(msgspec.Struct, gc=False):
     id: str
     number: str
     summary: str
@@ -55,7 +58,7 @@ class _Row(msgspec.Struct):
     due_to_bill_on: date | None
 
 
-class _Page(msgspec.Struct):
+class _Page(msgspec.Struct, gc=False):
     items: list[_Row]
     next_cursor: str | None
 
