@@ -45,16 +45,20 @@ async def api(jobs_service: ServiceProcess, token: str) -> AsyncIterator[httpx.A
 
 
 @pytest.fixture
-async def page(
-    browser: Browser, jobs_service: ServiceProcess, user: TestUser
-) -> AsyncIterator[Page]:
-    """A signed-in browser tab at desktop width (Playwright's expect waits up to 15 s)."""
+async def tab(browser: Browser) -> AsyncIterator[Page]:
+    """A browser tab at desktop width, signed in as nobody yet (Playwright's expect waits
+    up to 15 s)."""
     expect.set_options(timeout=15_000)
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
-    tab = await context.new_page()
-    await sign_in(tab, jobs_service.url, user)
-    yield tab
+    yield await context.new_page()
     await context.close()
+
+
+@pytest.fixture
+async def page(tab: Page, jobs_service: ServiceProcess, user: TestUser) -> Page:
+    """A tab signed in as the operator."""
+    await sign_in(tab, jobs_service.url, user)
+    return tab
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ link, and the user's name on what they did (the sends list and the timeline)."""
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -21,13 +21,6 @@ from jobline_testing.services import ServiceProcess, jobs_env
 
 pytestmark = pytest.mark.e2e
 IDLE_SECONDS = 2
-
-
-@pytest.fixture
-async def tab(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})
-    yield await context.new_page()
-    await context.close()
 
 
 async def test_a_user_with_two_step_sign_in_gives_the_code_after_the_password(

@@ -30,14 +30,6 @@ NEW = "a brand new passphrase"
 
 
 @pytest.fixture
-async def tab(browser: Browser) -> AsyncIterator[Page]:
-    expect.set_options(timeout=15_000)
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})
-    yield await context.new_page()
-    await context.close()
-
-
-@pytest.fixture
 async def issuer(db: asyncpg.Pool, tenant: str) -> AsyncIterator[OidcIssuer]:
     """The local issuer, configured as the tenant's single sign-on."""
     async with running_oidc_issuer({CLIENT[0]: CLIENT[1]}) as found:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from e2e.console.browsing import sign_in
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 from jobline_sandboxes.oidc_issuer import OidcIssuer
 from jobline_testing.accounts import make_user
@@ -16,14 +16,6 @@ from jobline_testing.services import ServiceProcess, free_port
 
 pytestmark = pytest.mark.e2e
 CLIENT = ("jobline-console", "a client secret only the two know")
-
-
-@pytest.fixture
-async def tab(browser: Browser) -> AsyncIterator[Page]:
-    expect.set_options(timeout=15_000)
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})
-    yield await context.new_page()
-    await context.close()
 
 
 @pytest.fixture
