@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=20,
+        server_header=False,  # no "server: uvicorn": what runs here is nobody else's business
         log_config=None,  # uvicorn's lines go through the JSON handler too
     )
     return 0

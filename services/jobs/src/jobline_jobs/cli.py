@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             port=settings.http_port,
             log_level=settings.log_level.lower(),
             timeout_graceful_shutdown=20,
+            server_header=False,  # no "server: uvicorn": what runs here is nobody else's business
             # The client's address and https from the ingress (rate limits, HSTS, Secure).
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
