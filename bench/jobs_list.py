@@ -14,7 +14,7 @@ import asyncio
 import http.client
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -33,6 +33,7 @@ from jobline_jobs.adapters.job_queries import JobQueries, ListQuery
 from jobline_jobs.adapters.pool import create_pool
 from jobline_jobs.adapters.tokens import issue_token
 from jobline_jobs.domain.views import View
+from jobline_jobs.service_layer.queries import PageRow
 
 LIMIT, DEPTH = 50, 20  # rows per page; next_cursor followed this often to the deep page
 _RUNS = {"warmup": 20, "samples": 400}  # per figure and side, one request at a time
@@ -103,7 +104,7 @@ async def _sorts(
             return await jobs_list_sorts.measure(
                 partial(client.get, "/v1/jobs"),
                 page,
-                paired,
+                paired_samples,
                 zone,
                 cases=jobs_list_sorts.filters(today, technician),
             )
@@ -170,6 +171,16 @@ async def paired(
     wandered from 1.8 to 2.5 between runs; request by request, each side ran just after
     the other had cooled its caches, which slowed the SQL side most (its p50 rose by about
     0.1 ms). Blocks of five keep each side warm and the ratio steady."""
+    http_ms, sql_ms = await paired_samples(over_http, as_sql, runs)
+    return Measured(Stats.of(http_ms), Stats.of(sql_ms))
+
+
+async def paired_samples(
+    over_http: Callable[[], object],
+    as_sql: Callable[[], Awaitable[object]],
+    runs: dict[str, int],
+) -> tuple[list[float], list[float]]:
+    """``paired``'s samples (ms), HTTP's and SQL's, before they are summed up."""
     for _ in range(runs["warmup"]):
         over_http()
         await as_sql()
@@ -184,7 +195,7 @@ async def paired(
             started = time.perf_counter()
             await as_sql()
             sql_ms.append((time.perf_counter() - started) * 1000)
-    return Measured(Stats.of(http_ms), Stats.of(sql_ms))
+    return http_ms, sql_ms
 
 
 def _follow(
@@ -200,7 +211,7 @@ def _follow(
 
 
 async def _follow_sql(
-    page: Callable[[ListQuery], Awaitable[tuple[list[dict[str, Any]], bool]]],
+    page: Callable[[ListQuery], Awaitable[tuple[Sequence[PageRow], bool]]],
     view: View,
     depth: int,
 ) -> tuple[datetime, str] | None:
